@@ -1,0 +1,3 @@
+from pruneseg.cli import main
+
+main()

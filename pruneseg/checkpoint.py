@@ -1,0 +1,50 @@
+"""Checkpoints: plain tensors and Python values only, so ``torch.load(weights_only=True)`` reads them."""
+import os
+from pathlib import Path
+
+import torch
+
+from pruneseg.errors import PruneSegError
+from pruneseg.models import build_model
+
+
+class CheckpointError(PruneSegError):
+    """A checkpoint that cannot be used; the message names the file."""
+
+
+def save_checkpoint(path, **contents):
+    """Write ``contents`` to ``path`` atomically: a kill mid-save leaves the old file intact."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(contents, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path, device="cpu"):
+    """Read a checkpoint dict without unpickling code."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        checkpoint = torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:
+        raise CheckpointError(f"{path}: not a readable PruneSeg checkpoint ({error})") from error
+    if not isinstance(checkpoint, dict) or "model" not in checkpoint or "model_name" not in checkpoint:
+        raise CheckpointError(f"{path}: not a PruneSeg checkpoint (no model weights or model name)")
+    return checkpoint
+
+
+def load_model(path, device="cpu"):
+    """Build the checkpoint's model with its weights, in eval mode.
+
+    Returns:
+        (model, checkpoint dict)
+    """
+    checkpoint = load_checkpoint(path, device)
+    model = build_model(checkpoint["model_name"], checkpoint["num_classes"])
+    try:
+        model.load_state_dict(checkpoint["model"])
+    except RuntimeError as error:
+        raise CheckpointError(f"{path}: weights do not fit model {checkpoint['model_name']!r} "
+                              f"({str(error).splitlines()[0]})") from error
+    return model.to(device).eval(), checkpoint

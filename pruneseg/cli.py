@@ -1,0 +1,137 @@
+"""Command line: ``python -m pruneseg <command> ...``; every dashboard job runs one of these."""
+import argparse
+import json
+import sys
+from dataclasses import fields
+
+from pruneseg.config import TrainConfig
+from pruneseg.errors import PruneSegError
+from pruneseg.jobs import JobCancelled, job_context
+
+
+def add_dataclass_arguments(parser, config_class, required=()):
+    """One ``--flag`` per dataclass field (``--x/--no-x`` for booleans), defaults from the class."""
+    for field in fields(config_class):
+        flag = "--" + field.name.replace("_", "-")
+        if field.type is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
+        else:
+            parser.add_argument(flag, type=field.type, default=field.default, required=field.name in required,
+                                help=f"default: {field.default}")
+
+
+def dataclass_from_args(config_class, args):
+    return config_class(**{f.name: getattr(args, f.name) for f in fields(config_class)})
+
+
+def cmd_synth(args):
+    from pruneseg.data.synthcity import generate
+    from pruneseg.progress import Progress
+
+    total = args.train + args.val + args.video_frames
+    with Progress(total, "synthcity", "image") as progress:
+        summary = generate(args.out, train=args.train, val=args.val, height=args.height, width=args.width,
+                           seed=args.seed, video_frames=args.video_frames,
+                           progress=lambda done, total: progress.update_to(done))
+    print(json.dumps(summary, indent=1, default=str))
+
+
+def cmd_data_stats(args):
+    from pruneseg.data.stats import split_stats
+
+    stats = split_stats(args.root, args.split)
+    if args.json:
+        print(json.dumps(stats))
+    else:
+        from pruneseg.data.classes import CLASS_NAMES
+        print(f"{stats['images']} images")
+        for name, count in zip(CLASS_NAMES, stats["class_pixels"]):
+            print(f"  {name:8s} {count:>14,d}")
+        print(f"  {'ignored':8s} {stats['ignored_pixels']:>14,d}")
+
+
+def cmd_models(args):
+    from pruneseg.models import MODELS, build_model, count_macs, count_parameters
+
+    rows = []
+    for name in sorted(MODELS):
+        model = build_model(name, 6)
+        rows.append({"name": name, "parameters": count_parameters(model),
+                     "macs_1x3x256x512": count_macs(model, 256, 512)})
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for row in rows:
+            print(f"{row['name']:6s} {row['parameters'] / 1e6:8.2f} M params "
+                  f"{row['macs_1x3x256x512'] / 1e9:8.2f} GMACs at 1x3x256x512")
+
+
+def cmd_train(args):
+    from pruneseg.train import main
+
+    main(dataclass_from_args(TrainConfig, args))
+
+
+def cmd_eval(args):
+    from pruneseg.evaluate import evaluate_checkpoint
+
+    metrics = evaluate_checkpoint(args.checkpoint, args.data, args.split, args.batch_size)
+    if args.json:
+        print(json.dumps(metrics))
+    else:
+        from pruneseg.data.classes import CLASS_NAMES
+        print(f"mIoU {metrics['miou']:.4f}  pixel accuracy {metrics['pixel_accuracy']:.4f}")
+        for name, iou in zip(CLASS_NAMES, metrics["iou"]):
+            print(f"  {name:8s} {'-' if iou is None else f'{iou:.4f}'}")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m pruneseg", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("synth", help="generate the built-in synthcity dataset")
+    p.add_argument("--out", required=True, help="output folder (Cityscapes layout)")
+    p.add_argument("--train", type=int, default=300, help="training images (default: 300)")
+    p.add_argument("--val", type=int, default=60, help="validation images (default: 60)")
+    p.add_argument("--height", type=int, default=256)
+    p.add_argument("--width", type=int, default=512)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--video-frames", type=int, default=48, help="frames of the driving video (default: 48)")
+    p.set_defaults(func=cmd_synth)
+
+    data = commands.add_parser("data", help="dataset tools").add_subparsers(dest="data_command", required=True)
+    p = data.add_parser("stats", help="images and pixels per class of one split")
+    p.add_argument("--root", required=True, help="dataset root (Cityscapes layout)")
+    p.add_argument("--split", default="train")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_data_stats)
+
+    p = commands.add_parser("models", help="registered models with parameters and MACs")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models)
+
+    p = commands.add_parser("train", help="train a model (resumes when --out holds a checkpoint)")
+    add_dataclass_arguments(p, TrainConfig, required=("data", "out"))
+    p.set_defaults(func=cmd_train)
+
+    p = commands.add_parser("eval", help="evaluate a checkpoint")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--split", default="val")
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        with job_context():
+            args.func(args)
+    except (PruneSegError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    except JobCancelled:
+        print("cancelled", file=sys.stderr)
+        raise SystemExit(130) from None

@@ -1,0 +1,1 @@
+"""Datasets: the reduced Cityscapes loader and the built-in synthcity generator."""

@@ -1,0 +1,208 @@
+"""Background jobs: a separate process running a ``python -m pruneseg`` command, state on disk.
+
+A job folder ``WORKSPACE/jobs/<id>/`` holds:
+- ``job.json``: id, kind, the command's argv, creation time and the process id;
+- ``state.json``: status, progress, message and error, written by the job process itself;
+- ``log.txt``: the process's stdout and stderr;
+- ``cancel``: present once a cancel was asked for.
+The dashboard and the CLI run the very same command; only the launcher differs.
+"""
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pruneseg.errors import PruneSegError
+
+JOB_DIR_ENV = "PRUNESEG_JOB_DIR"
+STATUSES = ("queued", "running", "done", "failed", "cancelled")
+FINAL_STATUSES = ("done", "failed", "cancelled")
+
+
+class JobCancelled(BaseException):
+    """Raised inside a job process on SIGTERM; a BaseException so no `except Exception` swallows it."""
+
+
+@dataclass
+class Job:
+    """A job as read from disk, with its status decided by ``job_status``."""
+
+    path: Path
+    id: str
+    kind: str
+    argv: list
+    created: float
+    status: str
+    progress: dict
+    message: str
+    error: str
+
+    def log_tail(self, lines=40):
+        """The last ``lines`` lines of the job's log."""
+        log = self.path / "log.txt"
+        if not log.exists():
+            return ""
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def job_status(recorded, process_alive, cancel_requested):
+    """Decide a job's status from what the process recorded and whether it still runs.
+
+    Args:
+        recorded: the status in ``state.json`` (one of ``STATUSES``).
+        process_alive: whether the job's process is still running.
+        cancel_requested: whether a cancel was asked for.
+    Returns:
+        one of ``STATUSES``. A process that died without recording an end is
+        ``cancelled`` if a cancel was asked for, else ``failed``.
+    """
+    if recorded in FINAL_STATUSES:
+        return recorded
+    if process_alive:
+        return recorded
+    return "cancelled" if cancel_requested else "failed"
+
+
+def jobs_dir(workspace):
+    return Path(workspace) / "jobs"
+
+
+def start_job(workspace, kind, argv):
+    """Start ``python -m pruneseg *argv`` as a background job; return its folder."""
+    job_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{kind}-{secrets.token_hex(2)}"
+    path = jobs_dir(workspace) / job_id
+    path.mkdir(parents=True)
+    _write_json(path / "state.json", {"status": "queued", "progress": {}, "message": "", "error": ""})
+    env = dict(os.environ, **{JOB_DIR_ENV: str(path.resolve()), "PYTHONUNBUFFERED": "1"})
+    with open(path / "log.txt", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pruneseg", *argv], stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    _write_json(path / "job.json", {"id": job_id, "kind": kind, "argv": list(argv),
+                                    "created": time.time(), "pid": process.pid})
+    return path
+
+
+def read_job(path):
+    """Read one job folder into a ``Job``."""
+    path = Path(path)
+    meta = _read_json(path / "job.json") or {"id": path.name, "kind": "?", "argv": [], "created": 0}
+    state = _read_json(path / "state.json") or {"status": "queued"}
+    alive = _process_alive(meta.get("pid"))
+    status = job_status(state.get("status", "queued"), alive, (path / "cancel").exists())
+    error = state.get("error", "")
+    if status == "failed" and not error:
+        error = "the job process ended without reporting a result (killed, or out of memory?)"
+    return Job(path=path, id=meta["id"], kind=meta["kind"], argv=meta["argv"],
+               created=meta["created"], status=status, progress=state.get("progress", {}),
+               message=state.get("message", ""), error=error)
+
+
+def list_jobs(workspace, kind=None):
+    """All jobs of the workspace, newest first, optionally of one ``kind``."""
+    folder = jobs_dir(workspace)
+    if not folder.is_dir():
+        return []
+    jobs = [read_job(p) for p in folder.iterdir() if (p / "job.json").exists()]
+    jobs = [job for job in jobs if kind is None or job.kind == kind]
+    return sorted(jobs, key=lambda job: job.created, reverse=True)
+
+
+def cancel_job(path):
+    """Ask a job to stop: mark it, then send SIGTERM to its process group."""
+    path = Path(path)
+    (path / "cancel").touch()
+    pid = (_read_json(path / "job.json") or {}).get("pid")
+    if _process_alive(pid):
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+# --- inside the job process -------------------------------------------------------------
+
+def update_state(**fields):
+    """Merge ``fields`` into this process's ``state.json``; a no-op outside a job."""
+    job_dir = os.environ.get(JOB_DIR_ENV)
+    if not job_dir:
+        return
+    path = Path(job_dir) / "state.json"
+    state = _read_json(path) or {}
+    state.update(fields)
+    _write_json(path, state)
+
+
+@contextmanager
+def job_context():
+    """Record running / done / failed / cancelled around a command; SIGTERM raises JobCancelled."""
+    def on_sigterm(signum, frame):
+        raise JobCancelled("cancelled")
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    update_state(status="running", started=time.time())
+    try:
+        yield
+    except (JobCancelled, KeyboardInterrupt):
+        update_state(status="cancelled", ended=time.time(), message="cancelled")
+        raise
+    except SystemExit as error:
+        if error.code:
+            update_state(status="failed", ended=time.time(), error=f"exited with status {error.code}")
+        else:
+            update_state(status="done", ended=time.time())
+        raise
+    except BaseException as error:
+        update_state(status="failed", ended=time.time(), error=_describe(error))
+        raise
+    else:
+        update_state(status="done", ended=time.time())
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _describe(error):
+    if isinstance(error, (PruneSegError, ValueError)):
+        return str(error)
+    tail = "".join(traceback.format_exception(error)[-3:])
+    return f"{type(error).__name__}: {error}\n\n{tail}"
+
+
+def _process_alive(pid):
+    """True if ``pid`` runs a pruneseg process that has not exited (zombies are reaped)."""
+    if not pid:
+        return False
+    proc = Path(f"/proc/{pid}")
+    try:
+        stat = (proc / "stat").read_text()
+        cmdline = (proc / "cmdline").read_bytes()
+    except OSError:
+        return False
+    if stat.rsplit(")", 1)[1].split()[0] == "Z":
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        return False
+    return b"pruneseg" in cmdline
+
+
+def _write_json(path, data):
+    """Write atomically so a reader never sees half a file."""
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+
+
+def _read_json(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,166 @@
+"""Train a segmentation model: the seed's recipe, resumable, with metrics streamed to disk.
+
+A run folder holds ``config.json``, ``checkpoint.pt`` (last epoch, for resuming),
+``model_best.pt`` (best validation mIoU), ``steps.jsonl`` (one line per step) and
+``epochs.jsonl`` (one line per epoch of validation metrics).
+"""
+import json
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from pruneseg.checkpoint import load_checkpoint, save_checkpoint
+from pruneseg.config import TrainConfig
+from pruneseg.data.cityscapes import SegmentationDataset, scan_split
+from pruneseg.data.classes import CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES
+from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, EvalTransform, TrainTransform
+from pruneseg.metrics import ConfusionMatrix
+from pruneseg.models import build_model, check_input_size, default_device
+from pruneseg.progress import Progress
+from pruneseg.workspace import read_run_log
+
+ENCODER_PREFIXES = ("stem.", "layer")  # FPN's ResNet18; its decoder gets head_lr_mult
+
+
+def build_loaders(config):
+    """Training and validation DataLoaders for ``config``."""
+    train_set = SegmentationDataset(scan_split(config.data, "train"),
+                                    TrainTransform(config.height, config.width))
+    val_set = SegmentationDataset(scan_split(config.data, "val"),
+                                  EvalTransform(config.height, config.width))
+    batch_size = config.resolved_batch_size()
+    train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, drop_last=len(train_set) > batch_size,
+                              num_workers=config.workers, persistent_workers=config.workers > 0)
+    val_loader = DataLoader(val_set, batch_size=batch_size, num_workers=config.workers)
+    return train_loader, val_loader
+
+
+def build_optimizer(model, config):
+    """Adam; for FPN the decoder's learning rate is ``head_lr_mult`` times the encoder's."""
+    encoder, decoder = [], []
+    for name, param in model.named_parameters():
+        in_encoder = config.model != "fpn" or name.startswith(ENCODER_PREFIXES)
+        (encoder if in_encoder else decoder).append(param)
+    groups = [{"params": encoder, "lr": config.lr}]
+    if decoder:
+        groups.append({"params": decoder, "lr": config.lr * config.head_lr_mult})
+    return torch.optim.Adam(groups, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def poly_with_warmup(total_steps, warmup_steps, power=0.9):
+    """Learning-rate factor per step: linear warm-up, then polynomial decay to zero."""
+    def factor(step):
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        return max(0.0, 1.0 - progress) ** power
+    return factor
+
+
+def train_one_epoch(model, loader, optimizer, scheduler, scaler, device, on_step):
+    """One pass over ``loader``; ``on_step(step, loss, lr)`` after every step. Returns the mean loss."""
+    model.train()
+    total = 0.0
+    for step, (images, targets) in enumerate(loader):
+        images, targets = images.to(device, non_blocking=True), targets.to(device, non_blocking=True)
+        with torch.autocast(device.type, enabled=scaler.is_enabled()):
+            loss = F.cross_entropy(model(images), targets, ignore_index=IGNORE_INDEX)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        scheduler.step()
+        total += loss.item()
+        on_step(step, loss.item(), optimizer.param_groups[0]["lr"])
+    return total / max(1, len(loader))
+
+
+@torch.no_grad()
+def evaluate(model, loader, device, num_classes=NUM_CLASSES, progress=None):
+    """mIoU, per-class IoU and pixel accuracy of ``model`` over ``loader``."""
+    model.eval()
+    confusion = ConfusionMatrix(num_classes)
+    for images, targets in loader:
+        logits = model(images.to(device))
+        confusion.update(targets, logits.argmax(1))
+        if progress:
+            progress.update(1)
+    return confusion.compute()
+
+
+def main(config: TrainConfig):
+    """Train as ``config`` says, resuming from ``config.out/checkpoint.pt`` when present."""
+    check_input_size(config.model, config.height, config.width)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    device = default_device()
+    torch.manual_seed(config.seed)
+    train_loader, val_loader = build_loaders(config)
+
+    model = build_model(config.model, NUM_CLASSES).to(device)
+    optimizer = build_optimizer(model, config)
+    steps_per_epoch = len(train_loader)
+    warmup_epochs = min(config.warmup_epochs, config.epochs / 10)  # short runs still train
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, poly_with_warmup(config.epochs * steps_per_epoch, math.ceil(warmup_epochs * steps_per_epoch)))
+    scaler = torch.amp.GradScaler(device.type, enabled=config.amp and device.type == "cuda")
+
+    start_epoch, best_miou = 0, -1.0
+    last = out / "checkpoint.pt"
+    if last.exists():
+        state = load_checkpoint(last, device)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        start_epoch, best_miou = state["epoch"] + 1, state["best_miou"]
+        print(f"resuming {out} at epoch {start_epoch + 1} (best mIoU so far {best_miou:.4f})")
+    (out / "config.json").write_text(json.dumps(asdict(config), indent=1))
+    _truncate_log(out / "steps.jsonl", start_epoch)
+    _truncate_log(out / "epochs.jsonl", start_epoch)
+
+    meta = {"model_name": config.model, "num_classes": NUM_CLASSES, "class_names": list(CLASS_NAMES),
+            "input_size": [config.height, config.width], "mean": list(IMAGENET_MEAN),
+            "std": list(IMAGENET_STD), "config": asdict(config)}
+    progress = Progress((config.epochs - start_epoch) * steps_per_epoch, f"train {config.model}", "step")
+    with progress, open(out / "steps.jsonl", "a") as steps_log:
+        for epoch in range(start_epoch, config.epochs):
+            started = time.time()
+
+            def on_step(step, loss, lr):
+                _append(steps_log, {"epoch": epoch, "step": step,
+                                    "iteration": epoch * steps_per_epoch + step, "loss": loss, "lr": lr})
+                progress.update(1, epoch=epoch + 1, loss=loss)
+
+            train_loss = train_one_epoch(model, train_loader, optimizer, scheduler, scaler, device, on_step)
+            metrics = evaluate(model, val_loader, device)
+            record = {"epoch": epoch, "train_loss": train_loss, "seconds": time.time() - started, **metrics}
+            is_best = metrics["miou"] > best_miou
+            best_miou = max(best_miou, metrics["miou"])
+            if is_best:
+                save_checkpoint(out / "model_best.pt", model=model.state_dict(), epoch=epoch,
+                                metrics=metrics, **meta)
+            save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                            scheduler=scheduler.state_dict(), scaler=scaler.state_dict(), epoch=epoch,
+                            best_miou=best_miou, metrics=metrics, **meta)
+            with open(out / "epochs.jsonl", "a") as epochs_log:
+                _append(epochs_log, record)
+            print(f"epoch {epoch + 1}/{config.epochs}: loss {train_loss:.4f} "
+                  f"val mIoU {metrics['miou']:.4f} pixel acc {metrics['pixel_accuracy']:.4f}")
+    return best_miou
+
+
+def _truncate_log(path, start_epoch):
+    """Drop records of epochs that will be run again after a resume."""
+    kept = [r for r in read_run_log(path) if r["epoch"] < start_epoch]
+    path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+
+
+def _append(handle, record):
+    handle.write(json.dumps(record) + "\n")
+    handle.flush()

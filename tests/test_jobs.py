@@ -1,0 +1,76 @@
+import time
+
+import pytest
+
+from pruneseg.jobs import cancel_job, job_status, list_jobs, read_job, start_job
+
+
+@pytest.mark.parametrize("recorded, alive, cancel, expected", [
+    ("queued", True, False, "queued"),
+    ("running", True, False, "running"),
+    ("running", True, True, "running"),
+    ("done", False, False, "done"),
+    ("failed", False, False, "failed"),
+    ("cancelled", False, True, "cancelled"),
+    ("done", False, True, "done"),
+    ("running", False, False, "failed"),
+    ("running", False, True, "cancelled"),
+    ("queued", False, False, "failed"),
+])
+def test_job_status_decision(recorded, alive, cancel, expected):
+    assert job_status(recorded, alive, cancel) == expected
+
+
+def wait_final(path, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job = read_job(path)
+        if job.status in ("done", "failed", "cancelled"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {path} still {read_job(path).status} after {timeout}s")
+
+
+def test_job_runs_a_cli_command_and_records_done(tmp_path, tiny_dataset):
+    path = start_job(tmp_path, "stats", ["data", "stats", "--root", str(tiny_dataset), "--json"])
+    job = wait_final(path)
+    assert job.status == "done" and job.kind == "stats"
+    assert '"images": 4' in job.log_tail()
+    assert [j.id for j in list_jobs(tmp_path)] == [job.id]
+    assert list_jobs(tmp_path, kind="train") == []
+
+
+def test_failed_job_keeps_the_users_error(tmp_path):
+    path = start_job(tmp_path, "stats", ["data", "stats", "--root", str(tmp_path / "missing")])
+    job = wait_final(path)
+    assert job.status == "failed"
+    assert "missing/leftImg8bit/train: folder not found" in job.error
+    assert "Traceback" not in job.error
+
+
+def test_cancel_stops_a_running_job(tmp_path, tiny_dataset):
+    argv = ["train", "--model", "fpn", "--data", str(tiny_dataset), "--out", str(tmp_path / "run"),
+            "--height", "64", "--width", "128", "--epochs", "500", "--batch-size", "2", "--workers", "0"]
+    path = start_job(tmp_path, "train", argv)
+    deadline = time.time() + 60
+    while read_job(path).status != "running" and time.time() < deadline:
+        time.sleep(0.1)
+    cancel_job(path)
+    job = wait_final(path)
+    assert job.status == "cancelled"
+
+
+def test_a_killed_job_reads_as_failed(tmp_path, tiny_dataset):
+    import os
+    import signal
+
+    argv = ["train", "--model", "fpn", "--data", str(tiny_dataset), "--out", str(tmp_path / "run"),
+            "--height", "64", "--width", "128", "--epochs", "500", "--batch-size", "2", "--workers", "0"]
+    path = start_job(tmp_path, "train", argv)
+    deadline = time.time() + 60
+    while read_job(path).status != "running" and time.time() < deadline:
+        time.sleep(0.1)
+    pid = __import__("json").loads((path / "job.json").read_text())["pid"]
+    os.kill(pid, signal.SIGKILL)
+    job = wait_final(path)
+    assert job.status == "failed" and "without reporting" in job.error

@@ -1,0 +1,71 @@
+import pytest
+import torch
+
+from pruneseg.models import (MODELS, build_model, check_input_size, count_macs, count_parameters,
+                             default_device)
+
+
+class ModelChecks:
+    """Shared checks every registered model must pass; subclasses set ``name``."""
+
+    name = None
+    size = (64, 128)
+
+    def test_forward_shape_and_classes(self):
+        model = build_model(self.name, num_classes=6).eval()
+        with torch.no_grad():
+            out = model(torch.randn(2, 3, *self.size))
+        assert out.shape == (2, 6, *self.size)
+
+    def test_class_count_is_a_parameter(self):
+        model = build_model(self.name, num_classes=4).eval()
+        with torch.no_grad():
+            assert model(torch.randn(1, 3, *self.size)).shape[1] == 4
+
+    def test_backward_reaches_every_parameter(self):
+        model = build_model(self.name)
+        model(torch.randn(2, 3, *self.size)).mean().backward()
+        assert all(p.grad is not None for p in model.parameters())
+
+    def test_state_dict_round_trip(self):
+        model, other = build_model(self.name).eval(), build_model(self.name).eval()
+        other.load_state_dict(model.state_dict())
+        x = torch.randn(1, 3, *self.size)
+        with torch.no_grad():
+            assert torch.equal(model(x), other(x))
+
+    def test_bad_input_size_is_a_clear_error(self):
+        multiple = MODELS[self.name].input_multiple
+        with pytest.raises(ValueError, match=f"multiples of {multiple}"):
+            check_input_size(self.name, 100, 200 + multiple // 2)
+
+
+class TestFPN(ModelChecks):
+    name = "fpn"
+
+    def test_parameter_count_matches_reference(self):
+        # ResNet18 without fc (11.18 M) plus a 6-wide decoder: "about 11.2 M" (reference section 2)
+        assert count_parameters(build_model("fpn")) == 11_234_898
+
+    def test_decoder_is_as_wide_as_the_classes(self):
+        model = build_model("fpn", num_classes=6)
+        assert model.enc2dec[0].out_channels == 6 and model.up1.fuse.conv2.out_channels == 6
+
+
+class TestUNet(ModelChecks):
+    name = "unet"
+
+    def test_parameter_count_matches_reference(self):
+        assert count_parameters(build_model("unet")) == 31_037_958
+
+    def test_macs_match_reference(self):
+        assert count_macs(build_model("unet"), 256, 512) == pytest.approx(109.5e9, rel=0.01)
+
+
+def test_unknown_model_lists_the_choices():
+    with pytest.raises(ValueError, match="fpn, unet"):
+        build_model("resnet")
+
+
+def test_default_device_follows_cuda():
+    assert default_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
