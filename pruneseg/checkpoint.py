@@ -6,6 +6,7 @@ import torch
 
 from pruneseg.errors import PruneSegError
 from pruneseg.models import build_model
+from pruneseg.prune.groups import replay_history
 
 
 class CheckpointError(PruneSegError):
@@ -37,11 +38,15 @@ def load_checkpoint(path, device="cpu"):
 def load_model(path, device="cpu"):
     """Build the checkpoint's model with its weights, in eval mode.
 
+    A pruned checkpoint carries its pruning history, replayed on a fresh model first.
+
     Returns:
         (model, checkpoint dict)
     """
     checkpoint = load_checkpoint(path, device)
     model = build_model(checkpoint["model_name"], checkpoint["num_classes"])
+    if checkpoint.get("pruning_history"):
+        replay_history(model, checkpoint["pruning_history"])
     try:
         model.load_state_dict(checkpoint["model"])
     except RuntimeError as error:

@@ -4,20 +4,26 @@ import json
 import sys
 from dataclasses import fields
 
-from pruneseg.config import TrainConfig
+from pruneseg.config import AnalyzeConfig, CompileConfig, ExportConfig, PruneConfig, QuantizeConfig, TrainConfig
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context
 
 
 def add_dataclass_arguments(parser, config_class, required=()):
     """One ``--flag`` per dataclass field (``--x/--no-x`` for booleans), defaults from the class."""
-    for field in fields(config_class):
-        flag = "--" + field.name.replace("_", "-")
-        if field.type is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
+    defaults = config_class()
+    for item in fields(config_class):
+        flag = "--" + item.name.replace("_", "-")
+        default = getattr(defaults, item.name)
+        if item.type is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        elif item.type is list:
+            element = type(default[0]) if default else str  # a list's element type comes from its default
+            parser.add_argument(flag, type=element, nargs="*", default=default,
+                                help=f"default: {' '.join(map(str, default)) or 'none'}")
         else:
-            parser.add_argument(flag, type=field.type, default=field.default, required=field.name in required,
-                                help=f"default: {field.default}")
+            parser.add_argument(flag, type=item.type, default=default, required=item.name in required,
+                                help=f"default: {default}")
 
 
 def dataclass_from_args(config_class, args):
@@ -85,6 +91,71 @@ def cmd_eval(args):
             print(f"  {name:8s} {'-' if iou is None else f'{iou:.4f}'}")
 
 
+def cmd_info(args):
+    from pruneseg.checkpoint import load_model
+    from pruneseg.models import count_macs, count_parameters
+    from pruneseg.prune.groups import group_widths
+
+    model, checkpoint = load_model(args.checkpoint)
+    height, width = checkpoint["input_size"]
+    info = {"model": checkpoint["model_name"], "input_size": [height, width],
+            "pruned": bool(checkpoint.get("pruning_history")), "parameters": count_parameters(model),
+            "macs": count_macs(model, height, width), "group_channels": group_widths(model),
+            "metrics": checkpoint.get("metrics")}
+    if args.json:
+        print(json.dumps(info))
+    else:
+        print(f"{info['model']} ({'pruned' if info['pruned'] else 'dense'}) at {height}x{width}: "
+              f"{info['parameters'] / 1e6:.2f} M params, {info['macs'] / 1e9:.2f} GMACs")
+        for name, channels in info["group_channels"].items():
+            print(f"  {name:28s} {channels:5d} channels")
+
+
+def cmd_analyze(args):
+    from pruneseg.prune.sensitivity import main
+
+    main(dataclass_from_args(AnalyzeConfig, args))
+
+
+def cmd_prune(args):
+    from pruneseg.prune.iterative import main
+
+    state = main(dataclass_from_args(PruneConfig, args))
+    for record in state["iterations"]:
+        print(f"iteration {record['iteration']}: {record['target']:.0%} MACs target, mIoU {record['miou']:.4f}, "
+              f"{record['params'] / 1e6:.2f} M params, {record['latency_ms']:.1f} ms")
+
+
+def cmd_export(args):
+    from pruneseg.deploy.export import main
+
+    record = main(dataclass_from_args(ExportConfig, args))
+    parity = record["parity"]
+    print(f"{record['model']} ({record['exporter']} exporter, {record['size_bytes'] / 1e6:.1f} MB): "
+          f"max |logit diff| {parity['max_abs_diff']:.2e}, argmax agreement {parity['argmax_agreement']:.4f} "
+          f"on {parity['images']} {parity['source']}")
+
+
+def cmd_quantize(args):
+    from pruneseg.deploy.quantize import main
+
+    record = main(dataclass_from_args(QuantizeConfig, args))
+    for name in ("fp32", "int8"):
+        result = record[name]
+        latency = f", {result['latency_ms']:.1f} ms" if "latency_ms" in result else ""
+        print(f"{name}: mIoU {result['miou']:.4f}, {result['size_bytes'] / 1e6:.1f} MB{latency}  {result['model']}")
+    print(f"int8 vs fp32 argmax agreement {record['parity']['int8_vs_fp32']['argmax_agreement']:.4f}; "
+          f"kept in float: {', '.join(record['keep_float']['nodes']) or 'nothing'}")
+
+
+def cmd_compile(args):
+    from pruneseg.deploy.compile import main
+
+    manifest = main(dataclass_from_args(CompileConfig, args))
+    print(f"{args.out}: {manifest['model_name']} {manifest['precision']} for {manifest['target']} "
+          f"({manifest['optimization_level']}); run it with `python -m pruneseg.target perf {args.out}`")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m pruneseg", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +184,31 @@ def build_parser():
     p = commands.add_parser("train", help="train a model (resumes when --out holds a checkpoint)")
     add_dataclass_arguments(p, TrainConfig, required=("data", "out"))
     p.set_defaults(func=cmd_train)
+
+    p = commands.add_parser("info", help="parameters, MACs and channels per group of a checkpoint")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_info)
+
+    p = commands.add_parser("analyze", help="per-group pruning sensitivity and the trade-off curves")
+    add_dataclass_arguments(p, AnalyzeConfig, required=("checkpoint", "data", "out"))
+    p.set_defaults(func=cmd_analyze)
+
+    p = commands.add_parser("prune", help="iterative prune -> fine-tune -> validate (resumes from --out)")
+    add_dataclass_arguments(p, PruneConfig, required=("checkpoint", "data", "analysis", "out"))
+    p.set_defaults(func=cmd_prune)
+
+    p = commands.add_parser("export", help="export a checkpoint to ONNX with a parity check")
+    add_dataclass_arguments(p, ExportConfig, required=("checkpoint", "out"))
+    p.set_defaults(func=cmd_export)
+
+    p = commands.add_parser("quantize", help="ONNX Runtime static int8 quantization and its mIoU")
+    add_dataclass_arguments(p, QuantizeConfig, required=("checkpoint", "data", "out"))
+    p.set_defaults(func=cmd_quantize)
+
+    p = commands.add_parser("compile", help="compile an ONNX model into a package for a target")
+    add_dataclass_arguments(p, CompileConfig, required=("model", "out"))
+    p.set_defaults(func=cmd_compile)
 
     p = commands.add_parser("eval", help="evaluate a checkpoint")
     p.add_argument("--checkpoint", required=True)

@@ -1,0 +1,1 @@
+"""Channel pruning on Torch-Pruning's dependency graph: groups, plans, sensitivity, the iterative loop."""

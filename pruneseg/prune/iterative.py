@@ -1,0 +1,134 @@
+"""The iterative loop: prune to a rising MACs target, fine-tune, validate, snapshot, repeat.
+
+Iteration k prunes to the plan that removes ``k * step`` of the *dense* model's MACs (not
+compounding), then fine-tunes until validation mIoU is within ``tolerance`` of the dense model
+or ``max_epochs`` are spent. ``OUT/state.json`` records the dense metrics and every finished
+iteration; ``OUT/current.pt`` holds the model being fine-tuned after every epoch, so a killed
+job resumes at the epoch it stopped in; ``OUT/iter_<k>.pt`` is the snapshot of iteration k.
+"""
+import json
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from pruneseg.checkpoint import load_checkpoint, load_model, save_checkpoint
+from pruneseg.config import PruneConfig, TrainConfig
+from pruneseg.models import build_model, default_device
+from pruneseg.progress import Progress
+from pruneseg.prune.groups import prune_to_widths, replay_history
+from pruneseg.prune.measure import latency_ms, model_size
+from pruneseg.prune.plans import MacsModel
+from pruneseg.prune.sensitivity import plan_for, read_analysis
+from pruneseg.train import build_loaders, build_optimizer, evaluate, train_one_epoch
+
+META_KEYS = ("model_name", "num_classes", "class_names", "input_size", "mean", "std")
+
+
+def read_state(out):
+    """The loop's ``state.json`` (None before the loop has measured the dense model)."""
+    path = Path(out) / "state.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _write_state(out, state):
+    tmp = Path(out) / "state.json.tmp"
+    tmp.write_text(json.dumps(state, indent=1))
+    os.replace(tmp, Path(out) / "state.json")
+
+
+def _measure(model, height, width):
+    return {**model_size(model, height, width), "latency_ms": latency_ms(model, height, width)}
+
+
+def main(config: PruneConfig):
+    """Run or resume the iterative pruning loop; returns the state dict."""
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    device = default_device()
+    dense, checkpoint = load_model(config.checkpoint, device)
+    meta = {key: checkpoint[key] for key in META_KEYS}
+    height, width = meta["input_size"]
+    analysis = read_analysis(config.analysis)
+    train_config = TrainConfig(model=meta["model_name"], data=config.data, height=height, width=width,
+                               batch_size=config.batch_size, workers=config.workers, lr=config.lr)
+    train_loader, val_loader = build_loaders(train_config)
+    macs_model = MacsModel(dense, height, width, config.round_to)
+
+    state = read_state(out)
+    if state is None:
+        state = {"config": asdict(config), "dense": {**evaluate(dense, val_loader, device),
+                                                     **_measure(dense, height, width)}, "iterations": []}
+        _write_state(out, state)
+    goal = state["dense"]["miou"] - config.tolerance
+
+    total = config.iterations * config.max_epochs
+    with Progress(total, "prune", "epoch") as progress:
+        progress.update_to(len(state["iterations"]) * config.max_epochs)
+        for iteration in range(len(state["iterations"]) + 1, config.iterations + 1):
+            target = round(config.step * iteration, 4)
+            widths = plan_for(analysis, macs_model, target, config.plan)
+            model, history, optimizer, start_epoch, one_shot = _start_iteration(
+                out, iteration, widths, state, dense, meta, config, train_config, val_loader, device)
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+            scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
+            metrics = one_shot if start_epoch == 0 else load_checkpoint(out / "current.pt")["metrics"]
+            epoch = start_epoch
+            while metrics["miou"] < goal and epoch < config.max_epochs:
+                started = time.time()
+                loss = train_one_epoch(model, train_loader, optimizer, scheduler, scaler, device,
+                                       lambda step, loss, lr: None)
+                metrics = evaluate(model, val_loader, device)
+                epoch += 1
+                save_checkpoint(out / "current.pt", model=model.state_dict(), pruning_history=history,
+                                optimizer=optimizer.state_dict(), iteration=iteration, epoch=epoch,
+                                target=target, one_shot=one_shot, metrics=metrics, **meta)
+                progress.update(1, iteration=iteration, miou=metrics["miou"])
+                print(f"iteration {iteration} epoch {epoch}: loss {loss:.4f} mIoU {metrics['miou']:.4f} "
+                      f"(goal {goal:.4f}, {time.time() - started:.0f}s)")
+            snapshot = out / f"iter_{iteration}.pt"
+            save_checkpoint(snapshot, model=model.state_dict(), pruning_history=history, iteration=iteration,
+                            target=target, metrics=metrics, **meta)
+            state["iterations"].append({
+                "iteration": iteration, "target": target, "one_shot_miou": one_shot["miou"],
+                "miou": metrics["miou"], "iou": metrics["iou"], "pixel_accuracy": metrics["pixel_accuracy"],
+                "epochs": epoch, "recovered": metrics["miou"] >= goal, "checkpoint": str(snapshot),
+                "widths": widths, **_measure(model, height, width)})
+            _write_state(out, state)
+            (out / "current.pt").unlink(missing_ok=True)
+            progress.update_to(iteration * config.max_epochs)  # the unspent epoch budget too
+    return state
+
+
+def _start_iteration(out, iteration, widths, state, dense, meta, config, train_config, val_loader, device):
+    """The model of ``iteration``: resumed from ``current.pt``, or the last snapshot pruned further."""
+    current = out / "current.pt"
+    if current.exists() and load_checkpoint(current)["iteration"] == iteration:
+        saved = load_checkpoint(current, device)
+        model = replay_history(_fresh(meta, device), saved["pruning_history"])
+        model.load_state_dict(saved["model"])
+        optimizer = build_optimizer(model, train_config)
+        optimizer.load_state_dict(saved["optimizer"])
+        print(f"resuming iteration {iteration} after epoch {saved['epoch']}")
+        return model, saved["pruning_history"], optimizer, saved["epoch"], saved["one_shot"]
+    if state["iterations"]:
+        model, previous = load_model(state["iterations"][-1]["checkpoint"], device)
+        history = list(previous["pruning_history"])
+    else:
+        model, history = _copy(dense, meta, device), []
+    history += prune_to_widths(model, widths, config.round_to)
+    one_shot = evaluate(model, val_loader, device)
+    print(f"iteration {iteration}: pruned, one-shot mIoU {one_shot['miou']:.4f}")
+    return model, history, build_optimizer(model, train_config), 0, one_shot
+
+
+def _fresh(meta, device):
+    return build_model(meta["model_name"], meta["num_classes"]).to(device)
+
+
+def _copy(model, meta, device):
+    fresh = _fresh(meta, device)
+    fresh.load_state_dict(model.state_dict())
+    return fresh

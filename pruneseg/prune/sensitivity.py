@@ -1,0 +1,153 @@
+"""Sensitivity analysis: prune each group alone at each ratio and score the damage.
+
+Every finished cell is written to the analysis file at once, so a killed job resumes with all
+finished cells kept. The file is keyed by the checkpoint's hash and the settings: a file made
+for another checkpoint or other settings is refused, never silently mixed. After the sweep the
+job precomputes the trade-off curves the pruning slider reads: for each MACs-reduction target,
+the plan, its parameters, MACs, measured latency and one-shot mIoU.
+"""
+import copy
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+
+from pruneseg.checkpoint import load_model
+from pruneseg.config import AnalyzeConfig
+from pruneseg.errors import PruneSegError
+from pruneseg.models import default_device
+from pruneseg.progress import Progress
+from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
+from pruneseg.prune.measure import latency_ms, load_batches, model_size, subset_metrics
+from pruneseg.prune.plans import MacsModel, recalibrate_batchnorm, sensitivity_plan, uniform_plan
+
+CURVE_TARGETS = [round(0.05 * i, 2) for i in range(1, 19)]  # 0.05 .. 0.90
+PLAN_KINDS = ("sensitivity", "uniform")
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def analysis_key(checkpoint_sha, config):
+    """What an analysis depends on: the checkpoint's bytes and the settings that change results."""
+    settings = {k: getattr(config, k) for k in ("data", "images", "ratios", "bn_batches", "round_to", "collapse")}
+    return hashlib.sha256(json.dumps([checkpoint_sha, settings], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def read_analysis(path):
+    """Load an analysis file, with a clear error naming it when it is not one."""
+    try:
+        analysis = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise PruneSegError(f"{path}: not a readable analysis file ({error})") from error
+    if "cells" not in analysis or "groups" not in analysis:
+        raise PruneSegError(f"{path}: not a PruneSeg analysis file")
+    return analysis
+
+
+def drop_table(analysis):
+    """``{group: {ratio: mIoU drop}}`` of the finished cells."""
+    base = analysis["baseline"]["miou"]
+    return {group: {float(r): base - cell["miou"] for r, cell in cells.items()}
+            for group, cells in analysis["cells"].items()}
+
+
+def plan_for(analysis, macs_model, target, kind="sensitivity"):
+    """Channel widths per group removing ``target`` of the baseline's MACs, by plan ``kind``."""
+    if kind == "uniform":
+        return uniform_plan(macs_model, target, analysis["settings"]["round_to"])
+    if kind == "sensitivity":
+        return sensitivity_plan(macs_model, drop_table(analysis), target, analysis["settings"]["round_to"])
+    raise ValueError(f"unknown plan {kind!r}; choose one of: {', '.join(PLAN_KINDS)}")
+
+
+def _save(path, analysis):
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(json.dumps(analysis, indent=1))
+    os.replace(tmp, path)
+
+
+def _start_or_resume(config, model, checkpoint, batches, height, width):
+    sha = file_sha256(config.checkpoint)
+    key = analysis_key(sha, config)
+    out = Path(config.out)
+    if out.exists():
+        analysis = read_analysis(out)
+        if analysis.get("key") != key:
+            raise PruneSegError(f"{out}: holds an analysis of another checkpoint or other settings; "
+                                f"choose another --out or delete it")
+        return analysis
+    groups = list_groups(model, height, width, config.round_to)
+    analysis = {
+        "version": 1, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
+        "model_name": checkpoint["model_name"], "input_size": [height, width], "settings": asdict(config),
+        "baseline": {**subset_metrics(model, batches), **model_size(model, height, width),
+                     "latency_ms": latency_ms(model, height, width)},
+        "groups": [asdict(g) for g in groups], "cells": {g.name: {} for g in groups},
+        "curves": {kind: [] for kind in PLAN_KINDS},
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _save(out, analysis)
+    return analysis
+
+
+def main(config: AnalyzeConfig):
+    """Run (or resume) the sensitivity sweep and the trade-off curves; returns the analysis dict."""
+    device = default_device()
+    model, checkpoint = load_model(config.checkpoint, device)
+    height, width = checkpoint["input_size"]
+    batches = load_batches(config.data, "val", config.images, height, width, config.batch_size)
+    bn_batches = [images for images, _ in load_batches(
+        config.data, "train", config.bn_batches * config.batch_size, height, width, config.batch_size)]
+    analysis = _start_or_resume(config, model, checkpoint, batches, height, width)
+    base_miou = analysis["baseline"]["miou"]
+    ratios = [float(r) for r in config.ratios]
+    total = len(analysis["groups"]) * len(ratios) + len(CURVE_TARGETS) * len(PLAN_KINDS)
+    done = sum(len(c) for c in analysis["cells"].values()) + sum(len(c) for c in analysis["curves"].values())
+
+    with Progress(total, "analyse", "cell") as progress:
+        progress.update_to(done)
+        for group in analysis["groups"]:
+            cells = analysis["cells"][group["name"]]
+            collapsed = None
+            for ratio in ratios:
+                if str(ratio) in cells:
+                    collapsed = cells[str(ratio)] if cells[str(ratio)]["collapsed"] else collapsed
+                    continue
+                if collapsed is None:
+                    pruned = copy.deepcopy(model)
+                    prune_by_ratios(pruned, {group["name"]: ratio}, config.round_to)
+                    recalibrate_batchnorm(pruned, bn_batches)
+                    miou = subset_metrics(pruned, batches)["miou"]
+                    cell = {"miou": miou, "collapsed": miou < config.collapse * base_miou}
+                    collapsed = cell if cell["collapsed"] else None
+                else:  # pruning more of a collapsed group cannot help: skip the work
+                    cell = {"miou": collapsed["miou"], "collapsed": True}
+                cells[str(ratio)] = cell
+                _save(config.out, analysis)
+                progress.update(1)
+
+        macs_model = MacsModel(model, height, width, config.round_to)
+        for kind in PLAN_KINDS:
+            finished = {point["target"] for point in analysis["curves"][kind]}
+            for target in CURVE_TARGETS:
+                if target in finished:
+                    continue
+                widths = plan_for(analysis, macs_model, target, kind)
+                pruned = copy.deepcopy(model)
+                prune_to_widths(pruned, widths, config.round_to)
+                recalibrate_batchnorm(pruned, bn_batches)
+                analysis["curves"][kind].append({
+                    "target": target, "widths": widths, **model_size(pruned, height, width),
+                    "latency_ms": latency_ms(pruned, height, width),
+                    "miou": subset_metrics(pruned, batches)["miou"]})
+                _save(config.out, analysis)
+                progress.update(1)
+    return analysis

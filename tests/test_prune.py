@@ -1,0 +1,218 @@
+import copy
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+import pruneseg.prune.iterative as iterative
+import pruneseg.prune.sensitivity as sensitivity
+from pruneseg.checkpoint import load_model, save_checkpoint
+from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, to_argv
+from pruneseg.errors import PruneSegError
+from pruneseg.models import build_model, count_macs
+from pruneseg.prune.groups import group_widths, list_groups, prune_by_ratios, rounded_width
+from pruneseg.prune.plans import MacsModel, sensitivity_plan, uniform_plan
+from pruneseg.train import main as train
+
+X = torch.randn(1, 3, 64, 128)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A 2-epoch FPN on the tiny dataset at 64x128, and its dataset."""
+    from conftest import make_dataset
+
+    root = tmp_path_factory.mktemp("prune")
+    data = make_dataset(root / "data", train=4, val=2)
+    train(TrainConfig(data=str(data), out=str(root / "run"), height=64, width=128, epochs=2,
+                      batch_size=2, workers=0))
+    return root / "run" / "model_best.pt", data
+
+
+@pytest.fixture(scope="module")
+def analysis_file(trained, tmp_path_factory):
+    checkpoint, data = trained
+    out = tmp_path_factory.mktemp("analysis") / "analysis.json"
+    sensitivity.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), images=2,
+                                   ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
+    return out
+
+
+@pytest.mark.parametrize("name", ["fpn", "unet"])
+def test_heavy_pruning_keeps_the_class_count_and_rounds_channels(name):
+    model = build_model(name).eval()
+    groups = list_groups(model, 64, 128)
+    prune_by_ratios(model, {g.name: 0.9 for g in groups})
+    with torch.no_grad():
+        assert model(X).shape == (1, 6, 64, 128)
+    widths = group_widths(model)
+    assert set(widths) == {g.name for g in groups}  # names survive pruning
+    assert all(w % 8 == 0 and w >= 8 for w in widths.values())
+    assert all(widths[g.name] < g.channels for g in groups)
+
+
+def test_groups_are_named_and_explained():
+    groups = {g.name: g for g in list_groups(build_model("fpn"), 64, 128)}
+    stream = groups["stem.0"]  # the ResNet stem and layer1's residual outputs are one group
+    assert stream.channels == 64
+    assert {"stem.0", "layer1.0.conv2", "layer1.1.conv2"} <= set(stream.modules)
+    assert 0 < stream.macs_share < 1
+    assert not any(name.startswith("head") for name in groups)
+
+
+def test_rounded_width():
+    assert rounded_width(64, 0.5) == 32
+    assert rounded_width(64, 0.99) == 8
+    assert rounded_width(64, 0.0) == 64
+    assert rounded_width(100, 0.5, round_to=16) == 48
+
+
+def test_pruned_checkpoint_reloads_with_identical_outputs(tmp_path):
+    model = build_model("unet").eval()
+    history = prune_by_ratios(model, {"down2.1.0": 0.5, "up1.up": 0.75, "inc.3": 0.25})
+    path = tmp_path / "pruned.pt"
+    save_checkpoint(path, model=model.state_dict(), pruning_history=history, model_name="unet",
+                    num_classes=6, input_size=[64, 128])
+    torch.load(path, weights_only=True)  # no pickled code
+    reloaded, _ = load_model(path)
+    with torch.no_grad():
+        assert torch.equal(reloaded(X), model(X))
+
+
+def test_macs_model_predicts_real_macs():
+    model = build_model("fpn")
+    macs_model = MacsModel(model, 64, 128)
+    widths = uniform_plan(macs_model, 0.4)
+    pruned = copy.deepcopy(model)
+    prune_by_ratios(pruned, {n: 1 - w / macs_model.channels[n] for n, w in widths.items()})
+    real = 1 - count_macs(pruned, 64, 128) / count_macs(model, 64, 128)
+    assert macs_model.reduction(widths) >= 0.4
+    assert real == pytest.approx(macs_model.reduction(widths), abs=0.02)
+
+
+def test_sensitivity_plan_prunes_insensitive_groups_more():
+    macs_model = MacsModel(build_model("fpn"), 64, 128)
+    names = list(macs_model.channels)
+    fragile, robust = "layer3.0.conv1", "layer4.0.conv1"
+    cells = {n: {r: 0.1 * r for r in (0.25, 0.5, 0.75)} for n in names}
+    cells[fragile] = {r: 0.5 * r for r in (0.25, 0.5, 0.75)}
+    cells[robust] = {r: 0.001 * r for r in (0.25, 0.5, 0.75)}
+    plan = sensitivity_plan(macs_model, cells, 0.3)
+    assert macs_model.reduction(plan) >= 0.3
+    kept = {n: plan[n] / macs_model.channels[n] for n in (fragile, robust)}
+    assert kept[robust] < kept[fragile]
+
+
+def test_analysis_covers_every_cell_and_curve(analysis_file):
+    analysis = json.loads(analysis_file.read_text())
+    assert set(analysis["cells"]) == {g["name"] for g in analysis["groups"]}
+    assert all(set(c) == {"0.25", "0.5", "0.75"} for c in analysis["cells"].values())
+    for kind in ("sensitivity", "uniform"):
+        curve = analysis["curves"][kind]
+        assert [p["target"] for p in curve] == sensitivity.CURVE_TARGETS
+        assert all(p["macs"] <= analysis["baseline"]["macs"] and p["latency_ms"] > 0 for p in curve)
+
+
+def test_analysis_resumes_without_redoing_finished_cells(trained, analysis_file, tmp_path, monkeypatch):
+    checkpoint, data = trained
+    analysis = json.loads(analysis_file.read_text())
+    group = analysis["groups"][0]["name"]
+    kept = dict(analysis["cells"][group])
+    del analysis["cells"][group]["0.75"]  # as if killed before the last cell of this group
+    analysis["curves"]["uniform"] = analysis["curves"]["uniform"][:5]
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps(analysis))
+    calls = []
+    real = sensitivity.prune_by_ratios
+    monkeypatch.setattr(sensitivity, "prune_by_ratios", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    resumed = sensitivity.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(partial),
+                                             images=2, ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
+    assert calls == [{group: 0.75}]
+    assert resumed["cells"][group]["0.25"] == kept["0.25"]
+    assert len(resumed["curves"]["uniform"]) == len(sensitivity.CURVE_TARGETS)
+
+
+def test_collapsed_groups_stop_early(trained, tmp_path, monkeypatch):
+    checkpoint, data = trained
+    calls = []
+    real = sensitivity.prune_by_ratios
+    monkeypatch.setattr(sensitivity, "prune_by_ratios", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    monkeypatch.setattr(sensitivity, "CURVE_TARGETS", [0.5])
+    # collapse=2: any pruned model scores below twice the baseline, so one cell per group
+    analysis = sensitivity.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data),
+                                              out=str(tmp_path / "a.json"), images=2, ratios=[0.25, 0.5],
+                                              bn_batches=0, batch_size=2, collapse=2.0))
+    assert len(calls) == len(analysis["groups"])
+    assert all(c["0.5"]["collapsed"] for c in analysis["cells"].values())
+
+
+def test_analysis_of_another_checkpoint_is_refused(trained, analysis_file):
+    checkpoint, data = trained
+    with pytest.raises(PruneSegError, match="another checkpoint or other settings"):
+        sensitivity.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(analysis_file),
+                                       images=3, ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
+
+
+def prune_config(trained, analysis_file, out, **overrides):
+    checkpoint, data = trained
+    values = dict(checkpoint=str(checkpoint), data=str(data), analysis=str(analysis_file), out=str(out),
+                  iterations=2, step=0.3, max_epochs=1, batch_size=2, workers=0)
+    values.update(overrides)
+    return PruneConfig(**values)
+
+
+def test_iterative_pruning_snapshots_each_iteration_and_resumes(trained, analysis_file, tmp_path, monkeypatch):
+    out = tmp_path / "prune"
+    state = iterative.main(prune_config(trained, analysis_file, out, iterations=1))
+    assert [r["iteration"] for r in state["iterations"]] == [1]
+    calls = []
+    real = iterative.prune_to_widths
+    monkeypatch.setattr(iterative, "prune_to_widths", lambda *a, **k: calls.append(1) or real(*a, **k))
+    state = iterative.main(prune_config(trained, analysis_file, out, iterations=2))
+    assert len(calls) == 1  # iteration 1 was not redone
+    first, second = state["iterations"]
+    assert state["dense"]["macs"] > first["macs"] > second["macs"]
+    assert first["macs"] <= state["dense"]["macs"] * (1 - 0.3) * 1.05
+    model, checkpoint = load_model(out / "iter_2.pt")
+    assert checkpoint["iteration"] == 2
+    with torch.no_grad():
+        assert model(X).shape == (1, 6, 64, 128)
+
+
+def test_killed_pruning_job_resumes_at_its_epoch(trained, analysis_file, tmp_path):
+    out = tmp_path / "prune"
+    config = prune_config(trained, analysis_file, out, iterations=1, max_epochs=6, tolerance=-1.0)
+    command = [sys.executable, "-m", "pruneseg", *to_argv("prune", config)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not (out / "current.pt").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    process.kill()
+    process.wait()
+    assert not (out / "iter_1.pt").exists()
+    resumed = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "resuming iteration 1 after epoch" in resumed.stdout
+    state = json.loads((out / "state.json").read_text())
+    assert state["iterations"][0]["epochs"] == 6
+
+
+def test_cli_info_for_dense_and_pruned(trained, tmp_path):
+    checkpoint, _ = trained
+    model, meta = load_model(checkpoint)
+    history = prune_by_ratios(model, {"layer4.0.conv1": 0.5})
+    pruned = tmp_path / "pruned.pt"
+    save_checkpoint(pruned, model=model.state_dict(), pruning_history=history,
+                    **{k: meta[k] for k in ("model_name", "num_classes", "input_size")})
+    infos = []
+    for path in (checkpoint, pruned):
+        out = subprocess.run([sys.executable, "-m", "pruneseg", "info", "--checkpoint", str(path), "--json"],
+                             capture_output=True, text=True, check=True)
+        infos.append(json.loads(out.stdout))
+    dense, small = infos
+    assert not dense["pruned"] and small["pruned"]
+    assert dense["group_channels"]["layer4.0.conv1"] == 512 and small["group_channels"]["layer4.0.conv1"] == 256
+    assert small["parameters"] < dense["parameters"] and small["macs"] < dense["macs"]
