@@ -34,7 +34,7 @@ case "${1:-}" in
       "$PY" -m pruneseg synth --out "$PRUNESEG_WORKSPACE/datasets/synthcity"
     fi
     exec "$PY" -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 \
-      --server.headless true --browser.gatherUsageStats false
+      --server.headless true --browser.gatherUsageStats false --server.fileWatcherType none
     ;;
   test)
     ensure_venv

@@ -3,6 +3,7 @@ import argparse
 import json
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 from pruneseg.config import AnalyzeConfig, CompileConfig, ExportConfig, PruneConfig, QuantizeConfig, TrainConfig
 from pruneseg.errors import PruneSegError
@@ -117,6 +118,17 @@ def cmd_analyze(args):
     main(dataclass_from_args(AnalyzeConfig, args))
 
 
+def cmd_verify(args):
+    from pruneseg.prune.sensitivity import verify_point
+
+    point = verify_point(args.analysis, args.data, args.target, args.plan)
+    if args.out:
+        Path(args.out).write_text(json.dumps(point, indent=1))
+    print(json.dumps(point) if args.json else
+          f"{args.plan} plan at {args.target:.0%} fewer MACs: mIoU {point['miou']:.4f}, "
+          f"{point['params'] / 1e6:.2f} M params, {point['macs'] / 1e9:.2f} GMACs, {point['latency_ms']:.1f} ms")
+
+
 def cmd_prune(args):
     from pruneseg.prune.iterative import main
 
@@ -193,6 +205,15 @@ def build_parser():
     p = commands.add_parser("analyze", help="per-group pruning sensitivity and the trade-off curves")
     add_dataclass_arguments(p, AnalyzeConfig, required=("checkpoint", "data", "out"))
     p.set_defaults(func=cmd_analyze)
+
+    p = commands.add_parser("verify", help="prune to the plan for one MACs target and measure it")
+    p.add_argument("--analysis", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--target", type=float, required=True, help="share of the baseline's MACs to remove")
+    p.add_argument("--plan", default="sensitivity", choices=["sensitivity", "uniform"])
+    p.add_argument("--out", help="also write the measured point to this JSON file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_verify)
 
     p = commands.add_parser("prune", help="iterative prune -> fine-tune -> validate (resumes from --out)")
     add_dataclass_arguments(p, PruneConfig, required=("checkpoint", "data", "analysis", "out"))

@@ -6,6 +6,20 @@ background job with ``to_argv``, so both paths run the same command.
 from dataclasses import dataclass, field, fields
 
 DEFAULT_BATCH_SIZE = {"fpn": 10, "unet": 4}
+# Input height and width must be multiples of the model's total stride (no padding in the
+# seed's UNet; FPN's transposed convs double exactly).
+INPUT_MULTIPLE = {"fpn": 32, "unet": 16}
+
+
+def check_input_size(model, height, width):
+    """Raise ValueError unless (height, width) suits ``model``: positive multiples of its stride."""
+    if model not in INPUT_MULTIPLE:
+        raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(sorted(INPUT_MULTIPLE))}")
+    multiple = INPUT_MULTIPLE[model]
+    if height % multiple or width % multiple or height <= 0 or width <= 0:
+        raise ValueError(
+            f"{model} needs an input height and width that are positive multiples of {multiple}; "
+            f"got {height}x{width}")
 
 
 @dataclass

@@ -2,7 +2,8 @@
 from torch.utils.data import DataLoader
 
 from pruneseg.checkpoint import load_model
-from pruneseg.data.cityscapes import SegmentationDataset, scan_split
+from pruneseg.data.cityscapes import scan_split
+from pruneseg.data.dataset import SegmentationDataset
 from pruneseg.data.transforms import EvalTransform
 from pruneseg.models import default_device
 from pruneseg.progress import Progress

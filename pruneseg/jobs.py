@@ -160,12 +160,20 @@ def job_context():
             update_state(status="done", ended=time.time())
         raise
     except BaseException as error:
+        if _cancel_requested():  # e.g. DataLoader workers killed with the group raise their own error
+            update_state(status="cancelled", ended=time.time(), message="cancelled")
+            raise JobCancelled("cancelled") from error
         update_state(status="failed", ended=time.time(), error=_describe(error))
         raise
     else:
         update_state(status="done", ended=time.time())
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _cancel_requested():
+    job_dir = os.environ.get(JOB_DIR_ENV)
+    return bool(job_dir) and (Path(job_dir) / "cancel").exists()
 
 
 def _describe(error):

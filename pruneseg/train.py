@@ -15,12 +15,13 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from pruneseg.checkpoint import load_checkpoint, save_checkpoint
-from pruneseg.config import TrainConfig
-from pruneseg.data.cityscapes import SegmentationDataset, scan_split
+from pruneseg.config import TrainConfig, check_input_size
+from pruneseg.data.cityscapes import scan_split
+from pruneseg.data.dataset import SegmentationDataset
 from pruneseg.data.classes import CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, EvalTransform, TrainTransform
 from pruneseg.metrics import ConfusionMatrix
-from pruneseg.models import build_model, check_input_size, default_device
+from pruneseg.models import build_model, default_device
 from pruneseg.progress import Progress
 from pruneseg.workspace import read_run_log
 

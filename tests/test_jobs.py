@@ -48,9 +48,10 @@ def test_failed_job_keeps_the_users_error(tmp_path):
     assert "Traceback" not in job.error
 
 
-def test_cancel_stops_a_running_job(tmp_path, tiny_dataset):
+@pytest.mark.parametrize("workers", ["0", "1"])  # DataLoader workers die with the group on cancel
+def test_cancel_stops_a_running_job(tmp_path, tiny_dataset, workers):
     argv = ["train", "--model", "fpn", "--data", str(tiny_dataset), "--out", str(tmp_path / "run"),
-            "--height", "64", "--width", "128", "--epochs", "500", "--batch-size", "2", "--workers", "0"]
+            "--height", "64", "--width", "128", "--epochs", "500", "--batch-size", "2", "--workers", workers]
     path = start_job(tmp_path, "train", argv)
     deadline = time.time() + 60
     while read_job(path).status != "running" and time.time() < deadline:

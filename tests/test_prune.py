@@ -216,3 +216,15 @@ def test_cli_info_for_dense_and_pruned(trained, tmp_path):
     assert not dense["pruned"] and small["pruned"]
     assert dense["group_channels"]["layer4.0.conv1"] == 512 and small["group_channels"]["layer4.0.conv1"] == 256
     assert small["parameters"] < dense["parameters"] and small["macs"] < dense["macs"]
+
+
+def test_verify_measures_the_point_the_curve_predicted(trained, analysis_file, tmp_path):
+    _, data = trained
+    out = tmp_path / "point.json"
+    subprocess.run([sys.executable, "-m", "pruneseg", "verify", "--analysis", str(analysis_file), "--data",
+                    str(data), "--target", "0.3", "--out", str(out)], check=True, capture_output=True)
+    point = json.loads(out.read_text())
+    predicted = next(p for p in json.loads(analysis_file.read_text())["curves"]["sensitivity"]
+                     if p["target"] == 0.3)
+    assert point["widths"] == predicted["widths"] and point["macs"] == predicted["macs"]
+    assert point["miou"] == pytest.approx(predicted["miou"], abs=1e-6)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from torch.utils.data import Dataset
 
 from pruneseg.data.classes import NUM_CLASSES, label_ids_to_classes
 from pruneseg.errors import PruneSegError
@@ -103,19 +102,3 @@ def class_pixel_counts(classes):
     """Pixels per class for one class mask: int64 array of NUM_CLASSES + 1 (last = ignored)."""
     counts = np.bincount(classes.reshape(-1), minlength=256)
     return np.append(counts[:NUM_CLASSES], counts.sum() - counts[:NUM_CLASSES].sum())
-
-
-class SegmentationDataset(Dataset):
-    """Samples through a joint transform: ``transform(image, classes) -> (tensor, tensor)``."""
-
-    def __init__(self, samples, transform):
-        self.samples = list(samples)
-        self.transform = transform
-
-    def __len__(self):
-        return len(self.samples)
-
-    def __getitem__(self, index):
-        image, classes = read_sample(self.samples[index])
-        return self.transform(image, classes)
-

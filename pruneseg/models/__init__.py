@@ -15,15 +15,6 @@ def build_model(name, num_classes=6):
     return MODELS[name](num_classes=num_classes)
 
 
-def check_input_size(name, height, width):
-    """Raise ValueError unless (height, width) suits model ``name`` (multiples of its stride)."""
-    multiple = MODELS[name].input_multiple
-    if height % multiple or width % multiple or height <= 0 or width <= 0:
-        raise ValueError(
-            f"{name} needs an input height and width that are positive multiples of {multiple}; "
-            f"got {height}x{width}")
-
-
 def default_device():
     """CUDA when present, else CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -33,7 +33,6 @@ class UpModule(nn.Module):
 class FPN(nn.Module):
     """FPN-ResNet18. Input (N, 3, H, W) -> logits (N, num_classes, H, W)."""
 
-    input_multiple = 32
     classifier_names = ("head",)  # never pruned: it sets the class count
 
     def __init__(self, num_classes=6):

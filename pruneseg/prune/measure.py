@@ -5,7 +5,8 @@ import time
 import torch
 from torch.utils.data import DataLoader
 
-from pruneseg.data.cityscapes import SegmentationDataset, scan_split
+from pruneseg.data.cityscapes import scan_split
+from pruneseg.data.dataset import SegmentationDataset
 from pruneseg.data.transforms import EvalTransform
 from pruneseg.metrics import ConfusionMatrix
 from pruneseg.models import count_macs, count_parameters

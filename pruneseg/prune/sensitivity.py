@@ -151,3 +151,23 @@ def main(config: AnalyzeConfig):
                 _save(config.out, analysis)
                 progress.update(1)
     return analysis
+
+
+def verify_point(analysis_path, data, target, kind="sensitivity"):
+    """Prune the analysed checkpoint to the plan for ``target`` and measure it for real.
+
+    Returns the same fields as a curve point (widths, params, MACs, latency, one-shot mIoU on
+    the analysis's validation subset, after BatchNorm re-estimation as in the sweep).
+    """
+    analysis = read_analysis(analysis_path)
+    settings = analysis["settings"]
+    model, _ = load_model(analysis["checkpoint"], default_device())
+    height, width = analysis["input_size"]
+    batches = load_batches(data, "val", settings["images"], height, width, settings["batch_size"])
+    bn_batches = [images for images, _ in load_batches(
+        data, "train", settings["bn_batches"] * settings["batch_size"], height, width, settings["batch_size"])]
+    widths = plan_for(analysis, MacsModel(model, height, width, settings["round_to"]), target, kind)
+    prune_to_widths(model, widths, settings["round_to"])
+    recalibrate_batchnorm(model, bn_batches)
+    return {"target": target, "plan": kind, "widths": widths, **model_size(model, height, width),
+            "latency_ms": latency_ms(model, height, width), "miou": subset_metrics(model, batches)["miou"]}

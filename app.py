@@ -1,0 +1,21 @@
+"""PruneSeg dashboard: only a router. Run with ``./run.sh dashboard``.
+
+Every page file is listed here. They live in ``app_pages/``, not ``pages/``: Streamlit still runs
+a ``pages/`` folder next to this file the old way (each page alone, without this router) when the
+first visit after a start opens a page's own address, such as a bookmarked ``/train?job=...``.
+"""
+import streamlit as st
+
+from pruneseg.dashboard.widgets import workspace
+
+st.set_page_config(page_title="PruneSeg", page_icon=":material/content_cut:", layout="wide")
+
+page = st.navigation([
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/dataset.py", title="Dataset", icon=":material/photo_library:"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+])
+with st.sidebar:
+    st.caption("Workspace")
+    st.code(str(workspace()), language=None, wrap_lines=True)
+page.run()

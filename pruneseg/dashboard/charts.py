@@ -1,0 +1,155 @@
+"""Figures and overlays for the dashboard: pure functions, no Streamlit, no torch."""
+import numpy as np
+import plotly.graph_objects as go
+
+from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES, NUM_CLASSES, colorize
+
+IGNORED_COLOR = (160, 160, 160)
+LINE_COLOR = "#4C78A8"
+ACCENT_COLOR = "#F58518"
+
+
+def rgb(color):
+    """``(r, g, b)`` -> ``"rgb(r, g, b)"`` for plotly."""
+    return "rgb({}, {}, {})".format(*color)
+
+
+def overlay(image, classes, opacity=0.5):
+    """Blend a class mask's colours over an image.
+
+    Args:
+        image: uint8 array (H, W, 3), RGB.
+        classes: uint8 array (H, W) of classes 0..5 or ``IGNORE_INDEX``.
+        opacity: weight of the class colour, 0 (image only) .. 1 (colours only).
+    Returns:
+        uint8 array (H, W, 3). Ignored pixels keep the image whatever the opacity.
+    """
+    image = np.asarray(image, dtype=np.uint8)
+    classes = np.asarray(classes)
+    if image.shape[:2] != classes.shape:
+        raise ValueError(f"image is {image.shape[:2]} but its mask is {classes.shape} (height, width)")
+    opacity = float(np.clip(opacity, 0.0, 1.0))
+    blend = image * (1.0 - opacity) + colorize(classes) * opacity
+    out = np.rint(blend).astype(np.uint8)
+    ignored = classes >= NUM_CLASSES
+    out[ignored] = image[ignored]
+    return out
+
+
+def _layout(fig, title, xaxis, yaxis, height=320):
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height,
+                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title=xaxis, yaxis_title=yaxis,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    return fig
+
+
+def smooth(values, weight=0.9):
+    """Exponential moving average (TensorBoard-style, bias-corrected) of a sequence."""
+    out, average = [], 0.0
+    for index, value in enumerate(values, 1):
+        average = weight * average + (1 - weight) * value
+        out.append(average / (1 - weight ** index))
+    return out
+
+
+def loss_figure(steps, smoothing=0.9):
+    """Training loss per step: the raw values, faint, and their moving average.
+
+    Args:
+        steps: records of ``steps.jsonl`` (``iteration``, ``loss``, ``epoch``).
+    """
+    x = [r.get("iteration", i) for i, r in enumerate(steps)]
+    loss = [r["loss"] for r in steps]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=loss, mode="lines", name="loss", opacity=0.35,
+                             line=dict(color=LINE_COLOR, width=1)))
+    if len(loss) > 1:
+        fig.add_trace(go.Scatter(x=x, y=smooth(loss, smoothing), mode="lines", name="smoothed",
+                                 line=dict(color=LINE_COLOR, width=2.5)))
+    return _layout(fig, "Training loss", "step", "cross-entropy")
+
+
+def miou_figure(epochs):
+    """Validation mIoU and pixel accuracy per epoch (1-based), the best epoch marked.
+
+    Args:
+        epochs: records of ``epochs.jsonl`` (``epoch``, ``miou``, ``pixel_accuracy``).
+    """
+    x = [r["epoch"] + 1 for r in epochs]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=[r["miou"] for r in epochs], mode="lines+markers", name="mIoU",
+                             line=dict(color=LINE_COLOR, width=2.5)))
+    if epochs and "pixel_accuracy" in epochs[0]:
+        fig.add_trace(go.Scatter(x=x, y=[r.get("pixel_accuracy") for r in epochs], mode="lines",
+                                 name="pixel accuracy", line=dict(color="#9D9D9D", dash="dot")))
+    best = best_epoch(epochs)
+    if best is not None:
+        fig.add_trace(go.Scatter(x=[best["epoch"] + 1], y=[best["miou"]], mode="markers", name="best",
+                                 marker=dict(color=ACCENT_COLOR, size=13, symbol="star")))
+    fig.update_yaxes(range=[0, 1])
+    fig.update_xaxes(rangemode="tozero" if len(x) < 2 else "normal", dtick=None if len(x) > 10 else 1)
+    return _layout(fig, "Validation mIoU", "epoch", "score (0-1)")
+
+
+def best_epoch(epochs):
+    """The record with the highest ``miou``, or None for no records."""
+    return max(epochs, key=lambda r: r["miou"]) if epochs else None
+
+
+def class_iou_figure(iou, title="Per-class IoU"):
+    """One bar per class, in the class colours; classes absent from the data (None) are left out.
+
+    Args:
+        iou: sequence of NUM_CLASSES floats in 0..1 or None.
+    """
+    names, values, colors = [], [], []
+    for name, color, value in zip(CLASS_NAMES, CLASS_COLORS, iou):
+        if value is not None:
+            names.append(name), values.append(value), colors.append(rgb(color))
+    fig = go.Figure(go.Bar(x=names, y=values, marker_color=colors,
+                           text=[f"{v:.3f}" for v in values], textposition="outside"))
+    fig.update_yaxes(range=[0, 1.1])
+    return _layout(fig, title, "class", "IoU")
+
+
+def class_share(counts):
+    """Fractions of pixels per class and ignored, from per-class counts.
+
+    Args:
+        counts: NUM_CLASSES + 1 pixel counts (the last one counts ignored pixels), or an
+            (N, NUM_CLASSES + 1) array of them (summed over N).
+    Returns:
+        dict name -> fraction of all pixels (``ignored`` last); zeros for no pixels.
+    """
+    counts = np.asarray(counts, dtype=np.float64).reshape(-1, NUM_CLASSES + 1).sum(0)
+    total = counts.sum()
+    shares = counts / total if total else np.zeros_like(counts)
+    return dict(zip((*CLASS_NAMES, "ignored"), (float(s) for s in shares)))
+
+
+def class_share_figure(counts, title="Pixel share per class"):
+    """Bar chart of ``class_share(counts)`` in percent, the class colours, ignored in grey."""
+    shares = class_share(counts)
+    colors = [rgb(c) for c in CLASS_COLORS] + [rgb(IGNORED_COLOR)]
+    values = [100 * v for v in shares.values()]
+    fig = go.Figure(go.Bar(x=list(shares), y=values, marker_color=colors,
+                           text=[f"{v:.1f}%" for v in values], textposition="outside"))
+    fig.update_yaxes(range=[0, max(values + [1]) * 1.15])
+    return _layout(fig, title, "class", "% of pixels")
+
+
+def legend_html(names=CLASS_NAMES, colors=CLASS_COLORS, ignored=True):
+    """An HTML legend of coloured swatches, one per class (and ignored pixels)."""
+    items = list(zip(names, colors))
+    if ignored:
+        items.append(("ignored", None))
+    spans = []
+    for name, color in items:
+        fill = rgb(color) if color else "transparent"
+        border = "1px dashed #888" if color is None else "1px solid rgba(0,0,0,.25)"
+        spans.append(
+            f'<span style="display:inline-flex;align-items:center;margin:0 14px 6px 0;">'
+            f'<span style="width:14px;height:14px;border-radius:3px;background:{fill};border:{border};'
+            f'display:inline-block;margin-right:6px;"></span>{name}</span>')
+    return '<div style="line-height:1.9">' + "".join(spans) + "</div>"
+

@@ -1,0 +1,109 @@
+"""Streamlit pieces shared by pages: the workspace, tables and the live job panel.
+
+The job panel is what every page that launches a background job (train, and later
+analyse / prune / quantize) shows for it: status, progress with ETA, cancel and resume,
+and the error with the log tail when it failed. It polls the job's state on disk in a
+``st.fragment`` so the rest of the page stays put, and stops polling once the job ended.
+"""
+import time
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pruneseg import jobs
+from pruneseg.dashboard.helpers import STATUS_STYLE, format_duration, is_final, progress_summary
+from pruneseg.workspace import default_workspace
+
+POLL_SECONDS = 2.0
+
+
+def workspace():
+    """The workspace folder (``$PRUNESEG_WORKSPACE``, else ``./workspace``), absolute."""
+    return default_workspace().resolve()
+
+
+def table(rows, **column_config):
+    """Rows (a list of dicts) as a full-width table without the index column."""
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config=column_config or None)
+
+
+def select_job_param(job_id, param="job"):
+    """Remember the job shown by the page in the URL so a refresh or a new tab reattaches."""
+    if st.query_params.get(param) != job_id:
+        st.query_params[param] = job_id
+
+
+def job_panel(job_path, details=None, param="job", poll_seconds=POLL_SECONDS):
+    """Draw one job, live while it runs.
+
+    Args:
+        job_path: the job's folder (``WORKSPACE/jobs/<id>``).
+        details: optional ``details(job)`` drawing more about the job (curves, tables)
+            inside the same polling fragment.
+        param: the query parameter holding the page's job id (set to the new job on resume).
+        poll_seconds: refresh period while the job is queued or running.
+    """
+    job_path = Path(job_path)
+    live = not is_final(jobs.read_job(job_path))
+
+    def body():
+        job = jobs.read_job(job_path)
+        if live and is_final(job):
+            st.rerun()  # the whole page: stop polling and refresh what depends on the outcome
+        _job_header(job, param)
+        if details is not None:
+            details(job)
+
+    st.fragment(body, run_every=poll_seconds if live else None)()
+
+
+def _job_header(job, param):
+    text, color, icon = STATUS_STYLE.get(job.status, (job.status, "gray", None))
+    fraction, count, eta = progress_summary(job.progress)
+    badge_col, buttons_col = st.columns([4, 1], vertical_alignment="center")
+    with badge_col:
+        st.badge(text, icon=icon, color=color)
+        st.caption(f"Job `{job.id}`, started {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(job.created))}")
+    with buttons_col:
+        _job_buttons(job, param)
+    cards = st.columns(4)
+    cards[0].metric("Progress", count, help=job.progress.get("desc"))
+    cards[1].metric("Time left", eta if job.status == "running" else "—")
+    rate = job.progress.get("rate")
+    cards[2].metric("Speed", f"{rate:.2f} / s" if rate else "—",
+                    help="Units of work (training steps, images, …) per second.")
+    done = job.progress.get("done")
+    cards[3].metric("Elapsed", format_duration(done / rate if rate and done else None))
+    if fraction is not None:
+        st.progress(fraction, text=f"{job.progress.get('desc', 'progress')}: {count} ({fraction:.0%})")
+    elif job.status in ("queued", "running"):
+        st.progress(0.0, text="starting…")
+    if job.status == "failed":
+        headline, _, detail = (job.error or "The job failed.").strip().partition("\n")
+        st.error(headline, icon=":material/error:")
+        if detail.strip():
+            st.code(detail.strip(), language=None)
+    elif job.status == "cancelled":
+        st.warning("This job was cancelled. **Resume** continues it from its last checkpoint.")
+    elif job.message and job.status != "done":
+        st.caption(job.message)
+    with st.expander("Log" + (" (the failure is usually at the end)" if job.status == "failed" else ""),
+                     expanded=job.status == "failed"):
+        st.caption(f"Command: `python -m pruneseg {' '.join(job.argv)}`")
+        st.code(job.log_tail(40) or "(empty)", language=None)
+
+
+def _job_buttons(job, param):
+    if not is_final(job):
+        if st.button("Cancel", key=f"cancel-{job.id}", icon=":material/stop_circle:", width="stretch"):
+            jobs.cancel_job(job.path)
+            st.toast("Cancel requested: the job stops after its current step.")
+    elif job.status in ("failed", "cancelled"):
+        if st.button("Resume", key=f"resume-{job.id}", icon=":material/play_circle:", type="primary",
+                     width="stretch", help="Start the same command again; training resumes from the "
+                                           "run's last checkpoint."):
+            new_path = jobs.start_job(workspace(), job.kind, job.argv)
+            select_job_param(Path(new_path).name, param)
+            st.rerun()
+

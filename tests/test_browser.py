@@ -1,0 +1,106 @@
+"""End to end: the real dashboard server, driven by a real browser (Playwright + Debian's chromium).
+
+Set ``PRUNESEG_SCREENSHOTS=<folder>`` to keep a full-page PNG of every page visited.
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import make_dataset
+from test_pages import write_fake_job, write_fake_run
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# url path -> page title; a page's own address first: a bookmark must reach the router too
+PAGES = {"train?job=20250101-000000-train-done": "Train", "": "PruneSeg", "dataset": "Dataset"}
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason=f"{CHROMIUM} is missing: `apt-get install chromium` (./run.sh test does)")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url, server, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with status {server.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not become healthy in {timeout} s")
+
+
+@pytest.fixture
+def server(tmp_path):
+    workspace = tmp_path / "ws"
+    make_dataset(workspace / "datasets" / "synthcity")
+    write_fake_job(workspace, write_fake_run(workspace))
+    port = free_port()
+    env = dict(os.environ, PRUNESEG_WORKSPACE=str(workspace))
+    log = open(tmp_path / "streamlit.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],  # watching the repository (and .venv) only costs CPU here
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def test_every_page_renders_in_a_real_browser(server):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    shots = os.environ.get("PRUNESEG_SCREENSHOTS")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            # a tall window when screenshots are kept: Streamlit scrolls inside its own container
+            page = browser.new_page(viewport={"width": 1400, "height": 2400 if shots else 1000})
+            for path, title in PAGES.items():
+                page.goto(f"{server}/{path}")
+                page.get_by_role("heading", name=title, level=1).wait_for(timeout=30_000)
+                if path == "dataset":
+                    page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30_000)
+                    assert page.locator('[data-testid="stImage"] img').first.get_attribute("src")
+                if path.startswith("train"):
+                    page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+                nav = page.locator('[data-testid="stSidebarNav"] a')
+                labels = [text.split()[-1] for text in nav.all_inner_texts()]  # after the icon's name
+                assert labels == ["Home", "Dataset", "Train"], f"the router did not run: {labels}"
+                page.wait_for_function(  # the script run finished
+                    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+                if shots:
+                    page.wait_for_timeout(1500)  # tables and charts draw after the script run
+                    Path(shots).mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(Path(shots) / f"{path.split('?')[0] or 'home'}.png"), full_page=True)
+                assert page.locator('[data-testid="stException"]').count() == 0, f"exception on /{path}"
+            page.locator('[data-testid="stSidebarNav"] a', has_text="Dataset").click()  # the menu works too
+            page.get_by_role("heading", name="Dataset", level=1).wait_for(timeout=30_000)
+            assert "/dataset" in page.url
+        finally:
+            browser.close()

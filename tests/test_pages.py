@@ -1,0 +1,237 @@
+"""Every dashboard page through Streamlit's AppTest: empty workspace, then a populated one."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import make_dataset
+from pruneseg import jobs
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ("app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py")
+TIMEOUT = 60
+
+
+def write_fake_run(workspace, name="fpn-demo", epochs_done=3, epochs=3):
+    """A finished-looking run folder, written by hand as ``pruneseg.train`` would."""
+    run = workspace / "runs" / name
+    run.mkdir(parents=True)
+    config = {"model": "fpn", "data": str(workspace / "datasets" / "synthcity"), "out": str(run),
+              "height": 64, "width": 128, "epochs": epochs, "batch_size": 2, "lr": 1e-4}
+    (run / "config.json").write_text(json.dumps(config))
+    steps = [{"epoch": e, "step": s, "iteration": 2 * e + s, "loss": 2.0 / (1 + 2 * e + s), "lr": 1e-4}
+             for e in range(epochs_done) for s in range(2)]
+    (run / "steps.jsonl").write_text("".join(json.dumps(r) + "\n" for r in steps))
+    records = [{"epoch": e, "train_loss": 1.0 / (e + 1), "seconds": 1.5, "miou": 0.2 + 0.1 * e,
+                "pixel_accuracy": 0.6 + 0.05 * e, "iou": [0.5, 0.4, 0.9, None, 0.1 * e, 0.05]}
+               for e in range(epochs_done)]
+    (run / "epochs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (run / "model_best.pt").write_bytes(b"not a real checkpoint")
+    return run
+
+
+def write_fake_job(workspace, run, status="done", error="", pid=None):
+    """A job folder for ``run`` as ``pruneseg.jobs`` leaves it, for process ``pid`` (none by default)."""
+    path = workspace / "jobs" / f"20250101-000000-train-{status}"
+    path.mkdir(parents=True)
+    argv = ["train", "--model", "fpn", "--data", "x", "--out", str(run), "--epochs", "3"]
+    (path / "job.json").write_text(json.dumps({"id": path.name, "kind": "train", "argv": argv,
+                                               "created": 1.0e9, "pid": pid}))
+    (path / "state.json").write_text(json.dumps({"status": status, "error": error, "message": "",
+                                                 "progress": {"desc": "train fpn", "done": 6, "total": 6}}))
+    (path / "log.txt").write_text("epoch 1/3: loss 1.0\nTraceback: boom\n")
+    return path
+
+
+@pytest.fixture
+def empty_workspace(tmp_path, monkeypatch):
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    monkeypatch.setenv("PRUNESEG_WORKSPACE", str(workspace))
+    monkeypatch.chdir(ROOT)
+    return workspace
+
+
+@pytest.fixture
+def workspace(empty_workspace):
+    make_dataset(empty_workspace / "datasets" / "synthcity")
+    return empty_workspace
+
+
+def open_page(page):
+    """Run the router, then switch to ``page`` as the navigation menu would."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    return at.switch_page(page).run()
+
+
+def submit(at):
+    next(b for b in at.button if b.label == "Start training").click().run()
+
+
+def texts(at, *kinds):
+    return " ".join(str(element.value) for kind in kinds for element in getattr(at, kind))
+
+
+def test_every_page_file_is_routed_and_no_pages_folder_exists():
+    # a pages/ folder beside app.py makes Streamlit bypass the router when the first visit
+    # opens a page's own address (see app.py)
+    assert not (ROOT / "pages").exists()
+    router = (ROOT / "app.py").read_text()
+    assert all(f'"{page}"' in router for page in PAGES)
+    assert sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "app_pages").glob("*.py")) == sorted(PAGES)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_on_empty_workspace(empty_workspace, page):
+    at = open_page(page)
+    assert not at.exception, at.exception
+    assert at.title
+    if page != "app_pages/train.py":
+        assert "python -m pruneseg synth" in texts(at, "info")
+
+
+def test_home_lists_dataset_run_checkpoint_and_job(workspace):
+    run = write_fake_run(workspace)
+    write_fake_job(workspace, run)
+    at = open_page("app_pages/home.py")
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Datasets"] == "1" and metrics["Training runs"] == "1" and metrics["Checkpoints"] == "1"
+    frames = [df.value for df in at.dataframe]
+    assert any("synthcity  (built-in)" in set(f.get("dataset", [])) for f in frames)
+    runs = next(f for f in frames if "run" in f)
+    assert runs.iloc[0]["epochs"] == "3 / 3" and runs.iloc[0]["best mIoU"] == pytest.approx(0.4)
+
+
+def test_dataset_page_shows_split_sizes_and_an_overlaid_image(workspace):
+    at = open_page("app_pages/dataset.py")
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Train images"] == "4" and metrics["Val images"] == "2"
+    assert metrics["Image size"] == "128 x 64"
+    assert len(at.image) == 1
+    assert at.get("plotly_chart"), "the class share chart is missing"
+    at.selectbox[1].set_value("person").run()  # filter: every tiny image has a person band
+    assert not at.exception and len(at.image) == 1
+    at.radio[0].set_value("val").run()
+    assert not at.exception and "(of 2)" in at.number_input[0].label
+
+
+def test_dataset_page_names_the_missing_folder(workspace, tmp_path):
+    at = open_page("app_pages/dataset.py")
+    at.selectbox[0].set_value("__custom__").run()
+    at.text_input[0].set_value(str(tmp_path / "nowhere")).run()
+    assert not at.exception, at.exception
+    assert len(at.error) == 1
+    assert str(tmp_path / "nowhere" / "leftImg8bit" / "train") in at.error[0].value
+    assert not at.image
+
+
+def test_dataset_page_reports_a_missing_mask(workspace):
+    mask = next((workspace / "datasets" / "synthcity" / "gtFine" / "train").rglob("*.png"))
+    mask.unlink()
+    at = open_page("app_pages/dataset.py")
+    assert not at.exception, at.exception
+    assert "no mask" in at.error[0].value and mask.name in at.error[0].value
+
+
+def test_train_page_shows_curves_of_a_finished_run(workspace):
+    run = write_fake_run(workspace)
+    write_fake_job(workspace, run)
+    at = open_page("app_pages/train.py")
+    assert not at.exception, at.exception
+    assert at.query_params["job"] in ("20250101-000000-train-done", ["20250101-000000-train-done"])
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Epochs done"] == "3 / 3" and metrics["Best val mIoU"] == "0.400"
+    assert len(at.get("plotly_chart")) == 3  # loss, mIoU, per-class IoU
+
+
+def test_train_page_shows_a_failed_job_with_its_error_and_resume(workspace, monkeypatch):
+    run = write_fake_run(workspace, epochs_done=1)
+    job = write_fake_job(workspace, run, status="failed", error="CUDA out of memory")
+    started = []
+    monkeypatch.setattr(jobs, "start_job", lambda ws, kind, argv: started.append(argv) or job)
+    at = open_page("app_pages/train.py")
+    assert not at.exception, at.exception
+    assert "CUDA out of memory" in at.error[0].value
+    assert "Traceback: boom" in texts(at, "code")
+    next(b for b in at.button if b.label == "Resume").click().run()
+    assert started and started[0][:2] == ["train", "--model"]
+
+
+def test_train_page_follows_and_cancels_a_running_job(workspace):
+    run = write_fake_run(workspace, epochs_done=1)
+    # a stand-in job process: its command line names pruneseg, as jobs._process_alive expects
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "pruneseg"],
+                               start_new_session=True)
+    try:
+        job = write_fake_job(workspace, run, status="running", pid=process.pid)
+        at = open_page("app_pages/train.py")
+        assert not at.exception, at.exception
+        assert {m.label: m.value for m in at.metric}["Progress"] == "6 / 6"
+        assert not [b for b in at.button if b.label == "Resume"]
+        next(b for b in at.button if b.label == "Cancel").click().run()
+        assert not at.exception, at.exception
+        assert (job / "cancel").exists()
+        assert process.wait(10) != 0  # SIGTERM reached the process group
+        assert jobs.read_job(job).status == "cancelled"
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_run_started_outside_the_dashboard_is_listed(workspace):
+    write_fake_run(workspace, name="cli-run", epochs_done=2, epochs=5)
+    at = open_page("app_pages/train.py")
+    assert not at.exception, at.exception
+    assert "cli-run" in at.selectbox[-1].format_func(at.selectbox[-1].value)
+    assert {m.label: m.value for m in at.metric}["Epochs done"] == "2 / 5"
+
+
+def test_submitting_the_form_starts_a_train_job(workspace, monkeypatch):
+    started = []
+
+    def fake_start_job(ws, kind, argv):
+        started.append((kind, argv))
+        return Path(ws) / "jobs" / "fake-job"
+
+    monkeypatch.setattr(jobs, "start_job", fake_start_job)
+    at = open_page("app_pages/train.py")
+    form_selects = [s for s in at.selectbox if s.label == "Model"]
+    form_selects[0].set_value("unet")
+    next(n for n in at.number_input if n.label == "Epochs").set_value(7)
+    next(t for t in at.text_input if t.label == "Run name").set_value("my-run")
+    submit(at)
+    assert not at.exception, at.exception
+    assert len(started) == 1
+    kind, argv = started[0]
+    assert kind == "train"
+    assert argv[argv.index("--model") + 1] == "unet" and argv[argv.index("--epochs") + 1] == "7"
+    assert argv[argv.index("--out") + 1] == str(workspace.resolve() / "runs" / "my-run")
+    assert argv[argv.index("--data") + 1] == str(workspace.resolve() / "datasets" / "synthcity")
+
+
+def test_the_form_refuses_a_size_the_model_cannot_take(workspace, monkeypatch):
+    monkeypatch.setattr(jobs, "start_job", lambda *a: pytest.fail("must not start"))
+    at = open_page("app_pages/train.py")
+    next(n for n in at.number_input if n.label == "Height").set_value(80)  # not a multiple of 32
+    submit(at)
+    assert not at.exception, at.exception
+    assert "multiples of 32" in at.error[0].value
+
+
+def test_home_and_train_pages_do_not_import_torch(workspace):
+    # torch takes seconds to import and the pages only read files; the job process trains
+    script = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "at = AppTest.from_file('app.py', default_timeout=60).run()\n"
+        "at.switch_page('app_pages/train.py').run()\n"
+        "assert not at.exception, at.exception\n"
+        "print('torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]
