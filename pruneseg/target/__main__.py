@@ -1,0 +1,97 @@
+"""``python -m pruneseg.target perf|video|compare ...``: run a compiled package on this machine."""
+import argparse
+import json
+import sys
+
+from pruneseg.target.runner import TargetError
+
+
+def cmd_perf(args):
+    from pruneseg.target.runner import measure_throughput
+
+    frame = None
+    if args.image:
+        import cv2
+
+        image = cv2.imread(args.image, cv2.IMREAD_COLOR)
+        if image is None:
+            raise TargetError(f"{args.image}: not a readable image")
+        frame = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    result = measure_throughput(args.package, args.threads, args.seconds, args.intra_op, frame)
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"{result['model'] or result['package']}: {result['frames']} frames in {result['seconds']:.2f} s "
+          f"with {result['threads']} thread(s): {result['fps']:.2f} FPS")
+    if "latency_ms" in result:
+        latency = result["latency_ms"]
+        print(f"end-to-end latency: mean {latency['mean']:.2f} ms, p50 {latency['p50']:.2f} ms, "
+              f"p99 {latency['p99']:.2f} ms (preprocess {latency['preprocess_mean']:.2f}, "
+              f"run {latency['run_mean']:.2f}, argmax {latency['argmax_mean']:.2f})")
+
+
+def _print_progress(done, total):
+    if done == 1 or done % 25 == 0 or done == total:
+        print(f"frame {done}/{total or '?'}", file=sys.stderr, flush=True)
+
+
+def cmd_video(args):
+    from pruneseg.target.video import render_video
+
+    summary = render_video(args.package, args.input, args.out, args.max_frames, args.intra_op, _print_progress)
+    print(json.dumps(summary))
+
+
+def cmd_compare(args):
+    from pruneseg.target.video import render_side_by_side
+
+    summary = render_side_by_side(args.left, args.right, args.input, args.out, args.max_frames, args.intra_op,
+                                  _print_progress)
+    print(json.dumps(summary))
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m pruneseg.target", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("perf", help="throughput test: FPS, and latency with one thread")
+    p.add_argument("package", help="compiled package folder (manifest.json + model)")
+    p.add_argument("--threads", "-t", type=int, default=1, help="concurrent workers (default: 1)")
+    p.add_argument("--seconds", "-s", type=float, default=10.0, help="test length (default: 10)")
+    p.add_argument("--intra-op", type=int, default=1, help="ONNX Runtime threads per run (default: 1)")
+    p.add_argument("--image", help="frame to segment (default: noise at the model's input size)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_perf)
+
+    p = commands.add_parser("video", help="blend frames with their colour masks, FPS on each frame")
+    p.add_argument("package")
+    p.add_argument("input", help="input video")
+    p.add_argument("--out", required=True, help="output .mp4 (H.264)")
+    p.add_argument("--max-frames", type=int, default=None)
+    p.add_argument("--intra-op", type=int, default=0, help="ONNX Runtime threads per frame (default 0: one per core)")
+    p.set_defaults(func=cmd_video)
+
+    p = commands.add_parser("compare", help="side-by-side video of two packages")
+    p.add_argument("left")
+    p.add_argument("right")
+    p.add_argument("input", help="input video")
+    p.add_argument("--out", required=True, help="output .mp4 (H.264)")
+    p.add_argument("--max-frames", type=int, default=None)
+    p.add_argument("--intra-op", type=int, default=0, help="ONNX Runtime threads per frame (default 0: one per core)")
+    p.set_defaults(func=cmd_compare)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (TargetError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()
