@@ -14,6 +14,10 @@ page = st.navigation([
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/dataset.py", title="Dataset", icon=":material/photo_library:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/sensitivity.py", title="Sensitivity", icon=":material/grid_on:"),
+    st.Page("app_pages/prune.py", title="Prune", icon=":material/content_cut:"),
+    st.Page("app_pages/deploy.py", title="Quantize & Compile", icon=":material/deployed_code:"),
+    st.Page("app_pages/target.py", title="Target", icon=":material/memory:"),
 ])
 with st.sidebar:
     st.caption("Workspace")

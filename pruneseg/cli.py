@@ -168,6 +168,84 @@ def cmd_compile(args):
           f"({manifest['optimization_level']}); run it with `python -m pruneseg.target perf {args.out}`")
 
 
+# manifest fields a target result keeps, so it can be labelled after the package is gone
+PACKAGE_INFO = ("model_name", "precision", "pruned", "source_checkpoint", "fp32_miou", "int8_miou", "target",
+                "input_size")
+
+
+def _write_result(path, record):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1))
+
+
+def cmd_target_perf(args):
+    import math
+    import threading
+    import time
+
+    from pruneseg.progress import Progress
+    from pruneseg.target.runner import Segmenter, measure_throughput
+
+    segmenter = Segmenter(args.package, args.intra_op)  # a bad package fails here, before the clock runs
+    outcome = {}
+
+    def work():
+        try:
+            outcome["result"] = measure_throughput(segmenter, args.threads, args.seconds)
+        except Exception as error:  # re-raised below: the main thread owns the job state
+            outcome["error"] = error
+
+    # the test blocks; the main thread reports elapsed seconds meanwhile (and takes SIGTERM)
+    worker = threading.Thread(target=work, daemon=True)
+    total = math.ceil(args.seconds)
+    with Progress(total, "throughput test", "s") as progress:
+        started = time.monotonic()
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.5)
+            progress.update_to(min(total, int(time.monotonic() - started)))
+    if "error" in outcome:
+        raise outcome["error"]
+    manifest = segmenter.package.manifest
+    result = dict(outcome["result"], package_info={key: manifest.get(key) for key in PACKAGE_INFO},
+                  created=time.time())
+    _write_result(args.out, result)
+    latency = f", latency {result['latency_ms']['mean']:.2f} ms" if "latency_ms" in result else ""
+    print(f"{result['model']}: {result['fps']:.2f} FPS with {result['threads']} thread(s){latency}; {args.out}")
+
+
+def cmd_target_video(args):
+    import time
+
+    from pruneseg.progress import Progress
+    from pruneseg.target.runner import load_package
+    from pruneseg.target.video import render_side_by_side, render_video
+
+    packages = [args.package] if args.command_target == "video" else [args.left, args.right]
+    bar = []
+
+    def on_frame(done, total):
+        if not bar:  # the frame count is known once the video is open
+            bar.append(Progress(total, "render video", "frame"))
+        bar[0].update_to(done)
+
+    try:
+        if len(packages) == 1:
+            summary = render_video(packages[0], args.input, args.out, args.max_frames, args.intra_op, on_frame)
+        else:
+            summary = render_side_by_side(*packages, args.input, args.out, args.max_frames, args.intra_op, on_frame)
+    finally:
+        if bar:
+            bar[0].close()
+    manifests = [load_package(path).manifest for path in packages]
+    summary["packages"] = [dict(path=str(path), **{key: manifest.get(key) for key in PACKAGE_INFO})
+                           for path, manifest in zip(packages, manifests)]
+    summary["created"] = time.time()
+    _write_result(Path(args.out).with_suffix(".json"), summary)
+    print(json.dumps(summary))
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m pruneseg", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -230,6 +308,27 @@ def build_parser():
     p = commands.add_parser("compile", help="compile an ONNX model into a package for a target")
     add_dataclass_arguments(p, CompileConfig, required=("model", "out"))
     p.set_defaults(func=cmd_compile)
+
+    target = commands.add_parser("target", help="run a compiled package on this machine, as a job with progress "
+                                 "(the same runner as `python -m pruneseg.target`)")
+    target = target.add_subparsers(dest="command_target", required=True)
+    p = target.add_parser("perf", help="throughput test: FPS, and latency with one thread, to a JSON file")
+    p.add_argument("package", help="compiled package folder (manifest.json + model)")
+    p.add_argument("--threads", "-t", type=int, default=1, help="concurrent workers (default: 1)")
+    p.add_argument("--seconds", "-s", type=float, default=10.0, help="test length (default: 10)")
+    p.add_argument("--intra-op", type=int, default=1, help="ONNX Runtime threads per run (default: 1)")
+    p.add_argument("--out", required=True, help="result JSON file")
+    p.set_defaults(func=cmd_target_perf)
+    for name, sources, text in (("video", ["package"], "overlay video of one package"),
+                                ("compare", ["left", "right"], "side-by-side overlay video of two packages")):
+        p = target.add_parser(name, help=text + "; frames, size and FPS go to OUT with a .json suffix")
+        for source in sources:
+            p.add_argument(source, help="compiled package folder")
+        p.add_argument("input", help="input video")
+        p.add_argument("--out", required=True, help="output .mp4 (H.264)")
+        p.add_argument("--max-frames", type=int, default=None)
+        p.add_argument("--intra-op", type=int, default=0, help="ONNX Runtime threads per frame (default 0: all cores)")
+        p.set_defaults(func=cmd_target_video)
 
     p = commands.add_parser("eval", help="evaluate a checkpoint")
     p.add_argument("--checkpoint", required=True)

@@ -3,6 +3,7 @@
 Set ``PRUNESEG_SCREENSHOTS=<folder>`` to keep a full-page PNG of every page visited.
 """
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -14,13 +15,18 @@ import pytest
 
 from conftest import make_dataset
 from test_pages import write_fake_job, write_fake_run
+from test_pruning_pages import write_analysis, write_state
+from test_deploy_pages import fill_deploy_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # url path -> page title; a page's own address first: a bookmark must reach the router too
-PAGES = {"train?job=20250101-000000-train-done": "Train", "": "PruneSeg", "dataset": "Dataset"}
+PAGES = {"train?job=20250101-000000-train-done": "Train", "": "PruneSeg", "dataset": "Dataset",
+         "sensitivity": "Sensitivity", "prune": "Prune", "deploy": "Quantize & Compile", "target": "Target"}
+# the menu's labels as the browser shows them (last word, after the icon's name), in the router's order
+NAV = [title.split()[-1] for title in re.findall(r'st\.Page\([^)]*title="([^"]+)"', (ROOT / "app.py").read_text())]
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason=f"{CHROMIUM} is missing: `apt-get install chromium` (./run.sh test does)")
@@ -51,6 +57,8 @@ def server(tmp_path):
     workspace = tmp_path / "ws"
     make_dataset(workspace / "datasets" / "synthcity")
     write_fake_job(workspace, write_fake_run(workspace))
+    write_state(workspace, write_analysis(workspace))
+    fill_deploy_workspace(workspace)
     port = free_port()
     env = dict(os.environ, PRUNESEG_WORKSPACE=str(workspace))
     log = open(tmp_path / "streamlit.log", "wb")
@@ -87,11 +95,11 @@ def test_every_page_renders_in_a_real_browser(server):
                 if path == "dataset":
                     page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30_000)
                     assert page.locator('[data-testid="stImage"] img').first.get_attribute("src")
-                if path.startswith("train"):
+                if path.startswith(("train", "sensitivity", "prune", "target")):
                     page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
                 nav = page.locator('[data-testid="stSidebarNav"] a')
                 labels = [text.split()[-1] for text in nav.all_inner_texts()]  # after the icon's name
-                assert labels == ["Home", "Dataset", "Train"], f"the router did not run: {labels}"
+                assert labels == NAV, f"the router did not run: {labels}"
                 page.wait_for_function(  # the script run finished
                     "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
                 if shots:
@@ -102,5 +110,22 @@ def test_every_page_renders_in_a_real_browser(server):
             page.locator('[data-testid="stSidebarNav"] a', has_text="Dataset").click()  # the menu works too
             page.get_by_role("heading", name="Dataset", level=1).wait_for(timeout=30_000)
             assert "/dataset" in page.url
+            select_a_group_in_the_sensitivity_table(page, server)
         finally:
             browser.close()
+
+
+def select_a_group_in_the_sensitivity_table(page, server):
+    """Heatmaps send no selection events; a click on a row of the group table shows that group's curve."""
+    page.goto(f"{server}/sensitivity")
+    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)
+    title = page.locator(".js-plotly-plot").nth(1).locator(".gtitle")
+    assert "layer1.2.conv1" not in title.text_content()
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.scroll_into_view_if_needed()
+    grid = table.bounding_box()
+    row_height = 35  # Streamlit's default; the header row is as tall
+    page.mouse.click(grid["x"] + 14, grid["y"] + row_height * 3.5)  # the checkbox of the third group
+    page.wait_for_function("() => [...document.querySelectorAll('.gtitle')].some("
+                           "t => t.textContent.startsWith('layer1.2.conv1'))", timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0

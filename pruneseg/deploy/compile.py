@@ -104,6 +104,7 @@ def compile_model(model_path, target, out_dir):
         "class_names": metadata["class_names"], "class_colors": class_colors(len(metadata["class_names"])),
         "model_name": metadata["model_name"], "precision": precision,
         "source_model": str(model_path.resolve()), "source_checkpoint": metadata.get("source_checkpoint"),
+        "pruned": metadata.get("pruned"),  # None: exported before this field existed
         "fp32_miou": fp32_miou, "int8_miou": int8_miou, "miou_source": miou_source,
         "compile_seconds": time.perf_counter() - started, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

@@ -97,7 +97,8 @@ def checkpoint_metadata(checkpoint, checkpoint_path):
             "class_names": list(checkpoint["class_names"]), "input_size": list(checkpoint["input_size"]),
             "mean": list(checkpoint["mean"]), "std": list(checkpoint["std"]),
             "source_checkpoint": str(Path(checkpoint_path).resolve()),
-            "checkpoint_miou": metrics.get("miou"), "precision": "fp32"}
+            "checkpoint_miou": metrics.get("miou"), "precision": "fp32",
+            "pruned": bool(checkpoint.get("pruning_history"))}
 
 
 def export_checkpoint(checkpoint_path, out_dir, data="", split="val", parity_images=8, opset=OPSET,

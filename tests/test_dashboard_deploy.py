@@ -1,0 +1,289 @@
+"""The deployment pages' pure helpers and the ``target`` job commands, on hand-made tiny models.
+
+The fixtures build a one-layer ONNX "segmenter" (a 1x1 convolution to 6 classes at 16x32) with
+PruneSeg metadata in milliseconds, then compile it with the real compiler: no torch, no training.
+``make_deploy``, ``make_package`` and ``write_perf_result`` are reused by the page tests.
+"""
+import json
+import shutil
+import time
+
+import imageio_ffmpeg
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from pruneseg.cli import build_parser
+from pruneseg.cli import main as cli_main
+from pruneseg.dashboard import deploy
+from pruneseg.data.classes import CLASS_NAMES
+from pruneseg.deploy.onnx_meta import set_metadata
+
+HEIGHT, WIDTH = 16, 32
+CHECKPOINT = "/ws/runs/fpn-demo/model_best.pt"
+
+
+def tiny_onnx(path, precision="fp32", pruned=False, checkpoint=CHECKPOINT, height=HEIGHT, width=WIDTH):
+    """A 1x1-conv model (1, 3, H, W) -> logits (1, 6, H, W) carrying the metadata ``export`` writes."""
+    weight = np.random.default_rng(0).standard_normal((len(CLASS_NAMES), 3, 1, 1)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["input", "weight"], ["logits"], name="classifier")], "tiny",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, height, width])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, len(CLASS_NAMES), height, width])],
+        [numpy_helper.from_array(weight, "weight")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=9)
+    set_metadata(model, {"model_name": "fpn", "num_classes": len(CLASS_NAMES), "class_names": list(CLASS_NAMES),
+                         "input_size": [height, width], "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225],
+                         "source_checkpoint": checkpoint, "checkpoint_miou": 0.5, "precision": precision,
+                         "pruned": pruned})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path
+
+
+def make_deploy(workspace, name="fpn-demo-model_best", checkpoint=CHECKPOINT, quantized=True):
+    """``deploy/<name>/`` as ``export`` (and ``quantize``) leave it, with made-up scores."""
+    folder = deploy.deploy_dir(workspace) / name
+    fp32 = tiny_onnx(folder / deploy.FP32_FILE, checkpoint=checkpoint)
+    (folder / "export.json").write_text(json.dumps({
+        "model": str(fp32), "checkpoint": checkpoint, "exporter": "dynamo", "size_bytes": fp32.stat().st_size,
+        "parity": {"images": 2, "max_abs_diff": 1e-5, "argmax_agreement": 0.999, "source": "val images"}}))
+    if quantized:
+        int8 = tiny_onnx(folder / deploy.INT8_FILE, "int8", checkpoint=checkpoint)
+        (folder / "quantize.json").write_text(json.dumps({
+            "checkpoint": checkpoint, "fp32": {"model": str(fp32), "miou": 0.61, "latency_ms": 5.0},
+            "int8": {"model": str(int8), "miou": 0.6, "latency_ms": 2.0}, "miou_change": -0.01, "size_ratio": 3.9,
+            "speedup": 2.5, "parity": {"int8_vs_fp32": {"images": 2, "argmax_agreement": 0.97}}}))
+    return folder
+
+
+def make_package(workspace, name, precision="fp32", pruned=False, checkpoint=CHECKPOINT):
+    """A package compiled by the real ``ort-cpu`` compiler from a tiny model."""
+    from pruneseg.deploy.compile import compile_model
+
+    source = tiny_onnx(workspace / "sources" / f"{name}.onnx", precision, pruned, checkpoint)
+    out = deploy.packages_dir(workspace) / name
+    manifest = compile_model(source, "ort-cpu", out)
+    if precision == "int8":  # the tiny model has no quantization ops: say what the test wants it to be
+        (out / deploy.MANIFEST).write_text(json.dumps(dict(manifest, precision="int8", int8_miou=0.48)))
+    return out
+
+
+def write_perf_result(workspace, package, threads=1, fps=100.0, latency=8.0, created=None):
+    """A throughput result as ``target perf`` writes it."""
+    manifest = json.loads((package / deploy.MANIFEST).read_text())
+    created = time.time() if created is None else created
+    record = {"package": str(package), "model": "fpn", "threads": threads, "seconds": 1.0, "frames": int(fps),
+              "fps": fps, "created": created,
+              "package_info": {k: manifest.get(k) for k in ("model_name", "precision", "pruned", "source_checkpoint")}}
+    if threads == 1:
+        record["latency_ms"] = {"mean": latency, "p50": latency, "p99": latency * 1.5, "preprocess_mean": 1.0,
+                                "run_mean": latency - 2, "argmax_mean": 1.0}
+    path = deploy.perf_result_path(workspace, package, threads, created)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record))
+    return path
+
+
+def write_video(path, frames=3, height=24, width=40):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=10, codec="libx264", pix_fmt_out="yuv420p",
+                                         macro_block_size=1, ffmpeg_log_level="error")
+    writer.send(None)
+    for value in range(frames):
+        writer.send(np.full((height, width, 3), 40 * value, np.uint8))
+    writer.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    """A workspace with a dense export + int8, a dense fp32 package and a pruned int8 package."""
+    workspace = tmp_path_factory.mktemp("ws")
+    make_deploy(workspace)
+    make_package(workspace, "fpn-demo-model_best-fp32")
+    make_package(workspace, "fpn-p-iter_2-int8", "int8", pruned=True, checkpoint="/ws/pruned/fpn-p/iter_2.pt")
+    return workspace
+
+
+# --- names and labels -----------------------------------------------------------------------
+
+def test_names_come_from_the_checkpoint_path():
+    assert deploy.deploy_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
+    assert deploy.deploy_name("pruned/my run/iter_2.pt") == "my_run-iter_2"
+    assert deploy.package_name("fpn-1-model_best", "int8") == "fpn-1-model_best-int8"
+    assert deploy.upload_path("/ws", "../my drive (1).mp4").name == "my_drive_1_.mp4"
+    assert deploy.perf_result_path("/ws", "/ws/packages/p", 2, 0).name.endswith("-p-t2.json")
+    assert deploy.video_out_path("/ws", "/x/a", "/x/b", 0).name.endswith("-a-vs-b.mp4")
+
+
+def test_variant_reads_the_manifest_and_falls_back_on_the_snapshot_name():
+    assert deploy.variant({"precision": "int8", "pruned": True}) == "pruned int8"
+    assert deploy.variant({"precision": "fp32", "pruned": False, "source_checkpoint": "/p/iter_3.pt"}) == "dense fp32"
+    assert deploy.variant({"precision": "fp32", "source_checkpoint": "/ws/pruned/p/iter_3.pt"}) == "pruned fp32"
+    label = deploy.package_label({"precision": "fp32", "model_name": "unet", "source_checkpoint": CHECKPOINT})
+    assert label == "dense fp32 · unet · fpn-demo/model_best"
+
+
+def test_calibration_methods_match_the_quantizer():
+    from pruneseg.deploy.quantize import CALIBRATION_METHODS
+
+    assert deploy.CALIBRATION_METHODS == tuple(CALIBRATION_METHODS)
+
+
+def test_job_command_lines_parse():
+    parser = build_parser()
+    args = parser.parse_args(deploy.perf_argv("/p", 2, 5, "/o.json"))
+    assert (args.package, args.threads, args.seconds, args.out) == ("/p", 2, 5.0, "/o.json")
+    args = parser.parse_args(deploy.video_argv("/a", "/b", "/v.mp4", "/o.mp4", 7))
+    assert (args.command_target, args.left, args.right, args.input, args.max_frames) == ("compare", "/a", "/b",
+                                                                                         "/v.mp4", 7)
+    args = parser.parse_args(deploy.video_argv("/a", "", "/v.mp4", "/o.mp4"))
+    assert (args.command_target, args.package, args.max_frames) == ("video", "/a", None)
+
+
+# --- listings -------------------------------------------------------------------------------
+
+def test_artefact_rows_cover_models_and_packages(ws):
+    package = deploy.packages_dir(ws) / "fpn-demo-model_best-fp32"
+    write_perf_result(ws, package, latency=7.5, created=1.0)
+    try:
+        rows = {(r["artefact"], r["format"]): r for r in deploy.artefact_rows(ws, deploy.list_perf_results(ws))}
+    finally:
+        shutil.rmtree(deploy.perf_dir(ws))
+    fp32 = rows["fpn-demo-model_best", "ONNX fp32"]
+    assert (fp32["mIoU"], fp32["parity"], fp32["parity vs"], fp32["latency ms"]) == (0.61, 0.999, "PyTorch", 5.0)
+    assert fp32["pruned"] == "no" and fp32["checkpoint"] == "fpn-demo/model_best" and fp32["size MB"] == 0.0
+    assert fp32["path"] == "deploy/fpn-demo-model_best/model_fp32.onnx"
+    int8 = rows["fpn-demo-model_best", "ONNX int8"]
+    assert (int8["mIoU"], int8["parity"], int8["parity vs"]) == (0.6, 0.97, "ONNX fp32")
+    dense = rows["fpn-demo-model_best-fp32", "package fp32 (ort-cpu)"]
+    assert dense["latency ms"] == 7.5 and dense["mIoU"] == 0.5  # the checkpoint's: no quantize.json beside it
+    pruned = rows["fpn-p-iter_2-int8", "package int8 (ort-cpu)"]
+    assert pruned["pruned"] == "yes" and pruned["mIoU"] == 0.48 and pruned["latency ms"] is None
+
+
+def test_a_broken_package_is_listed_not_hidden(ws, tmp_path):
+    shutil.copytree(ws, tmp_path / "ws")
+    (tmp_path / "ws" / "packages" / "fpn-demo-model_best-fp32" / "manifest.json").write_text("{")
+    packages = {p["name"]: p for p in deploy.list_packages(tmp_path / "ws")}
+    assert packages["fpn-demo-model_best-fp32"]["manifest"] is None
+    assert "no readable manifest" in packages["fpn-demo-model_best-fp32"]["label"]
+    assert any(r["format"].startswith("package (broken") for r in deploy.artefact_rows(tmp_path / "ws"))
+    assert deploy.onnx_models(tmp_path / "ws", "fpn-demo-model_best").keys() == {"fp32", "int8"}
+
+
+def test_video_sources_put_the_drive_first(tmp_path):
+    drive = tmp_path / deploy.DRIVE_VIDEO
+    drive.parent.mkdir(parents=True)
+    drive.write_bytes(b"")
+    deploy.uploads_dir(tmp_path).mkdir()
+    (deploy.uploads_dir(tmp_path) / "clip.MP4").write_bytes(b"")
+    (deploy.uploads_dir(tmp_path) / "notes.txt").write_bytes(b"")
+    assert [p.name for p in deploy.video_sources(tmp_path)] == ["drive.mp4", "clip.MP4"]
+
+
+# --- figures --------------------------------------------------------------------------------
+
+def test_figures_compare_the_newest_result_of_each_variant(ws):
+    dense = deploy.packages_dir(ws) / "fpn-demo-model_best-fp32"
+    pruned = deploy.packages_dir(ws) / "fpn-p-iter_2-int8"
+    for path in (write_perf_result(ws, pruned, fps=300, latency=3.0, created=3.0),
+                 write_perf_result(ws, dense, fps=50, latency=20.0, created=1.0),
+                 write_perf_result(ws, dense, fps=100, latency=10.0, created=2.0),  # newer: wins
+                 write_perf_result(ws, dense, threads=2, fps=180, created=2.5)):
+        assert path.is_file()
+    try:
+        results = deploy.list_perf_results(ws)
+    finally:
+        shutil.rmtree(deploy.perf_dir(ws))
+    assert [r["fps"] for r in results] == [50, 100, 180, 300]
+    assert [r["FPS"] for r in deploy.perf_rows(results)] == [300, 180, 100, 50]
+    fps = deploy.fps_figure(results)
+    assert [t.name.split(" · ")[0] for t in fps.data] == ["dense fp32", "pruned int8"]  # variant order
+    assert list(fps.data[0].x) == ["1 thread", "2 threads"] and list(fps.data[0].y) == [100, 180]
+    assert fps.data[1].marker.color == deploy.VARIANT_COLORS["pruned int8"]
+    latency = deploy.latency_figure(results)
+    assert [list(t.y) for t in latency.data] == [[10.0], [3.0]]
+    assert latency.data[0].error_y.array[0] == pytest.approx(5.0)  # up to p99
+    assert not deploy.fps_figure([]).data
+
+
+# --- checks before a job starts -------------------------------------------------------------
+
+def test_package_problems_name_the_file(ws, tmp_path):
+    good = deploy.packages_dir(ws) / "fpn-demo-model_best-fp32"
+    assert deploy.package_problem(good) is None
+    broken = {}
+    for name in ("no_model", "corrupt", "other_model"):
+        broken[name] = tmp_path / name
+        shutil.copytree(good, broken[name])
+    (broken["no_model"] / "model.onnx").unlink()
+    (broken["corrupt"] / "model.onnx").write_bytes(b"\x08garbage" * 50)
+    tiny_onnx(broken["other_model"] / "model.onnx", height=32, width=64)  # another model's file
+    assert "no_model/model.onnx: model file missing" in deploy.package_problem(broken["no_model"])
+    assert "corrupt/model.onnx: not a loadable ONNX model" in deploy.package_problem(broken["corrupt"])
+    assert "other_model/manifest.json: manifest says input [1, 3, 16, 32]" in deploy.package_problem(
+        broken["other_model"])
+
+
+def test_video_problems_name_the_file(tmp_path):
+    assert deploy.video_problem(write_video(tmp_path / "ok.mp4")) is None
+    (tmp_path / "text.mp4").write_text("not a video")
+    assert "text.mp4: not a readable video" in deploy.video_problem(tmp_path / "text.mp4")
+    assert "empty.mp4: video has no frames" in deploy.video_problem(write_video(tmp_path / "empty.mp4", frames=0))
+
+
+def test_onnx_problems_name_the_file(ws, tmp_path):
+    assert deploy.onnx_problem(deploy.deploy_dir(ws) / "fpn-demo-model_best" / deploy.FP32_FILE) is None
+    (tmp_path / "corrupt.onnx").write_bytes(b"\x08garbage" * 50)
+    assert "corrupt.onnx: not a readable ONNX model" in deploy.onnx_problem(tmp_path / "corrupt.onnx")
+    bare = onnx.load(str(deploy.deploy_dir(ws) / "fpn-demo-model_best" / deploy.FP32_FILE))
+    del bare.metadata_props[:]
+    onnx.save(bare, str(tmp_path / "bare.onnx"))
+    assert "bare.onnx: no PruneSeg metadata" in deploy.onnx_problem(tmp_path / "bare.onnx")
+
+
+# --- the `target` job commands --------------------------------------------------------------
+
+def test_target_perf_command_writes_its_result(ws, tmp_path, capsys):
+    package = deploy.packages_dir(ws) / "fpn-p-iter_2-int8"
+    cli_main(["target", "perf", str(package), "--threads", "1", "--seconds", "0.3", "--out", str(tmp_path / "r.json")])
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["fps"] > 0 and result["threads"] == 1 and result["latency_ms"]["mean"] > 0
+    assert result["package_info"]["pruned"] is True and result["package_info"]["precision"] == "int8"
+    assert deploy.variant(result["package_info"]) == "pruned int8" and result["created"] > 0
+    assert "FPS with 1 thread(s)" in capsys.readouterr().out
+
+
+def test_target_video_and_compare_commands_write_video_and_fps(ws, tmp_path):
+    source = write_video(tmp_path / "in.mp4", frames=3)
+    dense, pruned = (deploy.packages_dir(ws) / n for n in ("fpn-demo-model_best-fp32", "fpn-p-iter_2-int8"))
+    cli_main(["target", "video", str(dense), str(source), "--out", str(tmp_path / "one.mp4")])
+    one = json.loads((tmp_path / "one.json").read_text())
+    assert one["frames"] == 3 and len(one["fps"]) == 1 and (tmp_path / "one.mp4").is_file()
+    cli_main(["target", "compare", str(dense), str(pruned), str(source), "--out", str(tmp_path / "two.mp4"),
+              "--max-frames", "2"])
+    two = json.loads((tmp_path / "two.json").read_text())
+    assert two["frames"] == 2 and two["size"] == [80, 24] and len(two["fps"]) == 2
+    assert [deploy.variant(p) for p in two["packages"]] == ["dense fp32", "pruned int8"]
+
+
+def test_target_commands_fail_in_one_line(ws, tmp_path, capsys):
+    source = tmp_path / "notes.mp4"
+    source.write_text("not a video")
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["target", "video", str(deploy.packages_dir(ws) / "fpn-demo-model_best-fp32"), str(source),
+                  "--out", str(tmp_path / "o.mp4")])
+    assert exit_info.value.code == 2
+    assert "notes.mp4: not a readable video" in capsys.readouterr().err
+    assert not (tmp_path / "o.mp4").exists() and not (tmp_path / "o.json").exists()
+
+
+def test_the_default_comparison_is_dense_fp32_against_pruned_int8(ws):
+    packages = deploy.list_packages(ws)
+    left, right = deploy.default_pair(packages)
+    assert (left.name, right.name) == ("fpn-demo-model_best-fp32", "fpn-p-iter_2-int8")
+    assert deploy.default_pair(packages[:1]) == (packages[0]["path"], None)
+    assert deploy.default_pair([]) == (None, None)
