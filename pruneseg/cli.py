@@ -181,34 +181,18 @@ def _write_result(path, record):
 
 def cmd_target_perf(args):
     import math
-    import threading
     import time
 
     from pruneseg.progress import Progress
     from pruneseg.target.runner import Segmenter, measure_throughput
 
     segmenter = Segmenter(args.package, args.intra_op)  # a bad package fails here, before the clock runs
-    outcome = {}
-
-    def work():
-        try:
-            outcome["result"] = measure_throughput(segmenter, args.threads, args.seconds)
-        except Exception as error:  # re-raised below: the main thread owns the job state
-            outcome["error"] = error
-
-    # the test blocks; the main thread reports elapsed seconds meanwhile (and takes SIGTERM)
-    worker = threading.Thread(target=work, daemon=True)
     total = math.ceil(args.seconds)
     with Progress(total, "throughput test", "s") as progress:
-        started = time.monotonic()
-        worker.start()
-        while worker.is_alive():
-            worker.join(0.5)
-            progress.update_to(min(total, int(time.monotonic() - started)))
-    if "error" in outcome:
-        raise outcome["error"]
+        result = measure_throughput(segmenter, args.threads, args.seconds,
+                                    on_wait=lambda elapsed: progress.update_to(min(total, int(elapsed))))
     manifest = segmenter.package.manifest
-    result = dict(outcome["result"], package_info={key: manifest.get(key) for key in PACKAGE_INFO},
+    result = dict(result, package_info={key: manifest.get(key) for key in PACKAGE_INFO},
                   created=time.time())
     _write_result(args.out, result)
     latency = f", latency {result['latency_ms']['mean']:.2f} ms" if "latency_ms" in result else ""

@@ -287,3 +287,20 @@ def test_the_default_comparison_is_dense_fp32_against_pruned_int8(ws):
     assert (left.name, right.name) == ("fpn-demo-model_best-fp32", "fpn-p-iter_2-int8")
     assert deploy.default_pair(packages[:1]) == (packages[0]["path"], None)
     assert deploy.default_pair([]) == (None, None)
+
+
+def test_a_cancelled_throughput_job_stops_cleanly(ws):
+    from pruneseg.jobs import cancel_job, read_job, start_job
+
+    package = deploy.packages_dir(ws) / "fpn-p-iter_2-int8"
+    path = start_job(ws, "perf", ["target", "perf", str(package), "--threads", "2", "--seconds", "60",
+                                  "--out", str(ws / "r.json")])
+    deadline = time.time() + 60
+    while read_job(path).progress.get("done", 0) < 1 and time.time() < deadline:
+        time.sleep(0.1)
+    cancel_job(path)
+    while read_job(path).status not in ("done", "failed", "cancelled") and time.time() < deadline:
+        time.sleep(0.1)
+    job = read_job(path)
+    assert job.status == "cancelled"
+    assert "terminate called" not in job.log_tail(200)  # workers left ONNX Runtime before exit

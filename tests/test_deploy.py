@@ -19,7 +19,7 @@ from pruneseg.models import build_model
 from pruneseg.train import main as train
 
 MANIFEST_FIELDS = ("format_version", "target", "model_file", "input_size", "mean", "std", "class_names",
-                   "class_colors", "source_checkpoint", "fp32_miou", "int8_miou", "precision")
+                   "class_colors", "source_checkpoint", "fp32_miou", "int8_miou", "precision", "pruned")
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +127,7 @@ def test_compile_writes_package_with_manifest(quantized, trained, tmp_path, caps
     assert all(key in manifest for key in MANIFEST_FIELDS)
     assert (tmp_path / manifest["model_file"]).is_file()
     assert manifest["input_size"] == [64, 128] and manifest["precision"] == "int8"
+    assert manifest["pruned"] is False  # a dense checkpoint
     assert manifest["class_names"][2] == "sky" and len(manifest["class_colors"]) == 6
     assert manifest["fp32_miou"] == record["fp32"]["miou"] and manifest["int8_miou"] == record["int8"]["miou"]
     assert manifest["source_checkpoint"] == str(trained[1].resolve())

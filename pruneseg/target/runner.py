@@ -44,9 +44,10 @@ class Package:
 
     @property
     def label(self):
-        """Short name for overlays, e.g. ``fpn int8``."""
-        return " ".join(str(part) for part in (self.manifest.get("model_name"), self.manifest.get("precision"))
-                        if part)
+        """Short name for overlays, e.g. ``fpn pruned int8``."""
+        pruned = "pruned" if self.manifest.get("pruned") else None
+        return " ".join(str(part) for part in (self.manifest.get("model_name"), pruned,
+                                               self.manifest.get("precision")) if part)
 
 
 def load_package(path):
@@ -185,7 +186,7 @@ def blend(frame, classes, colors, alpha=0.5):
     return cv2.addWeighted(frame, 1.0 - alpha, colors[classes], alpha, 0.0)
 
 
-def measure_throughput(package, threads=1, seconds=10.0, intra_op_threads=1, frame=None):
+def measure_throughput(package, threads=1, seconds=10.0, intra_op_threads=1, frame=None, on_wait=None):
     """The throughput test: ``threads`` workers segment frames for ``seconds``.
 
     Every frame goes through preprocess + run + argmax, as on the device. The workers share
@@ -194,6 +195,7 @@ def measure_throughput(package, threads=1, seconds=10.0, intra_op_threads=1, fra
     Args:
         package: package folder, ``Package`` or an already loaded ``Segmenter`` (whose threads then apply).
         frame: RGB uint8 (h, w, 3) to segment; default: fixed noise at the model's input size.
+        on_wait: called with the elapsed seconds about twice a second while the test runs.
     Returns:
         dict with frames, seconds, fps; with one worker also ``latency_ms`` (mean, p50, p99 of the
         end-to-end time, and the mean of each stage).
@@ -227,8 +229,16 @@ def measure_throughput(package, threads=1, seconds=10.0, intra_op_threads=1, fra
     began = time.perf_counter()
     deadline[0] = began + seconds
     start.wait()
-    for worker in workers:
-        worker.join()
+    try:
+        for worker in workers:
+            while worker.is_alive():
+                worker.join(0.5)  # short waits let a cancel (SIGTERM) in
+                if on_wait:
+                    on_wait(time.perf_counter() - began)
+    finally:
+        deadline[0] = 0.0  # on a cancel, let the workers leave ONNX Runtime before the process exits
+        for worker in workers:
+            worker.join()
     elapsed = max([r[-1][3] for r in timings if r], default=time.perf_counter()) - began
     frames = sum(len(r) for r in timings)
     result = {"package": str(segmenter.package.path), "model": segmenter.package.label,
