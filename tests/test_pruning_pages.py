@@ -1,0 +1,300 @@
+"""The Sensitivity and Prune pages through AppTest: empty, hand-made and real analysis files, forms."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import make_dataset
+from pruneseg import jobs
+from pruneseg.dashboard import pruning
+from test_dashboard_pruning import synthetic_analysis, synthetic_state
+from test_pages import ROOT, empty_workspace, open_page, texts, workspace  # noqa: F401 (fixtures)
+
+SENSITIVITY, PRUNE = "app_pages/sensitivity.py", "app_pages/prune.py"
+STEM = "fpn-demo-model_best"
+
+
+def write_analysis(ws, analysis=None, stem=STEM):
+    """An analysis of ``runs/fpn-demo/model_best.pt`` on the built-in dataset, under ``analyses/``."""
+    ws = ws.resolve()
+    checkpoint = ws / "runs" / "fpn-demo" / "model_best.pt"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint.write_bytes(b"not a real checkpoint")
+    analysis = analysis or synthetic_analysis()
+    path = pruning.analyses_dir(ws) / f"{stem}.json"
+    analysis["checkpoint"] = str(checkpoint)
+    analysis["settings"].update(checkpoint=str(checkpoint), data=str(ws / "datasets" / "synthcity"), out=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(analysis))
+    return path
+
+
+def write_state(ws, analysis_path, name=f"{STEM}-sensitivity", **kwargs):
+    out = pruning.pruned_dir(ws.resolve()) / name
+    out.mkdir(parents=True)
+    (out / "state.json").write_text(json.dumps(synthetic_state(analysis_path, out, **kwargs)))
+    return out
+
+
+def write_job(ws, kind, argv, status="done", pid=None):
+    path = ws / "jobs" / f"20250101-000000-{kind}-{status}"
+    path.mkdir(parents=True)
+    (path / "job.json").write_text(json.dumps({"id": path.name, "kind": kind, "argv": argv, "created": 1.0e9,
+                                               "pid": pid}))
+    (path / "state.json").write_text(json.dumps({"status": status, "error": "", "message": "",
+                                                 "progress": {"desc": kind, "done": 40, "total": 216,
+                                                              "eta_seconds": 95}}))
+    (path / "log.txt").write_text("")
+    return path
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """Record ``jobs.start_job`` calls instead of starting processes."""
+    calls = []
+
+    def fake_start_job(ws, kind, argv):
+        calls.append((kind, argv))
+        return Path(ws) / "jobs" / f"fake-{kind}"
+
+    monkeypatch.setattr(jobs, "start_job", fake_start_job)
+    return calls
+
+
+def metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def figures(at):
+    """The plotly figures on the page, as dicts."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def arg(argv, flag):
+    return argv[argv.index(flag) + 1]
+
+
+@pytest.mark.parametrize("page", [SENSITIVITY, PRUNE])
+def test_pages_on_an_empty_workspace(empty_workspace, page):  # noqa: F811
+    at = open_page(page)
+    assert not at.exception, at.exception
+    assert at.title
+    assert "Train" in texts(at, "info") if page == SENSITIVITY else "Sensitivity" in texts(at, "info")
+
+
+def test_sensitivity_page_draws_the_heatmap_table_and_a_group_curve(workspace):  # noqa: F811
+    analysis = synthetic_analysis()
+    write_analysis(workspace, analysis)
+    at = open_page(SENSITIVITY)
+    assert not at.exception, at.exception
+    values = metrics(at)
+    assert values["Cells measured"] == "180 / 180" and values["Curve points"] == "36 / 36"
+    assert values["Dense mIoU"] == "0.700"
+    assert len(at.get("plotly_chart")) == 2  # heatmap and the group's curve
+    table = at.dataframe[0].value
+    assert list(table["group"]) == [g["name"] for g in analysis["groups"]]
+    assert at.query_params["analysis"] in (STEM, [STEM])
+    # without a selection the curve shows the most fragile group
+    fragile = min(pruning.group_rows(analysis), key=lambda r: (r["robust up to %"], -r["worst drop"]))["group"]
+    assert "most fragile" in texts(at, "caption")
+    heatmap, curve = figures(at)
+    assert curve["layout"]["title"]["text"].startswith(f"{fragile} (")
+    assert heatmap["data"][0]["type"] == "heatmap" and heatmap["data"][0]["y"] == list(table["group"])
+
+
+def test_sensitivity_page_follows_a_running_analysis(workspace):  # noqa: F811
+    partial = synthetic_analysis(groups=4, curve_points=0)
+    for name in list(partial["cells"])[2:]:
+        partial["cells"][name] = {}  # two groups still to measure
+    path = write_analysis(workspace, partial)
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "pruneseg"],
+                               start_new_session=True)
+    try:
+        write_job(workspace, "analyze", ["analyze", "--out", str(path)], status="running", pid=process.pid)
+        at = open_page(SENSITIVITY)
+        assert not at.exception, at.exception
+        values = metrics(at)
+        assert values["Progress"] == "40 / 216" and values["Time left"] == "1 min 35 s"
+        assert values["Cells measured"] == "18 / 36" and values["Curve points"] == "0 / 36"
+        assert len(at.get("plotly_chart")) == 2
+        assert not at.get("page_link")  # no link to the Prune page before the curves are done
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_submitting_the_analysis_form_starts_an_analyze_job(workspace, started):  # noqa: F811
+    checkpoint = workspace / "runs" / "fpn-demo" / "model_best.pt"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"weights")
+    at = open_page(SENSITIVITY)
+    next(n for n in at.number_input if n.label == "Images per cell").set_value(16)
+    next(m for m in at.multiselect if m.label == "Pruning ratios").set_value([0.25, 0.5])
+    next(b for b in at.button if b.label == "Start the analysis").click().run()
+    assert not at.exception, at.exception
+    assert len(started) == 1
+    kind, argv = started[0]
+    ws = workspace.resolve()
+    assert kind == "analyze" and argv[0] == "analyze"
+    assert arg(argv, "--checkpoint") == str(ws / "runs" / "fpn-demo" / "model_best.pt")
+    assert arg(argv, "--data") == str(ws / "datasets" / "synthcity")
+    assert arg(argv, "--out") == str(ws / "analyses" / f"{STEM}.json")
+    assert arg(argv, "--images") == "16" and arg(argv, "--bn-batches") == "4"
+    assert argv[argv.index("--ratios") + 1:argv.index("--ratios") + 3] == ["0.25", "0.5"]
+
+
+def test_the_analysis_form_refuses_to_mix_settings_into_an_existing_file(workspace, monkeypatch):  # noqa: F811
+    write_analysis(workspace)  # 32 images per cell
+    monkeypatch.setattr(jobs, "start_job", lambda *a: pytest.fail("must not start"))
+    at = open_page(SENSITIVITY)
+    next(n for n in at.number_input if n.label == "Images per cell").set_value(8)
+    next(b for b in at.button if b.label == "Start the analysis").click().run()
+    assert not at.exception, at.exception
+    assert "other settings (images)" in at.error[0].value
+
+
+def test_prune_slider_and_plan_redraw_the_cards(workspace):  # noqa: F811
+    write_analysis(workspace)
+    at = open_page(PRUNE)
+    assert not at.exception, at.exception
+    before = metrics(at)
+    assert before["Predicted mIoU"] == "0.673"  # 0.7 - 0.3 * 0.3**2
+    assert before["Speed-up"] == f"{1 / (1 - 0.8 * 0.3):.2f}x"
+    at.slider[0].set_value(60).run()
+    assert not at.exception, at.exception
+    after = metrics(at)
+    assert after["Predicted mIoU"] == "0.592" and after["GMACs"] == "2.600"
+    assert after["Parameters"] != before["Parameters"]
+    at.button_group[0].set_value("uniform").run()
+    assert metrics(at)["Predicted mIoU"] == "0.484"  # 0.7 - 0.6 * 0.6**2
+    tradeoff, widths = figures(at)
+    assert [t["x"][0] for t in tradeoff["data"] if t["name"] == "slider"] == [0.6] * 4
+    assert widths["layout"]["title"]["text"].startswith("Channels kept per group at 60%")
+
+
+def test_verify_button_starts_a_verify_job_and_its_result_shows(workspace, started):  # noqa: F811
+    path = write_analysis(workspace)
+    at = open_page(PRUNE)
+    at.slider[0].set_value(35).run()
+    next(b for b in at.button if b.label == "Verify").click().run()
+    assert not at.exception, at.exception
+    kind, argv = started[0]
+    assert kind == "verify"
+    assert argv == ["verify", "--analysis", str(path), "--data", str(workspace.resolve() / "datasets" / "synthcity"),
+                    "--target", "0.35", "--plan", "sensitivity",
+                    "--out", str(path.with_name(f"{STEM}.verify-sensitivity-0.35.json"))]
+    point = {"plan": "sensitivity", "target": 0.35, "widths": {}, "miou": 0.61, "params": 6e6, "macs": 4.2e9,
+             "latency_ms": 50.0}
+    pruning.verify_path(path, "sensitivity", 0.35).write_text(json.dumps(point))
+    at = open_page(PRUNE)
+    at.slider[0].set_value(35).run()
+    assert not at.exception, at.exception
+    comparison = next(df.value for df in at.dataframe if "measured" in df.value)
+    assert comparison.iloc[0]["measured"] == 0.61 and comparison.iloc[4]["measured"] == 1.6
+    assert not [b for b in at.button if b.label == "Verify"]
+
+
+def test_prune_page_shows_the_iterations_of_a_pruning_run(workspace):  # noqa: F811
+    path = write_analysis(workspace)
+    out = write_state(workspace, path)
+    at = open_page(PRUNE)
+    assert not at.exception, at.exception
+    values = metrics(at)
+    assert values["Iterations done"] == "3 / 5"
+    assert values["mIoU (fine-tuned)"] == f"{0.69 - 0.05 * 0.3:.3f}"
+    assert len(at.get("plotly_chart")) == 3  # trade-off, widths, per-iteration
+    snapshots = next(df.value for df in at.dataframe if "checkpoint" in df.value)
+    assert list(snapshots["checkpoint"])[1:] == [f"pruned/{out.name}/iter_{k}.pt" for k in (1, 2, 3)]
+    assert list(snapshots["iteration"]) == ["dense", "1 (10%)", "2 (20%)", "3 (30%)"]
+
+
+def test_submitting_the_prune_form_starts_a_prune_job(workspace, started):  # noqa: F811
+    path = write_analysis(workspace)
+    at = open_page(PRUNE)
+    next(t for t in at.text_input if t.label == "Run name").set_value("mine")
+    next(n for n in at.number_input if n.label == "Max epochs").set_value(3)
+    next(s for s in at.selectbox if s.label == "Plan").set_value("uniform")
+    next(b for b in at.button if b.label == "Start pruning").click().run()
+    assert not at.exception, at.exception
+    kind, argv = started[0]
+    ws = workspace.resolve()
+    assert kind == "prune" and argv[0] == "prune"
+    assert arg(argv, "--analysis") == str(path) and arg(argv, "--out") == str(ws / "pruned" / "mine")
+    assert arg(argv, "--checkpoint") == str(ws / "runs" / "fpn-demo" / "model_best.pt")
+    assert arg(argv, "--iterations") == "5" and arg(argv, "--step") == "0.1" and arg(argv, "--tolerance") == "0.02"
+    assert arg(argv, "--max-epochs") == "3" and arg(argv, "--plan") == "uniform"
+
+
+def test_the_prune_form_refuses_a_folder_of_another_run(workspace, monkeypatch):  # noqa: F811
+    path = write_analysis(workspace)
+    write_state(workspace, path, name="taken", plan="uniform")
+    monkeypatch.setattr(jobs, "start_job", lambda *a: pytest.fail("must not start"))
+    at = open_page(PRUNE)
+    next(t for t in at.text_input if t.label == "Run name").set_value("taken")
+    next(b for b in at.button if b.label == "Start pruning").click().run()
+    assert not at.exception, at.exception
+    assert "another analysis, plan or step" in at.error[0].value
+
+
+REAL_TARGETS = [0.3, 0.6]  # curve points of the real analysis: two instead of 18 keep it to seconds
+
+
+@pytest.fixture(scope="module")
+def real_workspace(tmp_path_factory):
+    """A real tiny analysis (1-epoch FPN, one ratio, two curve points) and a real 1-iteration pruning run."""
+    from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig
+    from pruneseg.prune import iterative, sensitivity
+    from pruneseg.train import main as train
+
+    ws = tmp_path_factory.mktemp("real") / "ws"
+    data = make_dataset(ws / "datasets" / "synthcity", train=2, val=2)
+    train(TrainConfig(data=str(data), out=str(ws / "runs" / "fpn-tiny"), height=64, width=128, epochs=1,
+                      batch_size=2, workers=0))
+    checkpoint = ws / "runs" / "fpn-tiny" / "model_best.pt"
+    analysis = pruning.analyses_dir(ws) / "fpn-tiny-model_best.json"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sensitivity, "CURVE_TARGETS", REAL_TARGETS)
+        sensitivity.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(analysis), images=2,
+                                       ratios=[0.5], bn_batches=0, batch_size=2))
+    iterative.main(PruneConfig(checkpoint=str(checkpoint), data=str(data), analysis=str(analysis),
+                               out=str(pruning.pruned_dir(ws) / "tiny"), iterations=1, step=0.3, max_epochs=1,
+                               batch_size=2, workers=0))
+    return ws
+
+
+def test_pages_read_a_real_analysis_and_pruning_run(real_workspace, monkeypatch):
+    monkeypatch.setenv("PRUNESEG_WORKSPACE", str(real_workspace))
+    monkeypatch.setattr(pruning, "CURVE_TARGETS", REAL_TARGETS)  # AppTest runs the pages in this process
+    monkeypatch.chdir(ROOT)
+    at = open_page(SENSITIVITY)
+    assert not at.exception, at.exception
+    assert metrics(at)["Cells measured"] == "12 / 12" and metrics(at)["Curve points"] == "4 / 4"
+    assert at.get("page_link") and len(at.get("plotly_chart")) == 2
+    at = open_page(PRUNE)
+    assert not at.exception, at.exception
+    assert metrics(at)["Iterations done"] == "1 / 1"
+    before = metrics(at)["GMACs"]
+    at.slider[0].set_value(60).run()
+    assert not at.exception, at.exception
+    assert float(metrics(at)["GMACs"]) < float(before)
+    at.slider[0].set_value(75).run()  # beyond the computed curve
+    assert not at.exception, at.exception
+    assert "does not reach 75%" in texts(at, "info")
+
+
+def test_pruning_pages_do_not_import_torch(workspace):  # noqa: F811
+    path = write_analysis(workspace)
+    write_state(workspace, path)
+    script = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "at = AppTest.from_file('app.py', default_timeout=60).run()\n"
+        "for page in ('app_pages/sensitivity.py', 'app_pages/prune.py'):\n"
+        "    at.switch_page(page).run()\n"
+        "    assert not at.exception, at.exception\n"
+        "at.slider[0].set_value(50).run()\n"
+        "print('torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]
