@@ -21,7 +21,7 @@ CURVE_TARGETS = [round(0.05 * i, 2) for i in range(1, 19)]  # 0.05 .. 0.90
 PLAN_COLORS = {"sensitivity": LINE_COLOR, "uniform": "#54A24B"}
 DENSE_COLOR = "#BAB0AC"
 TOLERANCE = 0.02  # absolute mIoU drop the seed accepts (its pruning loop's recovery goal)
-CURVE_FIELDS = ("miou", "params", "macs", "latency_ms")
+CURVE_FIELDS = ("miou", "params", "macs", "latency_ms", "speedup")
 _NAME_JUNK = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -229,7 +229,7 @@ def curve(analysis, kind):
     """The precomputed points of plan ``kind`` sorted by target, the dense model first (target 0)."""
     base = analysis["baseline"]
     dense = {"target": 0.0, "widths": {g["name"]: g["channels"] for g in analysis["groups"]},
-             **{key: base[key] for key in CURVE_FIELDS}}
+             **{key: base[key] for key in CURVE_FIELDS if key != "speedup"}, "speedup": 1.0}
     points = sorted(analysis.get("curves", {}).get(kind, []), key=lambda p: p["target"])
     return [dense] + points
 
@@ -237,6 +237,12 @@ def curve(analysis, kind):
 def speedup(baseline_latency_ms, latency_ms):
     """Measured speed-up over the dense model: its latency over this one's (None if unknown)."""
     return baseline_latency_ms / latency_ms if baseline_latency_ms and latency_ms else None
+
+
+def point_speedup(point, baseline_latency_ms):
+    """A point's paired measurement (timed alternately with the dense model) when recorded,
+    else its latency ratio to the dense model's."""
+    return point.get("speedup") or speedup(baseline_latency_ms, point.get("latency_ms"))
 
 
 def point_at(analysis, kind, target):
@@ -250,7 +256,8 @@ def point_at(analysis, kind, target):
         ``widths``, ``plan_target`` and ``exact`` (whether ``target`` is a computed point);
         None when the curve does not reach ``target`` yet (an analysis still running).
     """
-    points = curve(analysis, kind)
+    base_latency = analysis["baseline"]["latency_ms"]
+    points = [dict(p, speedup=point_speedup(p, base_latency)) for p in curve(analysis, kind)]
     nearest = next((p for p in points if abs(p["target"] - target) < 1e-9), None)
     if nearest is not None:
         values = {key: nearest[key] for key in CURVE_FIELDS}
@@ -263,7 +270,7 @@ def point_at(analysis, kind, target):
         share = (target - low["target"]) / (high["target"] - low["target"])
         values = {key: low[key] + (high[key] - low[key]) * share for key in CURVE_FIELDS}
         nearest = high if share >= 0.5 else low
-    return {"target": target, **values, "speedup": speedup(analysis["baseline"]["latency_ms"], values["latency_ms"]),
+    return {"target": target, **values,
             "widths": nearest["widths"], "plan_target": nearest["target"],
             "exact": abs(nearest["target"] - target) < 1e-9}
 
@@ -274,7 +281,7 @@ _PANELS = (("miou", "predicted mIoU (one-shot)", 1.0), ("params", "parameters (M
 
 def _panel_values(points, dense_latency, key, scale):
     if key == "speedup":
-        return [speedup(dense_latency, p["latency_ms"]) for p in points]
+        return [point_speedup(p, dense_latency) for p in points]
     return [p[key] * scale for p in points]
 
 
@@ -383,7 +390,7 @@ def iteration_rows(state):
     rows = [{"iteration": 0, "label": "dense", "target": 0.0, "one_shot_miou": None, **dense}]
     rows += [{**r, "label": f"{r['iteration']} ({r['target']:.0%})"} for r in state.get("iterations", [])]
     for row in rows:
-        row["speedup"] = speedup(dense.get("latency_ms"), row.get("latency_ms"))
+        row["speedup"] = point_speedup(row, dense.get("latency_ms"))
         row["fps"] = 1000.0 / row["latency_ms"] if row.get("latency_ms") else None
         row["gops"] = 2 * row["macs"] / 1e9
     return rows

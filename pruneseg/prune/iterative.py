@@ -19,7 +19,7 @@ from pruneseg.config import PruneConfig, TrainConfig
 from pruneseg.models import build_model, default_device
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import prune_to_widths, replay_history
-from pruneseg.prune.measure import latency_ms, model_size
+from pruneseg.prune.measure import latency_ms, model_size, paired_latency
 from pruneseg.prune.plans import MacsModel
 from pruneseg.prune.sensitivity import plan_for, read_analysis
 from pruneseg.train import build_loaders, build_optimizer, evaluate, train_one_epoch
@@ -39,8 +39,8 @@ def _write_state(out, state):
     os.replace(tmp, Path(out) / "state.json")
 
 
-def _measure(model, height, width):
-    return {**model_size(model, height, width), "latency_ms": latency_ms(model, height, width)}
+def _measure_dense(model, height, width):
+    return {**model_size(model, height, width), "latency_ms": latency_ms(model, height, width), "speedup": 1.0}
 
 
 def main(config: PruneConfig):
@@ -60,7 +60,7 @@ def main(config: PruneConfig):
     state = read_state(out)
     if state is None:
         state = {"config": asdict(config), "dense": {**evaluate(dense, val_loader, device),
-                                                     **_measure(dense, height, width)}, "iterations": []}
+                                                     **_measure_dense(dense, height, width)}, "iterations": []}
         _write_state(out, state)
     goal = state["dense"]["miou"] - config.tolerance
 
@@ -95,7 +95,8 @@ def main(config: PruneConfig):
                 "iteration": iteration, "target": target, "one_shot_miou": one_shot["miou"],
                 "miou": metrics["miou"], "iou": metrics["iou"], "pixel_accuracy": metrics["pixel_accuracy"],
                 "epochs": epoch, "recovered": metrics["miou"] >= goal, "checkpoint": str(snapshot),
-                "widths": widths, **_measure(model, height, width)})
+                "widths": widths, **model_size(model, height, width),
+                **paired_latency(dense, model, height, width)})
             _write_state(out, state)
             (out / "current.pt").unlink(missing_ok=True)
             progress.update_to(iteration * config.max_epochs)  # the unspent epoch budget too

@@ -34,19 +34,45 @@ def subset_metrics(model, batches, num_classes=6):
 def latency_ms(model, height, width, runs=5):
     """Median wall time of one batch-1 forward pass in milliseconds (after one warm-up)."""
     model.eval()
-    device = next(model.parameters()).device
-    x = torch.zeros(1, 3, height, width, device=device)
+    x = _example(model, height, width)
     model(x)
-    times = []
-    for _ in range(runs):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        model(x)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return statistics.median(_time_once(model, x) for _ in range(runs))
+
+
+@torch.no_grad()
+def paired_latency_ms(reference, model, height, width, runs=7):
+    """Median batch-1 latencies (ms) of ``reference`` and ``model``, timed alternately.
+
+    A busy machine then slows both alike, so their ratio (the speed-up) holds even when the
+    absolute times drift.
+    """
+    reference.eval()
+    model.eval()
+    x = _example(model, height, width)
+    reference(x)
+    model(x)
+    pairs = [(_time_once(reference, x), _time_once(model, x)) for _ in range(runs)]
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+
+
+def paired_latency(dense, pruned, height, width):
+    """``{"latency_ms", "dense_latency_ms", "speedup"}`` of ``pruned`` timed alternately with ``dense``."""
+    dense_ms, pruned_ms = paired_latency_ms(dense, pruned, height, width)
+    return {"latency_ms": pruned_ms, "dense_latency_ms": dense_ms, "speedup": dense_ms / pruned_ms}
+
+
+def _example(model, height, width):
+    return torch.zeros(1, 3, height, width, device=next(model.parameters()).device)
+
+
+def _time_once(model, x):
+    if x.device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    model(x)
+    if x.device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) * 1000
 
 
 def model_size(model, height, width):

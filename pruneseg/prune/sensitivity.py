@@ -20,7 +20,7 @@ from pruneseg.errors import PruneSegError
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
-from pruneseg.prune.measure import latency_ms, load_batches, model_size, subset_metrics
+from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, subset_metrics
 from pruneseg.prune.plans import MacsModel, recalibrate_batchnorm, sensitivity_plan, uniform_plan
 
 CURVE_TARGETS = [round(0.05 * i, 2) for i in range(1, 19)]  # 0.05 .. 0.90
@@ -146,7 +146,7 @@ def main(config: AnalyzeConfig):
                 recalibrate_batchnorm(pruned, bn_batches)
                 analysis["curves"][kind].append({
                     "target": target, "widths": widths, **model_size(pruned, height, width),
-                    "latency_ms": latency_ms(pruned, height, width),
+                    **paired_latency(model, pruned, height, width),
                     "miou": subset_metrics(pruned, batches)["miou"]})
                 _save(config.out, analysis)
                 progress.update(1)
@@ -167,7 +167,8 @@ def verify_point(analysis_path, data, target, kind="sensitivity"):
     bn_batches = [images for images, _ in load_batches(
         data, "train", settings["bn_batches"] * settings["batch_size"], height, width, settings["batch_size"])]
     widths = plan_for(analysis, MacsModel(model, height, width, settings["round_to"]), target, kind)
-    prune_to_widths(model, widths, settings["round_to"])
-    recalibrate_batchnorm(model, bn_batches)
-    return {"target": target, "plan": kind, "widths": widths, **model_size(model, height, width),
-            "latency_ms": latency_ms(model, height, width), "miou": subset_metrics(model, batches)["miou"]}
+    pruned = copy.deepcopy(model)
+    prune_to_widths(pruned, widths, settings["round_to"])
+    recalibrate_batchnorm(pruned, bn_batches)
+    return {"target": target, "plan": kind, "widths": widths, **model_size(pruned, height, width),
+            **paired_latency(model, pruned, height, width), "miou": subset_metrics(pruned, batches)["miou"]}
