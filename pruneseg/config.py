@@ -45,6 +45,10 @@ class TrainConfig:
         return self.batch_size or DEFAULT_BATCH_SIZE.get(self.model, 4)
 
 
+PLAN_KINDS = ("sensitivity", "uniform")
+CURVE_TARGETS = [round(0.05 * i, 2) for i in range(1, 19)]  # MACs reductions the slider reads: 0.05 .. 0.90
+
+
 @dataclass
 class AnalyzeConfig:
     """Per-group sensitivity sweep, then the trade-off curves the pruning slider reads."""

@@ -1,7 +1,5 @@
 """The Sensitivity and Prune pages' pure functions (``pruneseg.dashboard.pruning``), on hand-made files."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -72,14 +70,6 @@ def synthetic_state(analysis_path, out, iterations=3, step=0.1, plan="sensitivit
 @pytest.fixture
 def analysis():
     return synthetic_analysis()
-
-
-def test_kinds_and_targets_match_the_pruning_package():
-    # the pruning package imports torch, so these are copied; a subprocess keeps torch out of this one
-    script = ("from pruneseg.prune.sensitivity import CURVE_TARGETS, PLAN_KINDS\n"
-              "print(list(PLAN_KINDS), CURVE_TARGETS)")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == f"{list(pruning.PLAN_KINDS)} {pruning.CURVE_TARGETS}"
 
 
 def test_point_at_a_computed_target_is_that_point_exactly(analysis):

@@ -13,11 +13,9 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from pruneseg.config import CURVE_TARGETS, PLAN_KINDS
 from pruneseg.dashboard.charts import ACCENT_COLOR, LINE_COLOR, _layout
 
-# as in pruneseg.prune.sensitivity, which imports torch: a test keeps them equal
-PLAN_KINDS = ("sensitivity", "uniform")
-CURVE_TARGETS = [round(0.05 * i, 2) for i in range(1, 19)]  # 0.05 .. 0.90
 PLAN_COLORS = {"sensitivity": LINE_COLOR, "uniform": "#54A24B"}
 DENSE_COLOR = "#BAB0AC"
 TOLERANCE = 0.02  # absolute mIoU drop the seed accepts (its pruning loop's recovery goal)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 from pruneseg.checkpoint import load_model
-from pruneseg.config import AnalyzeConfig
+from pruneseg.config import CURVE_TARGETS, PLAN_KINDS, AnalyzeConfig
 from pruneseg.errors import PruneSegError
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
@@ -23,8 +23,6 @@ from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
 from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, subset_metrics
 from pruneseg.prune.plans import MacsModel, recalibrate_batchnorm, sensitivity_plan, uniform_plan
 
-CURVE_TARGETS = [round(0.05 * i, 2) for i in range(1, 19)]  # 0.05 .. 0.90
-PLAN_KINDS = ("sensitivity", "uniform")
 
 
 def file_sha256(path):
