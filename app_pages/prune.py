@@ -75,7 +75,7 @@ def comparison_rows(predicted, measured):
                   ("GMACs", "macs", 1e-9, 3), ("latency (ms)", "latency_ms", 1, 1))
     rows = [{"": label, "predicted": round(predicted[key] * scale, digits),
              "measured": round(measured[key] * scale, digits)} for label, key, scale, digits in quantities]
-    speedup = pruning.speedup(base["latency_ms"], measured["latency_ms"])
+    speedup = pruning.point_speedup(measured, base["latency_ms"])
     rows.append({"": "speed-up (x)", "predicted": round(predicted["speedup"], 2),
                  "measured": round(speedup, 2) if speedup else None})
     return rows
@@ -107,11 +107,11 @@ def planner():
                         help=f"Per image at {analysis['input_size'][0]}x{analysis['input_size'][1]}. "
                              f"Dense: {base['macs'] / 1e9:.3f}.")
         cards[3].metric("Speed-up", f"{point['speedup']:.2f}x" if point["speedup"] else "—",
-                        f"{point['latency_ms'] / base['latency_ms'] - 1:+.0%} latency", delta_color="inverse",
-                        border=True,
-                        help=f"Measured: dense {base['latency_ms']:.1f} ms -> {point['latency_ms']:.1f} ms per image "
-                             "(batch 1, PyTorch, on the machine that ran the analysis). Fewer MACs is not always "
-                             "faster: this is the number that counts.")
+                        f"{1 / point['speedup'] - 1:+.0%} latency" if point["speedup"] else None,
+                        delta_color="inverse", border=True,
+                        help=f"Measured: {point['latency_ms']:.1f} ms per image (batch 1, PyTorch, on the machine "
+                             "that ran the analysis), timed alternately with the dense model so machine load "
+                             "cancels out. Fewer MACs is not always faster: this is the number that counts.")
     states = [(folder.name, state) for folder, state in runs[:3]]
     st.plotly_chart(pruning.tradeoff_figure(analysis, kind, target, states, pruning.read_verified(path)),
                     width="stretch", key="tradeoff")
@@ -157,7 +157,7 @@ def verified_rows():
     rows = []
     for point in pruning.read_verified(path):
         predicted = pruning.point_at(analysis, point["plan"], point["target"])
-        speedup = pruning.speedup(base["latency_ms"], point["latency_ms"])
+        speedup = pruning.point_speedup(point, base["latency_ms"])
         rows.append({"plan": point["plan"], "target": f"{point['target']:.0%}",
                      "predicted mIoU": round(predicted["miou"], 4) if predicted else None,
                      "measured mIoU": round(point["miou"], 4), "params (M)": round(point["params"] / 1e6, 3),
@@ -258,10 +258,10 @@ def run_details(out):
                          f"means within {state['config']['tolerance']} of it.")
     cards[2].metric("Parameters", f"{last['params'] / 1e6:.2f} M", f"{last['params'] / dense['params'] - 1:+.0%}",
                     delta_color="inverse", border=True)
-    speedup = pruning.speedup(dense["latency_ms"], last["latency_ms"])
-    cards[3].metric("Speed-up", f"{speedup:.2f}x" if speedup else "—",
-                    f"{last['latency_ms'] / dense['latency_ms'] - 1:+.0%} latency", delta_color="inverse", border=True,
-                    help=f"Measured latency: dense {dense['latency_ms']:.1f} ms -> {last['latency_ms']:.1f} ms.")
+    speedup = pruning.point_speedup(last, dense["latency_ms"])
+    cards[3].metric("Speed-up", f"{speedup:.2f}x" if speedup else "—", f"{1 / speedup - 1:+.0%} latency" if speedup
+                    else None, delta_color="inverse", border=True,
+                    help=f"Batch-1 latency {last['latency_ms']:.1f} ms, timed alternately with the dense model.")
     st.plotly_chart(pruning.iteration_figure(state), width="stretch", key=f"iterations-{out.name}")
     st.caption("Iteration 0 is the dense model. Hollow diamonds: mIoU right after pruning, before fine-tuning; "
                "dashed line: the dense mIoU minus the tolerance. GOPs count a multiply-add as 2 operations.")

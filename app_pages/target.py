@@ -128,7 +128,7 @@ def video_form():
     if not submitted:
         return
     if not source:
-        show_problems(["Choose a video: the built-in drive (make the dataset on the Dataset page) or an upload."])
+        show_problems(["Choose a video: the built-in drive (`./run.sh dashboard` makes it, or `python -m pruneseg synth`) or an upload."])
         return
     problems = [deploy.video_problem(source), deploy.package_problem(left), right and deploy.package_problem(right)]
     if not show_problems([p for p in problems if p]):

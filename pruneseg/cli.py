@@ -5,7 +5,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from pruneseg.config import AnalyzeConfig, CompileConfig, ExportConfig, PruneConfig, QuantizeConfig, TrainConfig
+from pruneseg.config import PLAN_KINDS, AnalyzeConfig, CompileConfig, ExportConfig, PruneConfig, QuantizeConfig, TrainConfig
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context
 
@@ -272,7 +272,7 @@ def build_parser():
     p.add_argument("--analysis", required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--target", type=float, required=True, help="share of the baseline's MACs to remove")
-    p.add_argument("--plan", default="sensitivity", choices=["sensitivity", "uniform"])
+    p.add_argument("--plan", default="sensitivity", choices=PLAN_KINDS)
     p.add_argument("--out", help="also write the measured point to this JSON file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)
@@ -325,9 +325,10 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
     try:
-        with job_context():
+        with job_context():  # a usage error is recorded too
+            args = parser.parse_args(argv)
             args.func(args)
     except (PruneSegError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -80,7 +80,6 @@ class PruneConfig:
     lr: float = 1e-4
     batch_size: int = 0  # 0: the seed's batch size for the model
     workers: int = 2
-    round_to: int = 8
 
 
 def to_argv(command, config):

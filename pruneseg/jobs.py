@@ -80,7 +80,10 @@ def start_job(workspace, kind, argv):
     path = jobs_dir(workspace) / job_id
     path.mkdir(parents=True)
     _write_json(path / "state.json", {"status": "queued", "progress": {}, "message": "", "error": ""})
-    env = dict(os.environ, **{JOB_DIR_ENV: str(path.resolve()), "PYTHONUNBUFFERED": "1"})
+    # the job imports this very package, wherever the dashboard was started from
+    package_root = str(Path(__file__).resolve().parents[1])
+    python_path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, **{JOB_DIR_ENV: str(path.resolve()), "PYTHONUNBUFFERED": "1", "PYTHONPATH": python_path})
     with open(path / "log.txt", "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "pruneseg", *argv], stdout=log, stderr=subprocess.STDOUT,

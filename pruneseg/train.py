@@ -141,6 +141,8 @@ def main(config: TrainConfig):
             train_loss = train_one_epoch(model, train_loader, optimizer, scheduler, scaler, device, on_step)
             metrics = evaluate(model, val_loader, device)
             record = {"epoch": epoch, "train_loss": train_loss, "seconds": time.time() - started, **metrics}
+            with open(out / "epochs.jsonl", "a") as epochs_log:  # before the checkpoint: a resume truncates it
+                _append(epochs_log, record)
             is_best = metrics["miou"] > best_miou
             best_miou = max(best_miou, metrics["miou"])
             if is_best:
@@ -149,8 +151,6 @@ def main(config: TrainConfig):
             save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(),
                             scheduler=scheduler.state_dict(), scaler=scaler.state_dict(), epoch=epoch,
                             best_miou=best_miou, metrics=metrics, **meta)
-            with open(out / "epochs.jsonl", "a") as epochs_log:
-                _append(epochs_log, record)
             print(f"epoch {epoch + 1}/{config.epochs}: loss {train_loss:.4f} "
                   f"val mIoU {metrics['miou']:.4f} pixel acc {metrics['pixel_accuracy']:.4f}")
     return best_miou

@@ -13,7 +13,7 @@ from pruneseg.checkpoint import load_model, save_checkpoint
 from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, to_argv
 from pruneseg.errors import PruneSegError
 from pruneseg.models import build_model, count_macs
-from pruneseg.prune.groups import group_widths, list_groups, prune_by_ratios, rounded_width
+from pruneseg.prune.groups import group_widths, list_groups, prune_by_ratios, prune_to_widths, rounded_width
 from pruneseg.prune.plans import MacsModel, sensitivity_plan, uniform_plan
 from pruneseg.train import main as train
 
@@ -82,15 +82,19 @@ def test_pruned_checkpoint_reloads_with_identical_outputs(tmp_path):
         assert torch.equal(reloaded(X), model(X))
 
 
-def test_macs_model_predicts_real_macs():
-    model = build_model("fpn")
+@pytest.mark.parametrize("name", ["fpn", "unet"])
+def test_macs_model_predicts_real_macs(name):
+    model = build_model(name)
     macs_model = MacsModel(model, 64, 128)
-    widths = uniform_plan(macs_model, 0.4)
+    # uneven ratios: UNet's concatenated skips mix groups in one conv's input
+    cells = {group: {r: r * (1 + 3 * (i % 2)) for r in (0.25, 0.5, 0.75)}
+             for i, group in enumerate(macs_model.channels)}
+    widths = sensitivity_plan(macs_model, cells, 0.6)
     pruned = copy.deepcopy(model)
-    prune_by_ratios(pruned, {n: 1 - w / macs_model.channels[n] for n, w in widths.items()})
+    prune_to_widths(pruned, widths)
     real = 1 - count_macs(pruned, 64, 128) / count_macs(model, 64, 128)
-    assert macs_model.reduction(widths) >= 0.4
-    assert real == pytest.approx(macs_model.reduction(widths), abs=0.02)
+    assert macs_model.reduction(widths) >= 0.6
+    assert real == pytest.approx(macs_model.reduction(widths), abs=0.01)
 
 
 def test_sensitivity_plan_prunes_insensitive_groups_more():
@@ -228,3 +232,40 @@ def test_verify_measures_the_point_the_curve_predicted(trained, analysis_file, t
                      if p["target"] == 0.3)
     assert point["widths"] == predicted["widths"] and point["macs"] == predicted["macs"]
     assert point["miou"] == pytest.approx(predicted["miou"], abs=1e-6)
+
+
+def test_an_already_pruned_checkpoint_prunes_further(trained, tmp_path):
+    checkpoint, data = trained
+    first = iterative.main(prune_config(trained, _analysis_of(checkpoint, data, tmp_path / "a1.json"),
+                                        tmp_path / "first", iterations=1, step=0.3))
+    snapshot = first["iterations"][0]["checkpoint"]
+    analysis = _analysis_of(snapshot, data, tmp_path / "a2.json")
+    second = iterative.main(prune_config(trained, analysis, tmp_path / "second", checkpoint=str(snapshot),
+                                         iterations=1, step=0.3))
+    assert second["iterations"][0]["macs"] < first["iterations"][0]["macs"]
+    model, saved = load_model(second["iterations"][0]["checkpoint"])  # both histories replay
+    assert len(saved["pruning_history"]) > len(load_model(snapshot)[1]["pruning_history"])
+    with torch.no_grad():
+        assert model(X).shape == (1, 6, 64, 128)
+
+
+def _analysis_of(checkpoint, data, out):
+    sensitivity.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), images=2,
+                                   ratios=[0.5], bn_batches=0, batch_size=2))
+    return out
+
+
+def test_pruning_refuses_mismatched_inputs_before_any_work(trained, analysis_file, tmp_path):
+    checkpoint, _ = trained
+    changed = tmp_path / "changed.pt"
+    changed.write_bytes(checkpoint.read_bytes() + b"\0")
+    with pytest.raises(PruneSegError, match="analyses another checkpoint"):
+        iterative.main(prune_config(trained, analysis_file, tmp_path / "a", checkpoint=str(changed)))
+    with pytest.raises(ValueError, match="unknown plan 'greedy'"):
+        iterative.main(prune_config(trained, analysis_file, tmp_path / "b", plan="greedy"))
+    with pytest.raises(ValueError, match="iterations x step"):
+        iterative.main(prune_config(trained, analysis_file, tmp_path / "c", iterations=5, step=0.3))
+    out = tmp_path / "d"
+    iterative.main(prune_config(trained, analysis_file, out, iterations=1))
+    with pytest.raises(PruneSegError, match="state.json: this folder holds a run with other plan"):
+        iterative.main(prune_config(trained, analysis_file, out, iterations=1, plan="uniform"))

@@ -163,7 +163,10 @@ def list_checkpoints(workspace):
     for path in workspace.rglob("*.pt"):
         if "jobs" in path.relative_to(workspace).parts:
             continue
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # a running job replaced it just now
+            continue
         rows.append({"file": str(path.relative_to(workspace)), "size MB": round(stat.st_size / 1e6, 1),
                      "saved": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stat.st_mtime)),
                      "_mtime": stat.st_mtime})

@@ -85,7 +85,8 @@ def _job_header(job, param):
         if detail.strip():
             st.code(detail.strip(), language=None)
     elif job.status == "cancelled":
-        st.warning("This job was cancelled. **Resume** continues it from its last checkpoint.")
+        st.warning("This job was cancelled. **Resume** runs it again: training and pruning continue from "
+                   "their last epoch, an analysis keeps its finished cells, other jobs start over.")
     elif job.message and job.status != "done":
         st.caption(job.message)
     with st.expander("Log" + (" (the failure is usually at the end)" if job.status == "failed" else ""),
@@ -98,7 +99,7 @@ def _job_buttons(job, param):
     if not is_final(job):
         if st.button("Cancel", key=f"cancel-{job.id}", icon=":material/stop_circle:", width="stretch"):
             jobs.cancel_job(job.path)
-            st.toast("Cancel requested: the job stops after its current step.")
+            st.toast("Cancel requested: the job stops now; finished epochs and cells are kept.")
     elif job.status in ("failed", "cancelled"):
         if st.button("Resume", key=f"resume-{job.id}", icon=":material/play_circle:", type="primary",
                      width="stretch", help="Start the same command again; training resumes from the "

@@ -6,6 +6,7 @@ or ``max_epochs`` are spent. ``OUT/state.json`` records the dense metrics and ev
 iteration; ``OUT/current.pt`` holds the model being fine-tuned after every epoch, so a killed
 job resumes at the epoch it stopped in; ``OUT/iter_<k>.pt`` is the snapshot of iteration k.
 """
+import copy
 import json
 import os
 import time
@@ -15,16 +16,18 @@ from pathlib import Path
 import torch
 
 from pruneseg.checkpoint import load_checkpoint, load_model, save_checkpoint
-from pruneseg.config import PruneConfig, TrainConfig
-from pruneseg.models import build_model, default_device
+from pruneseg.config import PLAN_KINDS, PruneConfig, TrainConfig
+from pruneseg.errors import PruneSegError
+from pruneseg.models import default_device
 from pruneseg.progress import Progress
-from pruneseg.prune.groups import prune_to_widths, replay_history
+from pruneseg.prune.groups import prune_to_widths
 from pruneseg.prune.measure import latency_ms, model_size, paired_latency
 from pruneseg.prune.plans import MacsModel
-from pruneseg.prune.sensitivity import plan_for, read_analysis
+from pruneseg.prune.sensitivity import file_sha256, plan_for, read_analysis
 from pruneseg.train import build_loaders, build_optimizer, evaluate, train_one_epoch
 
 META_KEYS = ("model_name", "num_classes", "class_names", "input_size", "mean", "std")
+RUN_DEFINING = ("checkpoint", "analysis", "plan", "step")  # a resumed run must keep these
 
 
 def read_state(out):
@@ -52,12 +55,14 @@ def main(config: PruneConfig):
     meta = {key: checkpoint[key] for key in META_KEYS}
     height, width = meta["input_size"]
     analysis = read_analysis(config.analysis)
+    state = read_state(out)
+    _check(config, analysis, state)
+    round_to = analysis["settings"]["round_to"]
     train_config = TrainConfig(model=meta["model_name"], data=config.data, height=height, width=width,
                                batch_size=config.batch_size, workers=config.workers, lr=config.lr)
     train_loader, val_loader = build_loaders(train_config)
-    macs_model = MacsModel(dense, height, width, config.round_to)
+    macs_model = MacsModel(dense, height, width, round_to)
 
-    state = read_state(out)
     if state is None:
         state = {"config": asdict(config), "dense": {**evaluate(dense, val_loader, device),
                                                      **_measure_dense(dense, height, width)}, "iterations": []}
@@ -70,11 +75,10 @@ def main(config: PruneConfig):
         for iteration in range(len(state["iterations"]) + 1, config.iterations + 1):
             target = round(config.step * iteration, 4)
             widths = plan_for(analysis, macs_model, target, config.plan)
-            model, history, optimizer, start_epoch, one_shot = _start_iteration(
-                out, iteration, widths, state, dense, meta, config, train_config, val_loader, device)
+            model, history, optimizer, start_epoch, one_shot, metrics = _start_iteration(
+                out, iteration, widths, round_to, state, dense, checkpoint, train_config, val_loader, device)
             scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
             scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
-            metrics = one_shot if start_epoch == 0 else load_checkpoint(out / "current.pt")["metrics"]
             epoch = start_epoch
             while metrics["miou"] < goal and epoch < config.max_epochs:
                 started = time.time()
@@ -103,33 +107,44 @@ def main(config: PruneConfig):
     return state
 
 
-def _start_iteration(out, iteration, widths, state, dense, meta, config, train_config, val_loader, device):
-    """The model of ``iteration``: resumed from ``current.pt``, or the last snapshot pruned further."""
+def _check(config, analysis, state):
+    """Refuse settings that cannot work before any slow step runs."""
+    if config.plan not in PLAN_KINDS:
+        raise ValueError(f"unknown plan {config.plan!r}; choose one of: {', '.join(PLAN_KINDS)}")
+    if config.iterations < 1 or not 0 < config.step * config.iterations < 1:
+        raise ValueError(f"iterations x step must lie in (0, 1): the last target removes that share of "
+                         f"the MACs; got {config.iterations} x {config.step}")
+    if analysis["checkpoint_sha256"] != file_sha256(config.checkpoint):
+        raise PruneSegError(f"{config.analysis}: analyses another checkpoint than {config.checkpoint} "
+                            f"(or it changed since); analyse this checkpoint first")
+    if state:
+        saved = state["config"]
+        changed = [key for key in RUN_DEFINING if saved.get(key) != getattr(config, key)]
+        if changed:
+            raise PruneSegError(f"{Path(config.out) / 'state.json'}: this folder holds a run with other "
+                                f"{', '.join(changed)}; choose another --out to start a new run")
+
+
+def _start_iteration(out, iteration, widths, round_to, state, dense, checkpoint, train_config, val_loader,
+                     device):
+    """The model of ``iteration``: resumed from ``current.pt``, or the last snapshot pruned further.
+
+    Returns:
+        (model, pruning history, optimizer, epochs done, one-shot metrics, latest metrics)
+    """
     current = out / "current.pt"
     if current.exists() and load_checkpoint(current)["iteration"] == iteration:
-        saved = load_checkpoint(current, device)
-        model = replay_history(_fresh(meta, device), saved["pruning_history"])
-        model.load_state_dict(saved["model"])
+        model, saved = load_model(current, device)
         optimizer = build_optimizer(model, train_config)
         optimizer.load_state_dict(saved["optimizer"])
         print(f"resuming iteration {iteration} after epoch {saved['epoch']}")
-        return model, saved["pruning_history"], optimizer, saved["epoch"], saved["one_shot"]
+        return model, saved["pruning_history"], optimizer, saved["epoch"], saved["one_shot"], saved["metrics"]
     if state["iterations"]:
         model, previous = load_model(state["iterations"][-1]["checkpoint"], device)
         history = list(previous["pruning_history"])
-    else:
-        model, history = _copy(dense, meta, device), []
-    history += prune_to_widths(model, widths, config.round_to)
+    else:  # the checkpoint itself may be pruned already
+        model, history = copy.deepcopy(dense), list(checkpoint.get("pruning_history", []))
+    history += prune_to_widths(model, widths, round_to)
     one_shot = evaluate(model, val_loader, device)
     print(f"iteration {iteration}: pruned, one-shot mIoU {one_shot['miou']:.4f}")
-    return model, history, build_optimizer(model, train_config), 0, one_shot
-
-
-def _fresh(meta, device):
-    return build_model(meta["model_name"], meta["num_classes"]).to(device)
-
-
-def _copy(model, meta, device):
-    fresh = _fresh(meta, device)
-    fresh.load_state_dict(model.state_dict())
-    return fresh
+    return model, history, build_optimizer(model, train_config), 0, one_shot, one_shot

@@ -159,6 +159,9 @@ def verify_point(analysis_path, data, target, kind="sensitivity"):
     """
     analysis = read_analysis(analysis_path)
     settings = analysis["settings"]
+    if file_sha256(analysis["checkpoint"]) != analysis["checkpoint_sha256"]:
+        raise PruneSegError(f"{analysis_path}: its checkpoint {analysis['checkpoint']} changed since the "
+                            f"analysis; analyse it again")
     model, _ = load_model(analysis["checkpoint"], default_device())
     height, width = analysis["input_size"]
     batches = load_batches(data, "val", settings["images"], height, width, settings["batch_size"])
