@@ -8,12 +8,15 @@ and prints the median over steps.
 import argparse
 import json
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from pruneseg.models import MODELS, build_model, default_device
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+from pruneseg.models import MODELS, build_model, default_device  # noqa: E402
 
 
 def step_seconds(name, height, width, batch_size, steps):

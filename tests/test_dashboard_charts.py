@@ -37,7 +37,7 @@ def test_overlay_half_way_blends(image_and_classes):
     out = charts.overlay(image, classes, 0.5).astype(int)
     expected = (image[1, 1].astype(int) + np.array(CLASS_COLORS[classes[1, 1]])) / 2
     assert np.all(np.abs(out[1, 1] - expected) <= 0.5)
-    assert out.dtype == np.int64 and charts.overlay(image, classes, 0.5).dtype == np.uint8
+    assert charts.overlay(image, classes, 0.5).dtype == np.uint8
 
 
 def test_overlay_rejects_a_mask_of_another_size(image_and_classes):
