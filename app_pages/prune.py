@@ -223,9 +223,9 @@ def prune_form():
                         "keep it at 95% or less.")
     config = PruneConfig(checkpoint=analysis["checkpoint"], data=settings["data"], analysis=str(path), out=str(out),
                          iterations=int(iterations), step=float(step), tolerance=float(tolerance),
-                         max_epochs=int(max_epochs), plan=plan, lr=float(lr), round_to=settings["round_to"])
+                         max_epochs=int(max_epochs), plan=plan, lr=float(lr))
     old = read(out / "state.json")
-    if old and any(old["config"].get(k) != getattr(config, k) for k in ("analysis", "plan", "step", "checkpoint")):
+    if old and any(old["config"].get(k) != getattr(config, k) for k in PruneConfig.RUN_DEFINING):
         problems.append(f"{out} holds a pruning run with another analysis, plan or step: pick another name.")
     elif out.exists() and not old and any(out.iterdir()):
         problems.append(f"{out} exists and is not a pruning run: pick another name.")

@@ -4,6 +4,7 @@ Both the CLI and the dashboard fill these; the dashboard turns one into the CLI 
 background job with ``to_argv``, so both paths run the same command.
 """
 from dataclasses import dataclass, field, fields
+from typing import ClassVar
 
 DEFAULT_BATCH_SIZE = {"fpn": 10, "unet": 4}
 # Input height and width must be multiples of the model's total stride (no padding in the
@@ -67,6 +68,8 @@ class AnalyzeConfig:
 @dataclass
 class PruneConfig:
     """The seed's iterative loop: prune to a rising MACs target, fine-tune until within tolerance."""
+
+    RUN_DEFINING: ClassVar = ("checkpoint", "analysis", "plan", "step")  # a resumed run must keep these
 
     checkpoint: str = ""
     data: str = ""

@@ -63,7 +63,7 @@ def test_killed_training_job_resumes_and_loses_at_most_one_epoch(tiny_dataset, t
     command = [sys.executable, "-m", "pruneseg", *argv]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while not read_run_log(out / "epochs.jsonl") and time.time() < deadline:
+    while not (out / "checkpoint.pt").exists() and time.time() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()

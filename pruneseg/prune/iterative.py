@@ -27,7 +27,6 @@ from pruneseg.prune.sensitivity import file_sha256, plan_for, read_analysis
 from pruneseg.train import build_loaders, build_optimizer, evaluate, train_one_epoch
 
 META_KEYS = ("model_name", "num_classes", "class_names", "input_size", "mean", "std")
-RUN_DEFINING = ("checkpoint", "analysis", "plan", "step")  # a resumed run must keep these
 
 
 def read_state(out):
@@ -119,7 +118,7 @@ def _check(config, analysis, state):
                             f"(or it changed since); analyse this checkpoint first")
     if state:
         saved = state["config"]
-        changed = [key for key in RUN_DEFINING if saved.get(key) != getattr(config, key)]
+        changed = [key for key in PruneConfig.RUN_DEFINING if saved.get(key) != getattr(config, key)]
         if changed:
             raise PruneSegError(f"{Path(config.out) / 'state.json'}: this folder holds a run with other "
                                 f"{', '.join(changed)}; choose another --out to start a new run")
