@@ -5,7 +5,6 @@ The slider redraws from the analysis file alone (no model is loaded: see
 prunes to one plan and measures it; ``prune`` runs the seed's iterative prune / fine-tune loop
 and snapshots every iteration under ``WORKSPACE/pruned/<name>/``.
 """
-import json
 from pathlib import Path
 
 import streamlit as st
@@ -23,20 +22,6 @@ st.markdown("Choose how much computation to remove and see what it costs, read o
             "loop: prune a little more, fine-tune until the mIoU is back, snapshot, repeat.")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def load(path, stamp):
-    """A JSON file, cached until it changes on disk (``stamp``: its modification time)."""
-    return json.loads(Path(path).read_text())
-
-
-def read(path):
-    path = Path(path)
-    try:
-        return load(str(path), path.stat().st_mtime_ns)
-    except (OSError, ValueError):
-        return None
-
-
 if not analyses:
     st.info("No sensitivity analysis in this workspace yet: the pruning plans are built from one. "
             "Run it on the **Sensitivity** page (or `python -m pruneseg analyze`).", icon=":material/info:")
@@ -52,7 +37,7 @@ stem = st.selectbox("Analysis", stems, index=stems.index(wanted) if wanted in st
 if st.query_params.get("analysis") != stem:
     st.query_params["analysis"] = stem
 path = pruning.analyses_dir(ws) / f"{stem}.json"
-analysis = read(path)
+analysis = widgets.read_json(path)
 if analysis is None:
     st.error(f"{path}: not a readable analysis file.", icon=":material/error:")
     st.stop()
@@ -134,7 +119,7 @@ def verify(kind, target, point):
     """Measured vs predicted for this point, or the button that measures it."""
     st.markdown("**Verify this point**")
     out = pruning.verify_path(path, kind, target)
-    measured = read(out) if out.exists() else None
+    measured = widgets.read_json(out) if out.exists() else None
     live = [j for j in verify_jobs if not helpers.is_final(j) and helpers.argv_value(j.argv, "--out") == str(out)]
     if measured:
         widgets.table(comparison_rows(point, measured))
@@ -224,7 +209,7 @@ def prune_form():
     config = PruneConfig(checkpoint=analysis["checkpoint"], data=settings["data"], analysis=str(path), out=str(out),
                          iterations=int(iterations), step=float(step), tolerance=float(tolerance),
                          max_epochs=int(max_epochs), plan=plan, lr=float(lr))
-    old = read(out / "state.json")
+    old = widgets.read_json(out / "state.json")
     if old and any(old["config"].get(k) != getattr(config, k) for k in PruneConfig.RUN_DEFINING):
         problems.append(f"{out} holds a pruning run with another analysis, plan or step: pick another name.")
     elif out.exists() and not old and any(out.iterdir()):
@@ -243,7 +228,7 @@ def prune_form():
 
 def run_details(out):
     """Per-iteration charts and the snapshot table of one pruning loop, as far as it got."""
-    state = read(out / "state.json")
+    state = widgets.read_json(out / "state.json")
     if state is None:
         st.info("No iteration yet: the job is measuring the dense model on the validation split.",
                 icon=":material/hourglass_top:")

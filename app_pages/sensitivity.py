@@ -4,7 +4,6 @@ The page launches ``python -m pruneseg analyze ...`` as a background job and dra
 file it writes, cell by cell while the job runs. Everything drawn comes from
 ``pruneseg.dashboard.pruning`` (pure functions of the file).
 """
-import json
 from pathlib import Path
 
 import streamlit as st
@@ -26,20 +25,6 @@ st.markdown("Prune each group of coupled channels **alone**, at rising ratios, a
             "Groups that barely notice can be pruned hard; the Prune page builds its plans from this map. "
             "The analysis runs as a background job and also precomputes the trade-off curves the pruning "
             "slider reads.")
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def load(path, stamp):
-    """The analysis file, cached until it changes on disk (``stamp``: its modification time)."""
-    return json.loads(Path(path).read_text())
-
-
-def read(path):
-    path = Path(path)
-    try:
-        return load(str(path), path.stat().st_mtime_ns)
-    except (OSError, ValueError):
-        return None
 
 
 def start_form():
@@ -87,7 +72,7 @@ def start_form():
     config = AnalyzeConfig(checkpoint=str(ws / checkpoint) if checkpoint else "", data=str(dataset),
                            out=str(out), images=int(images), ratios=sorted(ratios), bn_batches=int(bn_batches))
     if not problems and out.exists():
-        existing = read(out)
+        existing = widgets.read_json(out)
         conflict = pruning.settings_conflict(existing, vars(config)) if existing else "it is not an analysis file"
         if conflict:
             problems.append(f"{out.name}: {conflict}")
@@ -105,7 +90,7 @@ def start_form():
 
 def show_analysis(path, job=None):
     """Cards, heatmap, group table and the selected group's curve; as far as the file got."""
-    analysis = read(path)
+    analysis = widgets.read_json(path)
     if analysis is None:
         if job is None or not helpers.is_final(job):
             st.info("No result yet: the job is loading the model and measuring the dense baseline.",

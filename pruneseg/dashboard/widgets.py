@@ -5,6 +5,7 @@ analyse / prune / quantize) shows for it: status, progress with ETA, cancel and 
 and the error with the log tail when it failed. It polls the job's state on disk in a
 ``st.fragment`` so the rest of the page stays put, and stops polling once the job ended.
 """
+import json
 import time
 from pathlib import Path
 
@@ -21,6 +22,20 @@ POLL_SECONDS = 2.0
 def workspace():
     """The workspace folder (``$PRUNESEG_WORKSPACE``, else ``./workspace``), absolute."""
     return default_workspace().resolve()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _load_json(path, stamp):
+    return json.loads(Path(path).read_text())
+
+
+def read_json(path):
+    """A JSON file, cached until it changes on disk; None when missing or half written."""
+    path = Path(path)
+    try:
+        return _load_json(str(path), path.stat().st_mtime_ns)
+    except (OSError, ValueError):
+        return None
 
 
 def table(rows, **column_config):
