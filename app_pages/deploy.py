@@ -12,6 +12,7 @@ from pruneseg import jobs
 from pruneseg.config import CompileConfig, ExportConfig, QuantizeConfig, to_argv
 from pruneseg.dashboard import deploy, helpers, widgets
 from pruneseg.deploy.compile import TARGETS
+from pruneseg.jsonio import read_json
 
 KINDS = ("export", "quantize", "compile")
 ws = widgets.workspace()
@@ -108,7 +109,7 @@ def job_result(job):
 
 def _job_result(job):
     out = Path(helpers.argv_value(job.argv, "--out", ""))
-    if job.kind == "quantize" and (record := deploy.read_json(out / "quantize.json")):
+    if job.kind == "quantize" and (record := read_json(out / "quantize.json")):
         cards = st.columns(4)
         cards[0].metric("fp32 mIoU", f"{record['fp32']['miou']:.3f}", border=True)
         cards[1].metric("int8 mIoU", f"{record['int8']['miou']:.3f}", f"{record['miou_change']:+.3f}", border=True)
@@ -116,12 +117,12 @@ def _job_result(job):
         speedup = record.get("speedup")
         cards[3].metric("Faster", f"{speedup:.2f}x" if speedup else "—", border=True,
                         help="Median ONNX Runtime latency, fp32 / int8, on this machine.")
-    elif job.kind == "export" and (record := deploy.read_json(out / "export.json")):
+    elif job.kind == "export" and (record := read_json(out / "export.json")):
         parity = record["parity"]
         st.success(f"{record['model']}: {record['size_bytes'] / 1e6:.1f} MB, argmax agreement with PyTorch "
                    f"{parity['argmax_agreement']:.2%} on {parity['images']} {parity['source']}.",
                    icon=":material/check_circle:")
-    elif job.kind == "compile" and (manifest := deploy.read_json(out / deploy.MANIFEST)):
+    elif job.kind == "compile" and (manifest := read_json(out / deploy.MANIFEST)):
         st.success(f"Package `{out.name}`: {deploy.package_label(manifest)} for {manifest['target']}. "
                    "Run it on the Target page.", icon=":material/check_circle:")
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.dashboard import deploy, helpers, widgets
+from pruneseg.jsonio import read_json
 
 PERF_KIND, VIDEO_KIND = "target-perf", "target-video"
 ws = widgets.workspace()
@@ -141,7 +142,7 @@ def video_result(job):
     if job.status != "done":
         return
     out = Path(helpers.argv_value(job.argv, "--out", ""))
-    summary = deploy.read_json(deploy.summary_path(out))
+    summary = read_json(deploy.summary_path(out))
     if not out.is_file() or not isinstance(summary, dict) or not summary.get("fps"):
         st.warning(f"{out}: the video or its summary is gone or unreadable (deleted since?).",
                    icon=":material/warning:")

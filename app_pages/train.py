@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.config import DEFAULT_BATCH_SIZE, TrainConfig, to_argv
+from pruneseg.config import DEFAULT_BATCH_SIZE, INPUT_MULTIPLE, TrainConfig, to_argv
 from pruneseg.dashboard import charts, helpers, widgets
 from pruneseg.workspace import list_runs, read_run_log, runs_dir
 
@@ -28,7 +28,7 @@ def start_form():
     defaults = TrainConfig()
     with st.form("new-run"):
         model_col, data_col, path_col = st.columns([1, 1, 2])
-        model = model_col.selectbox("Model", list(helpers.INPUT_MULTIPLE), format_func=helpers.MODEL_LABELS.get)
+        model = model_col.selectbox("Model", list(INPUT_MULTIPLE), format_func=helpers.MODEL_LABELS.get)
         options = [d["path"] for d in datasets]
         labels = {d["path"]: d["name"] + (" (built-in)" if d["builtin"] else "") for d in datasets}
         dataset = data_col.selectbox("Dataset", options, format_func=labels.get, placeholder="none in workspace")

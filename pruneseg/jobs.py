@@ -7,7 +7,6 @@ A job folder ``WORKSPACE/jobs/<id>/`` holds:
 - ``cancel``: present once a cancel was asked for.
 The dashboard and the CLI run the very same command; only the launcher differs.
 """
-import json
 import os
 import secrets
 import signal
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pruneseg.errors import PruneSegError
+from pruneseg.jsonio import read_json, write_json
 
 JOB_DIR_ENV = "PRUNESEG_JOB_DIR"
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
@@ -79,7 +79,7 @@ def start_job(workspace, kind, argv):
     job_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{kind}-{secrets.token_hex(2)}"
     path = jobs_dir(workspace) / job_id
     path.mkdir(parents=True)
-    _write_json(path / "state.json", {"status": "queued", "progress": {}, "message": "", "error": ""})
+    write_json(path / "state.json", {"status": "queued", "progress": {}, "message": "", "error": ""})
     # the job imports this very package, wherever the dashboard was started from
     package_root = str(Path(__file__).resolve().parents[1])
     python_path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
@@ -88,7 +88,7 @@ def start_job(workspace, kind, argv):
         process = subprocess.Popen(
             [sys.executable, "-m", "pruneseg", *argv], stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-    _write_json(path / "job.json", {"id": job_id, "kind": kind, "argv": list(argv),
+    write_json(path / "job.json", {"id": job_id, "kind": kind, "argv": list(argv),
                                     "created": time.time(), "pid": process.pid})
     return path
 
@@ -96,8 +96,8 @@ def start_job(workspace, kind, argv):
 def read_job(path):
     """Read one job folder into a ``Job``."""
     path = Path(path)
-    meta = _read_json(path / "job.json") or {"id": path.name, "kind": "?", "argv": [], "created": 0}
-    state = _read_json(path / "state.json") or {"status": "queued"}
+    meta = read_json(path / "job.json") or {"id": path.name, "kind": "?", "argv": [], "created": 0}
+    state = read_json(path / "state.json") or {"status": "queued"}
     alive = _process_alive(meta.get("pid"))
     status = job_status(state.get("status", "queued"), alive, (path / "cancel").exists())
     error = state.get("error", "")
@@ -122,7 +122,7 @@ def cancel_job(path):
     """Ask a job to stop: mark it, then send SIGTERM to its process group."""
     path = Path(path)
     (path / "cancel").touch()
-    pid = (_read_json(path / "job.json") or {}).get("pid")
+    pid = (read_json(path / "job.json") or {}).get("pid")
     if _process_alive(pid):
         try:
             os.killpg(pid, signal.SIGTERM)
@@ -138,9 +138,9 @@ def update_state(**fields):
     if not job_dir:
         return
     path = Path(job_dir) / "state.json"
-    state = _read_json(path) or {}
+    state = read_json(path) or {}
     state.update(fields)
-    _write_json(path, state)
+    write_json(path, state)
 
 
 @contextmanager
@@ -203,17 +203,3 @@ def _process_alive(pid):
             pass
         return False
     return b"pruneseg" in cmdline
-
-
-def _write_json(path, data):
-    """Write atomically so a reader never sees half a file."""
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
-
-
-def _read_json(path):
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None

@@ -11,7 +11,6 @@ Workspace layout of the deployment stages:
 The checks run before a job is launched (``package_problem``, ``video_problem``, ``onnx_problem``)
 import ONNX Runtime / ONNX lazily, so drawing a page costs neither.
 """
-import json
 import re
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import _layout
+from pruneseg.jsonio import read_json
 
 FP32_FILE, INT8_FILE = "model_fp32.onnx", "model_int8.onnx"  # as pruneseg.deploy.export / quantize
 MANIFEST = "manifest.json"
@@ -90,14 +90,6 @@ def video_out_path(workspace, left, right=None, now=None):
 def summary_path(video):
     """The JSON the video command writes beside its mp4 (frames, size, FPS per side)."""
     return Path(video).with_suffix(".json")
-
-
-def read_json(path):
-    """A JSON file's content, or None when it is missing or unreadable."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
 
 
 # --- labels ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import re
 import time
 from pathlib import Path
 
-from pruneseg.config import INPUT_MULTIPLE, check_input_size
+from pruneseg.config import check_input_size
 from pruneseg.data.cityscapes import IMAGE_SUFFIX
 from pruneseg.jobs import FINAL_STATUSES
 from pruneseg.workspace import BUILTIN_DATASET

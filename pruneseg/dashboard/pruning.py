@@ -6,7 +6,6 @@ loop's ``state.json`` (dense metrics and one record per iteration). The pruning 
 from the precomputed curves alone (``point_at``, ``tradeoff_figure``), so it redraws in
 milliseconds: no model is loaded, nothing is measured.
 """
-import json
 import re
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from pruneseg.config import CURVE_TARGETS, PLAN_KINDS
+from pruneseg.jsonio import read_json
 from pruneseg.dashboard.charts import ACCENT_COLOR, LINE_COLOR, _layout
 
 PLAN_COLORS = {"sensitivity": LINE_COLOR, "uniform": "#54A24B"}
@@ -49,13 +49,6 @@ def verify_path(analysis_path, plan, target):
     return analysis_path.with_name(f"{analysis_path.stem}.verify-{plan}-{target:.2f}.json")
 
 
-def _read_json(path):
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def list_analyses(workspace):
     """Analysis files under ``WORKSPACE/analyses`` (verify outputs left out), newest first."""
     folder = analyses_dir(workspace)
@@ -68,7 +61,7 @@ def list_analyses(workspace):
 def read_verified(analysis_path):
     """The points ``verify`` measured for this analysis: dicts with ``plan`` and ``target``."""
     analysis_path = Path(analysis_path)
-    points = [_read_json(p) for p in sorted(analysis_path.parent.glob(f"{analysis_path.stem}.verify-*.json"))]
+    points = [read_json(p) for p in sorted(analysis_path.parent.glob(f"{analysis_path.stem}.verify-*.json"))]
     return [p for p in points if p and "plan" in p and "target" in p]
 
 
@@ -102,7 +95,7 @@ def prune_runs(workspace, analysis_path):
     wanted = Path(analysis_path).resolve()
     runs = []
     for state_file in folder.glob("*/state.json"):
-        state = _read_json(state_file)
+        state = read_json(state_file)
         if state and Path(state.get("config", {}).get("analysis", "")).resolve() == wanted:
             runs.append((state_file.parent, state))
     return sorted(runs, key=lambda run: (run[0] / "state.json").stat().st_mtime, reverse=True)

@@ -11,7 +11,6 @@ also bake in the NCHWc layout, whose block size is that of the compiling machine
 width, so it is left to the runner, which applies it at load time on the device itself.
 """
 import json
-import os
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from pruneseg.config import CompileConfig
 from pruneseg.data.classes import CLASS_COLORS
 from pruneseg.deploy.onnx_meta import get_metadata, input_shape, load_onnx, precision_of
 from pruneseg.errors import PruneSegError
+from pruneseg.jsonio import write_json
 from pruneseg.target.runner import FORMAT_VERSION, MANIFEST_NAME, Segmenter
 
 MODEL_FILE = "model.onnx"
@@ -108,9 +108,7 @@ def compile_model(model_path, target, out_dir):
         "fp32_miou": fp32_miou, "int8_miou": int8_miou, "miou_source": miou_source,
         "compile_seconds": time.perf_counter() - started, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    tmp = out_dir / (MANIFEST_NAME + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, out_dir / MANIFEST_NAME)
+    write_json(out_dir / MANIFEST_NAME, manifest)
     # the package must load and run in the target runner exactly as it will on the device
     Segmenter(out_dir, intra_op_threads=1).segment(np.zeros((height, width, 3), np.uint8))
     return manifest

@@ -7,8 +7,6 @@ iteration; ``OUT/current.pt`` holds the model being fine-tuned after every epoch
 job resumes at the epoch it stopped in; ``OUT/iter_<k>.pt`` is the snapshot of iteration k.
 """
 import copy
-import json
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -18,6 +16,7 @@ import torch
 from pruneseg.checkpoint import load_checkpoint, load_model, save_checkpoint
 from pruneseg.config import PLAN_KINDS, PruneConfig, TrainConfig
 from pruneseg.errors import PruneSegError
+from pruneseg.jsonio import read_json, write_json
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import prune_to_widths
@@ -27,18 +26,6 @@ from pruneseg.prune.sensitivity import file_sha256, plan_for, read_analysis
 from pruneseg.train import build_loaders, build_optimizer, evaluate, train_one_epoch
 
 META_KEYS = ("model_name", "num_classes", "class_names", "input_size", "mean", "std")
-
-
-def read_state(out):
-    """The loop's ``state.json`` (None before the loop has measured the dense model)."""
-    path = Path(out) / "state.json"
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-def _write_state(out, state):
-    tmp = Path(out) / "state.json.tmp"
-    tmp.write_text(json.dumps(state, indent=1))
-    os.replace(tmp, Path(out) / "state.json")
 
 
 def _measure_dense(model, height, width):
@@ -54,7 +41,7 @@ def main(config: PruneConfig):
     meta = {key: checkpoint[key] for key in META_KEYS}
     height, width = meta["input_size"]
     analysis = read_analysis(config.analysis)
-    state = read_state(out)
+    state = read_json(out / "state.json")  # None before the dense model was measured
     _check(config, analysis, state)
     round_to = analysis["settings"]["round_to"]
     train_config = TrainConfig(model=meta["model_name"], data=config.data, height=height, width=width,
@@ -65,7 +52,7 @@ def main(config: PruneConfig):
     if state is None:
         state = {"config": asdict(config), "dense": {**evaluate(dense, val_loader, device),
                                                      **_measure_dense(dense, height, width)}, "iterations": []}
-        _write_state(out, state)
+        write_json(out / "state.json", state)
     goal = state["dense"]["miou"] - config.tolerance
 
     total = config.iterations * config.max_epochs
@@ -100,7 +87,7 @@ def main(config: PruneConfig):
                 "epochs": epoch, "recovered": metrics["miou"] >= goal, "checkpoint": str(snapshot),
                 "widths": widths, **model_size(model, height, width),
                 **paired_latency(dense, model, height, width)})
-            _write_state(out, state)
+            write_json(out / "state.json", state)
             (out / "current.pt").unlink(missing_ok=True)
             progress.update_to(iteration * config.max_epochs)  # the unspent epoch budget too
     return state

@@ -9,7 +9,6 @@ the plan, its parameters, MACs, measured latency and one-shot mIoU.
 import copy
 import hashlib
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from pathlib import Path
 from pruneseg.checkpoint import load_model
 from pruneseg.config import CURVE_TARGETS, PLAN_KINDS, AnalyzeConfig
 from pruneseg.errors import PruneSegError
+from pruneseg.jsonio import write_json
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
@@ -66,12 +66,6 @@ def plan_for(analysis, macs_model, target, kind="sensitivity"):
     raise ValueError(f"unknown plan {kind!r}; choose one of: {', '.join(PLAN_KINDS)}")
 
 
-def _save(path, analysis):
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(json.dumps(analysis, indent=1))
-    os.replace(tmp, path)
-
-
 def _start_or_resume(config, model, checkpoint, batches, height, width):
     sha = file_sha256(config.checkpoint)
     key = analysis_key(sha, config)
@@ -92,7 +86,7 @@ def _start_or_resume(config, model, checkpoint, batches, height, width):
         "curves": {kind: [] for kind in PLAN_KINDS},
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    _save(out, analysis)
+    write_json(out, analysis)
     return analysis
 
 
@@ -129,7 +123,7 @@ def main(config: AnalyzeConfig):
                 else:  # pruning more of a collapsed group cannot help: skip the work
                     cell = {"miou": collapsed["miou"], "collapsed": True}
                 cells[str(ratio)] = cell
-                _save(config.out, analysis)
+                write_json(config.out, analysis)
                 progress.update(1)
 
         macs_model = MacsModel(model, height, width, config.round_to)
@@ -146,7 +140,7 @@ def main(config: AnalyzeConfig):
                     "target": target, "widths": widths, **model_size(pruned, height, width),
                     **paired_latency(model, pruned, height, width),
                     "miou": subset_metrics(pruned, batches)["miou"]})
-                _save(config.out, analysis)
+                write_json(config.out, analysis)
                 progress.update(1)
     return analysis
 
