@@ -139,7 +139,7 @@ def test_group_rows_follow_the_model_order(analysis):
     rows = pruning.group_rows(analysis)
     assert [r["group"] for r in rows] == [g["name"] for g in analysis["groups"]]
     row, group = rows[3], analysis["groups"][3]
-    drops = pruning.drops(analysis)[group["name"]]
+    drops = pruning.drop_table(analysis)[group["name"]]
     assert row["channels"] == group["channels"] and row["layers"] == 2
     assert row["MACs share %"] == pytest.approx(100 / 20, abs=0.05)
     assert row["worst drop"] == pytest.approx(max(drops.values()), abs=1e-4)

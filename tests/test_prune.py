@@ -14,7 +14,7 @@ from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, to_argv
 from pruneseg.errors import PruneSegError
 from pruneseg.models import build_model, count_macs
 from pruneseg.prune.groups import group_widths, list_groups, prune_by_ratios, prune_to_widths, rounded_width
-from pruneseg.prune.plans import MacsModel, sensitivity_plan, uniform_plan
+from pruneseg.prune.plans import MacsModel, sensitivity_plan
 from pruneseg.train import main as train
 
 X = torch.randn(1, 3, 64, 128)

@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from pruneseg.config import CURVE_TARGETS, PLAN_KINDS
 from pruneseg.jsonio import read_json
+from pruneseg.prune.analysis_file import RESULT_SETTINGS, drop_table
 from pruneseg.dashboard.charts import ACCENT_COLOR, LINE_COLOR, _layout
 
 PLAN_COLORS = {"sensitivity": LINE_COLOR, "uniform": "#54A24B"}
@@ -71,7 +72,7 @@ def settings_conflict(analysis, settings):
     The analysis job refuses a file made for another checkpoint or with other settings; the
     page says so before it launches a job that would fail.
     """
-    keys = ("checkpoint", "data", "images", "ratios", "bn_batches", "round_to", "collapse")
+    keys = ("checkpoint", *RESULT_SETTINGS)
     old = analysis.get("settings", {})
     differ = [k for k in keys if k in settings and _same(k, old.get(k)) != _same(k, settings[k])]
     if not differ:
@@ -111,13 +112,6 @@ def progress(analysis):
     return cells, len(analysis["groups"]) * len(ratios), points, len(CURVE_TARGETS) * len(PLAN_KINDS)
 
 
-def drops(analysis):
-    """``{group: {ratio: mIoU drop}}`` of the finished cells (baseline mIoU minus the cell's)."""
-    base = analysis["baseline"]["miou"]
-    return {group: {float(r): base - cell["miou"] for r, cell in cells.items()}
-            for group, cells in analysis["cells"].items()}
-
-
 def robust_ratio(group_drops, tolerance=TOLERANCE):
     """How far a group can be pruned alone: the largest measured ratio up to which *every*
     measured ratio drops mIoU by at most ``tolerance``.
@@ -140,7 +134,7 @@ def robust_ratio(group_drops, tolerance=TOLERANCE):
 
 def group_rows(analysis, tolerance=TOLERANCE):
     """One table row per group, in the model's order (the heatmap's rows)."""
-    table = drops(analysis)
+    table = drop_table(analysis)
     rows = []
     for group in analysis["groups"]:
         measured = table.get(group["name"], {})
@@ -161,7 +155,7 @@ def heatmap_figure(analysis):
     """
     ratios = [float(r) for r in analysis["settings"]["ratios"]]
     names = [g["name"] for g in analysis["groups"]]
-    table = drops(analysis)
+    table = drop_table(analysis)
     cells = analysis["cells"]
     z, text, hover = [], [], []
     for name in names:

@@ -19,6 +19,7 @@ from pruneseg.errors import PruneSegError
 from pruneseg.jsonio import write_json
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
+from pruneseg.prune.analysis_file import RESULT_SETTINGS, drop_table, read_analysis
 from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
 from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, subset_metrics
 from pruneseg.prune.plans import MacsModel, recalibrate_batchnorm, sensitivity_plan, uniform_plan
@@ -35,26 +36,8 @@ def file_sha256(path):
 
 def analysis_key(checkpoint_sha, config):
     """What an analysis depends on: the checkpoint's bytes and the settings that change results."""
-    settings = {k: getattr(config, k) for k in ("data", "images", "ratios", "bn_batches", "round_to", "collapse")}
+    settings = {k: getattr(config, k) for k in RESULT_SETTINGS}
     return hashlib.sha256(json.dumps([checkpoint_sha, settings], sort_keys=True).encode()).hexdigest()[:16]
-
-
-def read_analysis(path):
-    """Load an analysis file, with a clear error naming it when it is not one."""
-    try:
-        analysis = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as error:
-        raise PruneSegError(f"{path}: not a readable analysis file ({error})") from error
-    if "cells" not in analysis or "groups" not in analysis:
-        raise PruneSegError(f"{path}: not a PruneSeg analysis file")
-    return analysis
-
-
-def drop_table(analysis):
-    """``{group: {ratio: mIoU drop}}`` of the finished cells."""
-    base = analysis["baseline"]["miou"]
-    return {group: {float(r): base - cell["miou"] for r, cell in cells.items()}
-            for group, cells in analysis["cells"].items()}
 
 
 def plan_for(analysis, macs_model, target, kind="sensitivity"):
