@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,46 @@ def test_a_killed_job_reads_as_failed(tmp_path, tiny_dataset):
     os.kill(pid, signal.SIGKILL)
     job = wait_final(path)
     assert job.status == "failed" and "without reporting" in job.error
+
+
+def test_a_job_started_beside_a_running_one_yields_its_cores(tmp_path, tiny_dataset):
+    import json
+    import os
+
+    argv = ["train", "--model", "fpn", "--data", str(tiny_dataset), "--height", "64", "--width", "128",
+            "--epochs", "500", "--batch-size", "2", "--workers", "0"]
+    env = os.environ.copy()
+    os.environ.pop("OMP_WAIT_POLICY", None)
+    try:
+        first = start_job(tmp_path, "train", argv + ["--out", str(tmp_path / "a")])
+        deadline = time.time() + 60
+        while read_job(first).status != "running" and time.time() < deadline:
+            time.sleep(0.1)
+        second = start_job(tmp_path, "train", argv + ["--out", str(tmp_path / "b")])
+        environs = []
+        for path in (first, second):
+            pid = json.loads((path / "job.json").read_text())["pid"]
+            environs.append((Path(f"/proc/{pid}/environ")).read_bytes().split(b"\0"))
+        assert b"OMP_WAIT_POLICY=PASSIVE" not in environs[0]
+        assert b"OMP_WAIT_POLICY=PASSIVE" in environs[1]
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+        for path in tmp_path.joinpath("jobs").iterdir():
+            cancel_job(path)
+
+
+def test_a_reused_pid_is_not_the_job(tmp_path):
+    import json
+    import os
+
+    from pruneseg.jobs import _proc_stat
+
+    path = tmp_path / "jobs" / "x"
+    path.mkdir(parents=True)
+    (path / "state.json").write_text(json.dumps({"status": "running"}))
+    ticks = _proc_stat(os.getpid())[19]  # this live process stands in for the job's
+    for recorded, expected in ((ticks, "running"), (str(int(ticks) + 1), "failed")):
+        (path / "job.json").write_text(json.dumps({"id": "x", "kind": "train", "argv": [], "created": 0,
+                                                  "pid": os.getpid(), "pid_start_ticks": recorded}))
+        assert read_job(path).status == expected
