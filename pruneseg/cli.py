@@ -8,6 +8,7 @@ from pathlib import Path
 from pruneseg.config import PLAN_KINDS, AnalyzeConfig, CompileConfig, ExportConfig, PruneConfig, QuantizeConfig, TrainConfig
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context
+from pruneseg.target.arguments import add_target_commands
 
 
 def add_dataclass_arguments(parser, config_class, required=()):
@@ -295,24 +296,11 @@ def build_parser():
 
     target = commands.add_parser("target", help="run a compiled package on this machine, as a job with progress "
                                  "(the same runner as `python -m pruneseg.target`)")
-    target = target.add_subparsers(dest="command_target", required=True)
-    p = target.add_parser("perf", help="throughput test: FPS, and latency with one thread, to a JSON file")
-    p.add_argument("package", help="compiled package folder (manifest.json + model)")
-    p.add_argument("--threads", "-t", type=int, default=1, help="concurrent workers (default: 1)")
-    p.add_argument("--seconds", "-s", type=float, default=10.0, help="test length (default: 10)")
-    p.add_argument("--intra-op", type=int, default=1, help="ONNX Runtime threads per run (default: 1)")
-    p.add_argument("--out", required=True, help="result JSON file")
-    p.set_defaults(func=cmd_target_perf)
-    for name, sources, text in (("video", ["package"], "overlay video of one package"),
-                                ("compare", ["left", "right"], "side-by-side overlay video of two packages")):
-        p = target.add_parser(name, help=text + "; frames, size and FPS go to OUT with a .json suffix")
-        for source in sources:
-            p.add_argument(source, help="compiled package folder")
-        p.add_argument("input", help="input video")
-        p.add_argument("--out", required=True, help="output .mp4 (H.264)")
-        p.add_argument("--max-frames", type=int, default=None)
-        p.add_argument("--intra-op", type=int, default=0, help="ONNX Runtime threads per frame (default 0: all cores)")
-        p.set_defaults(func=cmd_target_video)
+    parsers = add_target_commands(target.add_subparsers(dest="command_target", required=True))
+    parsers["perf"].add_argument("--out", required=True, help="result JSON file")
+    parsers["perf"].set_defaults(func=cmd_target_perf)
+    for name in ("video", "compare"):  # frames, size and FPS also go to OUT with a .json suffix
+        parsers[name].set_defaults(func=cmd_target_video)
 
     p = commands.add_parser("eval", help="evaluate a checkpoint")
     p.add_argument("--checkpoint", required=True)

@@ -3,6 +3,7 @@ import argparse
 import json
 import sys
 
+from pruneseg.target.arguments import add_target_commands
 from pruneseg.target.runner import TargetError
 
 
@@ -52,33 +53,11 @@ def cmd_compare(args):
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m pruneseg.target", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    p = commands.add_parser("perf", help="throughput test: FPS, and latency with one thread")
-    p.add_argument("package", help="compiled package folder (manifest.json + model)")
-    p.add_argument("--threads", "-t", type=int, default=1, help="concurrent workers (default: 1)")
-    p.add_argument("--seconds", "-s", type=float, default=10.0, help="test length (default: 10)")
-    p.add_argument("--intra-op", type=int, default=1, help="ONNX Runtime threads per run (default: 1)")
-    p.add_argument("--image", help="frame to segment (default: noise at the model's input size)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_perf)
-
-    p = commands.add_parser("video", help="blend frames with their colour masks, FPS on each frame")
-    p.add_argument("package")
-    p.add_argument("input", help="input video")
-    p.add_argument("--out", required=True, help="output .mp4 (H.264)")
-    p.add_argument("--max-frames", type=int, default=None)
-    p.add_argument("--intra-op", type=int, default=0, help="ONNX Runtime threads per frame (default 0: one per core)")
-    p.set_defaults(func=cmd_video)
-
-    p = commands.add_parser("compare", help="side-by-side video of two packages")
-    p.add_argument("left")
-    p.add_argument("right")
-    p.add_argument("input", help="input video")
-    p.add_argument("--out", required=True, help="output .mp4 (H.264)")
-    p.add_argument("--max-frames", type=int, default=None)
-    p.add_argument("--intra-op", type=int, default=0, help="ONNX Runtime threads per frame (default 0: one per core)")
-    p.set_defaults(func=cmd_compare)
+    parsers = add_target_commands(parser.add_subparsers(dest="command", required=True))
+    parsers["perf"].add_argument("--image", help="frame to segment (default: noise at the model's input size)")
+    parsers["perf"].add_argument("--json", action="store_true")
+    for name, func in (("perf", cmd_perf), ("video", cmd_video), ("compare", cmd_compare)):
+        parsers[name].set_defaults(func=func)
     return parser
 
 

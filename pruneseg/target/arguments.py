@@ -1,0 +1,28 @@
+"""The target commands' arguments, shared by ``python -m pruneseg.target`` and the main CLI's
+``python -m pruneseg target`` (which runs them as dashboard jobs). Imports argparse only."""
+
+
+def add_target_commands(commands):
+    """Add ``perf``, ``video`` and ``compare`` parsers to ``commands``; returns them by name.
+
+    Callers add their own output options and ``func`` defaults.
+    """
+    parsers = {}
+    p = commands.add_parser("perf", help="throughput test: FPS, and latency with one thread")
+    p.add_argument("package", help="compiled package folder (manifest.json + model)")
+    p.add_argument("--threads", "-t", type=int, default=1, help="concurrent workers (default: 1)")
+    p.add_argument("--seconds", "-s", type=float, default=10.0, help="test length (default: 10)")
+    p.add_argument("--intra-op", type=int, default=1, help="ONNX Runtime threads per run (default: 1)")
+    parsers["perf"] = p
+    for name, sources, text in (("video", ["package"], "blend frames with their colour masks, FPS on each frame"),
+                                ("compare", ["left", "right"], "side-by-side overlay video of two packages")):
+        p = commands.add_parser(name, help=text)
+        for source in sources:
+            p.add_argument(source, help="compiled package folder")
+        p.add_argument("input", help="input video")
+        p.add_argument("--out", required=True, help="output .mp4 (H.264)")
+        p.add_argument("--max-frames", type=int, default=None)
+        p.add_argument("--intra-op", type=int, default=0,
+                       help="ONNX Runtime threads per frame (default 0: one per core)")
+        parsers[name] = p
+    return parsers
