@@ -1,4 +1,4 @@
-"""Measurements shared by analysis, plans and the pruning loop: subset mIoU, latency, size."""
+"""Measurements shared by analysis, plans and the pruning loop: validation subsets, latency, size."""
 import statistics
 import time
 
@@ -8,7 +8,6 @@ from torch.utils.data import DataLoader
 from pruneseg.data.cityscapes import scan_split
 from pruneseg.data.dataset import SegmentationDataset
 from pruneseg.data.transforms import EvalTransform
-from pruneseg.metrics import ConfusionMatrix
 from pruneseg.models import count_macs, count_parameters
 
 
@@ -17,17 +16,6 @@ def load_batches(data, split, images, height, width, batch_size):
     samples = scan_split(data, split)[:images]
     loader = DataLoader(SegmentationDataset(samples, EvalTransform(height, width)), batch_size=batch_size)
     return list(loader)
-
-
-@torch.no_grad()
-def subset_metrics(model, batches, num_classes=6):
-    """mIoU, per-class IoU and pixel accuracy over preloaded ``batches``."""
-    model.eval()
-    device = next(model.parameters()).device
-    confusion = ConfusionMatrix(num_classes)
-    for images, targets in batches:
-        confusion.update(targets, model(images.to(device)).argmax(1))
-    return confusion.compute()
 
 
 @torch.no_grad()

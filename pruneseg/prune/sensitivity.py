@@ -21,8 +21,9 @@ from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.prune.analysis_file import RESULT_SETTINGS, drop_table, read_analysis
 from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
-from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, subset_metrics
+from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency
 from pruneseg.prune.plans import MacsModel, recalibrate_batchnorm, sensitivity_plan, uniform_plan
+from pruneseg.train import evaluate
 
 
 
@@ -49,7 +50,7 @@ def plan_for(analysis, macs_model, target, kind="sensitivity"):
     raise ValueError(f"unknown plan {kind!r}; choose one of: {', '.join(PLAN_KINDS)}")
 
 
-def _start_or_resume(config, model, checkpoint, batches, height, width):
+def _start_or_resume(config, model, checkpoint, batches, height, width, device):
     sha = file_sha256(config.checkpoint)
     key = analysis_key(sha, config)
     out = Path(config.out)
@@ -63,7 +64,7 @@ def _start_or_resume(config, model, checkpoint, batches, height, width):
     analysis = {
         "version": 1, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
         "model_name": checkpoint["model_name"], "input_size": [height, width], "settings": asdict(config),
-        "baseline": {**subset_metrics(model, batches), **model_size(model, height, width),
+        "baseline": {**evaluate(model, batches, device), **model_size(model, height, width),
                      "latency_ms": latency_ms(model, height, width)},
         "groups": [asdict(g) for g in groups], "cells": {g.name: {} for g in groups},
         "curves": {kind: [] for kind in PLAN_KINDS},
@@ -81,7 +82,7 @@ def main(config: AnalyzeConfig):
     batches = load_batches(config.data, "val", config.images, height, width, config.batch_size)
     bn_batches = [images for images, _ in load_batches(
         config.data, "train", config.bn_batches * config.batch_size, height, width, config.batch_size)]
-    analysis = _start_or_resume(config, model, checkpoint, batches, height, width)
+    analysis = _start_or_resume(config, model, checkpoint, batches, height, width, device)
     base_miou = analysis["baseline"]["miou"]
     ratios = [float(r) for r in config.ratios]
     total = len(analysis["groups"]) * len(ratios) + len(CURVE_TARGETS) * len(PLAN_KINDS)
@@ -100,7 +101,7 @@ def main(config: AnalyzeConfig):
                     pruned = copy.deepcopy(model)
                     prune_by_ratios(pruned, {group["name"]: ratio}, config.round_to)
                     recalibrate_batchnorm(pruned, bn_batches)
-                    miou = subset_metrics(pruned, batches)["miou"]
+                    miou = evaluate(pruned, batches, device)["miou"]
                     cell = {"miou": miou, "collapsed": miou < config.collapse * base_miou}
                     collapsed = cell if cell["collapsed"] else None
                 else:  # pruning more of a collapsed group cannot help: skip the work
@@ -122,7 +123,7 @@ def main(config: AnalyzeConfig):
                 analysis["curves"][kind].append({
                     "target": target, "widths": widths, **model_size(pruned, height, width),
                     **paired_latency(model, pruned, height, width),
-                    "miou": subset_metrics(pruned, batches)["miou"]})
+                    "miou": evaluate(pruned, batches, device)["miou"]})
                 write_json(config.out, analysis)
                 progress.update(1)
     return analysis
@@ -139,7 +140,8 @@ def verify_point(analysis_path, data, target, kind="sensitivity"):
     if file_sha256(analysis["checkpoint"]) != analysis["checkpoint_sha256"]:
         raise PruneSegError(f"{analysis_path}: its checkpoint {analysis['checkpoint']} changed since the "
                             f"analysis; analyse it again")
-    model, _ = load_model(analysis["checkpoint"], default_device())
+    device = default_device()
+    model, _ = load_model(analysis["checkpoint"], device)
     height, width = analysis["input_size"]
     batches = load_batches(data, "val", settings["images"], height, width, settings["batch_size"])
     bn_batches = [images for images, _ in load_batches(
@@ -149,4 +151,4 @@ def verify_point(analysis_path, data, target, kind="sensitivity"):
     prune_to_widths(pruned, widths, settings["round_to"])
     recalibrate_batchnorm(pruned, bn_batches)
     return {"target": target, "plan": kind, "widths": widths, **model_size(pruned, height, width),
-            **paired_latency(model, pruned, height, width), "miou": subset_metrics(pruned, batches)["miou"]}
+            **paired_latency(model, pruned, height, width), "miou": evaluate(pruned, batches, device)["miou"]}
