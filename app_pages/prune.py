@@ -217,13 +217,7 @@ def prune_form():
     if any(not helpers.is_final(j) and helpers.argv_value(j.argv, "--out") == str(out)
            for j in jobs.list_jobs(ws, "prune")):
         problems.append(f"A job is already pruning into {out.name}.")
-    for problem in problems:
-        st.error(problem, icon=":material/error:")
-    if problems:
-        return
-    job_path = jobs.start_job(ws, "prune", to_argv("prune", config))
-    widgets.select_job_param(Path(job_path).name)
-    st.rerun()
+    widgets.launch_job("prune", to_argv("prune", config), problems)
 
 
 def run_details(out):

@@ -78,14 +78,7 @@ def start_form():
             problems.append(f"{out.name}: {conflict}")
     if any(not helpers.is_final(j) and helpers.argv_value(j.argv, "--out") == str(out) for j in analyze_jobs):
         problems.append(f"A job is already writing {out.name}.")
-    for problem in problems:
-        st.error(problem, icon=":material/error:")
-    if problems:
-        return
-    path = jobs.start_job(ws, "analyze", to_argv("analyze", config))
-    st.query_params.pop("analysis", None)
-    widgets.select_job_param(Path(path).name)
-    st.rerun()
+    widgets.launch_job("analyze", to_argv("analyze", config), problems, forget=("analysis",))
 
 
 def show_analysis(path, job=None):
@@ -168,30 +161,18 @@ options = {f"job:{job.id}": helpers.job_label(job) for job in analyze_jobs}
 with_jobs = {Path(helpers.argv_value(job.argv, "--out", "")).name for job in analyze_jobs}
 for path in analyses:
     if path.name not in with_jobs:
-        options[f"file:{path.stem}"] = f"{path.stem} · made outside the dashboard"
+        options[f"analysis:{path.stem}"] = f"{path.stem} · made outside the dashboard"
 if not options:
     st.caption("No analysis yet. Start one above; its heatmap fills in here cell by cell.")
     st.stop()
 
-wanted = st.query_params.get("job")
-if wanted and f"job:{wanted}" not in options:
-    st.warning(f"Job `{wanted}` is not in this workspace; showing the newest analysis instead.")
-    wanted = None
-key = f"job:{wanted}" if wanted else f"file:{st.query_params.get('analysis')}"
-keys = list(options)
-st.subheader("Analyses")
-selected = st.selectbox("Show", keys, index=keys.index(key) if key in keys else 0, format_func=options.get,
-                        help="Every analysis of this workspace. The choice is kept in the page address.")
-kind, ident = selected.split(":", 1)
+kind, ident = widgets.choose_job_or_item(
+    options, "analysis", "Analyses", "Every analysis of this workspace. The choice is kept in the page address.")
 if kind == "job":
-    st.query_params.pop("analysis", None)
-    widgets.select_job_param(ident)
     job = next(job for job in analyze_jobs if job.id == ident)
     out = Path(helpers.argv_value(job.argv, "--out", ""))
     widgets.job_panel(job.path, details=lambda job: show_analysis(out, job))
 else:
-    st.query_params.pop("job", None)
-    st.query_params["analysis"] = ident
     if st.button("Refresh", icon=":material/refresh:"):
         st.rerun()
     show_analysis(pruning.analyses_dir(ws) / f"{ident}.json")

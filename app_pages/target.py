@@ -27,18 +27,6 @@ st.markdown("Run compiled packages with the target runner: ONNX Runtime, numpy a
             "draws the FPS on it, for one package or two side by side.")
 
 
-def show_problems(problems):
-    for problem in problems:
-        st.error(problem, icon=":material/error:")
-    return bool(problems)
-
-
-def start(kind, argv, param):
-    path = jobs.start_job(ws, kind, argv)
-    widgets.select_job_param(Path(path).name, param)
-    st.rerun()
-
-
 def shown_job(kind, param, finished_too=False):
     """The job named in the page address, else the newest one of ``kind`` (only while it runs, unless
     ``finished_too``)."""
@@ -64,9 +52,9 @@ def perf_form():
                                                                  "(the seed's -t). With 1, latency is measured too.")
         seconds = cols[2].number_input("Seconds", 1, 600, 10, help="Test length (the seed's -s).")
         submitted = st.form_submit_button("Run throughput test", type="primary", icon=":material/speed:")
-    if submitted and not show_problems([p for p in [deploy.package_problem(package)] if p]):
+    if submitted and not widgets.show_problems([p for p in [deploy.package_problem(package)] if p]):
         out = deploy.perf_result_path(ws, package, int(threads))
-        start(PERF_KIND, deploy.perf_argv(package, threads, seconds, out), "perf")
+        widgets.launch_job(PERF_KIND, deploy.perf_argv(package, threads, seconds, out), param="perf")
 
 
 def perf_results():
@@ -129,12 +117,12 @@ def video_form():
     if not submitted:
         return
     if not source:
-        show_problems(["Choose a video: the built-in drive (`./run.sh dashboard` makes it, or `python -m pruneseg synth`) or an upload."])
+        widgets.show_problems(["Choose a video: the built-in drive (`./run.sh dashboard` makes it, or `python -m pruneseg synth`) or an upload."])
         return
     problems = [deploy.video_problem(source), deploy.package_problem(left), right and deploy.package_problem(right)]
-    if not show_problems([p for p in problems if p]):
+    if not widgets.show_problems([p for p in problems if p]):
         out = deploy.video_out_path(ws, left, right)
-        start(VIDEO_KIND, deploy.video_argv(left, right, source, out, max_frames), "video")
+        widgets.launch_job(VIDEO_KIND, deploy.video_argv(left, right, source, out, max_frames), param="video")
 
 
 def video_result(job):

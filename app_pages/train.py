@@ -62,17 +62,12 @@ def start_form():
     if name in live_targets:
         problems.append(f"A job is already training the run {name!r}.")
     problems = [p for p in problems if p]
-    for problem in problems:
-        st.error(problem, icon=":material/error:")
-    if problems:
+    if widgets.show_problems(problems):
         return
     config = TrainConfig(model=model, data=str(Path(root).resolve()), out=str(runs_dir(ws) / name),
                          height=int(height), width=int(width), epochs=int(epochs), batch_size=int(batch),
                          lr=float(lr))
-    path = jobs.start_job(ws, "train", to_argv("train", config))
-    st.query_params.pop("run", None)
-    widgets.select_job_param(Path(path).name)
-    st.rerun()
+    widgets.launch_job("train", to_argv("train", config), forget=("run",))
 
 
 def run_details(run_dir):
@@ -134,26 +129,14 @@ if not options:
     st.caption("No training run yet. Start one above; it will show here with live curves.")
     st.stop()
 
-wanted = st.query_params.get("job")
-if wanted and f"job:{wanted}" not in options:
-    st.warning(f"Job `{wanted}` is not in this workspace; showing the newest run instead.")
-    wanted = None
-key = f"job:{wanted}" if wanted else f"run:{st.query_params.get('run')}"
-keys = list(options)
-st.subheader("Runs")
-selected = st.selectbox("Show", keys, index=keys.index(key) if key in keys else 0, format_func=options.get,
-                        help="Every training job of this workspace, newest first. The choice is kept in the "
-                             "page address, so a refresh or a bookmark comes back to it.")
-kind, ident = selected.split(":", 1)
+kind, ident = widgets.choose_job_or_item(
+    options, "run", "Runs", "Every training job of this workspace, newest first. The choice is kept in the page "
+    "address, so a refresh or a bookmark comes back to it.")
 if kind == "job":
-    st.query_params.pop("run", None)
-    widgets.select_job_param(ident)
     job = next(job for job in train_jobs if job.id == ident)
     run_dir = helpers.job_run_dir(job)
     widgets.job_panel(job.path, details=(lambda job: run_details(run_dir)) if run_dir else None)
 else:
-    st.query_params.pop("job", None)
-    st.query_params["run"] = ident
     run_dir = runs_dir(ws) / ident
     if st.button("Refresh", icon=":material/refresh:"):
         st.rerun()

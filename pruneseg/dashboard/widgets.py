@@ -38,6 +38,50 @@ def read_json(path):
         return None
 
 
+def show_problems(problems):
+    """Show each problem as an error; True when there was any."""
+    for problem in problems:
+        st.error(problem, icon=":material/error:")
+    return bool(problems)
+
+
+def launch_job(kind, argv, problems=(), param="job", forget=()):
+    """Start job ``kind`` running ``python -m pruneseg *argv``, unless ``problems`` says why not.
+
+    The new job's id goes into the page address (``param``), replacing the parameters in
+    ``forget``, and the page reruns to show it.
+    """
+    if show_problems(problems):
+        return
+    path = jobs.start_job(workspace(), kind, argv)
+    for name in forget:
+        st.query_params.pop(name, None)
+    select_job_param(Path(path).name, param)
+    st.rerun()
+
+
+def choose_job_or_item(options, item_param, title, help_text):
+    """A selector over ``options`` (``"job:<id>"`` or ``"<item_param>:<name>"`` keys to labels), kept
+    in the page address as ``?job=<id>`` or ``?<item_param>=<name>``. Returns ``(kind, ident)``."""
+    wanted = st.query_params.get("job")
+    if wanted and f"job:{wanted}" not in options:
+        st.warning(f"Job `{wanted}` is not in this workspace; showing the newest {item_param} instead.")
+        wanted = None
+    key = f"job:{wanted}" if wanted else f"{item_param}:{st.query_params.get(item_param)}"
+    keys = list(options)
+    st.subheader(title)
+    selected = st.selectbox("Show", keys, index=keys.index(key) if key in keys else 0, format_func=options.get,
+                            help=help_text)
+    kind, ident = selected.split(":", 1)
+    if kind == "job":
+        st.query_params.pop(item_param, None)
+        select_job_param(ident)
+    else:
+        st.query_params.pop("job", None)
+        st.query_params[item_param] = ident
+    return kind, ident
+
+
 def table(rows, **column_config):
     """Rows (a list of dicts) as a full-width table without the index column."""
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config=column_config or None)
