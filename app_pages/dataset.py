@@ -4,10 +4,13 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from pruneseg.dashboard import charts, helpers, widgets
+from pruneseg.dashboard import charts, widgets
+from pruneseg.dashboard.labels import dataset_label
+from pruneseg.dashboard.views.dataset import folder_stamp, image_size
 from pruneseg.data.cityscapes import DatasetError, class_pixel_counts, read_sample, scan_split
 from pruneseg.data.classes import CLASS_NAMES, NUM_CLASSES
 from pruneseg.data.stats import image_class_counts
+from pruneseg.workspace import layout, listing
 
 CUSTOM = "__custom__"
 AUTO_STATS_LIMIT = 600  # larger splits count their pixels only when asked (a few seconds per 100 images)
@@ -30,8 +33,8 @@ st.title("Dataset")
 st.markdown("Check a dataset in the Cityscapes folder layout and look at what the models learn: "
             "each image with its ground-truth classes overlaid.")
 
-datasets = helpers.list_datasets(ws)
-names = {d["path"]: d["name"] + (" (built-in)" if d["builtin"] else "") for d in datasets}
+datasets = listing.list_datasets(ws)
+names = {d["path"]: dataset_label(d) for d in datasets}
 names[CUSTOM] = "Another folder (Cityscapes root)…"
 pick_col, path_col, split_col = st.columns([1.2, 2, 0.8])
 choice = pick_col.selectbox("Dataset", list(names), format_func=names.get)
@@ -47,24 +50,23 @@ split = split_col.radio("Split", ["train", "val"], horizontal=True)
 if not root:
     if not datasets:
         st.info("No dataset in the workspace yet. Make the built-in one with "
-                f"`python -m pruneseg synth --out {ws / 'datasets' / 'synthcity'}` (or start the dashboard with "
+                f"`python -m pruneseg synth --out {layout.builtin_dataset_dir(ws)}` (or start the dashboard with "
                 "`./run.sh dashboard`), or type the folder of a Cityscapes download above.",
                 icon=":material/info:")
     st.stop()
 
-stamp = helpers.folder_stamp(root, split)
+stamp = folder_stamp(root, split)
 try:
     samples = scan(root, split, stamp)
 except DatasetError as error:
     st.error(str(error), icon=":material/error:")
     st.stop()
 
-sizes = st.columns(4)
-sizes[0].metric("Train images", helpers.count_images(root, "train"), border=True)
-sizes[1].metric("Val images", helpers.count_images(root, "val"), border=True)
-width, height = helpers.image_size(samples[0].image)
-sizes[2].metric("Image size", f"{width} x {height}", border=True)
-sizes[3].metric("Classes", NUM_CLASSES, border=True, help=", ".join(CLASS_NAMES))
+width, height = image_size(samples[0].image)
+widgets.cards([{"label": "Train images", "value": listing.count_images(root, "train")},
+               {"label": "Val images", "value": listing.count_images(root, "val")},
+               {"label": "Image size", "value": f"{width} x {height}"},
+               {"label": "Classes", "value": NUM_CLASSES, "help": ", ".join(CLASS_NAMES)}])
 
 browse_tab, stats_tab = st.tabs(["Browse images", "Class statistics"])
 

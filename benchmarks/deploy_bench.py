@@ -31,10 +31,11 @@ from pruneseg.data.classes import CLASS_NAMES  # noqa: E402
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
 from pruneseg.deploy.compile import compile_model  # noqa: E402
 from pruneseg.deploy.export import export_checkpoint  # noqa: E402
-from pruneseg.deploy.quantize import INT8_NAME, quantize_onnx  # noqa: E402
+from pruneseg.deploy.quantize import quantize_onnx  # noqa: E402
 from pruneseg.deploy.quantize import main as quantize  # noqa: E402
 from pruneseg.models import build_model  # noqa: E402
 from pruneseg.target.runner import Segmenter, measure_throughput  # noqa: E402
+from pruneseg.workspace.layout import INT8_MODEL  # noqa: E402
 
 
 def untrained_checkpoint(name, height, width, path):
@@ -54,7 +55,7 @@ def quantize_without_data(checkpoint, out, calib):
     height, width = export["input_size"]
     rng = np.random.default_rng(0)
     images = (rng.standard_normal((1, 3, height, width)).astype(np.float32) for _ in range(calib))
-    quantize_onnx(export["model"], Path(out) / INT8_NAME, images)
+    quantize_onnx(export["model"], Path(out) / INT8_MODEL, images)
     return {"exporter": export["exporter"], "parity": export["parity"]}
 
 

@@ -17,14 +17,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # run from a checkout without installing
 
-from pruneseg.dashboard import pruning  # noqa: E402
+from pruneseg.dashboard.views import prune as view  # noqa: E402
+from pruneseg.prune.plans import PLAN_KINDS  # noqa: E402
+from pruneseg.prune.tradeoff import CURVE_TARGETS, point_at  # noqa: E402
 from test_dashboard_pruning import synthetic_analysis, synthetic_state  # noqa: E402
 
 
 def redraw(analysis, kind, target, states, verified):
-    point = pruning.point_at(analysis, kind, target)
-    tradeoff = pruning.tradeoff_figure(analysis, kind, target, states, verified)
-    widths = pruning.widths_figure(analysis, point["widths"])
+    point = point_at(analysis, kind, target)
+    tradeoff = view.tradeoff_figure(analysis, kind, target, states, verified)
+    widths = view.widths_figure(analysis, point["widths"])
     return len(tradeoff.to_json()) + len(widths.to_json())
 
 
@@ -42,12 +44,12 @@ def main():
     times, size = [], 0
     for index in range(args.repeats):
         target = 0.05 + (index * 0.37) % 0.85  # a new slider position each time, mostly between points
-        kind = pruning.PLAN_KINDS[index % 2]
+        kind = PLAN_KINDS[index % 2]
         start = time.perf_counter()
         size = redraw(analysis, kind, target, states, verified)
         times.append((time.perf_counter() - start) * 1000)
     times.sort()
-    result = {"groups": args.groups, "curve_points": len(pruning.CURVE_TARGETS), "repeats": args.repeats,
+    result = {"groups": args.groups, "curve_points": len(CURVE_TARGETS), "repeats": args.repeats,
               "median_ms": round(statistics.median(times), 1), "p90_ms": round(times[int(0.9 * len(times)) - 1], 1),
               "max_ms": round(times[-1], 1), "json_bytes": size}
     if args.json:

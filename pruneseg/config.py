@@ -1,8 +1,11 @@
-"""Configuration of each stage, one small dataclass each, saved as JSON with every run.
+"""Configuration of each command, one small dataclass each, and the glue to its command line.
 
-Both the CLI and the dashboard fill these; the dashboard turns one into the CLI argv of a
-background job with ``to_argv``, so both paths run the same command.
+The CLI fills a config from its arguments (``add_arguments`` / ``from_args``); the dashboard
+fills one from a form and launches it as a background job with the argv ``to_argv`` makes, so
+both run the very same command. A config names the fields that are its outputs (``OUTPUTS``):
+a job records them, so pages find what a job writes without reading its argv. Stdlib only.
 """
+import argparse
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
@@ -10,6 +13,8 @@ DEFAULT_BATCH_SIZE = {"fpn": 10, "unet": 4}
 # Input height and width must be multiples of the model's total stride (no padding in the
 # seed's UNet; FPN's transposed convs double exactly).
 INPUT_MULTIPLE = {"fpn": 32, "unet": 16}
+CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
+COMPILE_TARGETS = {"ort-cpu": "ONNX Runtime on a CPU (x86 or Arm)"}
 
 
 def check_input_size(model, height, width):
@@ -26,6 +31,10 @@ def check_input_size(model, height, width):
 @dataclass
 class TrainConfig:
     """The seed's recipe as defaults (reference section 3)."""
+
+    KIND: ClassVar = "train"
+    COMMAND: ClassVar = ("train",)
+    OUTPUTS: ClassVar = ("out",)
 
     model: str = "fpn"
     data: str = ""
@@ -46,13 +55,13 @@ class TrainConfig:
         return self.batch_size or DEFAULT_BATCH_SIZE.get(self.model, 4)
 
 
-PLAN_KINDS = ("sensitivity", "uniform")
-CURVE_TARGETS = [round(0.05 * i, 2) for i in range(1, 19)]  # MACs reductions the slider reads: 0.05 .. 0.90
-
-
 @dataclass
 class AnalyzeConfig:
     """Per-group sensitivity sweep, then the trade-off curves the pruning slider reads."""
+
+    KIND: ClassVar = "analyze"
+    COMMAND: ClassVar = ("analyze",)
+    OUTPUTS: ClassVar = ("out",)
 
     checkpoint: str = ""
     data: str = ""
@@ -63,12 +72,31 @@ class AnalyzeConfig:
     batch_size: int = 8
     round_to: int = 8  # channel counts stay multiples of this
     collapse: float = 0.5  # a group's sweep stops once mIoU falls below this share of the baseline
+    importance: str = "l2"  # which channels go first (pruneseg.prune.importance)
+
+
+@dataclass
+class VerifyConfig:
+    """Prune the analysed checkpoint to one plan and measure it for real."""
+
+    KIND: ClassVar = "verify"
+    COMMAND: ClassVar = ("verify",)
+    OUTPUTS: ClassVar = ("out",)
+
+    analysis: str = ""
+    data: str = ""
+    target: float = 0.3  # share of the baseline's MACs to remove
+    plan: str = "sensitivity"
+    out: str = ""  # also write the measured point to this JSON file
 
 
 @dataclass
 class PruneConfig:
     """The seed's iterative loop: prune to a rising MACs target, fine-tune until within tolerance."""
 
+    KIND: ClassVar = "prune"
+    COMMAND: ClassVar = ("prune",)
+    OUTPUTS: ClassVar = ("out",)
     RUN_DEFINING: ClassVar = ("checkpoint", "analysis", "plan", "step")  # a resumed run must keep these
 
     checkpoint: str = ""
@@ -85,25 +113,13 @@ class PruneConfig:
     workers: int = 2
 
 
-def to_argv(command, config):
-    """CLI arguments that reproduce ``config`` for ``python -m pruneseg <command>``."""
-    argv = [command]
-    for item in fields(config):
-        value = getattr(config, item.name)
-        flag = "--" + item.name.replace("_", "-")
-        if isinstance(value, bool):
-            argv.append(flag if value else "--no-" + flag[2:])
-        elif isinstance(value, list):
-            argv += [flag, *map(str, value)]
-        else:
-            argv += [flag, str(value)]
-    return argv
-
-
-
 @dataclass
 class ExportConfig:
     """ONNX export of a checkpoint at its input size, with a parity check against PyTorch."""
+
+    KIND: ClassVar = "export"
+    COMMAND: ClassVar = ("export",)
+    OUTPUTS: ClassVar = ("out",)
 
     checkpoint: str = ""
     out: str = ""  # folder for model_fp32.onnx and export.json
@@ -116,6 +132,10 @@ class ExportConfig:
 @dataclass
 class QuantizeConfig:
     """ONNX Runtime static int8 (QDQ, uint8 activations, per-channel int8 weights), then evaluation."""
+
+    KIND: ClassVar = "quantize"
+    COMMAND: ClassVar = ("quantize",)
+    OUTPUTS: ClassVar = ("out",)
 
     checkpoint: str = ""
     data: str = ""
@@ -135,6 +155,110 @@ class QuantizeConfig:
 class CompileConfig:
     """Compile an exported (or quantized) ONNX model into a package for a target."""
 
+    KIND: ClassVar = "compile"
+    COMMAND: ClassVar = ("compile",)
+    OUTPUTS: ClassVar = ("out",)
+
     model: str = ""
     target: str = "ort-cpu"
     out: str = ""  # package folder: the optimised model and manifest.json
+
+
+@dataclass
+class PerfConfig:
+    """The target's throughput test of one package, its result saved as JSON."""
+
+    KIND: ClassVar = "target-perf"
+    COMMAND: ClassVar = ("target", "perf")
+    POSITIONAL: ClassVar = ("package",)
+    OUTPUTS: ClassVar = ("out",)
+
+    package: str = ""
+    threads: int = 1  # concurrent workers (the seed's -t)
+    seconds: float = 10.0  # test length (the seed's -s)
+    intra_op: int = 1  # ONNX Runtime threads per run
+    out: str = ""  # result JSON file
+
+
+@dataclass
+class VideoConfig:
+    """The overlay video of one package."""
+
+    KIND: ClassVar = "target-video"
+    COMMAND: ClassVar = ("target", "video")
+    POSITIONAL: ClassVar = ("package", "input")
+    OUTPUTS: ClassVar = ("out",)
+
+    package: str = ""
+    input: str = ""  # the video to segment
+    out: str = ""  # .mp4; its summary goes beside it as .json
+    max_frames: int = 0  # 0: all
+    intra_op: int = 0  # ONNX Runtime threads per frame; 0: one per core
+
+
+@dataclass
+class CompareConfig:
+    """The side-by-side overlay video of two packages."""
+
+    KIND: ClassVar = "target-video"
+    COMMAND: ClassVar = ("target", "compare")
+    POSITIONAL: ClassVar = ("left", "right", "input")
+    OUTPUTS: ClassVar = ("out",)
+
+    left: str = ""
+    right: str = ""
+    input: str = ""
+    out: str = ""
+    max_frames: int = 0
+    intra_op: int = 0
+
+
+# --- the glue between a config and its command line, both ways ----------------------------
+
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def add_arguments(parser, config_class, required=()):
+    """One ``--flag`` per dataclass field (``--x/--no-x`` for booleans), defaults from the class."""
+    defaults = config_class()
+    for item in fields(config_class):
+        flag = _flag(item.name)
+        default = getattr(defaults, item.name)
+        if item.type is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        elif item.type is list:
+            element = type(default[0]) if default else str  # a list's element type comes from its default
+            parser.add_argument(flag, type=element, nargs="*", default=default,
+                                help=f"default: {' '.join(map(str, default)) or 'none'}")
+        else:
+            parser.add_argument(flag, type=item.type, default=default, required=item.name in required,
+                                help=f"default: {default}")
+
+
+def from_args(config_class, args):
+    """The config of parsed ``args`` (every field read from the attribute of its name)."""
+    return config_class(**{item.name: getattr(args, item.name) for item in fields(config_class)})
+
+
+def to_argv(config):
+    """CLI arguments that reproduce ``config`` for ``python -m pruneseg``."""
+    positional = getattr(config, "POSITIONAL", ())
+    argv = [*config.COMMAND, *(str(getattr(config, name)) for name in positional)]
+    for item in fields(config):
+        if item.name in positional:
+            continue
+        value = getattr(config, item.name)
+        flag = _flag(item.name)
+        if isinstance(value, bool):
+            argv.append(flag if value else "--no-" + flag[2:])
+        elif isinstance(value, list):
+            argv += [flag, *map(str, value)]
+        else:
+            argv += [flag, str(value)]
+    return argv
+
+
+def outputs(config):
+    """``{field: path}`` of what running ``config`` writes."""
+    return {name: str(getattr(config, name)) for name in config.OUTPUTS}

@@ -1,12 +1,13 @@
-"""Evaluate a checkpoint on a dataset split at the checkpoint's input size."""
+"""Evaluate a checkpoint on a dataset split, and describe a checkpoint (size, MACs, channels)."""
 from torch.utils.data import DataLoader
 
 from pruneseg.checkpoint import load_model
 from pruneseg.data.cityscapes import scan_split
 from pruneseg.data.dataset import SegmentationDataset
 from pruneseg.data.transforms import EvalTransform
-from pruneseg.models import default_device
+from pruneseg.models import count_macs, count_parameters, default_device
 from pruneseg.progress import Progress
+from pruneseg.prune.groups import group_widths
 from pruneseg.train import evaluate
 
 
@@ -19,3 +20,13 @@ def evaluate_checkpoint(checkpoint_path, data, split="val", batch_size=4, worker
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers)
     with Progress(len(loader), f"eval {split}", "batch") as progress:
         return evaluate(model, loader, device, checkpoint["num_classes"], progress)
+
+
+def checkpoint_info(checkpoint_path):
+    """Model, input size, whether pruned, parameters, MACs, channels per group and stored metrics."""
+    model, checkpoint = load_model(checkpoint_path)
+    height, width = checkpoint["input_size"]
+    return {"model": checkpoint["model_name"], "input_size": [height, width],
+            "pruned": bool(checkpoint.get("pruning_history")), "parameters": count_parameters(model),
+            "macs": count_macs(model, height, width), "group_channels": group_widths(model),
+            "metrics": checkpoint.get("metrics")}

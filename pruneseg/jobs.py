@@ -1,8 +1,9 @@
 """Background jobs: a separate process running a ``python -m pruneseg`` command, state on disk.
 
 A job folder ``WORKSPACE/jobs/<id>/`` holds:
-- ``job.json``: id, kind, the command's argv, creation time and the process id;
-- ``state.json``: status, progress, message and error, written by the job process itself;
+- ``job.json`` (``JobRecord``): id, kind, the command's argv, what it writes, creation time and
+  the process id;
+- ``state.json`` (``JobState``): status, progress, message and error, written by the job process;
 - ``log.txt``: the process's stdout and stderr;
 - ``cancel``: present once a cancel was asked for.
 The dashboard and the CLI run the very same command; only the launcher differs.
@@ -17,13 +18,39 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 from pruneseg.errors import PruneSegError
 from pruneseg.jsonio import read_json, write_json
+from pruneseg.workspace.layout import CANCEL_MARK, JOB_LOG, JOB_RECORD, JOB_STATE, job_dir, jobs_dir
 
 JOB_DIR_ENV = "PRUNESEG_JOB_DIR"
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 FINAL_STATUSES = ("done", "failed", "cancelled")
+
+
+class JobRecord(TypedDict):
+    """``job.json``, written by ``start_job``."""
+
+    id: str
+    kind: str
+    argv: list  # of ``python -m pruneseg``
+    created: float
+    outputs: NotRequired[dict]  # name -> path the command writes (its config's OUTPUTS)
+    config: NotRequired[dict]  # the command's config (``pruneseg.config``), when launched from one
+    pid: NotRequired[int]
+    pid_start_ticks: NotRequired[str]  # tells the job's process from a later one with its pid
+
+
+class JobState(TypedDict):
+    """``state.json``, written by the job process (``update_state``)."""
+
+    status: str  # one of STATUSES
+    progress: NotRequired[dict]  # desc, done, total, rate, eta_seconds (``pruneseg.progress``)
+    message: NotRequired[str]
+    error: NotRequired[str]
+    started: NotRequired[float]
+    ended: NotRequired[float]
 
 
 class JobCancelled(BaseException):
@@ -38,15 +65,22 @@ class Job:
     id: str
     kind: str
     argv: list
+    outputs: dict
+    config: dict
     created: float
     status: str
     progress: dict
     message: str
     error: str
 
+    def output(self, name="out"):
+        """The path the job writes as ``name`` (None when it does not say)."""
+        value = self.outputs.get(name)
+        return Path(value) if value else None
+
     def log_tail(self, lines=40):
         """The last ``lines`` lines of the job's log."""
-        log = self.path / "log.txt"
+        log = self.path / JOB_LOG
         if not log.exists():
             return ""
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -70,16 +104,17 @@ def job_status(recorded, process_alive, cancel_requested):
     return "cancelled" if cancel_requested else "failed"
 
 
-def jobs_dir(workspace):
-    return Path(workspace) / "jobs"
+def start_job(workspace, kind, argv, outputs=None, config=None):
+    """Start ``python -m pruneseg *argv`` as a background job; return its folder.
 
-
-def start_job(workspace, kind, argv):
-    """Start ``python -m pruneseg *argv`` as a background job; return its folder."""
-    job_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{kind}-{secrets.token_hex(2)}"
-    path = jobs_dir(workspace) / job_id
+    Args:
+        outputs: ``{name: path}`` the command writes, recorded so pages find them.
+        config: the command's config as a dict, recorded so pages can tell what the job works on.
+    """
+    path = job_dir(workspace, kind, token=secrets.token_hex(2))
+    job_id = path.name
     path.mkdir(parents=True)
-    write_json(path / "state.json", {"status": "queued", "progress": {}, "message": "", "error": ""})
+    write_json(path / JOB_STATE, {"status": "queued", "progress": {}, "message": "", "error": ""})
     # the job imports this very package, wherever the dashboard was started from
     package_root = str(Path(__file__).resolve().parents[1])
     python_path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
@@ -89,12 +124,12 @@ def start_job(workspace, kind, argv):
         # steps, measured); a newcomer that yields instead runs at half speed and leaves the first
         # at full speed. Alone, a yielding job is ~25% slower, so only newcomers yield.
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    with open(path / "log.txt", "wb") as log:
+    with open(path / JOB_LOG, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "pruneseg", *argv], stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-    write_json(path / "job.json", {"id": job_id, "kind": kind, "argv": list(argv),
-                                    "created": time.time(), "pid": process.pid,
+    write_json(path / JOB_RECORD, {"id": job_id, "kind": kind, "argv": list(argv), "outputs": dict(outputs or {}),
+                                    "config": dict(config or {}), "created": time.time(), "pid": process.pid,
                                     "pid_start_ticks": (_proc_stat(process.pid) or [None] * 20)[19]})
     return path
 
@@ -102,15 +137,18 @@ def start_job(workspace, kind, argv):
 def read_job(path):
     """Read one job folder into a ``Job``."""
     path = Path(path)
-    meta = read_json(path / "job.json") or {"id": path.name, "kind": "?", "argv": [], "created": 0}
-    state = read_json(path / "state.json") or {"status": "queued"}
+    meta = read_json(path / JOB_RECORD)
+    if not isinstance(meta, dict) or not all(key in meta for key in JobRecord.__required_keys__):
+        meta = {"id": path.name, "kind": "?", "argv": [], "created": 0}
+    state = read_json(path / JOB_STATE)
+    state = state if isinstance(state, dict) else {"status": "queued"}
     alive = _process_alive(meta.get("pid"), meta.get("pid_start_ticks"))
-    status = job_status(state.get("status", "queued"), alive, (path / "cancel").exists())
+    status = job_status(state.get("status", "queued"), alive, (path / CANCEL_MARK).exists())
     error = state.get("error", "")
     if status == "failed" and not error:
         error = "the job process ended without reporting a result (killed, or out of memory?)"
-    return Job(path=path, id=meta["id"], kind=meta["kind"], argv=meta["argv"],
-               created=meta["created"], status=status, progress=state.get("progress", {}),
+    return Job(path=path, id=meta["id"], kind=meta["kind"], argv=meta["argv"], outputs=meta.get("outputs") or {},
+               config=meta.get("config") or {}, created=meta["created"], status=status, progress=state.get("progress", {}),
                message=state.get("message", ""), error=error)
 
 
@@ -119,7 +157,7 @@ def list_jobs(workspace, kind=None):
     folder = jobs_dir(workspace)
     if not folder.is_dir():
         return []
-    jobs = [read_job(p) for p in folder.iterdir() if (p / "job.json").exists()]
+    jobs = [read_job(p) for p in folder.iterdir() if (p / JOB_RECORD).exists()]
     jobs = [job for job in jobs if kind is None or job.kind == kind]
     return sorted(jobs, key=lambda job: job.created, reverse=True)
 
@@ -127,8 +165,8 @@ def list_jobs(workspace, kind=None):
 def cancel_job(path):
     """Ask a job to stop: mark it, then send SIGTERM to its process group."""
     path = Path(path)
-    (path / "cancel").touch()
-    meta = read_json(path / "job.json") or {}
+    (path / CANCEL_MARK).touch()
+    meta = read_json(path / JOB_RECORD) or {}
     pid = meta.get("pid")
     if _process_alive(pid, meta.get("pid_start_ticks")):
         try:
@@ -141,10 +179,10 @@ def cancel_job(path):
 
 def update_state(**fields):
     """Merge ``fields`` into this process's ``state.json``; a no-op outside a job."""
-    job_dir = os.environ.get(JOB_DIR_ENV)
-    if not job_dir:
+    folder = os.environ.get(JOB_DIR_ENV)
+    if not folder:
         return
-    path = Path(job_dir) / "state.json"
+    path = Path(folder) / JOB_STATE
     state = read_json(path) or {}
     state.update(fields)
     write_json(path, state)
@@ -182,8 +220,8 @@ def job_context():
 
 
 def _cancel_requested():
-    job_dir = os.environ.get(JOB_DIR_ENV)
-    return bool(job_dir) and (Path(job_dir) / "cancel").exists()
+    folder = os.environ.get(JOB_DIR_ENV)
+    return bool(folder) and (Path(folder) / CANCEL_MARK).exists()
 
 
 def _describe(error):

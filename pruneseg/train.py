@@ -2,7 +2,7 @@
 
 A run folder holds ``config.json``, ``checkpoint.pt`` (last epoch, for resuming),
 ``model_best.pt`` (best validation mIoU), ``steps.jsonl`` (one line per step) and
-``epochs.jsonl`` (one line per epoch of validation metrics).
+``epochs.jsonl`` (one line per epoch of validation metrics); see ``pruneseg.records.run``.
 """
 import json
 import math
@@ -23,7 +23,8 @@ from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, EvalTransform,
 from pruneseg.metrics import ConfusionMatrix
 from pruneseg.models import build_model, default_device
 from pruneseg.progress import Progress
-from pruneseg.workspace import read_run_log
+from pruneseg.records import read_jsonl, write_record
+from pruneseg.workspace.layout import BEST_CHECKPOINT, EPOCHS_LOG, LAST_CHECKPOINT, RUN_CONFIG, STEPS_LOG
 
 ENCODER_PREFIXES = ("stem.", "layer")  # FPN's ResNet18; its decoder gets head_lr_mult
 
@@ -112,7 +113,7 @@ def main(config: TrainConfig):
     scaler = torch.amp.GradScaler(device.type, enabled=config.amp and device.type == "cuda")
 
     start_epoch, best_miou = 0, -1.0
-    last = out / "checkpoint.pt"
+    last = out / LAST_CHECKPOINT
     if last.exists():
         state = load_checkpoint(last, device)
         model.load_state_dict(state["model"])
@@ -121,15 +122,15 @@ def main(config: TrainConfig):
         scaler.load_state_dict(state["scaler"])
         start_epoch, best_miou = state["epoch"] + 1, state["best_miou"]
         print(f"resuming {out} at epoch {start_epoch + 1} (best mIoU so far {best_miou:.4f})")
-    (out / "config.json").write_text(json.dumps(asdict(config), indent=1))
-    _truncate_log(out / "steps.jsonl", start_epoch)
-    _truncate_log(out / "epochs.jsonl", start_epoch)
+    write_record(out / RUN_CONFIG, asdict(config))
+    _truncate_log(out / STEPS_LOG, start_epoch)
+    _truncate_log(out / EPOCHS_LOG, start_epoch)
 
     meta = {"model_name": config.model, "num_classes": NUM_CLASSES, "class_names": list(CLASS_NAMES),
             "input_size": [config.height, config.width], "mean": list(IMAGENET_MEAN),
             "std": list(IMAGENET_STD), "config": asdict(config)}
     progress = Progress((config.epochs - start_epoch) * steps_per_epoch, f"train {config.model}", "step")
-    with progress, open(out / "steps.jsonl", "a") as steps_log:
+    with progress, open(out / STEPS_LOG, "a") as steps_log:
         for epoch in range(start_epoch, config.epochs):
             started = time.time()
 
@@ -141,12 +142,12 @@ def main(config: TrainConfig):
             train_loss = train_one_epoch(model, train_loader, optimizer, scheduler, scaler, device, on_step)
             metrics = evaluate(model, val_loader, device)
             record = {"epoch": epoch, "train_loss": train_loss, "seconds": time.time() - started, **metrics}
-            with open(out / "epochs.jsonl", "a") as epochs_log:  # before the checkpoint: a resume truncates it
+            with open(out / EPOCHS_LOG, "a") as epochs_log:  # before the checkpoint: a resume truncates it
                 _append(epochs_log, record)
             is_best = metrics["miou"] > best_miou
             best_miou = max(best_miou, metrics["miou"])
             if is_best:
-                save_checkpoint(out / "model_best.pt", model=model.state_dict(), epoch=epoch,
+                save_checkpoint(out / BEST_CHECKPOINT, model=model.state_dict(), epoch=epoch,
                                 metrics=metrics, **meta)
             save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(),
                             scheduler=scheduler.state_dict(), scaler=scaler.state_dict(), epoch=epoch,
@@ -158,7 +159,7 @@ def main(config: TrainConfig):
 
 def _truncate_log(path, start_epoch):
     """Drop records of epochs that will be run again after a resume."""
-    kept = [r for r in read_run_log(path) if r["epoch"] < start_epoch]
+    kept = [r for r in read_jsonl(path) if r.get("epoch", start_epoch) < start_epoch]
     path.write_text("".join(json.dumps(r) + "\n" for r in kept))
 
 

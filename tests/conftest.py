@@ -1,7 +1,17 @@
-"""Shared test fixtures: a tiny dataset in the Cityscapes layout, written in milliseconds."""
+"""Shared test fixtures: a tiny dataset in the Cityscapes layout written in milliseconds, hand-made
+job folders, a recorder of started jobs, and opening a dashboard page through AppTest."""
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from pruneseg import jobs
+
+ROOT = Path(__file__).resolve().parents[1]
+APPTEST_TIMEOUT = 60
 
 # label ids of each reduced class (reference section 1) painted as horizontal bands
 BAND_LABEL_IDS = (23, 11, 7, 24, 26, 33, 21)  # sky, building, road, person, car, bicycle, vegetation
@@ -32,3 +42,36 @@ def make_dataset(root, train=4, val=2, height=64, width=128, seed=0):
 def tiny_dataset(tmp_path):
     """A 4 + 2 image dataset of 64x128 pixels."""
     return make_dataset(tmp_path / "tiny")
+
+
+def write_job(workspace, kind, argv, status="done", outputs=None, config=None, pid=None, error="", progress=None,
+              log="", name=None):
+    """A job folder as ``pruneseg.jobs`` leaves it, for process ``pid`` (none by default)."""
+    path = workspace / "jobs" / (name or f"20250101-000000-{kind}-{status}")
+    path.mkdir(parents=True)
+    (path / "job.json").write_text(json.dumps({"id": path.name, "kind": kind, "argv": argv, "outputs": outputs or {},
+                                               "config": config or {}, "created": 1.0e9, "pid": pid}))
+    (path / "state.json").write_text(json.dumps({"status": status, "error": error, "message": "",
+                                                 "progress": progress or {"desc": kind, "done": 2, "total": 2}}))
+    (path / "log.txt").write_text(log)
+    return path
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """Record ``jobs.start_job`` calls as (kind, argv) instead of starting processes."""
+    calls = []
+
+    def fake_start_job(workspace, kind, argv, outputs=None, config=None):
+        calls.append((kind, argv))
+        return Path(workspace) / "jobs" / f"fake-{kind}"
+
+    monkeypatch.setattr(jobs, "start_job", fake_start_job)
+    return calls
+
+
+def open_page(page):
+    """Run the router, then switch to ``page`` as the navigation menu would."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT).run()
+    assert not at.exception, at.exception
+    return at.switch_page(page).run()

@@ -1,13 +1,10 @@
-"""The dashboard's Streamlit-free helpers: overlays, figures, formatting, table rows, checks."""
-import json
-from types import SimpleNamespace
-
+"""The dashboard's shared figures and overlays (``pruneseg.dashboard.charts``)."""
 import numpy as np
 import pytest
 
-from conftest import make_dataset
-from pruneseg.dashboard import charts, helpers
+from pruneseg.dashboard import charts
 from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES, IGNORE_INDEX
+from pruneseg.records.run import best_epoch
 
 
 @pytest.fixture
@@ -64,7 +61,7 @@ def test_miou_figure_marks_the_best_epoch():
     traces = {t.name: t for t in fig.data}
     assert list(traces["mIoU"].x) == [1, 2, 3] and list(traces["mIoU"].y) == [0.2, 0.5, 0.4]
     assert list(traces["best"].x) == [2] and list(traces["best"].y) == [0.5]
-    assert charts.best_epoch([]) is None and len(charts.miou_figure([]).data) == 1
+    assert best_epoch([]) is None and len(charts.miou_figure([]).data) == 1
 
 
 def test_class_iou_figure_skips_absent_classes_and_uses_class_colours():
@@ -89,69 +86,3 @@ def test_class_share_sums_rows_and_counts_ignored():
 def test_legend_names_every_class():
     html = charts.legend_html()
     assert all(name in html for name in CLASS_NAMES) and charts.rgb(CLASS_COLORS[3]) in html
-
-
-@pytest.mark.parametrize("seconds, text", [(None, "—"), (0, "0 s"), (42.4, "42 s"), (185, "3 min 05 s"),
-                                           (3720, "1 h 02 min")])
-def test_format_duration(seconds, text):
-    assert helpers.format_duration(seconds) == text
-
-
-def test_progress_summary():
-    assert helpers.progress_summary({}) == (None, "—", "—")
-    fraction, count, eta = helpers.progress_summary({"done": 25, "total": 100, "eta_seconds": 90})
-    assert fraction == 0.25 and count == "25 / 100" and eta == "1 min 30 s"
-
-
-def test_size_problem():
-    assert helpers.size_problem("fpn", 256, 512) is None
-    assert "multiples of 32" in helpers.size_problem("fpn", 240, 512)
-    assert helpers.size_problem("unet", 240, 512) is None
-    assert "choose one of: fpn, unet" in helpers.size_problem("segformer", 256, 512)
-
-
-def test_run_name_problem(tmp_path):
-    (tmp_path / "taken").mkdir()
-    assert helpers.run_name_problem("fpn-1", tmp_path) is None
-    assert "already exists" in helpers.run_name_problem("taken", tmp_path)
-    assert "letters, digits" in helpers.run_name_problem("../escape", tmp_path)
-
-
-def test_job_rows_and_run_dir():
-    job = SimpleNamespace(id="j1", kind="train", status="running", created=0.0, message="", error="",
-                          argv=["train", "--out", "/ws/runs/r1"],
-                          progress={"done": 3, "total": 4, "eta_seconds": 5, "desc": "train fpn"})
-    row = helpers.job_rows([job])[0]
-    assert row["progress"] == 75.0 and row["ETA"] == "5 s" and row["run"] == "r1" and row["status"] == "Running"
-    assert helpers.job_run_dir(job).name == "r1" and "r1" in helpers.job_label(job)
-    assert helpers.argv_value(["--out"], "--out") is None
-
-
-def test_run_rows():
-    run = {"name": "r", "config": {"model": "unet", "height": 64, "width": 128, "epochs": 5, "data": "/d/synth"},
-           "epochs_done": 2, "best": {"miou": 0.51234, "epoch": 1}, "best_checkpoint": None}
-    row = helpers.run_rows([run])[0]
-    assert row["epochs"] == "2 / 5" and row["size"] == "64x128" and row["best mIoU"] == 0.5123
-    assert row["best epoch"] == "2" and row["dataset"] == "synth"
-
-
-def test_list_datasets_and_checkpoints(tmp_path):
-    make_dataset(tmp_path / "datasets" / "other", train=1, val=1)
-    builtin = make_dataset(tmp_path / "datasets" / "synthcity", train=3, val=2)
-    (builtin / "synthcity.json").write_text(json.dumps({"seed": 0}))
-    rows = helpers.list_datasets(tmp_path)
-    assert [r["name"] for r in rows] == ["synthcity", "other"]
-    assert rows[0]["builtin"] and rows[0]["train images"] == 3 and rows[0]["info"] == {"seed": 0}
-    assert helpers.list_datasets(tmp_path / "missing") == []
-    (tmp_path / "runs" / "r").mkdir(parents=True)
-    (tmp_path / "runs" / "r" / "model_best.pt").write_bytes(b"x" * 10)
-    assert [c["file"] for c in helpers.list_checkpoints(tmp_path)] == ["runs/r/model_best.pt"]
-
-
-def test_folder_stamp_changes_when_a_city_gains_an_image(tmp_path):
-    root = make_dataset(tmp_path / "d", train=1, val=1)
-    before = helpers.folder_stamp(root, "train")
-    image = next((root / "leftImg8bit" / "train").rglob("*.png"))
-    (image.parent / "new_leftImg8bit.png").write_bytes(image.read_bytes())
-    assert helpers.folder_stamp(root, "train") != before
-    assert helpers.image_size(image) == (128, 64) and helpers.image_size(tmp_path / "none.png") == (0, 0)

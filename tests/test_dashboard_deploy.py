@@ -1,4 +1,5 @@
-"""The deployment pages' pure helpers and the ``target`` job commands, on hand-made tiny models.
+"""The Quantize & Compile and Target views, their checks and listings, and the ``target`` job commands,
+on hand-made tiny models.
 
 The fixtures build a one-layer ONNX "segmenter" (a 1x1 convolution to 6 classes at 16x32) with
 PruneSeg metadata in milliseconds, then compile it with the real compiler: no torch, no training.
@@ -16,9 +17,13 @@ from onnx import TensorProto, helper, numpy_helper
 
 from pruneseg.cli import build_parser
 from pruneseg.cli import main as cli_main
-from pruneseg.dashboard import deploy
+from pruneseg.config import CALIBRATION_METHODS, CompareConfig, PerfConfig, VideoConfig, from_args, to_argv
+from pruneseg.dashboard import checks, labels
+from pruneseg.dashboard.views import deploy as deploy_view
+from pruneseg.dashboard.views import target as target_view
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.deploy.onnx_meta import set_metadata
+from pruneseg.workspace import layout, listing
 
 HEIGHT, WIDTH = 16, 32
 CHECKPOINT = "/ws/runs/fpn-demo/model_best.pt"
@@ -44,13 +49,13 @@ def tiny_onnx(path, precision="fp32", pruned=False, checkpoint=CHECKPOINT, heigh
 
 def make_deploy(workspace, name="fpn-demo-model_best", checkpoint=CHECKPOINT, quantized=True):
     """``deploy/<name>/`` as ``export`` (and ``quantize``) leave it, with made-up scores."""
-    folder = deploy.deploy_dir(workspace) / name
-    fp32 = tiny_onnx(folder / deploy.FP32_FILE, checkpoint=checkpoint)
+    folder = layout.deploy_dir(workspace) / name
+    fp32 = tiny_onnx(folder / layout.FP32_MODEL, checkpoint=checkpoint)
     (folder / "export.json").write_text(json.dumps({
         "model": str(fp32), "checkpoint": checkpoint, "exporter": "dynamo", "size_bytes": fp32.stat().st_size,
         "parity": {"images": 2, "max_abs_diff": 1e-5, "argmax_agreement": 0.999, "source": "val images"}}))
     if quantized:
-        int8 = tiny_onnx(folder / deploy.INT8_FILE, "int8", checkpoint=checkpoint)
+        int8 = tiny_onnx(folder / layout.INT8_MODEL, "int8", checkpoint=checkpoint)
         (folder / "quantize.json").write_text(json.dumps({
             "checkpoint": checkpoint, "fp32": {"model": str(fp32), "miou": 0.61, "latency_ms": 5.0},
             "int8": {"model": str(int8), "miou": 0.6, "latency_ms": 2.0}, "miou_change": -0.01, "size_ratio": 3.9,
@@ -63,16 +68,16 @@ def make_package(workspace, name, precision="fp32", pruned=False, checkpoint=CHE
     from pruneseg.deploy.compile import compile_model
 
     source = tiny_onnx(workspace / "sources" / f"{name}.onnx", precision, pruned, checkpoint)
-    out = deploy.packages_dir(workspace) / name
+    out = layout.packages_dir(workspace) / name
     manifest = compile_model(source, "ort-cpu", out)
     if precision == "int8":  # the tiny model has no quantization ops: say what the test wants it to be
-        (out / deploy.MANIFEST).write_text(json.dumps(dict(manifest, precision="int8", int8_miou=0.48)))
+        (out / layout.MANIFEST).write_text(json.dumps(dict(manifest, precision="int8", int8_miou=0.48)))
     return out
 
 
 def write_perf_result(workspace, package, threads=1, fps=100.0, latency=8.0, created=None):
     """A throughput result as ``target perf`` writes it."""
-    manifest = json.loads((package / deploy.MANIFEST).read_text())
+    manifest = json.loads((package / layout.MANIFEST).read_text())
     created = time.time() if created is None else created
     record = {"package": str(package), "model": "fpn", "threads": threads, "seconds": 1.0, "frames": int(fps),
               "fps": fps, "created": created,
@@ -80,7 +85,7 @@ def write_perf_result(workspace, package, threads=1, fps=100.0, latency=8.0, cre
     if threads == 1:
         record["latency_ms"] = {"mean": latency, "p50": latency, "p99": latency * 1.5, "preprocess_mean": 1.0,
                                 "run_mean": latency - 2, "argmax_mean": 1.0}
-    path = deploy.perf_result_path(workspace, package, threads, created)
+    path = layout.perf_result_path(workspace, package, threads, created)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record))
     return path
@@ -107,51 +112,57 @@ def ws(tmp_path_factory):
     return workspace
 
 
+def artefact_rows(workspace):
+    return deploy_view.artefact_rows(workspace, listing.list_exports(workspace), listing.list_packages(workspace),
+                                     listing.list_perf_results(workspace))
+
+
 # --- names and labels -----------------------------------------------------------------------
 
 def test_names_come_from_the_checkpoint_path():
-    assert deploy.deploy_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
-    assert deploy.deploy_name("pruned/my run/iter_2.pt") == "my_run-iter_2"
-    assert deploy.package_name("fpn-1-model_best", "int8") == "fpn-1-model_best-int8"
-    assert deploy.upload_path("/ws", "../my drive (1).mp4").name == "my_drive_1_.mp4"
-    assert deploy.perf_result_path("/ws", "/ws/packages/p", 2, 0).name.endswith("-p-t2.json")
-    assert deploy.video_out_path("/ws", "/x/a", "/x/b", 0).name.endswith("-a-vs-b.mp4")
+    assert layout.checkpoint_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
+    assert layout.checkpoint_name("pruned/my run/iter_2.pt") == "my_run-iter_2"
+    assert layout.package_dir("/ws", "fpn-1-model_best", "int8").name == "fpn-1-model_best-int8"
+    assert layout.upload_path("/ws", "../my drive (1).mp4").name == "my_drive_1_.mp4"
+    assert layout.perf_result_path("/ws", "/ws/packages/p", 2, 0).name.endswith("-p-t2.json")
+    assert layout.video_out_path("/ws", "/x/a", "/x/b", 0).name.endswith("-a-vs-b.mp4")
 
 
 def test_variant_reads_the_manifest_and_falls_back_on_the_snapshot_name():
-    assert deploy.variant({"precision": "int8", "pruned": True}) == "pruned int8"
-    assert deploy.variant({"precision": "fp32", "pruned": False, "source_checkpoint": "/p/iter_3.pt"}) == "dense fp32"
-    assert deploy.variant({"precision": "fp32", "source_checkpoint": "/ws/pruned/p/iter_3.pt"}) == "pruned fp32"
-    label = deploy.package_label({"precision": "fp32", "model_name": "unet", "source_checkpoint": CHECKPOINT})
+    assert labels.variant({"precision": "int8", "pruned": True}) == "pruned int8"
+    assert labels.variant({"precision": "fp32", "pruned": False, "source_checkpoint": "/p/iter_3.pt"}) == "dense fp32"
+    assert labels.variant({"precision": "fp32", "source_checkpoint": "/ws/pruned/p/iter_3.pt"}) == "pruned fp32"
+    label = labels.package_label({"precision": "fp32", "model_name": "unet", "source_checkpoint": CHECKPOINT})
     assert label == "dense fp32 · unet · fpn-demo/model_best"
 
 
-def test_calibration_methods_match_the_quantizer():
-    from pruneseg.deploy.quantize import CALIBRATION_METHODS
+def test_calibration_methods_and_targets_match_the_deploy_code():
+    from pruneseg.config import COMPILE_TARGETS
+    from pruneseg.deploy.compile import TARGETS
+    from pruneseg.deploy.quantize import CALIBRATION_METHODS as QUANTIZER_METHODS
 
-    assert deploy.CALIBRATION_METHODS == tuple(CALIBRATION_METHODS)
+    assert CALIBRATION_METHODS == tuple(QUANTIZER_METHODS)
+    assert list(COMPILE_TARGETS) == list(TARGETS)
 
 
-def test_job_command_lines_parse():
-    parser = build_parser()
-    args = parser.parse_args(deploy.perf_argv("/p", 2, 5, "/o.json"))
-    assert (args.package, args.threads, args.seconds, args.out) == ("/p", 2, 5.0, "/o.json")
-    args = parser.parse_args(deploy.video_argv("/a", "/b", "/v.mp4", "/o.mp4", 7))
-    assert (args.command_target, args.left, args.right, args.input, args.max_frames) == ("compare", "/a", "/b",
-                                                                                         "/v.mp4", 7)
-    args = parser.parse_args(deploy.video_argv("/a", "", "/v.mp4", "/o.mp4"))
-    assert (args.command_target, args.package, args.max_frames) == ("video", "/a", None)
+@pytest.mark.parametrize("config", [PerfConfig(package="/p", threads=2, seconds=5.0, out="/o.json"),
+                                    CompareConfig(left="/a", right="/b", input="/v.mp4", out="/o.mp4", max_frames=7),
+                                    VideoConfig(package="/a", input="/v.mp4", out="/o.mp4")])
+def test_target_job_configs_round_trip_through_the_command_line(config):
+    args = build_parser().parse_args(to_argv(config))
+    assert args.command_target == config.COMMAND[1]
+    assert from_args(type(config), args) == config
 
 
 # --- listings -------------------------------------------------------------------------------
 
 def test_artefact_rows_cover_models_and_packages(ws):
-    package = deploy.packages_dir(ws) / "fpn-demo-model_best-fp32"
+    package = layout.packages_dir(ws) / "fpn-demo-model_best-fp32"
     write_perf_result(ws, package, latency=7.5, created=1.0)
     try:
-        rows = {(r["artefact"], r["format"]): r for r in deploy.artefact_rows(ws, deploy.list_perf_results(ws))}
+        rows = {(r["artefact"], r["format"]): r for r in artefact_rows(ws)}
     finally:
-        shutil.rmtree(deploy.perf_dir(ws))
+        shutil.rmtree(layout.perf_dir(ws))
     fp32 = rows["fpn-demo-model_best", "ONNX fp32"]
     assert (fp32["mIoU"], fp32["parity"], fp32["parity vs"], fp32["latency ms"]) == (0.61, 0.999, "PyTorch", 5.0)
     assert fp32["pruned"] == "no" and fp32["checkpoint"] == "fpn-demo/model_best" and fp32["size MB"] == 0.0
@@ -167,54 +178,56 @@ def test_artefact_rows_cover_models_and_packages(ws):
 def test_a_broken_package_is_listed_not_hidden(ws, tmp_path):
     shutil.copytree(ws, tmp_path / "ws")
     (tmp_path / "ws" / "packages" / "fpn-demo-model_best-fp32" / "manifest.json").write_text("{")
-    packages = {p["name"]: p for p in deploy.list_packages(tmp_path / "ws")}
+    packages = {p["name"]: p for p in listing.list_packages(tmp_path / "ws")}
     assert packages["fpn-demo-model_best-fp32"]["manifest"] is None
-    assert "no readable manifest" in packages["fpn-demo-model_best-fp32"]["label"]
-    assert any(r["format"].startswith("package (broken") for r in deploy.artefact_rows(tmp_path / "ws"))
-    assert deploy.onnx_models(tmp_path / "ws", "fpn-demo-model_best").keys() == {"fp32", "int8"}
+    assert "manifest.json: unreadable package manifest" in packages["fpn-demo-model_best-fp32"]["problem"]
+    assert "no readable manifest" in labels.package_row_label(packages["fpn-demo-model_best-fp32"])
+    assert any(r["format"].startswith("package (broken") for r in artefact_rows(tmp_path / "ws"))
+    export = next(e for e in listing.list_exports(tmp_path / "ws") if e["name"] == "fpn-demo-model_best")
+    assert export["models"].keys() == {"fp32", "int8"}
 
 
 def test_video_sources_put_the_drive_first(tmp_path):
-    drive = tmp_path / deploy.DRIVE_VIDEO
+    drive = layout.drive_video(tmp_path)
     drive.parent.mkdir(parents=True)
     drive.write_bytes(b"")
-    deploy.uploads_dir(tmp_path).mkdir()
-    (deploy.uploads_dir(tmp_path) / "clip.MP4").write_bytes(b"")
-    (deploy.uploads_dir(tmp_path) / "notes.txt").write_bytes(b"")
-    assert [p.name for p in deploy.video_sources(tmp_path)] == ["drive.mp4", "clip.MP4"]
+    layout.uploads_dir(tmp_path).mkdir()
+    (layout.uploads_dir(tmp_path) / "clip.MP4").write_bytes(b"")
+    (layout.uploads_dir(tmp_path) / "notes.txt").write_bytes(b"")
+    assert [p.name for p in listing.video_sources(tmp_path)] == ["drive.mp4", "clip.MP4"]
 
 
 # --- figures --------------------------------------------------------------------------------
 
 def test_figures_compare_the_newest_result_of_each_variant(ws):
-    dense = deploy.packages_dir(ws) / "fpn-demo-model_best-fp32"
-    pruned = deploy.packages_dir(ws) / "fpn-p-iter_2-int8"
+    dense = layout.packages_dir(ws) / "fpn-demo-model_best-fp32"
+    pruned = layout.packages_dir(ws) / "fpn-p-iter_2-int8"
     for path in (write_perf_result(ws, pruned, fps=300, latency=3.0, created=3.0),
                  write_perf_result(ws, dense, fps=50, latency=20.0, created=1.0),
                  write_perf_result(ws, dense, fps=100, latency=10.0, created=2.0),  # newer: wins
                  write_perf_result(ws, dense, threads=2, fps=180, created=2.5)):
         assert path.is_file()
     try:
-        results = deploy.list_perf_results(ws)
+        results = listing.list_perf_results(ws)
     finally:
-        shutil.rmtree(deploy.perf_dir(ws))
+        shutil.rmtree(layout.perf_dir(ws))
     assert [r["fps"] for r in results] == [50, 100, 180, 300]
-    assert [r["FPS"] for r in deploy.perf_rows(results)] == [300, 180, 100, 50]
-    fps = deploy.fps_figure(results)
+    assert [r["FPS"] for r in target_view.perf_rows(results)] == [300, 180, 100, 50]
+    fps = target_view.fps_figure(results)
     assert [t.name.split(" · ")[0] for t in fps.data] == ["dense fp32", "pruned int8"]  # variant order
     assert list(fps.data[0].x) == ["1 thread", "2 threads"] and list(fps.data[0].y) == [100, 180]
-    assert fps.data[1].marker.color == deploy.VARIANT_COLORS["pruned int8"]
-    latency = deploy.latency_figure(results)
+    assert fps.data[1].marker.color == target_view.VARIANT_COLORS["pruned int8"]
+    latency = target_view.latency_figure(results)
     assert [list(t.y) for t in latency.data] == [[10.0], [3.0]]
     assert latency.data[0].error_y.array[0] == pytest.approx(5.0)  # up to p99
-    assert not deploy.fps_figure([]).data
+    assert not target_view.fps_figure([]).data
 
 
 # --- checks before a job starts -------------------------------------------------------------
 
 def test_package_problems_name_the_file(ws, tmp_path):
-    good = deploy.packages_dir(ws) / "fpn-demo-model_best-fp32"
-    assert deploy.package_problem(good) is None
+    good = layout.packages_dir(ws) / "fpn-demo-model_best-fp32"
+    assert checks.package_problem(good) is None
     broken = {}
     for name in ("no_model", "corrupt", "other_model"):
         broken[name] = tmp_path / name
@@ -222,44 +235,44 @@ def test_package_problems_name_the_file(ws, tmp_path):
     (broken["no_model"] / "model.onnx").unlink()
     (broken["corrupt"] / "model.onnx").write_bytes(b"\x08garbage" * 50)
     tiny_onnx(broken["other_model"] / "model.onnx", height=32, width=64)  # another model's file
-    assert "no_model/model.onnx: model file missing" in deploy.package_problem(broken["no_model"])
-    assert "corrupt/model.onnx: not a loadable ONNX model" in deploy.package_problem(broken["corrupt"])
-    assert "other_model/manifest.json: manifest says input [1, 3, 16, 32]" in deploy.package_problem(
+    assert "no_model/model.onnx: model file missing" in checks.package_problem(broken["no_model"])
+    assert "corrupt/model.onnx: not a loadable ONNX model" in checks.package_problem(broken["corrupt"])
+    assert "other_model/manifest.json: manifest says input [1, 3, 16, 32]" in checks.package_problem(
         broken["other_model"])
 
 
 def test_video_problems_name_the_file(tmp_path):
-    assert deploy.video_problem(write_video(tmp_path / "ok.mp4")) is None
+    assert checks.video_problem(write_video(tmp_path / "ok.mp4")) is None
     (tmp_path / "text.mp4").write_text("not a video")
-    assert "text.mp4: not a readable video" in deploy.video_problem(tmp_path / "text.mp4")
-    assert "empty.mp4: video has no frames" in deploy.video_problem(write_video(tmp_path / "empty.mp4", frames=0))
+    assert "text.mp4: not a readable video" in checks.video_problem(tmp_path / "text.mp4")
+    assert "empty.mp4: video has no frames" in checks.video_problem(write_video(tmp_path / "empty.mp4", frames=0))
 
 
 def test_onnx_problems_name_the_file(ws, tmp_path):
-    assert deploy.onnx_problem(deploy.deploy_dir(ws) / "fpn-demo-model_best" / deploy.FP32_FILE) is None
+    assert checks.onnx_problem(layout.deploy_dir(ws) / "fpn-demo-model_best" / layout.FP32_MODEL) is None
     (tmp_path / "corrupt.onnx").write_bytes(b"\x08garbage" * 50)
-    assert "corrupt.onnx: not a readable ONNX model" in deploy.onnx_problem(tmp_path / "corrupt.onnx")
-    bare = onnx.load(str(deploy.deploy_dir(ws) / "fpn-demo-model_best" / deploy.FP32_FILE))
+    assert "corrupt.onnx: not a readable ONNX model" in checks.onnx_problem(tmp_path / "corrupt.onnx")
+    bare = onnx.load(str(layout.deploy_dir(ws) / "fpn-demo-model_best" / layout.FP32_MODEL))
     del bare.metadata_props[:]
     onnx.save(bare, str(tmp_path / "bare.onnx"))
-    assert "bare.onnx: no PruneSeg metadata" in deploy.onnx_problem(tmp_path / "bare.onnx")
+    assert "bare.onnx: no PruneSeg metadata" in checks.onnx_problem(tmp_path / "bare.onnx")
 
 
 # --- the `target` job commands --------------------------------------------------------------
 
 def test_target_perf_command_writes_its_result(ws, tmp_path, capsys):
-    package = deploy.packages_dir(ws) / "fpn-p-iter_2-int8"
+    package = layout.packages_dir(ws) / "fpn-p-iter_2-int8"
     cli_main(["target", "perf", str(package), "--threads", "1", "--seconds", "0.3", "--out", str(tmp_path / "r.json")])
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["fps"] > 0 and result["threads"] == 1 and result["latency_ms"]["mean"] > 0
     assert result["package_info"]["pruned"] is True and result["package_info"]["precision"] == "int8"
-    assert deploy.variant(result["package_info"]) == "pruned int8" and result["created"] > 0
+    assert labels.variant(result["package_info"]) == "pruned int8" and result["created"] > 0
     assert "FPS with 1 thread(s)" in capsys.readouterr().out
 
 
 def test_target_video_and_compare_commands_write_video_and_fps(ws, tmp_path):
     source = write_video(tmp_path / "in.mp4", frames=3)
-    dense, pruned = (deploy.packages_dir(ws) / n for n in ("fpn-demo-model_best-fp32", "fpn-p-iter_2-int8"))
+    dense, pruned = (layout.packages_dir(ws) / n for n in ("fpn-demo-model_best-fp32", "fpn-p-iter_2-int8"))
     cli_main(["target", "video", str(dense), str(source), "--out", str(tmp_path / "one.mp4")])
     one = json.loads((tmp_path / "one.json").read_text())
     assert one["frames"] == 3 and len(one["fps"]) == 1 and (tmp_path / "one.mp4").is_file()
@@ -267,14 +280,14 @@ def test_target_video_and_compare_commands_write_video_and_fps(ws, tmp_path):
               "--max-frames", "2"])
     two = json.loads((tmp_path / "two.json").read_text())
     assert two["frames"] == 2 and two["size"] == [80, 24] and len(two["fps"]) == 2
-    assert [deploy.variant(p) for p in two["packages"]] == ["dense fp32", "pruned int8"]
+    assert [labels.variant(p) for p in two["packages"]] == ["dense fp32", "pruned int8"]
 
 
 def test_target_commands_fail_in_one_line(ws, tmp_path, capsys):
     source = tmp_path / "notes.mp4"
     source.write_text("not a video")
     with pytest.raises(SystemExit) as exit_info:
-        cli_main(["target", "video", str(deploy.packages_dir(ws) / "fpn-demo-model_best-fp32"), str(source),
+        cli_main(["target", "video", str(layout.packages_dir(ws) / "fpn-demo-model_best-fp32"), str(source),
                   "--out", str(tmp_path / "o.mp4")])
     assert exit_info.value.code == 2
     assert "notes.mp4: not a readable video" in capsys.readouterr().err
@@ -282,17 +295,17 @@ def test_target_commands_fail_in_one_line(ws, tmp_path, capsys):
 
 
 def test_the_default_comparison_is_dense_fp32_against_pruned_int8(ws):
-    packages = deploy.list_packages(ws)
-    left, right = deploy.default_pair(packages)
+    packages = listing.list_packages(ws)
+    left, right = target_view.default_pair(packages)
     assert (left.name, right.name) == ("fpn-demo-model_best-fp32", "fpn-p-iter_2-int8")
-    assert deploy.default_pair(packages[:1]) == (packages[0]["path"], None)
-    assert deploy.default_pair([]) == (None, None)
+    assert target_view.default_pair(packages[:1]) == (packages[0]["path"], None)
+    assert target_view.default_pair([]) == (None, None)
 
 
 def test_a_cancelled_throughput_job_stops_cleanly(ws):
     from pruneseg.jobs import cancel_job, read_job, start_job
 
-    package = deploy.packages_dir(ws) / "fpn-p-iter_2-int8"
+    package = layout.packages_dir(ws) / "fpn-p-iter_2-int8"
     path = start_job(ws, "perf", ["target", "perf", str(package), "--threads", "2", "--seconds", "60",
                                   "--out", str(ws / "r.json")])
     deadline = time.time() + 60

@@ -1,10 +1,15 @@
-"""The Sensitivity and Prune pages' pure functions (``pruneseg.dashboard.pruning``), on hand-made files."""
+"""The Sensitivity and Prune views, the trade-off maths and the pruning listings, on hand-made files."""
 import json
 
 import numpy as np
 import pytest
 
-from pruneseg.dashboard import pruning
+from pruneseg.dashboard import checks
+from pruneseg.dashboard.views import prune as prune_view
+from pruneseg.dashboard.views import sensitivity as sensitivity_view
+from pruneseg.prune import tradeoff
+from pruneseg.prune.plans import PLAN_KINDS
+from pruneseg.workspace import layout, listing
 
 RATIOS = [round(0.1 * i, 1) for i in range(1, 10)]
 
@@ -23,7 +28,7 @@ def synthetic_analysis(groups=20, ratios=RATIOS, seed=0, curve_points=None):
     channels = [64 * 2 ** min(i // 5, 3) for i in range(groups)]
     fragility = [float(f) for f in rng.uniform(0.005, 0.8, groups)]
     analysis = {
-        "version": 1, "key": "synthetic", "checkpoint": "/nowhere/runs/fpn-demo/model_best.pt",
+        "version": 2, "key": "synthetic", "checkpoint": "/nowhere/runs/fpn-demo/model_best.pt", "checkpoint_sha256": "0" * 64,
         "model_name": "fpn", "input_size": [256, 512],
         "settings": {"checkpoint": "/nowhere/runs/fpn-demo/model_best.pt", "data": "/nowhere/data", "out": "",
                      "images": 32, "ratios": list(ratios), "bn_batches": 4, "batch_size": 8, "round_to": 8,
@@ -40,7 +45,7 @@ def synthetic_analysis(groups=20, ratios=RATIOS, seed=0, curve_points=None):
         analysis["cells"][name] = cells
     for kind, penalty in (("sensitivity", 0.3), ("uniform", 0.6)):
         points = []
-        for target in pruning.CURVE_TARGETS[:curve_points]:
+        for target in tradeoff.CURVE_TARGETS[:curve_points]:
             widths = {n: max(8, int(c * (1 - target) ** 0.5) // 8 * 8) for n, c in zip(names, channels)}
             points.append({"target": target, "widths": widths, "params": base["params"] * (1 - target) ** 1.5,
                            "macs": base["macs"] * (1 - target), "latency_ms": base["latency_ms"] * (1 - 0.8 * target),
@@ -73,9 +78,9 @@ def analysis():
 
 
 def test_point_at_a_computed_target_is_that_point_exactly(analysis):
-    for kind in pruning.PLAN_KINDS:
+    for kind in PLAN_KINDS:
         for stored in analysis["curves"][kind]:
-            point = pruning.point_at(analysis, kind, stored["target"])
+            point = tradeoff.point_at(analysis, kind, stored["target"])
             assert point["exact"] and point["plan_target"] == stored["target"]
             assert point["widths"] == stored["widths"]
             for key in ("miou", "params", "macs", "latency_ms"):
@@ -84,38 +89,38 @@ def test_point_at_a_computed_target_is_that_point_exactly(analysis):
 
 def test_point_between_two_targets_lies_between_them(analysis):
     low, high = analysis["curves"]["uniform"][5:7]  # targets 0.30 and 0.35
-    point = pruning.point_at(analysis, "uniform", 0.33)
+    point = tradeoff.point_at(analysis, "uniform", 0.33)
     assert not point["exact"]
     for key in ("miou", "params", "macs", "latency_ms"):
         assert min(low[key], high[key]) < point[key] < max(low[key], high[key])
     assert point["macs"] == pytest.approx(low["macs"] + 0.6 * (high["macs"] - low["macs"]))
     assert point["plan_target"] == 0.35 and point["widths"] == high["widths"]  # nearest computed plan
-    assert pruning.point_at(analysis, "uniform", 0.31)["plan_target"] == 0.30
+    assert tradeoff.point_at(analysis, "uniform", 0.31)["plan_target"] == 0.30
 
 
 def test_point_below_the_first_target_interpolates_from_the_dense_model(analysis):
-    point = pruning.point_at(analysis, "sensitivity", 0.025)
+    point = tradeoff.point_at(analysis, "sensitivity", 0.025)
     first = analysis["curves"]["sensitivity"][0]
     assert point["macs"] == pytest.approx((analysis["baseline"]["macs"] + first["macs"]) / 2)
 
 
 def test_point_beyond_a_partial_curve_is_none():
     partial = synthetic_analysis(curve_points=4)  # up to 0.20
-    assert pruning.point_at(partial, "sensitivity", 0.20)["exact"]
-    assert pruning.point_at(partial, "sensitivity", 0.21) is None
-    assert pruning.point_at(synthetic_analysis(curve_points=0), "uniform", 0.05) is None
+    assert tradeoff.point_at(partial, "sensitivity", 0.20)["exact"]
+    assert tradeoff.point_at(partial, "sensitivity", 0.21) is None
+    assert tradeoff.point_at(synthetic_analysis(curve_points=0), "uniform", 0.05) is None
 
 
 def test_speedup_is_the_dense_latency_over_the_pruned_one(analysis):
-    assert pruning.speedup(80.0, 40.0) == 2.0
-    assert pruning.speedup(80.0, None) is None and pruning.speedup(None, 10.0) is None
-    point = pruning.point_at(analysis, "sensitivity", 0.5)
+    assert tradeoff.speedup(80.0, 40.0) == 2.0
+    assert tradeoff.speedup(80.0, None) is None and tradeoff.speedup(None, 10.0) is None
+    point = tradeoff.point_at(analysis, "sensitivity", 0.5)
     assert point["speedup"] == pytest.approx(80.0 / (80.0 * (1 - 0.8 * 0.5)))
 
 
 def test_heatmap_z_is_the_mIoU_drop_and_unmeasured_cells_are_blank(analysis):
     del analysis["cells"]["layer1.0.conv1"]["0.9"]  # a cell not measured yet
-    fig = pruning.heatmap_figure(analysis)
+    fig = sensitivity_view.heatmap_figure(analysis)
     heatmap = fig.data[0]
     assert list(heatmap.y) == [g["name"] for g in analysis["groups"]]
     assert list(heatmap.x) == [f"{r:.0%}" for r in RATIOS]
@@ -128,28 +133,28 @@ def test_heatmap_z_is_the_mIoU_drop_and_unmeasured_cells_are_blank(analysis):
 
 
 def test_robust_ratio_stops_at_the_first_costly_ratio():
-    assert pruning.robust_ratio({0.1: 0.0, 0.2: 0.01, 0.3: 0.05, 0.4: 0.0}) == 0.2  # the lucky 0.4 does not count
-    assert pruning.robust_ratio({0.1: 0.03}) == 0.0
-    assert pruning.robust_ratio({0.1: -0.01, 0.5: 0.02}) == 0.5  # at the tolerance still counts
-    assert pruning.robust_ratio({0.1: 0.015}, tolerance=0.01) == 0.0
-    assert pruning.robust_ratio({}) is None
+    assert sensitivity_view.robust_ratio({0.1: 0.0, 0.2: 0.01, 0.3: 0.05, 0.4: 0.0}) == 0.2  # the lucky 0.4 does not count
+    assert sensitivity_view.robust_ratio({0.1: 0.03}) == 0.0
+    assert sensitivity_view.robust_ratio({0.1: -0.01, 0.5: 0.02}) == 0.5  # at the tolerance still counts
+    assert sensitivity_view.robust_ratio({0.1: 0.015}, tolerance=0.01) == 0.0
+    assert sensitivity_view.robust_ratio({}) is None
 
 
 def test_group_rows_follow_the_model_order(analysis):
-    rows = pruning.group_rows(analysis)
+    rows = sensitivity_view.group_rows(analysis)
     assert [r["group"] for r in rows] == [g["name"] for g in analysis["groups"]]
     row, group = rows[3], analysis["groups"][3]
-    drops = pruning.drop_table(analysis)[group["name"]]
+    drops = tradeoff.drop_table(analysis)[group["name"]]
     assert row["channels"] == group["channels"] and row["layers"] == 2
     assert row["MACs share %"] == pytest.approx(100 / 20, abs=0.05)
     assert row["worst drop"] == pytest.approx(max(drops.values()), abs=1e-4)
-    robust = pruning.robust_ratio(drops)
+    robust = sensitivity_view.robust_ratio(drops)
     assert row["robust up to %"] == round(100 * robust)
 
 
 def test_group_curve_starts_at_the_dense_model(analysis):
     name = analysis["groups"][0]["name"]
-    fig = pruning.group_curve_figure(analysis, name)
+    fig = sensitivity_view.group_curve_figure(analysis, name)
     line = fig.data[0]
     assert list(line.x) == [0.0] + RATIOS
     assert line.y[0] == analysis["baseline"]["miou"]
@@ -159,16 +164,16 @@ def test_group_curve_starts_at_the_dense_model(analysis):
 def test_tradeoff_figure_draws_both_plans_the_slider_iterations_and_verified_points(analysis, tmp_path):
     state = synthetic_state(tmp_path / "a.json", tmp_path / "run")
     verified = [{"plan": "uniform", "target": 0.4, "miou": 0.5, "params": 5e6, "macs": 3.9e9, "latency_ms": 50.0}]
-    fig = pruning.tradeoff_figure(analysis, "sensitivity", 0.42, states=[("run", state)], verified=verified)
+    fig = prune_view.tradeoff_figure(analysis, "sensitivity", 0.42, states=[("run", state)], verified=verified)
     names = {trace.name for trace in fig.data}
     assert {"sensitivity plan", "uniform plan", "slider", "verified (measured)", "run: fine-tuned",
             "run: before fine-tuning"} <= names
     plans = [t for t in fig.data if t.name == "sensitivity plan"]
     assert len(plans) == 4  # one per panel
-    assert plans[0].x[0] == 0.0 and len(plans[0].x) == len(pruning.CURVE_TARGETS) + 1
+    assert plans[0].x[0] == 0.0 and len(plans[0].x) == len(tradeoff.CURVE_TARGETS) + 1
     assert plans[0].line.width > next(t for t in fig.data if t.name == "uniform plan").line.width
     sliders = [t for t in fig.data if t.name == "slider"]
-    point = pruning.point_at(analysis, "sensitivity", 0.42)
+    point = tradeoff.point_at(analysis, "sensitivity", 0.42)
     assert [s.x[0] for s in sliders] == [0.42] * 4
     assert sliders[0].y[0] == pytest.approx(point["miou"]) and sliders[3].y[0] == pytest.approx(point["speedup"])
     tuned = [t for t in fig.data if t.name == "run: fine-tuned"]
@@ -180,23 +185,23 @@ def test_tradeoff_figure_draws_both_plans_the_slider_iterations_and_verified_poi
 
 def test_widths_figure_draws_dense_and_kept_channels(analysis):
     widths = analysis["curves"]["uniform"][9]["widths"]
-    dense, kept = pruning.widths_figure(analysis, widths).data
+    dense, kept = prune_view.widths_figure(analysis, widths).data
     assert list(dense.x) == [g["channels"] for g in analysis["groups"]]
     assert list(kept.x) == [widths[g["name"]] for g in analysis["groups"]]
 
 
 def test_iteration_rows_put_the_dense_model_first(tmp_path):
     state = synthetic_state(tmp_path / "a.json", tmp_path / "run")
-    rows = pruning.iteration_rows(state)
+    rows = prune_view.iteration_rows(state)
     assert [r["iteration"] for r in rows] == [0, 1, 2, 3] and rows[0]["label"] == "dense"
     assert rows[0]["speedup"] == 1.0 and rows[0]["gops"] == pytest.approx(13.0)
     assert rows[2]["fps"] == pytest.approx(1000 / (80.0 * (1 - 0.14)))
-    table = pruning.snapshot_rows(state)
+    table = prune_view.snapshot_rows(state)
     assert table[3]["checkpoint"] == f"{tmp_path / 'run'}/iter_3.pt" and table[3]["recovered"] == "no"
     assert table[0]["checkpoint"] == state["config"]["checkpoint"]
-    relative = pruning.snapshot_rows(state, root=tmp_path)
+    relative = prune_view.snapshot_rows(state, root=tmp_path)
     assert relative[3]["checkpoint"] == "run/iter_3.pt" and relative[0]["checkpoint"] == table[0]["checkpoint"]
-    fig = pruning.iteration_figure(state)
+    fig = prune_view.iteration_figure(state)
     bars = [t for t in fig.data if t.type == "bar"]
     assert len(bars) == 4 and list(bars[0].x) == ["dense", "1<br>(10%)", "2<br>(20%)", "3<br>(30%)"]
     assert list(bars[3].y) == pytest.approx([r["gops"] for r in rows])
@@ -205,35 +210,35 @@ def test_iteration_rows_put_the_dense_model_first(tmp_path):
 def test_progress_counts_cells_and_curve_points():
     partial = synthetic_analysis(groups=3, ratios=[0.5], curve_points=2)
     del partial["cells"]["layer1.0.conv1"]["0.5"]
-    assert pruning.progress(partial) == (2, 3, 4, 36)
+    assert sensitivity_view.progress(partial) == (2, 3, 4, 36)
 
 
 def test_file_names(tmp_path):
-    assert pruning.analysis_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
-    assert pruning.analysis_name("/w/pruned/a b/iter_2.pt") == "a_b-iter_2"
-    path = pruning.verify_path(tmp_path / "fpn-1-model_best.json", "uniform", 0.3)
+    assert layout.checkpoint_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
+    assert layout.checkpoint_name("/w/pruned/a b/iter_2.pt") == "a_b-iter_2"
+    path = layout.verify_path(tmp_path / "fpn-1-model_best.json", "uniform", 0.3)
     assert path == tmp_path / "fpn-1-model_best.verify-uniform-0.30.json"
 
 
 def test_listing_analyses_verified_points_and_pruning_runs(tmp_path):
-    folder = pruning.analyses_dir(tmp_path)
+    folder = layout.analyses_dir(tmp_path)
     folder.mkdir()
     path = folder / "a.json"
     path.write_text(json.dumps(synthetic_analysis(groups=2)))
     point = {"plan": "uniform", "target": 0.3, "miou": 0.6, "params": 1, "macs": 1, "latency_ms": 1}
-    pruning.verify_path(path, "uniform", 0.3).write_text(json.dumps(point))
-    assert pruning.list_analyses(tmp_path) == [path]
-    assert pruning.read_verified(path) == [point]
-    mine, other = pruning.pruned_dir(tmp_path) / "mine", pruning.pruned_dir(tmp_path) / "other"
+    layout.verify_path(path, "uniform", 0.3).write_text(json.dumps(point))
+    assert listing.list_analyses(tmp_path) == [path]
+    assert listing.read_verified(path) == [point]
+    mine, other = layout.pruned_dir(tmp_path) / "mine", layout.pruned_dir(tmp_path) / "other"
     for out, analysis_path in ((mine, path), (other, folder / "b.json")):
         out.mkdir(parents=True)
         (out / "state.json").write_text(json.dumps(synthetic_state(analysis_path, out)))
-    assert [folder for folder, _ in pruning.prune_runs(tmp_path, path)] == [mine]
+    assert [folder for folder, _ in listing.list_pruning_runs(tmp_path, path)] == [mine]
 
 
 def test_settings_conflict(analysis):
     same = dict(analysis["settings"], ratios=[r for r in analysis["settings"]["ratios"]], out="elsewhere")
-    assert pruning.settings_conflict(analysis, same) is None
-    assert "images" in pruning.settings_conflict(analysis, dict(same, images=8))
-    assert "ratios" in pruning.settings_conflict(analysis, dict(same, ratios=[0.5]))
-    assert pruning.settings_conflict(analysis, dict(same, ratios=[float(f"{r:.2f}") for r in same["ratios"]])) is None
+    assert checks.analysis_conflict(analysis, same) is None
+    assert "images" in checks.analysis_conflict(analysis, dict(same, images=8))
+    assert "ratios" in checks.analysis_conflict(analysis, dict(same, ratios=[0.5]))
+    assert checks.analysis_conflict(analysis, dict(same, ratios=[float(f"{r:.2f}") for r in same["ratios"]])) is None

@@ -8,9 +8,9 @@ import pytest
 import torch
 from conftest import make_dataset
 
-from pruneseg.cli import build_parser, dataclass_from_args
+from pruneseg.cli import build_parser
 from pruneseg.cli import main as cli_main
-from pruneseg.config import QuantizeConfig, TrainConfig, to_argv
+from pruneseg.config import QuantizeConfig, TrainConfig, from_args, to_argv
 from pruneseg.deploy.compile import CompileError, compile_model
 from pruneseg.deploy.export import export_model
 from pruneseg.deploy.onnx_meta import OnnxModelError, get_metadata
@@ -105,10 +105,10 @@ def test_unknown_node_to_keep_float_is_named(quantized):
 
 def test_quantize_config_round_trips_through_the_cli():
     config = QuantizeConfig(checkpoint="c.pt", data="d", out="o", calib=7, keep_float=["classifier", "head.1"])
-    args = build_parser().parse_args(to_argv("quantize", config))
-    assert dataclass_from_args(QuantizeConfig, args) == config
+    args = build_parser().parse_args(to_argv(config))
+    assert from_args(QuantizeConfig, args) == config
     default = QuantizeConfig(checkpoint="c.pt", data="d", out="o")
-    assert dataclass_from_args(QuantizeConfig, build_parser().parse_args(to_argv("quantize", default))) == default
+    assert from_args(QuantizeConfig, build_parser().parse_args(to_argv(default))) == default
 
 
 def test_quantize_errors_are_one_line(tmp_path, trained, capsys):

@@ -1,19 +1,14 @@
 """The Quantize & Compile and Target pages through AppTest: empty, populated, forms, and bad input."""
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import make_dataset
+from conftest import ROOT, make_dataset, open_page, write_job
 from test_dashboard_deploy import make_deploy, make_package, write_perf_result, write_video
-from pruneseg import jobs
-from pruneseg.dashboard import deploy
+from pruneseg.workspace import layout
 
-ROOT = Path(__file__).resolve().parents[1]
 DEPLOY, TARGET = "app_pages/deploy.py", "app_pages/target.py"
 CHECKPOINT = "runs/fpn-demo/model_best.pt"
 
@@ -29,7 +24,7 @@ def empty_ws(tmp_path, monkeypatch):
 
 def fill_deploy_workspace(workspace):
     """A checkpoint, its export + int8, a dense fp32 and a pruned int8 package, two perf results, a drive video."""
-    write_video(workspace / deploy.DRIVE_VIDEO, frames=2)
+    write_video(layout.drive_video(workspace), frames=2)
     if not (workspace / CHECKPOINT).exists():
         (workspace / CHECKPOINT).parent.mkdir(parents=True, exist_ok=True)
         (workspace / CHECKPOINT).write_bytes(b"never loaded by the page")
@@ -58,22 +53,8 @@ def ws(filled, tmp_path, monkeypatch):
     return workspace
 
 
-@pytest.fixture
-def started(monkeypatch):
-    """Record ``jobs.start_job`` calls instead of starting processes."""
-    calls = []
-
-    def fake_start_job(workspace, kind, argv):
-        calls.append((kind, argv))
-        return Path(workspace) / "jobs" / "fake-job"
-
-    monkeypatch.setattr(jobs, "start_job", fake_start_job)
-    return calls
-
-
-def open_page(page):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at = at.switch_page(page).run()
+def open_deploy_page(page):
+    at = open_page(page)
     assert not at.exception, at.exception
     return at
 
@@ -88,25 +69,16 @@ def errors(at):
     return " ".join(e.value for e in at.error)
 
 
-def write_fake_job(workspace, kind, argv, status="done"):
-    path = workspace / "jobs" / f"20250101-000000-{kind}-0000"
-    path.mkdir(parents=True)
-    (path / "job.json").write_text(json.dumps({"id": path.name, "kind": kind, "argv": argv, "created": 1.0e9}))
-    (path / "state.json").write_text(json.dumps({"status": status, "progress": {"desc": kind, "done": 2, "total": 2}}))
-    (path / "log.txt").write_text("")
-    return path
-
-
 # --- Quantize & Compile ----------------------------------------------------------------------
 
 def test_deploy_page_on_an_empty_workspace_points_to_training(empty_ws):
-    at = open_page(DEPLOY)
+    at = open_deploy_page(DEPLOY)
     assert at.title[0].value == "Quantize & Compile"
     assert "No checkpoint" in at.info[0].value and not at.button
 
 
 def test_deploy_page_lists_artefacts_and_launches_the_three_jobs(ws, started):
-    at = open_page(DEPLOY)
+    at = open_deploy_page(DEPLOY)
     table = next(df.value for df in at.dataframe if "artefact" in df.value)
     assert sorted(table["format"]) == ["ONNX fp32", "ONNX int8", "package fp32 (ort-cpu)", "package int8 (ort-cpu)"]
     assert at.query_params["checkpoint"] in (CHECKPOINT, [CHECKPOINT])
@@ -135,14 +107,15 @@ def test_deploy_page_lists_artefacts_and_launches_the_three_jobs(ws, started):
 def test_compiling_a_corrupt_onnx_file_is_refused(ws, started):
     model = ws / "deploy" / "fpn-demo-model_best" / "model_fp32.onnx"
     model.write_bytes(b"\x08garbage" * 50)
-    at = click(open_page(DEPLOY), "Compile")
+    at = click(open_deploy_page(DEPLOY), "Compile")
     assert f"{model}: not a readable ONNX model" in errors(at) and not started
 
 
 def test_deploy_page_shows_what_a_finished_quantize_job_measured(ws):
     out = ws / "deploy" / "fpn-demo-model_best"
-    write_fake_job(ws, "quantize", ["quantize", "--checkpoint", str(ws / CHECKPOINT), "--out", str(out)])
-    at = open_page(DEPLOY)
+    write_job(ws, "quantize", ["quantize", "--checkpoint", str(ws / CHECKPOINT), "--out", str(out)],
+              outputs={"out": str(out)})
+    at = open_deploy_page(DEPLOY)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["int8 mIoU"] == "0.600" and metrics["Faster"] == "2.50x" and metrics["Smaller"] == "3.9x"
 
@@ -150,13 +123,13 @@ def test_deploy_page_shows_what_a_finished_quantize_job_measured(ws):
 # --- Target ----------------------------------------------------------------------------------
 
 def test_target_page_on_an_empty_workspace_points_to_compiling(empty_ws):
-    at = open_page(TARGET)
+    at = open_deploy_page(TARGET)
     assert at.title[0].value == "Target" and "No compiled package" in at.info[0].value
     assert not at.button and not at.get("plotly_chart")
 
 
 def test_target_page_charts_results_and_starts_a_throughput_test(ws, started):
-    at = open_page(TARGET)
+    at = open_deploy_page(TARGET)
     assert len(at.get("plotly_chart")) == 2  # FPS and latency
     results = next(df.value for df in at.dataframe if "FPS" in df.value)
     assert list(results["FPS"]) == [240, 80] and list(results["variant"]) == ["pruned int8", "dense fp32"]
@@ -178,29 +151,29 @@ def test_a_package_from_another_model_is_refused(ws, started):
     manifest = json.loads((package / "manifest.json").read_text())
     (package / "manifest.json").write_text(json.dumps(dict(manifest, class_names=manifest["class_names"][:5],
                                                            class_colors=manifest["class_colors"][:5])))
-    at = open_page(TARGET)
+    at = open_deploy_page(TARGET)
     next(s for s in at.selectbox if s.label == "Package").set_value(str(package))
     click(at, "Run throughput test")
     assert f"{package / 'manifest.json'}: manifest lists 5 classes" in errors(at) and not started
 
 
 def test_a_bad_upload_is_named_and_starts_nothing(ws, started):
-    at = open_page(TARGET)
+    at = open_deploy_page(TARGET)
     at.file_uploader[0].set_value(("holiday.mp4", b"this is not a video", "video/mp4")).run()
     assert not at.exception, at.exception
     assert "holiday.mp4: not a readable video" in errors(at)
-    assert not (deploy.uploads_dir(ws) / "holiday.mp4").exists()
+    assert not (layout.uploads_dir(ws) / "holiday.mp4").exists()
     empty = write_video(ws / "empty.mp4", frames=0).read_bytes()
     at.file_uploader[0].set_value(("empty.mp4", empty, "video/mp4")).run()
     assert "empty.mp4: video has no frames" in errors(at) and not started
 
 
 def test_a_side_by_side_video_job_starts_with_two_packages(ws, started):
-    at = open_page(TARGET)
-    assert next(s for s in at.selectbox if s.label == "Video").value == str(ws / deploy.DRIVE_VIDEO)
+    at = open_deploy_page(TARGET)
+    assert next(s for s in at.selectbox if s.label == "Video").value == str(layout.drive_video(ws))
     at.file_uploader[0].set_value(("clip.mp4", write_video(ws / "clip.mp4", frames=2).read_bytes(), "video/mp4")).run()
     assert not at.error
-    assert next(s for s in at.selectbox if s.label == "Video").value == str(deploy.uploads_dir(ws) / "clip.mp4")
+    assert next(s for s in at.selectbox if s.label == "Video").value == str(layout.uploads_dir(ws) / "clip.mp4")
     left, right = (str(ws / "packages" / name) for name in ("fpn-demo-model_best-fp32", "fpn-p-iter_2-int8"))
     # the comparison offered first: dense fp32 on the left, pruned int8 on the right
     assert next(s for s in at.selectbox if s.label == "Left package").value == left
@@ -209,7 +182,7 @@ def test_a_side_by_side_video_job_starts_with_two_packages(ws, started):
     assert not at.error
     kind, argv = started[-1]
     assert kind == "target-video" and argv[:5] == ["target", "compare", left, right,
-                                                   str(deploy.uploads_dir(ws) / "clip.mp4")]
+                                                   str(layout.uploads_dir(ws) / "clip.mp4")]
     assert Path(argv[argv.index("--out") + 1]).parent == ws / "target" / "videos"
 
 
@@ -219,23 +192,11 @@ def test_a_finished_video_plays_with_each_sides_fps(ws):
     write_video(out, frames=2)
     info = {"model_name": "fpn", "precision": "fp32", "pruned": False, "source_checkpoint": str(ws / CHECKPOINT)}
     out.with_suffix(".json").write_text(json.dumps({
-        "out": str(out), "frames": 2, "size": [80, 24], "fps": [31.5, 87.25],
+        "out": str(out), "frames": 2, "size": [80, 24], "fps": [31.5, 87.25], "source": "v.mp4",
         "packages": [info, dict(info, precision="int8", pruned=True)]}))
-    write_fake_job(ws, "target-video", ["target", "compare", "a", "b", "v.mp4", "--out", str(out)])
-    at = open_page(TARGET)
+    write_job(ws, "target-video", ["target", "compare", "a", "b", "v.mp4", "--out", str(out)],
+              outputs={"out": str(out)})
+    at = open_deploy_page(TARGET)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Left FPS"] == "31.5" and metrics["Right FPS"] == "87.2" and metrics["Frames"] == "2"
     assert len(at.get("video")) == 1
-
-
-def test_deploy_and_target_pages_do_not_import_torch(ws):
-    script = (
-        "import sys\n"
-        "from streamlit.testing.v1 import AppTest\n"
-        "at = AppTest.from_file('app.py', default_timeout=60).run()\n"
-        f"for page in ({DEPLOY!r}, {TARGET!r}):\n"
-        "    at.switch_page(page).run()\n"
-        "    assert not at.exception, at.exception\n"
-        "print('torch' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]

@@ -5,15 +5,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import make_dataset
+from conftest import ROOT, make_dataset, open_page, write_job
 from pruneseg import jobs
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/sensitivity.py",
          "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py")
-TIMEOUT = 60
 
 
 def write_fake_run(workspace, name="fpn-demo", epochs_done=3, epochs=3):
@@ -35,16 +32,11 @@ def write_fake_run(workspace, name="fpn-demo", epochs_done=3, epochs=3):
 
 
 def write_fake_job(workspace, run, status="done", error="", pid=None):
-    """A job folder for ``run`` as ``pruneseg.jobs`` leaves it, for process ``pid`` (none by default)."""
-    path = workspace / "jobs" / f"20250101-000000-train-{status}"
-    path.mkdir(parents=True)
+    """A train job folder for ``run`` as ``pruneseg.jobs`` leaves it, for process ``pid`` (none by default)."""
     argv = ["train", "--model", "fpn", "--data", "x", "--out", str(run), "--epochs", "3"]
-    (path / "job.json").write_text(json.dumps({"id": path.name, "kind": "train", "argv": argv,
-                                               "created": 1.0e9, "pid": pid}))
-    (path / "state.json").write_text(json.dumps({"status": status, "error": error, "message": "",
-                                                 "progress": {"desc": "train fpn", "done": 6, "total": 6}}))
-    (path / "log.txt").write_text("epoch 1/3: loss 1.0\nTraceback: boom\n")
-    return path
+    return write_job(workspace, "train", argv, status, outputs={"out": str(run)}, pid=pid, error=error,
+                     progress={"desc": "train fpn", "done": 6, "total": 6},
+                     log="epoch 1/3: loss 1.0\nTraceback: boom\n")
 
 
 @pytest.fixture
@@ -60,13 +52,6 @@ def empty_workspace(tmp_path, monkeypatch):
 def workspace(empty_workspace):
     make_dataset(empty_workspace / "datasets" / "synthcity")
     return empty_workspace
-
-
-def open_page(page):
-    """Run the router, then switch to ``page`` as the navigation menu would."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    assert not at.exception, at.exception
-    return at.switch_page(page).run()
 
 
 def submit(at):
@@ -156,7 +141,7 @@ def test_train_page_shows_a_failed_job_with_its_error_and_resume(workspace, monk
     run = write_fake_run(workspace, epochs_done=1)
     job = write_fake_job(workspace, run, status="failed", error="CUDA out of memory")
     started = []
-    monkeypatch.setattr(jobs, "start_job", lambda ws, kind, argv: started.append(argv) or job)
+    monkeypatch.setattr(jobs, "start_job", lambda ws, kind, argv, *rest: started.append(argv) or job)
     at = open_page("app_pages/train.py")
     assert not at.exception, at.exception
     assert "CUDA out of memory" in at.error[0].value
@@ -194,14 +179,7 @@ def test_run_started_outside_the_dashboard_is_listed(workspace):
     assert {m.label: m.value for m in at.metric}["Epochs done"] == "2 / 5"
 
 
-def test_submitting_the_form_starts_a_train_job(workspace, monkeypatch):
-    started = []
-
-    def fake_start_job(ws, kind, argv):
-        started.append((kind, argv))
-        return Path(ws) / "jobs" / "fake-job"
-
-    monkeypatch.setattr(jobs, "start_job", fake_start_job)
+def test_submitting_the_form_starts_a_train_job(workspace, started):
     at = open_page("app_pages/train.py")
     form_selects = [s for s in at.selectbox if s.label == "Model"]
     form_selects[0].set_value("unet")
@@ -224,16 +202,3 @@ def test_the_form_refuses_a_size_the_model_cannot_take(workspace, monkeypatch):
     submit(at)
     assert not at.exception, at.exception
     assert "multiples of 32" in at.error[0].value
-
-
-def test_home_and_train_pages_do_not_import_torch(workspace):
-    # torch takes seconds to import and the pages only read files; the job process trains
-    script = (
-        "import sys\n"
-        "from streamlit.testing.v1 import AppTest\n"
-        "at = AppTest.from_file('app.py', default_timeout=60).run()\n"
-        "at.switch_page('app_pages/train.py').run()\n"
-        "assert not at.exception, at.exception\n"
-        "print('torch' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]

@@ -7,14 +7,15 @@ import time
 import pytest
 import torch
 
-import pruneseg.prune.iterative as iterative
-import pruneseg.prune.sensitivity as sensitivity
+import pruneseg.analyze as analyze
+import pruneseg.prune_loop as prune_loop
 from pruneseg.checkpoint import load_model, save_checkpoint
 from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, to_argv
 from pruneseg.errors import PruneSegError
 from pruneseg.models import build_model, count_macs
-from pruneseg.prune.groups import group_widths, list_groups, prune_by_ratios, prune_to_widths, rounded_width
-from pruneseg.prune.plans import MacsModel, sensitivity_plan
+from pruneseg.prune.groups import group_widths, list_groups, prune_by_ratios, prune_to_widths
+from pruneseg.prune.macs import MacsModel
+from pruneseg.prune.plans import rounded_width, sensitivity_plan
 from pruneseg.train import main as train
 
 X = torch.randn(1, 3, 64, 128)
@@ -36,7 +37,7 @@ def trained(tmp_path_factory):
 def analysis_file(trained, tmp_path_factory):
     checkpoint, data = trained
     out = tmp_path_factory.mktemp("analysis") / "analysis.json"
-    sensitivity.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), images=2,
+    analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), images=2,
                                    ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
     return out
 
@@ -61,6 +62,13 @@ def test_groups_are_named_and_explained():
     assert {"stem.0", "layer1.0.conv2", "layer1.1.conv2"} <= set(stream.modules)
     assert 0 < stream.macs_share < 1
     assert not any(name.startswith("head") for name in groups)
+
+
+def analysis_of_drops(drops, round_to=8):
+    """The parts of an analysis a plan reads, for ``{group: {ratio: mIoU drop}}``."""
+    return {"settings": {"round_to": round_to}, "baseline": {"miou": 1.0},
+            "cells": {group: {str(ratio): {"miou": 1.0 - drop} for ratio, drop in by_ratio.items()}
+                      for group, by_ratio in drops.items()}}
 
 
 def test_rounded_width():
@@ -89,7 +97,7 @@ def test_macs_model_predicts_real_macs(name):
     # uneven ratios: UNet's concatenated skips mix groups in one conv's input
     cells = {group: {r: r * (1 + 3 * (i % 2)) for r in (0.25, 0.5, 0.75)}
              for i, group in enumerate(macs_model.channels)}
-    widths = sensitivity_plan(macs_model, cells, 0.6)
+    widths = sensitivity_plan(analysis_of_drops(cells), macs_model, 0.6)
     pruned = copy.deepcopy(model)
     prune_to_widths(pruned, widths)
     real = 1 - count_macs(pruned, 64, 128) / count_macs(model, 64, 128)
@@ -104,7 +112,7 @@ def test_sensitivity_plan_prunes_insensitive_groups_more():
     cells = {n: {r: 0.1 * r for r in (0.25, 0.5, 0.75)} for n in names}
     cells[fragile] = {r: 0.5 * r for r in (0.25, 0.5, 0.75)}
     cells[robust] = {r: 0.001 * r for r in (0.25, 0.5, 0.75)}
-    plan = sensitivity_plan(macs_model, cells, 0.3)
+    plan = sensitivity_plan(analysis_of_drops(cells), macs_model, 0.3)
     assert macs_model.reduction(plan) >= 0.3
     kept = {n: plan[n] / macs_model.channels[n] for n in (fragile, robust)}
     assert kept[robust] < kept[fragile]
@@ -116,7 +124,7 @@ def test_analysis_covers_every_cell_and_curve(analysis_file):
     assert all(set(c) == {"0.25", "0.5", "0.75"} for c in analysis["cells"].values())
     for kind in ("sensitivity", "uniform"):
         curve = analysis["curves"][kind]
-        assert [p["target"] for p in curve] == sensitivity.CURVE_TARGETS
+        assert [p["target"] for p in curve] == analyze.CURVE_TARGETS
         assert all(p["macs"] <= analysis["baseline"]["macs"] and p["latency_ms"] > 0 for p in curve)
 
 
@@ -130,23 +138,23 @@ def test_analysis_resumes_without_redoing_finished_cells(trained, analysis_file,
     partial = tmp_path / "partial.json"
     partial.write_text(json.dumps(analysis))
     calls = []
-    real = sensitivity.prune_by_ratios
-    monkeypatch.setattr(sensitivity, "prune_by_ratios", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    resumed = sensitivity.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(partial),
+    real = analyze.prune_by_ratios
+    monkeypatch.setattr(analyze, "prune_by_ratios", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    resumed = analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(partial),
                                              images=2, ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
     assert calls == [{group: 0.75}]
     assert resumed["cells"][group]["0.25"] == kept["0.25"]
-    assert len(resumed["curves"]["uniform"]) == len(sensitivity.CURVE_TARGETS)
+    assert len(resumed["curves"]["uniform"]) == len(analyze.CURVE_TARGETS)
 
 
 def test_collapsed_groups_stop_early(trained, tmp_path, monkeypatch):
     checkpoint, data = trained
     calls = []
-    real = sensitivity.prune_by_ratios
-    monkeypatch.setattr(sensitivity, "prune_by_ratios", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    monkeypatch.setattr(sensitivity, "CURVE_TARGETS", [0.5])
+    real = analyze.prune_by_ratios
+    monkeypatch.setattr(analyze, "prune_by_ratios", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    monkeypatch.setattr(analyze, "CURVE_TARGETS", [0.5])
     # collapse=2: any pruned model scores below twice the baseline, so one cell per group
-    analysis = sensitivity.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data),
+    analysis = analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data),
                                               out=str(tmp_path / "a.json"), images=2, ratios=[0.25, 0.5],
                                               bn_batches=0, batch_size=2, collapse=2.0))
     assert len(calls) == len(analysis["groups"])
@@ -156,7 +164,7 @@ def test_collapsed_groups_stop_early(trained, tmp_path, monkeypatch):
 def test_analysis_of_another_checkpoint_is_refused(trained, analysis_file):
     checkpoint, data = trained
     with pytest.raises(PruneSegError, match="another checkpoint or other settings"):
-        sensitivity.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(analysis_file),
+        analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(analysis_file),
                                        images=3, ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
 
 
@@ -170,12 +178,12 @@ def prune_config(trained, analysis_file, out, **overrides):
 
 def test_iterative_pruning_snapshots_each_iteration_and_resumes(trained, analysis_file, tmp_path, monkeypatch):
     out = tmp_path / "prune"
-    state = iterative.main(prune_config(trained, analysis_file, out, iterations=1))
+    state = prune_loop.main(prune_config(trained, analysis_file, out, iterations=1))
     assert [r["iteration"] for r in state["iterations"]] == [1]
     calls = []
-    real = iterative.prune_to_widths
-    monkeypatch.setattr(iterative, "prune_to_widths", lambda *a, **k: calls.append(1) or real(*a, **k))
-    state = iterative.main(prune_config(trained, analysis_file, out, iterations=2))
+    real = prune_loop.prune_to_widths
+    monkeypatch.setattr(prune_loop, "prune_to_widths", lambda *a, **k: calls.append(1) or real(*a, **k))
+    state = prune_loop.main(prune_config(trained, analysis_file, out, iterations=2))
     assert len(calls) == 1  # iteration 1 was not redone
     first, second = state["iterations"]
     assert state["dense"]["macs"] > first["macs"] > second["macs"]
@@ -189,7 +197,7 @@ def test_iterative_pruning_snapshots_each_iteration_and_resumes(trained, analysi
 def test_killed_pruning_job_resumes_at_its_epoch(trained, analysis_file, tmp_path):
     out = tmp_path / "prune"
     config = prune_config(trained, analysis_file, out, iterations=1, max_epochs=6, tolerance=-1.0)
-    command = [sys.executable, "-m", "pruneseg", *to_argv("prune", config)]
+    command = [sys.executable, "-m", "pruneseg", *to_argv(config)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while not (out / "current.pt").exists() and time.time() < deadline:
@@ -236,11 +244,11 @@ def test_verify_measures_the_point_the_curve_predicted(trained, analysis_file, t
 
 def test_an_already_pruned_checkpoint_prunes_further(trained, tmp_path):
     checkpoint, data = trained
-    first = iterative.main(prune_config(trained, _analysis_of(checkpoint, data, tmp_path / "a1.json"),
+    first = prune_loop.main(prune_config(trained, _analysis_of(checkpoint, data, tmp_path / "a1.json"),
                                         tmp_path / "first", iterations=1, step=0.3))
     snapshot = first["iterations"][0]["checkpoint"]
     analysis = _analysis_of(snapshot, data, tmp_path / "a2.json")
-    second = iterative.main(prune_config(trained, analysis, tmp_path / "second", checkpoint=str(snapshot),
+    second = prune_loop.main(prune_config(trained, analysis, tmp_path / "second", checkpoint=str(snapshot),
                                          iterations=1, step=0.3))
     assert second["iterations"][0]["macs"] < first["iterations"][0]["macs"]
     model, saved = load_model(second["iterations"][0]["checkpoint"])  # both histories replay
@@ -250,7 +258,7 @@ def test_an_already_pruned_checkpoint_prunes_further(trained, tmp_path):
 
 
 def _analysis_of(checkpoint, data, out):
-    sensitivity.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), images=2,
+    analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), images=2,
                                    ratios=[0.5], bn_batches=0, batch_size=2))
     return out
 
@@ -260,12 +268,12 @@ def test_pruning_refuses_mismatched_inputs_before_any_work(trained, analysis_fil
     changed = tmp_path / "changed.pt"
     changed.write_bytes(checkpoint.read_bytes() + b"\0")
     with pytest.raises(PruneSegError, match="analyses another checkpoint"):
-        iterative.main(prune_config(trained, analysis_file, tmp_path / "a", checkpoint=str(changed)))
+        prune_loop.main(prune_config(trained, analysis_file, tmp_path / "a", checkpoint=str(changed)))
     with pytest.raises(ValueError, match="unknown plan 'greedy'"):
-        iterative.main(prune_config(trained, analysis_file, tmp_path / "b", plan="greedy"))
+        prune_loop.main(prune_config(trained, analysis_file, tmp_path / "b", plan="greedy"))
     with pytest.raises(ValueError, match="iterations x step"):
-        iterative.main(prune_config(trained, analysis_file, tmp_path / "c", iterations=5, step=0.3))
+        prune_loop.main(prune_config(trained, analysis_file, tmp_path / "c", iterations=5, step=0.3))
     out = tmp_path / "d"
-    iterative.main(prune_config(trained, analysis_file, out, iterations=1))
+    prune_loop.main(prune_config(trained, analysis_file, out, iterations=1))
     with pytest.raises(PruneSegError, match="state.json: this folder holds a run with other plan"):
-        iterative.main(prune_config(trained, analysis_file, out, iterations=1, plan="uniform"))
+        prune_loop.main(prune_config(trained, analysis_file, out, iterations=1, plan="uniform"))

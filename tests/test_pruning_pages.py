@@ -2,15 +2,15 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import make_dataset
+from conftest import ROOT, make_dataset, open_page, write_job
 from pruneseg import jobs
-from pruneseg.dashboard import pruning
+from pruneseg.dashboard.views import sensitivity as sensitivity_view
+from pruneseg.workspace import layout
 from test_dashboard_pruning import synthetic_analysis, synthetic_state
-from test_pages import ROOT, empty_workspace, open_page, texts, workspace  # noqa: F401 (fixtures)
+from test_pages import empty_workspace, texts, workspace  # noqa: F401 (fixtures)
 
 SENSITIVITY, PRUNE = "app_pages/sensitivity.py", "app_pages/prune.py"
 STEM = "fpn-demo-model_best"
@@ -23,7 +23,7 @@ def write_analysis(ws, analysis=None, stem=STEM):
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     checkpoint.write_bytes(b"not a real checkpoint")
     analysis = analysis or synthetic_analysis()
-    path = pruning.analyses_dir(ws) / f"{stem}.json"
+    path = layout.analyses_dir(ws) / f"{stem}.json"
     analysis["checkpoint"] = str(checkpoint)
     analysis["settings"].update(checkpoint=str(checkpoint), data=str(ws / "datasets" / "synthcity"), out=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,35 +32,10 @@ def write_analysis(ws, analysis=None, stem=STEM):
 
 
 def write_state(ws, analysis_path, name=f"{STEM}-sensitivity", **kwargs):
-    out = pruning.pruned_dir(ws.resolve()) / name
+    out = layout.pruned_dir(ws.resolve()) / name
     out.mkdir(parents=True)
     (out / "state.json").write_text(json.dumps(synthetic_state(analysis_path, out, **kwargs)))
     return out
-
-
-def write_job(ws, kind, argv, status="done", pid=None):
-    path = ws / "jobs" / f"20250101-000000-{kind}-{status}"
-    path.mkdir(parents=True)
-    (path / "job.json").write_text(json.dumps({"id": path.name, "kind": kind, "argv": argv, "created": 1.0e9,
-                                               "pid": pid}))
-    (path / "state.json").write_text(json.dumps({"status": status, "error": "", "message": "",
-                                                 "progress": {"desc": kind, "done": 40, "total": 216,
-                                                              "eta_seconds": 95}}))
-    (path / "log.txt").write_text("")
-    return path
-
-
-@pytest.fixture
-def started(monkeypatch):
-    """Record ``jobs.start_job`` calls instead of starting processes."""
-    calls = []
-
-    def fake_start_job(ws, kind, argv):
-        calls.append((kind, argv))
-        return Path(ws) / "jobs" / f"fake-{kind}"
-
-    monkeypatch.setattr(jobs, "start_job", fake_start_job)
-    return calls
 
 
 def metrics(at):
@@ -97,7 +72,7 @@ def test_sensitivity_page_draws_the_heatmap_table_and_a_group_curve(workspace): 
     assert list(table["group"]) == [g["name"] for g in analysis["groups"]]
     assert at.query_params["analysis"] in (STEM, [STEM])
     # without a selection the curve shows the most fragile group
-    fragile = min(pruning.group_rows(analysis), key=lambda r: (r["robust up to %"], -r["worst drop"]))["group"]
+    fragile = min(sensitivity_view.group_rows(analysis), key=lambda r: (r["robust up to %"], -r["worst drop"]))["group"]
     assert "most fragile" in texts(at, "caption")
     heatmap, curve = figures(at)
     assert curve["layout"]["title"]["text"].startswith(f"{fragile} (")
@@ -112,7 +87,8 @@ def test_sensitivity_page_follows_a_running_analysis(workspace):  # noqa: F811
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "pruneseg"],
                                start_new_session=True)
     try:
-        write_job(workspace, "analyze", ["analyze", "--out", str(path)], status="running", pid=process.pid)
+        write_job(workspace, "analyze", ["analyze", "--out", str(path)], status="running", outputs={"out": str(path)},
+                  pid=process.pid, progress={"desc": "analyze", "done": 40, "total": 216, "eta_seconds": 95})
         at = open_page(SENSITIVITY)
         assert not at.exception, at.exception
         values = metrics(at)
@@ -187,7 +163,7 @@ def test_verify_button_starts_a_verify_job_and_its_result_shows(workspace, start
                     "--out", str(path.with_name(f"{STEM}.verify-sensitivity-0.35.json"))]
     point = {"plan": "sensitivity", "target": 0.35, "widths": {}, "miou": 0.61, "params": 6e6, "macs": 4.2e9,
              "latency_ms": 50.0}
-    pruning.verify_path(path, "sensitivity", 0.35).write_text(json.dumps(point))
+    layout.verify_path(path, "sensitivity", 0.35).write_text(json.dumps(point))
     at = open_page(PRUNE)
     at.slider[0].set_value(35).run()
     assert not at.exception, at.exception
@@ -245,7 +221,7 @@ REAL_TARGETS = [0.3, 0.6]  # curve points of the real analysis: two instead of 1
 def real_workspace(tmp_path_factory):
     """A real tiny analysis (1-epoch FPN, one ratio, two curve points) and a real 1-iteration pruning run."""
     from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig
-    from pruneseg.prune import iterative, sensitivity
+    from pruneseg import analyze, prune_loop
     from pruneseg.train import main as train
 
     ws = tmp_path_factory.mktemp("real") / "ws"
@@ -253,20 +229,20 @@ def real_workspace(tmp_path_factory):
     train(TrainConfig(data=str(data), out=str(ws / "runs" / "fpn-tiny"), height=64, width=128, epochs=1,
                       batch_size=2, workers=0))
     checkpoint = ws / "runs" / "fpn-tiny" / "model_best.pt"
-    analysis = pruning.analyses_dir(ws) / "fpn-tiny-model_best.json"
+    analysis = layout.analyses_dir(ws) / "fpn-tiny-model_best.json"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sensitivity, "CURVE_TARGETS", REAL_TARGETS)
-        sensitivity.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(analysis), images=2,
+        patch.setattr(analyze, "CURVE_TARGETS", REAL_TARGETS)
+        analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(analysis), images=2,
                                        ratios=[0.5], bn_batches=0, batch_size=2))
-    iterative.main(PruneConfig(checkpoint=str(checkpoint), data=str(data), analysis=str(analysis),
-                               out=str(pruning.pruned_dir(ws) / "tiny"), iterations=1, step=0.3, max_epochs=1,
+    prune_loop.main(PruneConfig(checkpoint=str(checkpoint), data=str(data), analysis=str(analysis),
+                               out=str(layout.pruned_dir(ws) / "tiny"), iterations=1, step=0.3, max_epochs=1,
                                batch_size=2, workers=0))
     return ws
 
 
 def test_pages_read_a_real_analysis_and_pruning_run(real_workspace, monkeypatch):
     monkeypatch.setenv("PRUNESEG_WORKSPACE", str(real_workspace))
-    monkeypatch.setattr(pruning, "CURVE_TARGETS", REAL_TARGETS)  # AppTest runs the pages in this process
+    monkeypatch.setattr(sensitivity_view, "CURVE_TARGETS", REAL_TARGETS)  # AppTest runs the pages in this process
     monkeypatch.chdir(ROOT)
     at = open_page(SENSITIVITY)
     assert not at.exception, at.exception
@@ -282,19 +258,3 @@ def test_pages_read_a_real_analysis_and_pruning_run(real_workspace, monkeypatch)
     at.slider[0].set_value(75).run()  # beyond the computed curve
     assert not at.exception, at.exception
     assert "does not reach 75%" in texts(at, "info")
-
-
-def test_pruning_pages_do_not_import_torch(workspace):  # noqa: F811
-    path = write_analysis(workspace)
-    write_state(workspace, path)
-    script = (
-        "import sys\n"
-        "from streamlit.testing.v1 import AppTest\n"
-        "at = AppTest.from_file('app.py', default_timeout=60).run()\n"
-        "for page in ('app_pages/sensitivity.py', 'app_pages/prune.py'):\n"
-        "    at.switch_page(page).run()\n"
-        "    assert not at.exception, at.exception\n"
-        "at.slider[0].set_value(50).run()\n"
-        "print('torch' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]

@@ -16,8 +16,8 @@ from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, EvalTransform
 from pruneseg.deploy.compile import compile_model
 from pruneseg.deploy.export import export_checkpoint
 from pruneseg.models import build_model
-from pruneseg.target.runner import (Segmenter, TargetError, argmax_classes, load_package, measure_throughput,
-                                    preprocess)
+from pruneseg.target.manifest import TargetError, load_package
+from pruneseg.target.runner import Segmenter, argmax_classes, measure_throughput, preprocess
 from pruneseg.target.video import render_side_by_side, render_video
 
 

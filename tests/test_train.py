@@ -11,7 +11,7 @@ from pruneseg.checkpoint import CheckpointError, load_checkpoint, load_model
 from pruneseg.config import TrainConfig, to_argv
 from pruneseg.evaluate import evaluate_checkpoint
 from pruneseg.train import main, poly_with_warmup
-from pruneseg.workspace import read_run_log
+from pruneseg.records import read_jsonl
 
 
 def tiny_config(data, out, **overrides):
@@ -32,10 +32,10 @@ def test_poly_schedule_warms_up_then_decays():
 def test_training_writes_logs_and_loadable_checkpoints(tiny_dataset, tmp_path, model):
     out = tmp_path / "run"
     main(tiny_config(tiny_dataset, out, model=model, epochs=2))
-    epochs = read_run_log(out / "epochs.jsonl")
+    epochs = read_jsonl(out / "epochs.jsonl")
     assert [r["epoch"] for r in epochs] == [0, 1]
     assert len(epochs[0]["iou"]) == 6 and 0 <= epochs[-1]["miou"] <= 1
-    steps = read_run_log(out / "steps.jsonl")
+    steps = read_jsonl(out / "steps.jsonl")
     assert len(steps) == 2 * 2 and all(s["loss"] > 0 for s in steps)  # 4 images, batch 2, 2 epochs
     assert json.loads((out / "config.json").read_text())["model"] == model
     loaded, checkpoint = load_model(out / "model_best.pt")
@@ -49,7 +49,7 @@ def test_resume_continues_where_it_stopped(tiny_dataset, tmp_path):
     main(tiny_config(tiny_dataset, out, epochs=1))
     first = load_checkpoint(out / "checkpoint.pt")
     main(tiny_config(tiny_dataset, out, epochs=3))
-    assert [r["epoch"] for r in read_run_log(out / "epochs.jsonl")] == [0, 1, 2]
+    assert [r["epoch"] for r in read_jsonl(out / "epochs.jsonl")] == [0, 1, 2]
     last = load_checkpoint(out / "checkpoint.pt")
     assert last["epoch"] == 2
     # the optimizer state came from the first run: Adam's step count kept growing
@@ -59,7 +59,7 @@ def test_resume_continues_where_it_stopped(tiny_dataset, tmp_path):
 
 def test_killed_training_job_resumes_and_loses_at_most_one_epoch(tiny_dataset, tmp_path):
     out = tmp_path / "run"
-    argv = to_argv("train", tiny_config(tiny_dataset, out, epochs=6))
+    argv = to_argv(tiny_config(tiny_dataset, out, epochs=6))
     command = [sys.executable, "-m", "pruneseg", *argv]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -67,20 +67,20 @@ def test_killed_training_job_resumes_and_loses_at_most_one_epoch(tiny_dataset, t
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    done_before = len(read_run_log(out / "epochs.jsonl"))
+    done_before = len(read_jsonl(out / "epochs.jsonl"))
     assert 1 <= done_before < 6
     resumed = subprocess.run(command, capture_output=True, text=True, check=True)
     assert "resuming" in resumed.stdout
-    epochs = [r["epoch"] for r in read_run_log(out / "epochs.jsonl")]
+    epochs = [r["epoch"] for r in read_jsonl(out / "epochs.jsonl")]
     assert epochs == list(range(6))
-    steps = [(r["epoch"], r["step"]) for r in read_run_log(out / "steps.jsonl")]
+    steps = [(r["epoch"], r["step"]) for r in read_jsonl(out / "steps.jsonl")]
     assert len(steps) == len(set(steps)) == 6 * 2
 
 
 def test_eval_matches_training_metrics(tiny_dataset, tmp_path):
     out = tmp_path / "run"
     main(tiny_config(tiny_dataset, out, epochs=1))
-    best = read_run_log(out / "epochs.jsonl")[0]
+    best = read_jsonl(out / "epochs.jsonl")[0]
     metrics = evaluate_checkpoint(out / "model_best.pt", tiny_dataset, workers=0)
     assert metrics["miou"] == pytest.approx(best["miou"], abs=1e-6)
 

@@ -1,12 +1,14 @@
-"""Figures and overlays for the dashboard: pure functions, no Streamlit, no torch."""
+"""Figures and overlays several pages share, and the one figure style: pure functions, no Streamlit, no torch."""
 import numpy as np
 import plotly.graph_objects as go
 
 from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES, NUM_CLASSES, colorize
+from pruneseg.records.run import best_epoch
 
 IGNORED_COLOR = (160, 160, 160)
 LINE_COLOR = "#4C78A8"
 ACCENT_COLOR = "#F58518"
+DENSE_COLOR = "#BAB0AC"
 
 
 def rgb(color):
@@ -36,7 +38,8 @@ def overlay(image, classes, opacity=0.5):
     return out
 
 
-def _layout(fig, title, xaxis, yaxis, height=320):
+def style_figure(fig, title, xaxis, yaxis, height=320):
+    """The dashboard's figure style: title left, tight margins, legend above on the right."""
     fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height,
                       margin=dict(l=10, r=10, t=40, b=10), xaxis_title=xaxis, yaxis_title=yaxis,
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
@@ -66,7 +69,7 @@ def loss_figure(steps, smoothing=0.9):
     if len(loss) > 1:
         fig.add_trace(go.Scatter(x=x, y=smooth(loss, smoothing), mode="lines", name="smoothed",
                                  line=dict(color=LINE_COLOR, width=2.5)))
-    return _layout(fig, "Training loss", "step", "cross-entropy")
+    return style_figure(fig, "Training loss", "step", "cross-entropy")
 
 
 def miou_figure(epochs):
@@ -88,12 +91,7 @@ def miou_figure(epochs):
                                  marker=dict(color=ACCENT_COLOR, size=13, symbol="star")))
     fig.update_yaxes(range=[0, 1])
     fig.update_xaxes(rangemode="tozero" if len(x) < 2 else "normal", dtick=None if len(x) > 10 else 1)
-    return _layout(fig, "Validation mIoU", "epoch", "score (0-1)")
-
-
-def best_epoch(epochs):
-    """The record with the highest ``miou``, or None for no records."""
-    return max(epochs, key=lambda r: r["miou"]) if epochs else None
+    return style_figure(fig, "Validation mIoU", "epoch", "score (0-1)")
 
 
 def class_iou_figure(iou, title="Per-class IoU"):
@@ -109,7 +107,7 @@ def class_iou_figure(iou, title="Per-class IoU"):
     fig = go.Figure(go.Bar(x=names, y=values, marker_color=colors,
                            text=[f"{v:.3f}" for v in values], textposition="outside"))
     fig.update_yaxes(range=[0, 1.1])
-    return _layout(fig, title, "class", "IoU")
+    return style_figure(fig, title, "class", "IoU")
 
 
 def class_share(counts):
@@ -135,7 +133,7 @@ def class_share_figure(counts, title="Pixel share per class"):
     fig = go.Figure(go.Bar(x=list(shares), y=values, marker_color=colors,
                            text=[f"{v:.1f}%" for v in values], textposition="outside"))
     fig.update_yaxes(range=[0, max(values + [1]) * 1.15])
-    return _layout(fig, title, "class", "% of pixels")
+    return style_figure(fig, title, "class", "% of pixels")
 
 
 def legend_html(names=CLASS_NAMES, colors=CLASS_COLORS, ignored=True):

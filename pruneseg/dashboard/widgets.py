@@ -1,20 +1,24 @@
-"""Streamlit pieces shared by pages: the workspace, tables and the live job panel.
+"""Streamlit pieces shared by pages: the workspace, cached records, cards, tables, job launching
+and the live job panel.
 
-The job panel is what every page that launches a background job (train, and later
-analyse / prune / quantize) shows for it: status, progress with ETA, cancel and resume,
-and the error with the log tail when it failed. It polls the job's state on disk in a
-``st.fragment`` so the rest of the page stays put, and stops polling once the job ended.
+The job panel is what every page that launches a background job shows for it: status,
+progress with ETA, cancel and resume, and the error with the log tail when it failed. It polls
+the job's state on disk in a ``st.fragment`` so the rest of the page stays put, and stops
+polling once the job ended.
 """
-import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.dashboard.helpers import STATUS_STYLE, format_duration, is_final, progress_summary
-from pruneseg.workspace import default_workspace
+from pruneseg.config import outputs, to_argv
+from pruneseg.dashboard.checks import busy_problem
+from pruneseg.dashboard.labels import STATUS_STYLE, format_duration, is_final, progress_summary
+from pruneseg.records import RecordError
+from pruneseg.workspace.layout import default_workspace
 
 POLL_SECONDS = 2.0
 
@@ -25,39 +29,66 @@ def workspace():
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _load_json(path, stamp):
-    return json.loads(Path(path).read_text())
+def _read(path, reader_name, stamp, _reader):
+    try:
+        return _reader(path), None
+    except RecordError as error:
+        return None, str(error)
 
 
-def read_json(path):
-    """A JSON file, cached until it changes on disk; None when missing or half written."""
+def load_record(path, reader):
+    """``(record, problem)`` of ``reader(path)`` (a ``pruneseg.records`` reader), cached until the
+    file changes; a missing or broken file gives None and the message naming it."""
     path = Path(path)
     try:
-        return _load_json(str(path), path.stat().st_mtime_ns)
-    except (OSError, ValueError):
-        return None
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return _read(str(path), f"{reader.__module__}.{reader.__qualname__}", stamp, reader)
 
 
 def show_problems(problems):
-    """Show each problem as an error; True when there was any."""
+    """Show each problem (None skipped) as an error; True when there was any."""
+    problems = [p for p in problems if p]
     for problem in problems:
         st.error(problem, icon=":material/error:")
     return bool(problems)
 
 
-def launch_job(kind, argv, problems=(), param="job", forget=()):
-    """Start job ``kind`` running ``python -m pruneseg *argv``, unless ``problems`` says why not.
+def cards(specs):
+    """Metric cards in one row: each spec has label and value, optionally delta, delta_color, help."""
+    for column, spec in zip(st.columns(len(specs)), specs):
+        column.metric(spec["label"], spec["value"], spec.get("delta"), delta_color=spec.get("delta_color", "normal"),
+                      help=spec.get("help"), border=True)
+
+
+def launch_job(config, problems=(), param="job", forget=()):
+    """Start ``config`` (a ``pruneseg.config`` dataclass) as a background job, unless ``problems``
+    or a running job writing the same output says why not.
 
     The new job's id goes into the page address (``param``), replacing the parameters in
     ``forget``, and the page reruns to show it.
     """
+    problems = [p for p in problems if p]
+    if not problems:
+        problems = [busy_problem(config, [job for job in jobs.list_jobs(workspace()) if not is_final(job)])]
     if show_problems(problems):
         return
-    path = jobs.start_job(workspace(), kind, argv)
+    path = jobs.start_job(workspace(), config.KIND, to_argv(config), outputs(config), asdict(config))
     for name in forget:
         st.query_params.pop(name, None)
     select_job_param(Path(path).name, param)
     st.rerun()
+
+
+def shown_job(kind_jobs, param="job", finished_too=False):
+    """The job of ``kind_jobs`` named in the page address (``param``), else the newest one (only while it
+    runs, unless ``finished_too``); None when there is none."""
+    wanted = st.query_params.get(param)
+    job = next((j for j in kind_jobs if j.id == wanted), None)
+    if job is None and kind_jobs and (finished_too or not is_final(kind_jobs[0])):
+        job = kind_jobs[0]
+    return job
 
 
 def choose_job_or_item(options, item_param, title, help_text):
@@ -163,7 +194,7 @@ def _job_buttons(job, param):
         if st.button("Resume", key=f"resume-{job.id}", icon=":material/play_circle:", type="primary",
                      width="stretch", help="Start the same command again; training resumes from the "
                                            "run's last checkpoint."):
-            new_path = jobs.start_job(workspace(), job.kind, job.argv)
+            new_path = jobs.start_job(workspace(), job.kind, job.argv, job.outputs, job.config)
             select_job_param(Path(new_path).name, param)
             st.rerun()
 

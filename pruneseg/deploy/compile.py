@@ -10,7 +10,6 @@ their instruction set (SSE, AVX2, AVX-512, NEON) when the model loads. ``ORT_ENA
 also bake in the NCHWc layout, whose block size is that of the compiling machine's vector
 width, so it is left to the runner, which applies it at load time on the device itself.
 """
-import json
 import time
 from pathlib import Path
 
@@ -19,13 +18,14 @@ import onnxruntime as ort
 
 from pruneseg.config import CompileConfig
 from pruneseg.data.classes import CLASS_COLORS
-from pruneseg.deploy.onnx_meta import get_metadata, input_shape, load_onnx, precision_of
+from pruneseg.deploy.onnx_meta import get_metadata, input_shape, load_onnx, missing_metadata, precision_of
 from pruneseg.errors import PruneSegError
-from pruneseg.jsonio import write_json
-from pruneseg.target.runner import FORMAT_VERSION, MANIFEST_NAME, Segmenter
+from pruneseg.records import RecordError, write_record
+from pruneseg.records.deploy import read_quantize
+from pruneseg.target.manifest import FORMAT_VERSION, MANIFEST_NAME
+from pruneseg.target.runner import Segmenter
+from pruneseg.workspace.layout import PACKAGE_MODEL, QUANTIZE_RECORD
 
-MODEL_FILE = "model.onnx"
-NEEDED_METADATA = ("model_name", "class_names", "input_size", "mean", "std")
 
 
 class CompileError(PruneSegError):
@@ -36,17 +36,17 @@ def compile_ort_cpu(model_path, out_dir):
     """ONNX Runtime CPU: save the graph optimised at the portable ``ORT_ENABLE_EXTENDED`` level."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.optimized_model_filepath = str(out_dir / MODEL_FILE)
+    options.optimized_model_filepath = str(out_dir / PACKAGE_MODEL)
     options.log_severity_level = 3
     try:
         ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
     except Exception as error:
         raise CompileError(f"{model_path}: ONNX Runtime cannot load this model ({str(error).strip()[:300]})") from error
-    return {"model_file": MODEL_FILE, "runtime": f"onnxruntime {ort.__version__}",
+    return {"model_file": PACKAGE_MODEL, "runtime": f"onnxruntime {ort.__version__}",
             "execution_provider": "CPUExecutionProvider", "optimization_level": "ORT_ENABLE_EXTENDED"}
 
 
-TARGETS = {"ort-cpu": compile_ort_cpu}
+TARGETS = {"ort-cpu": compile_ort_cpu}  # the names and descriptions: pruneseg.config.COMPILE_TARGETS
 
 
 def class_colors(count):
@@ -60,12 +60,12 @@ def class_colors(count):
 
 def known_miou(model_path, metadata):
     """(fp32 mIoU, int8 mIoU, source) from a ``quantize.json`` beside the model, else the checkpoint's."""
-    record_path = Path(model_path).parent / "quantize.json"
+    record_path = Path(model_path).parent / QUANTIZE_RECORD
     if record_path.is_file():
         try:
-            record = json.loads(record_path.read_text())
+            record = read_quantize(record_path)
             return record["fp32"]["miou"], record["int8"]["miou"], str(record_path.resolve())
-        except (ValueError, KeyError, TypeError):
+        except (RecordError, KeyError, TypeError):
             pass  # an unreadable record only costs the numbers
     if metadata.get("checkpoint_miou") is not None:
         return metadata["checkpoint_miou"], None, "checkpoint"
@@ -83,7 +83,7 @@ def compile_model(model_path, target, out_dir):
     model_path, out_dir = Path(model_path), Path(out_dir)
     model = load_onnx(model_path)
     metadata = get_metadata(model)
-    missing = [key for key in NEEDED_METADATA if key not in metadata]
+    missing = missing_metadata(metadata)
     if missing:
         raise CompileError(f"{model_path}: no PruneSeg metadata ({', '.join(missing)} missing); "
                            "make the model with `python -m pruneseg export` or `quantize`")
@@ -108,7 +108,7 @@ def compile_model(model_path, target, out_dir):
         "fp32_miou": fp32_miou, "int8_miou": int8_miou, "miou_source": miou_source,
         "compile_seconds": time.perf_counter() - started, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    write_json(out_dir / MANIFEST_NAME, manifest)
+    write_record(out_dir / MANIFEST_NAME, manifest)
     # the package must load and run in the target runner exactly as it will on the device
     Segmenter(out_dir, intra_op_threads=1).segment(np.zeros((height, width, 3), np.uint8))
     return manifest

@@ -7,7 +7,6 @@ absolute logit difference and the argmax agreement in ``export.json`` beside the
 """
 import contextlib
 import io
-import json
 import sys
 import time
 import warnings
@@ -22,10 +21,11 @@ from pruneseg.config import ExportConfig
 from pruneseg.data.cityscapes import read_sample, scan_split
 from pruneseg.data.transforms import EvalTransform
 from pruneseg.deploy.onnx_meta import write_metadata
+from pruneseg.records import write_record
+from pruneseg.workspace.layout import EXPORT_RECORD, FP32_MODEL
 
 OPSET = 18
 INPUT_NAME, OUTPUT_NAME = "input", "logits"
-FP32_NAME = "model_fp32.onnx"
 
 
 def pick_samples(data, split, count):
@@ -103,7 +103,8 @@ def checkpoint_metadata(checkpoint, checkpoint_path):
 
 def export_checkpoint(checkpoint_path, out_dir, data="", split="val", parity_images=8, opset=OPSET,
                       loaded=None):
-    """Export ``checkpoint_path`` to ``out_dir/model_fp32.onnx`` and write ``out_dir/export.json``.
+    """Export ``checkpoint_path`` to ``out_dir/model_fp32.onnx`` and write ``out_dir/export.json``
+    (``pruneseg.records.deploy.ExportRecord``).
 
     Args:
         data: dataset root for the parity images; without it the parity check uses random
@@ -118,7 +119,7 @@ def export_checkpoint(checkpoint_path, out_dir, data="", split="val", parity_ima
     height, width = checkpoint["input_size"]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / FP32_NAME
+    path = out_dir / FP32_MODEL
     if data:
         samples = pick_samples(data, split, parity_images)  # checks the data before the slow export
     started = time.perf_counter()
@@ -136,7 +137,7 @@ def export_checkpoint(checkpoint_path, out_dir, data="", split="val", parity_ima
     record = {"model": str(path), "checkpoint": metadata["source_checkpoint"], "model_name": metadata["model_name"],
               "input_size": [height, width], "opset": opset, **info, "export_seconds": seconds,
               "size_bytes": path.stat().st_size, "parity": parity}
-    (out_dir / "export.json").write_text(json.dumps(record, indent=1))
+    write_record(out_dir / EXPORT_RECORD, record)
     return record
 
 

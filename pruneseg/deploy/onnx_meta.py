@@ -11,6 +11,7 @@ import onnx
 from pruneseg.errors import PruneSegError
 
 PREFIX = "pruneseg."
+NEEDED_METADATA = ("model_name", "class_names", "input_size", "mean", "std")  # what compiling a model needs
 QUANTIZED_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "QLinearAdd",
                  "ConvInteger", "MatMulInteger", "DynamicQuantizeLinear"}
 
@@ -67,3 +68,8 @@ def input_shape(model):
     """Static shape of the model's first input, e.g. [1, 3, 256, 512] (0 or a name where dynamic)."""
     dims = model.graph.input[0].type.tensor_type.shape.dim
     return [d.dim_value if d.HasField("dim_value") else d.dim_param for d in dims]
+
+
+def missing_metadata(metadata):
+    """The ``NEEDED_METADATA`` keys absent from ``metadata``."""
+    return [key for key in NEEDED_METADATA if key not in metadata]

@@ -9,7 +9,6 @@ produces the logits). The output folder gets ``model_fp32.onnx``, ``export.json`
 ``model_int8.onnx`` and ``quantize.json``.
 """
 import ast
-import json
 import tempfile
 import time
 from dataclasses import asdict
@@ -22,18 +21,20 @@ from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, Q
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from pruneseg.checkpoint import load_model
+from pruneseg.config import CALIBRATION_METHODS as METHOD_NAMES
 from pruneseg.config import QuantizeConfig
 from pruneseg.deploy.export import INPUT_NAME, export_checkpoint, model_inputs, pick_samples
 from pruneseg.deploy.onnx_meta import get_metadata, load_onnx, set_metadata
 from pruneseg.errors import PruneSegError
 from pruneseg.metrics import ConfusionMatrix
 from pruneseg.progress import Progress
+from pruneseg.records import write_record
+from pruneseg.workspace.layout import INT8_MODEL, QUANTIZE_RECORD
 
-INT8_NAME = "model_int8.onnx"
 CLASSIFIER = "classifier"
 WEIGHTED_OPS = ("Conv", "ConvTranspose", "Gemm", "MatMul")
-CALIBRATION_METHODS = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
-                       "percentile": CalibrationMethod.Percentile}
+CALIBRATION_METHODS = dict(zip(METHOD_NAMES, (CalibrationMethod.MinMax, CalibrationMethod.Entropy,
+                                              CalibrationMethod.Percentile)))
 
 
 class QuantizeError(PruneSegError):
@@ -191,7 +192,8 @@ def _check(config):
 
 
 def main(config: QuantizeConfig):
-    """Export, quantize, evaluate both models and write ``quantize.json``; returns its record."""
+    """Export, quantize, evaluate both models and write ``quantize.json``
+    (``pruneseg.records.deploy.QuantizeRecord``); returns the record."""
     _check(config)
     out = Path(config.out)
     calib_samples = pick_samples(config.data, config.calib_split, config.calib)
@@ -202,7 +204,7 @@ def main(config: QuantizeConfig):
 
     export = export_checkpoint(config.checkpoint, out, config.data, config.eval_split, config.parity_images,
                                loaded=(model, checkpoint))
-    fp32_path, int8_path = Path(export["model"]), out / INT8_NAME
+    fp32_path, int8_path = Path(export["model"]), out / INT8_MODEL
     keep_float = resolve_nodes(load_onnx(fp32_path), config.keep_float, fp32_path)
 
     started = time.perf_counter()
@@ -241,5 +243,5 @@ def main(config: QuantizeConfig):
         "parity": {"fp32_vs_torch": export["parity"],
                    "int8_vs_fp32": {"images": len(parity_samples), "argmax_agreement": agreement}},
     }
-    (out / "quantize.json").write_text(json.dumps(record, indent=1))
+    write_record(out / QUANTIZE_RECORD, record)
     return record

@@ -35,3 +35,13 @@ def count_macs(model, height, width):
     finally:
         model.train(was_training)
     return int(macs)
+
+
+def model_table(height=256, width=512, num_classes=6):
+    """One row per registered model: name, parameters and MACs at 1x3xHxW."""
+    rows = []
+    for name in sorted(MODELS):
+        model = build_model(name, num_classes)
+        rows.append({"name": name, "parameters": count_parameters(model),
+                     f"macs_1x3x{height}x{width}": count_macs(model, height, width)})
+    return rows

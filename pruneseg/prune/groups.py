@@ -12,8 +12,11 @@ import torch
 import torch_pruning as tp
 from torch import nn
 
+from pruneseg.prune.importance import build_importance
+from pruneseg.prune.measure import layer_macs
+from pruneseg.prune.plans import DEFAULT_ROUND_TO, rounded_width
+
 CONV_TYPES = (nn.Conv2d, nn.ConvTranspose2d)
-DEFAULT_ROUND_TO = 8
 TRACE_SIZE = 64  # graph tracing does not depend on the input size; keep it cheap
 
 
@@ -64,16 +67,16 @@ def list_groups(model, height, width, round_to=DEFAULT_ROUND_TO):
 
     The MACs share counts the convolutions that read or write the group's channels.
     """
-    layer_macs = _layer_macs(model, height, width)
-    total = sum(layer_macs.values())
+    macs = layer_macs(model, height, width)
+    total = sum(macs.values())
     graph = build_graph(model)
     names = {module: name for name, module in model.named_modules()}
     infos = []
     for name, group in iter_groups(model, graph, round_to):
-        touched = {names[dep.target.module] for dep, _ in group if names.get(dep.target.module) in layer_macs}
+        touched = {names[dep.target.module] for dep, _ in group if names.get(dep.target.module) in macs}
         infos.append(GroupInfo(name=name, modules=coupled_layers(model, graph, group),
                                channels=len(group[0].idxs),
-                               macs_share=sum(layer_macs[n] for n in touched) / total))
+                               macs_share=sum(macs[n] for n in touched) / total))
     return infos
 
 
@@ -83,22 +86,17 @@ def group_widths(model, round_to=DEFAULT_ROUND_TO):
     return {name: len(group[0].idxs) for name, group in iter_groups(model, graph, round_to)}
 
 
-def rounded_width(channels, ratio, round_to=DEFAULT_ROUND_TO):
-    """Channels kept when pruning ``ratio`` of ``channels``: a multiple of ``round_to``, at least one multiple."""
-    kept = round(channels * (1.0 - ratio) / round_to) * round_to
-    return int(min(channels, max(round_to, kept)))
-
-
-def prune_to_widths(model, widths, round_to=DEFAULT_ROUND_TO):
+def prune_to_widths(model, widths, round_to=DEFAULT_ROUND_TO, importance="l2"):
     """Prune groups in place to the channel counts in ``widths`` (``{name: channels}``).
 
-    Channels with the smallest group L2 norm go first. Groups not in ``widths`` are untouched.
+    The channels ``importance`` (a name of ``pruneseg.prune.importance.IMPORTANCES``) scores
+    lowest go first. Groups not in ``widths`` are untouched.
 
     Returns:
         the pruning history (a list of plain values) to store with the weights.
     """
     graph = build_graph(model)
-    importance = tp.importance.GroupMagnitudeImportance(p=2)
+    importance = build_importance(importance)
     for name, group in iter_groups(model, graph, round_to):
         channels = len(group[0].idxs)
         target = widths.get(name, channels)
@@ -111,11 +109,11 @@ def prune_to_widths(model, widths, round_to=DEFAULT_ROUND_TO):
     return [list(step) for step in graph.pruning_history()]
 
 
-def prune_by_ratios(model, ratios, round_to=DEFAULT_ROUND_TO):
+def prune_by_ratios(model, ratios, round_to=DEFAULT_ROUND_TO, importance="l2"):
     """Prune each named group by its ratio of the current channels; returns the pruning history."""
     widths = {name: rounded_width(channels, ratios[name], round_to)
               for name, channels in group_widths(model, round_to).items() if name in ratios}
-    return prune_to_widths(model, widths, round_to)
+    return prune_to_widths(model, widths, round_to, importance)
 
 
 def replay_history(model, history):
@@ -123,28 +121,3 @@ def replay_history(model, history):
     graph = build_graph(model)
     graph.load_pruning_history([(name, bool(is_out), list(idxs)) for name, is_out, idxs in history])
     return model
-
-
-def _layer_macs(model, height, width):
-    """MACs of each conv layer at 1x3xHxW: ``{layer name: MACs}``."""
-    macs = {}
-    names = {module: name for name, module in model.named_modules()}
-
-    def hook(module, inputs, output):
-        if isinstance(module, nn.ConvTranspose2d):
-            macs[names[module]] = inputs[0].numel() * module.weight[0].numel()
-        else:
-            macs[names[module]] = output.numel() * module.weight[0].numel()
-
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, CONV_TYPES)]
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(torch.zeros(1, 3, height, width, device=device))
-    finally:
-        for handle in handles:
-            handle.remove()
-        model.train(was_training)
-    return macs

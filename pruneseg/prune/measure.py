@@ -1,8 +1,10 @@
-"""Measurements shared by analysis, plans and the pruning loop: validation subsets, latency, size."""
+"""Measurements shared by analysis, plans and the pruning loop: validation subsets, latency, size,
+MACs per layer, and BatchNorm statistics re-estimated after a cut."""
 import statistics
 import time
 
 import torch
+from torch import nn
 from torch.utils.data import DataLoader
 
 from pruneseg.data.cityscapes import scan_split
@@ -66,3 +68,47 @@ def _time_once(model, x):
 def model_size(model, height, width):
     """``{"params", "macs"}`` of ``model`` at 1x3xHxW."""
     return {"params": count_parameters(model), "macs": count_macs(model, height, width)}
+
+
+def layer_macs(model, height, width):
+    """MACs of each conv layer at 1x3xHxW: ``{layer name: MACs}``."""
+    macs = {}
+    names = {module: name for name, module in model.named_modules()}
+
+    def hook(module, inputs, output):
+        if isinstance(module, nn.ConvTranspose2d):
+            macs[names[module]] = inputs[0].numel() * module.weight[0].numel()
+        else:
+            macs[names[module]] = output.numel() * module.weight[0].numel()
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 3, height, width, device=device))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return macs
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model, batches):
+    """Re-estimate BatchNorm running statistics on ``batches`` (a list of image tensors)."""
+    if not batches:
+        return model
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average over the batches
+    model.train()
+    device = next(model.parameters()).device
+    for images in batches:
+        model(images.to(device))
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+    return model.eval()

@@ -4,7 +4,7 @@ import json
 import sys
 
 from pruneseg.target.arguments import add_target_commands
-from pruneseg.target.runner import TargetError
+from pruneseg.target.manifest import TargetError
 
 
 def cmd_perf(args):

@@ -1,90 +1,16 @@
-"""Load a compiled package and segment frames with ONNX Runtime; the throughput test.
+"""Segment frames of a compiled package with ONNX Runtime; the throughput test.
 
-A package is a folder holding ``manifest.json`` and the model file it names. The manifest
-carries everything pre- and post-processing need (input size, mean, std, class names and
-colours), so nothing here imports torch or the rest of PruneSeg.
+Everything pre- and post-processing need comes from the package's manifest
+(``pruneseg.target.manifest``), so nothing here imports torch or the rest of PruneSeg.
 """
-import json
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 
-from pruneseg.errors import PruneSegError
-
-MANIFEST_NAME = "manifest.json"
-FORMAT_VERSION = 1
-REQUIRED_FIELDS = ("format_version", "target", "model_file", "input_size", "mean", "std",
-                   "class_names", "class_colors")
-
-
-class TargetError(PruneSegError):
-    """A package, model or video that cannot be used; the message names the file."""
-
-
-@dataclass
-class Package:
-    """A compiled package as read from disk (checked, not yet loaded into ONNX Runtime)."""
-
-    path: Path
-    manifest: dict
-
-    @property
-    def model_path(self):
-        return self.path / self.manifest["model_file"]
-
-    @property
-    def input_size(self):
-        """(height, width) the model was compiled for."""
-        return tuple(self.manifest["input_size"])
-
-    @property
-    def label(self):
-        """Short name for overlays, e.g. ``fpn pruned int8``."""
-        pruned = "pruned" if self.manifest.get("pruned") else None
-        return " ".join(str(part) for part in (self.manifest.get("model_name"), pruned,
-                                               self.manifest.get("precision")) if part)
-
-
-def load_package(path):
-    """Read and check ``path/manifest.json`` and that the model file it names exists.
-
-    Raises:
-        TargetError naming the folder, manifest or model file at fault.
-    """
-    path = Path(path)
-    if not path.is_dir():
-        raise TargetError(f"{path}: package folder not found")
-    manifest_path = path / MANIFEST_NAME
-    if not manifest_path.is_file():
-        raise TargetError(f"{manifest_path}: manifest missing; this is not a compiled package "
-                          "(make one with `python -m pruneseg compile`)")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise TargetError(f"{manifest_path}: unreadable manifest ({error})") from error
-    if not isinstance(manifest, dict):
-        raise TargetError(f"{manifest_path}: a manifest must be a JSON object")
-    missing = [name for name in REQUIRED_FIELDS if name not in manifest]
-    if missing:
-        raise TargetError(f"{manifest_path}: manifest lacks {', '.join(missing)}")
-    if manifest["format_version"] != FORMAT_VERSION:
-        raise TargetError(f"{manifest_path}: manifest format {manifest['format_version']!r}; "
-                          f"this runner reads format {FORMAT_VERSION}")
-    size = manifest["input_size"]
-    if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size)):
-        raise TargetError(f"{manifest_path}: input_size must be [height, width], got {size!r}")
-    if len(manifest["class_colors"]) != len(manifest["class_names"]):
-        raise TargetError(f"{manifest_path}: {len(manifest['class_names'])} class names but "
-                          f"{len(manifest['class_colors'])} class colours")
-    model_path = path / manifest["model_file"]
-    if not model_path.is_file():
-        raise TargetError(f"{model_path}: model file missing from the package (named in {manifest_path})")
-    return Package(path, manifest)
+from pruneseg.target.manifest import MANIFEST_NAME, Package, TargetError, load_package
 
 
 def preprocess(frame, height, width, mean, std):

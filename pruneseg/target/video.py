@@ -12,7 +12,8 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 
-from pruneseg.target.runner import Segmenter, TargetError, blend
+from pruneseg.target.manifest import TargetError
+from pruneseg.target.runner import Segmenter, blend
 
 DEFAULT_FPS = 10.0
 

@@ -37,7 +37,7 @@ def _paint(rng):
     return _colour(rng, PAINTS[rng.choice(len(PAINTS), p=PAINT_P)])
 
 
-def _make_scene(rng, travel=0.0):
+def make_scene(rng, travel=0.0):
     """Lay out one street; ``travel`` metres more of it for a camera that drives forward."""
     u = rng.uniform
     sky = rng.choice(["clear", "hazy", "overcast", "dusk"], p=[0.4, 0.2, 0.32, 0.08])
@@ -111,7 +111,7 @@ def _make_side(rng, sc, objs, s, far):
                 objs.extend(_tree(rng, xb + s * u(1, 12), u(z, z + length)) for _ in range(int(length / 5)))
             elif rng.random() < 0.12:  # a gap between houses
                 length = u(3, 10)
-            else:  # "z" is the far end: see _render
+            else:  # "z" is the far end: see render
                 objs.append(dict(
                     kind="block", x=xb, s=s, z0=z, z=z + length,
                     hgt=u(4, 9) if rng.random() < 0.2 else u(8, 30),

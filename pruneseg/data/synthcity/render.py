@@ -4,17 +4,17 @@ import math
 import cv2
 import numpy as np
 
-from .layout import _make_scene
-from .street import _draw_barrier, _draw_block, _draw_pole, _draw_skyline, _draw_sky_and_ground, _draw_tree
-from .traffic import _draw_bike, _draw_person, _draw_vehicle
-from .world import EGO, NEAR, _Canvas
+from .layout import make_scene
+from .street import draw_barrier, draw_block, draw_pole, draw_skyline, draw_sky_and_ground, draw_tree
+from .traffic import draw_bike, draw_person, draw_vehicle
+from .world import EGO, NEAR, Canvas
 
 MIN_SIZE = 64
 
 
-_DRAW = {"block": _draw_block, "skyline": _draw_skyline, "wall": _draw_barrier, "fence": _draw_barrier,
-         "pole": _draw_pole, "tree": _draw_tree, "vehicle": _draw_vehicle, "person": _draw_person,
-         "bike": _draw_bike}
+_DRAW = {"block": draw_block, "skyline": draw_skyline, "wall": draw_barrier, "fence": draw_barrier,
+         "pole": draw_pole, "tree": draw_tree, "vehicle": draw_vehicle, "person": draw_person,
+         "bike": draw_bike}
 
 
 def _near_depth(o):
@@ -24,10 +24,10 @@ def _near_depth(o):
     return o["z"] - abs(math.cos(h)) * o.get("l", 0.0) / 2 - abs(math.sin(h)) * o.get("w", 0.0) / 2
 
 
-def _render(sc, rng, height, width, t=0.0):
+def render(sc, rng, height, width, t=0.0):
     """Draw scene ``sc`` at time ``t`` seconds; ``rng`` only adds sensor noise."""
-    cv = _Canvas(height, width, sc, sc["cam_v"] * t)
-    _draw_sky_and_ground(cv)
+    cv = Canvas(height, width, sc, sc["cam_v"] * t)
+    draw_sky_and_ground(cv)
     objs = [dict(o, x=o["x"] + o.get("vx", 0.0) * t, z=o["z"] + o.get("vz", 0.0) * t) for o in sc["objects"]]
     objs = [o for o in objs if o["z"] > cv.z]
     _draw_shadows(cv, objs)
@@ -81,13 +81,13 @@ def _finish(cv, rng):
     return np.clip(img + 0.5, 0, 255).astype(np.uint8), cv.lab
 
 
-def _check_count(name, value, minimum=0):
+def check_count(name, value, minimum=0):
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def render_scene(rng: np.random.Generator, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Render one random street scene: (image uint8 HxWx3 RGB, Cityscapes label ids uint8 HxW)."""
-    _check_count("height", height, MIN_SIZE)
-    _check_count("width", width, MIN_SIZE)
-    return _render(_make_scene(rng), rng, height, width)
+    check_count("height", height, MIN_SIZE)
+    check_count("width", width, MIN_SIZE)
+    return render(make_scene(rng), rng, height, width)

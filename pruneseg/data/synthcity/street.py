@@ -5,11 +5,11 @@ import cv2
 import numpy as np
 
 from .world import (BUILDING, FENCE, LIGHT, NEAR, POLE, ROAD, SIDEWALK, SIGN, SKY, TERRAIN, UP, VEGETATION,
-                    WALL, _shade)
+                    WALL, shade)
 
 
 
-def _draw_sky_and_ground(cv):
+def draw_sky_and_ground(cv):
     sc, (height, width) = cv.scene, cv.lab.shape
     t = np.clip(np.arange(height, dtype=np.float32) / max(cv.cy, 1), 0, 1)[:, None, None] ** 0.8
     cv.img[:] = sc["sky_top"] * (1 - t) + sc["sky_hor"] * t
@@ -89,23 +89,23 @@ def _draw_facade(cv, o, origin, axis, length, col):
             cv.fill(list(cv.project(np.concatenate(group)).reshape(-1, 4, 2)), col, BUILDING)
 
 
-def _draw_block(cv, o):
+def draw_block(cv, o):
     s, origin, col = o["s"], np.array([o["x"], 0.0, o["z0"]]), o["col"]
-    _draw_facade(cv, o, origin, np.array([s, 0.0, 0.0]), 25.0, col * _shade(cv.scene, (0, -1)))  # front
-    _draw_facade(cv, o, origin, np.array([0.0, 0.0, 1.0]), o["z"] - o["z0"], col * _shade(cv.scene, (-s, 0)))
+    _draw_facade(cv, o, origin, np.array([s, 0.0, 0.0]), 25.0, col * shade(cv.scene, (0, -1)))  # front
+    _draw_facade(cv, o, origin, np.array([0.0, 0.0, 1.0]), o["z"] - o["z0"], col * shade(cv.scene, (-s, 0)))
 
 
-def _draw_skyline(cv, o):
+def draw_skyline(cv, o):
     x, h, z = o["x"], o["hgt"], o["z"]
     cv.fill([cv.project([[x, 0, z], [x, h, z], [x + o["w"], h, z], [x + o["w"], 0, z]])], o["col"], BUILDING)
 
 
-def _draw_barrier(cv, o):
+def draw_barrier(cv, o):
     """A wall, or a fence of thin slats the background shows through, along the street."""
     x, h, z0, z1 = o["x"], o["hgt"], max(o["z0"], cv.z + NEAR), o["z"]
     if z0 >= z1:
         return
-    col = o["col"] * _shade(cv.scene, (-np.sign(x), 0))
+    col = o["col"] * shade(cv.scene, (-np.sign(x), 0))
 
     def band(y0, y1):
         return [[x, y0, z0], [x, y1, z0], [x, y1, z1], [x, y0, z1]]
@@ -120,7 +120,7 @@ def _draw_barrier(cv, o):
     cv.fill(list(cv.project(np.array(polys)).reshape(-1, 4, 2)), col, FENCE)
 
 
-def _draw_pole(cv, o):
+def draw_pole(cv, o):
     if o["z"] - cv.z < NEAR + 1:
         return
     x, z, h, s = o["x"], o["z"], o["hgt"], cv.scale(o["z"])
@@ -146,7 +146,7 @@ def _draw_pole(cv, o):
         cv.fill([np.array(square if o["shape"] == 1 else triangle) * s + c], o["sign"], SIGN)
 
 
-def _draw_tree(cv, o):
+def draw_tree(cv, o):
     if o["z"] - cv.z < NEAR + o["r"]:
         return
     x, z, s = o["x"], o["z"], cv.scale(o["z"])

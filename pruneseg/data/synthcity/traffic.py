@@ -4,7 +4,7 @@ import math
 import cv2
 import numpy as np
 
-from .world import CAR, MOTORCYCLE, NEAR, PERSON, RIDER, TRUCK, UP, _shade
+from .world import CAR, MOTORCYCLE, NEAR, PERSON, RIDER, TRUCK, UP, shade
 
 
 
@@ -25,7 +25,7 @@ def _draw_box(cv, c, d, hl, hw, y0, y1, col, label, glass=None, glass_col=None):
             q0, q1 = a + (b - a) * s0, a + (b - a) * s1
             return np.array([[q0[0], g0, q0[1]], [q0[0], g1, q0[1]], [q1[0], g1, q1[1]], [q1[0], g0, q1[1]]])
 
-        cv.fill([cv.project(corners(0, 1, y0, y1))], col * _shade(cv.scene, n), label)
+        cv.fill([cv.project(corners(0, 1, y0, y1))], col * shade(cv.scene, n), label)
         if glass:
             g0, g1 = y0 + glass[2] * (y1 - y0), y0 + glass[3] * (y1 - y0)
             cv.fill([cv.project(corners(glass[0], glass[1], g0, g1))], glass_col, label)
@@ -36,7 +36,7 @@ def _draw_box(cv, c, d, hl, hw, y0, y1, col, label, glass=None, glass_col=None):
     return faces
 
 
-def _draw_vehicle(cv, o):
+def draw_vehicle(cv, o):
     h, c = o["heading"], np.array([o["x"], o["z"]])
     d, p = np.array([math.sin(h), math.cos(h)]), np.array([math.cos(h), -math.sin(h)])
     hl, hw = o["l"] / 2, o["w"] / 2
@@ -88,7 +88,7 @@ def _draw_figure(cv, j, look, label):
         cv.disk(P["head"] + (0, 0.03 * k * s), 0.095 * k * s, look["skin"], label)
 
 
-def _draw_person(cv, o):
+def draw_person(cv, o):
     if o["z"] - cv.z < NEAR + 1:
         return
     h, k, base = o["heading"], o["k"], np.array([o["x"], 0.0, o["z"]])
@@ -105,7 +105,7 @@ def _draw_person(cv, o):
     _draw_figure(cv, j, dict(o, away=d[2] > 0), PERSON)
 
 
-def _draw_bike(cv, o):
+def draw_bike(cv, o):
     """Bicycle or motorcycle in side geometry, so it reads as one from the side and as a sliver end-on."""
     x, z = o["x"], o["z"]
     if z - cv.z < NEAR + 1.5:

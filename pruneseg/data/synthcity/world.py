@@ -15,7 +15,7 @@ LABEL_IDS = (EGO, ROAD, SIDEWALK, BUILDING, WALL, FENCE, POLE, LIGHT, SIGN, VEGE
 UP = np.array([0.0, 1.0, 0.0])
 
 
-class _Canvas:
+class Canvas:
     """Float RGB image and label-id mask, drawn together through a camera at (0, h, z) looking at +z."""
 
     def __init__(self, height, width, scene, cam_z):
@@ -56,7 +56,7 @@ class _Canvas:
             cv2.circle(self.lab, c, r, int(label), -1, shift=2)
 
 
-def _shade(scene, normal):
+def shade(scene, normal):
     """Light on a vertical face with horizontal unit normal (nx, nz)."""
     sun = max(0.0, normal[0] * scene["sun"][0] + normal[1] * scene["sun"][1])
     return scene["ambient"] + (1 - scene["ambient"]) * sun

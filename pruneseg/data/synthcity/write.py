@@ -3,7 +3,6 @@
 Tasks run in order, or in a pool of spawned worker processes; every sample has its own seed, so
 the files do not depend on the number of workers.
 """
-import json
 import multiprocessing
 import time
 from pathlib import Path
@@ -13,8 +12,11 @@ import numpy as np
 from imageio_ffmpeg import write_frames
 from PIL import Image
 
-from .layout import _make_scene
-from .render import MIN_SIZE, _check_count, _render, render_scene
+from pruneseg.jsonio import write_json
+from pruneseg.workspace.layout import DRIVE_VIDEO, SYNTHCITY_INFO
+
+from .layout import make_scene
+from .render import MIN_SIZE, check_count, render, render_scene
 
 VERSION = "synthcity-1"
 CITIES = {"train": ("aachen_synth", "bremen_synth", "cologne_synth"), "val": ("munster_synth",)}
@@ -33,8 +35,8 @@ def _run_task(task):
     """Write one image and its mask (returns None), or render one video frame (returns it)."""
     kind, out, seed, index, height, width, extra = task
     if kind == "frame":
-        scene = _make_scene(np.random.default_rng([seed, 2]), travel=11.0 * extra / VIDEO_FPS)
-        return _render(scene, np.random.default_rng([seed, 2, index]), height, width, t=index / VIDEO_FPS)[0]
+        scene = make_scene(np.random.default_rng([seed, 2]), travel=11.0 * extra / VIDEO_FPS)
+        return render(scene, np.random.default_rng([seed, 2, index]), height, width, t=index / VIDEO_FPS)[0]
     split = extra
     rng = np.random.default_rng([seed, list(CITIES).index(split), index])
     image, label_ids = render_scene(rng, height, width)
@@ -71,9 +73,9 @@ def generate(out_dir, train=300, val=60, height=256, width=512, seed=0, video_fr
     """
     for name, value in (("train", train), ("val", val), ("video_frames", video_frames), ("seed", seed),
                         ("workers", workers)):
-        _check_count(name, value)
-    _check_count("height", height, MIN_SIZE)
-    _check_count("width", width, MIN_SIZE)
+        check_count(name, value)
+    check_count("height", height, MIN_SIZE)
+    check_count("width", width, MIN_SIZE)
     start, out = time.perf_counter(), Path(out_dir)
     tasks = []
     for split, count in (("train", train), ("val", val)):
@@ -85,7 +87,7 @@ def generate(out_dir, train=300, val=60, height=256, width=512, seed=0, video_fr
                     stale.unlink()
         tasks += [("image", str(out), seed, i, height, width, split) for i in range(count)]
     tasks += [("frame", str(out), seed, t, height, width, video_frames) for t in range(video_frames)]
-    video, writer = out / "video" / "drive.mp4", None
+    video, writer = out / DRIVE_VIDEO, None
     video.unlink(missing_ok=True)
     if video_frames:
         video.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +107,6 @@ def generate(out_dir, train=300, val=60, height=256, width=512, seed=0, video_fr
             writer.close()
     params = dict(version=VERSION, train=train, val=val, height=height, width=width, seed=seed,
                   video_frames=video_frames, video_fps=VIDEO_FPS)
-    (out / "synthcity.json").write_text(json.dumps(params, indent=2) + "\n")
+    write_json(out / SYNTHCITY_INFO, params)
     return dict(params, out_dir=str(out), video=str(video) if video_frames else None,
                 images={"train": train, "val": val}, seconds=time.perf_counter() - start)

@@ -1,58 +1,35 @@
-"""Sensitivity analysis: prune each group alone at each ratio and score the damage.
+"""The sensitivity analysis job: prune each group alone at each ratio and score the damage;
+and ``verify``, which prunes to one plan and measures it.
 
 Every finished cell is written to the analysis file at once, so a killed job resumes with all
 finished cells kept. The file is keyed by the checkpoint's hash and the settings: a file made
 for another checkpoint or other settings is refused, never silently mixed. After the sweep the
 job precomputes the trade-off curves the pruning slider reads: for each MACs-reduction target,
-the plan, its parameters, MACs, measured latency and one-shot mIoU.
+the plan, its parameters, MACs, measured latency and one-shot mIoU. The file's schema is
+``pruneseg.records.analysis``.
 """
 import copy
-import hashlib
-import json
 from dataclasses import asdict
 from pathlib import Path
 
-
 from pruneseg.checkpoint import load_model
-from pruneseg.config import CURVE_TARGETS, PLAN_KINDS, AnalyzeConfig
+from pruneseg.config import AnalyzeConfig, VerifyConfig
 from pruneseg.errors import PruneSegError
-from pruneseg.jsonio import write_json
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
-from pruneseg.prune.analysis_file import RESULT_SETTINGS, drop_table, read_analysis
 from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
-from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency
-from pruneseg.prune.plans import MacsModel, recalibrate_batchnorm, sensitivity_plan, uniform_plan
+from pruneseg.prune.macs import MacsModel
+from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, recalibrate_batchnorm
+from pruneseg.prune.plans import PLAN_KINDS, check_plan, make_plan
+from pruneseg.prune.tradeoff import CURVE_TARGETS
+from pruneseg.records import file_sha256, write_record
+from pruneseg.records.analysis import analysis_key, read_analysis
 from pruneseg.train import evaluate
-
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def analysis_key(checkpoint_sha, config):
-    """What an analysis depends on: the checkpoint's bytes and the settings that change results."""
-    settings = {k: getattr(config, k) for k in RESULT_SETTINGS}
-    return hashlib.sha256(json.dumps([checkpoint_sha, settings], sort_keys=True).encode()).hexdigest()[:16]
-
-
-def plan_for(analysis, macs_model, target, kind="sensitivity"):
-    """Channel widths per group removing ``target`` of the baseline's MACs, by plan ``kind``."""
-    if kind == "uniform":
-        return uniform_plan(macs_model, target, analysis["settings"]["round_to"])
-    if kind == "sensitivity":
-        return sensitivity_plan(macs_model, drop_table(analysis), target, analysis["settings"]["round_to"])
-    raise ValueError(f"unknown plan {kind!r}; choose one of: {', '.join(PLAN_KINDS)}")
 
 
 def _start_or_resume(config, model, checkpoint, batches, height, width, device):
     sha = file_sha256(config.checkpoint)
-    key = analysis_key(sha, config)
+    key = analysis_key(sha, asdict(config))
     out = Path(config.out)
     if out.exists():
         analysis = read_analysis(out)
@@ -62,15 +39,14 @@ def _start_or_resume(config, model, checkpoint, batches, height, width, device):
         return analysis
     groups = list_groups(model, height, width, config.round_to)
     analysis = {
-        "version": 1, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
+        "version": 2, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
         "model_name": checkpoint["model_name"], "input_size": [height, width], "settings": asdict(config),
         "baseline": {**evaluate(model, batches, device), **model_size(model, height, width),
                      "latency_ms": latency_ms(model, height, width)},
         "groups": [asdict(g) for g in groups], "cells": {g.name: {} for g in groups},
         "curves": {kind: [] for kind in PLAN_KINDS},
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_json(out, analysis)
+    write_record(out, analysis)
     return analysis
 
 
@@ -99,7 +75,7 @@ def main(config: AnalyzeConfig):
                     continue
                 if collapsed is None:
                     pruned = copy.deepcopy(model)
-                    prune_by_ratios(pruned, {group["name"]: ratio}, config.round_to)
+                    prune_by_ratios(pruned, {group["name"]: ratio}, config.round_to, config.importance)
                     recalibrate_batchnorm(pruned, bn_batches)
                     miou = evaluate(pruned, batches, device)["miou"]
                     cell = {"miou": miou, "collapsed": miou < config.collapse * base_miou}
@@ -107,7 +83,7 @@ def main(config: AnalyzeConfig):
                 else:  # pruning more of a collapsed group cannot help: skip the work
                     cell = {"miou": collapsed["miou"], "collapsed": True}
                 cells[str(ratio)] = cell
-                write_json(config.out, analysis)
+                write_record(config.out, analysis)
                 progress.update(1)
 
         macs_model = MacsModel(model, height, width, config.round_to)
@@ -116,39 +92,44 @@ def main(config: AnalyzeConfig):
             for target in CURVE_TARGETS:
                 if target in finished:
                     continue
-                widths = plan_for(analysis, macs_model, target, kind)
+                widths = make_plan(kind, analysis, macs_model, target)
                 pruned = copy.deepcopy(model)
-                prune_to_widths(pruned, widths, config.round_to)
+                prune_to_widths(pruned, widths, config.round_to, config.importance)
                 recalibrate_batchnorm(pruned, bn_batches)
                 analysis["curves"][kind].append({
                     "target": target, "widths": widths, **model_size(pruned, height, width),
                     **paired_latency(model, pruned, height, width),
                     "miou": evaluate(pruned, batches, device)["miou"]})
-                write_json(config.out, analysis)
+                write_record(config.out, analysis)
                 progress.update(1)
     return analysis
 
 
-def verify_point(analysis_path, data, target, kind="sensitivity"):
-    """Prune the analysed checkpoint to the plan for ``target`` and measure it for real.
+def verify(config: VerifyConfig):
+    """Prune the analysed checkpoint to the plan for ``config.target`` and measure it for real.
 
     Returns the same fields as a curve point (widths, params, MACs, latency, one-shot mIoU on
-    the analysis's validation subset, after BatchNorm re-estimation as in the sweep).
+    the analysis's validation subset, after BatchNorm re-estimation as in the sweep), plus the
+    plan; written to ``config.out`` when given.
     """
-    analysis = read_analysis(analysis_path)
+    check_plan(config.plan)
+    analysis = read_analysis(config.analysis)
     settings = analysis["settings"]
     if file_sha256(analysis["checkpoint"]) != analysis["checkpoint_sha256"]:
-        raise PruneSegError(f"{analysis_path}: its checkpoint {analysis['checkpoint']} changed since the "
+        raise PruneSegError(f"{config.analysis}: its checkpoint {analysis['checkpoint']} changed since the "
                             f"analysis; analyse it again")
     device = default_device()
     model, _ = load_model(analysis["checkpoint"], device)
     height, width = analysis["input_size"]
-    batches = load_batches(data, "val", settings["images"], height, width, settings["batch_size"])
+    batches = load_batches(config.data, "val", settings["images"], height, width, settings["batch_size"])
     bn_batches = [images for images, _ in load_batches(
-        data, "train", settings["bn_batches"] * settings["batch_size"], height, width, settings["batch_size"])]
-    widths = plan_for(analysis, MacsModel(model, height, width, settings["round_to"]), target, kind)
+        config.data, "train", settings["bn_batches"] * settings["batch_size"], height, width, settings["batch_size"])]
+    widths = make_plan(config.plan, analysis, MacsModel(model, height, width, settings["round_to"]), config.target)
     pruned = copy.deepcopy(model)
-    prune_to_widths(pruned, widths, settings["round_to"])
+    prune_to_widths(pruned, widths, settings["round_to"], settings.get("importance", "l2"))
     recalibrate_batchnorm(pruned, bn_batches)
-    return {"target": target, "plan": kind, "widths": widths, **model_size(pruned, height, width),
-            **paired_latency(model, pruned, height, width), "miou": evaluate(pruned, batches, device)["miou"]}
+    point = {"target": config.target, "plan": config.plan, "widths": widths, **model_size(pruned, height, width),
+             **paired_latency(model, pruned, height, width), "miou": evaluate(pruned, batches, device)["miou"]}
+    if config.out:
+        write_record(config.out, point)
+    return point

@@ -1,0 +1,135 @@
+"""The checks a form runs before it launches a job, once each: a message per problem, or None.
+
+Pure functions (no Streamlit, no torch). Checks that must open a file the way the job will
+(ONNX models, packages, videos) import ONNX, ONNX Runtime or ffmpeg lazily, so drawing a page
+costs neither.
+"""
+from dataclasses import asdict
+from pathlib import Path
+
+from pruneseg.config import AnalyzeConfig, check_input_size, outputs
+from pruneseg.records import RecordError
+from pruneseg.records.analysis import RESULT_SETTINGS
+from pruneseg.records.pruning import read_state
+from pruneseg.workspace import layout
+from pruneseg.workspace.listing import count_images
+
+
+def size_problem(model, height, width):
+    """Why ``height`` x ``width`` does not suit ``model``, or None when it does."""
+    try:
+        check_input_size(model, height, width)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def new_folder_problem(name, folder, what="run name"):
+    """Why ``name`` cannot name a new folder under ``folder``, or None."""
+    problem = layout.name_problem(name, what)
+    if problem:
+        return problem
+    if (Path(folder) / name).exists():
+        return (f"{Path(folder) / name} already exists: pick another name, or select that run "
+                "below and resume it")
+    return None
+
+
+def dataset_problem(root, split):
+    """Why ``root`` cannot serve ``split`` (no dataset chosen, no images there), or None."""
+    if not root:
+        return "Choose a dataset, or type the folder of a Cityscapes download."
+    if not count_images(root, split):
+        return (f"{Path(root) / 'leftImg8bit' / split}: no {split} images there "
+                "(expected <city>/*_leftImg8bit.png files)")
+    return None
+
+
+def busy_problem(config, live_jobs):
+    """Why ``config`` cannot start now: a running job already writes one of its outputs; or None."""
+    wanted = {Path(path) for path in outputs(config).values() if path}
+    for job in live_jobs:
+        if wanted & {Path(path) for path in job.outputs.values() if path}:
+            return f"Job `{job.id}` ({job.kind}) is already writing {', '.join(map(str, wanted))}: wait for it, or cancel it."
+    return None
+
+
+def analysis_conflict(analysis, settings):
+    """Why an existing analysis file cannot be resumed with ``settings`` (a dict), or None.
+
+    The analysis job refuses a file made for another checkpoint or with other settings; the
+    page says so before it launches a job that would fail.
+    """
+    keys = ("checkpoint", *RESULT_SETTINGS)
+    old = {**asdict(AnalyzeConfig()), **analysis.get("settings", {})}  # a setting it lacks had its default
+    differ = [k for k in keys if k in settings and _same(k, old.get(k)) != _same(k, settings[k])]
+    if not differ:
+        return None
+    return ("that analysis file exists with other settings (" + ", ".join(differ) + "): "
+            "choose another name, or the same settings to resume it")
+
+
+def _same(key, value):
+    """``value`` in a form that compares equal when it means the same (paths resolved, floats)."""
+    if key in ("checkpoint", "data"):
+        return str(Path(value or "").resolve())
+    return [float(v) for v in value] if isinstance(value, list) else value
+
+
+def pruning_run_conflict(config):
+    """Why ``config.out`` cannot take this pruning run (another run's folder, or not a run), or None."""
+    out = Path(config.out)
+    state_file = out / layout.PRUNE_STATE
+    if state_file.exists():
+        try:
+            saved = read_state(state_file)["config"]
+        except RecordError as error:
+            return str(error)
+        if any(saved.get(key) != getattr(config, key) for key in config.RUN_DEFINING):
+            return f"{out} holds a pruning run with another analysis, plan or step: pick another name."
+    elif out.exists() and any(out.iterdir()):
+        return f"{out} exists and is not a pruning run: pick another name."
+    return None
+
+
+def package_problem(path):
+    """Why the package at ``path`` cannot run (missing file, corrupt ONNX, manifest mismatch), or None.
+
+    Loads it exactly as the target runner will.
+    """
+    from pruneseg.target.manifest import TargetError
+    from pruneseg.target.runner import Segmenter
+
+    try:
+        Segmenter(path, intra_op_threads=1)
+    except TargetError as error:
+        return str(error)
+    return None
+
+
+def video_problem(path):
+    """Why ``path`` cannot be rendered (missing, not a video, no frames), or None; reads one frame."""
+    from pruneseg.target.manifest import TargetError
+    from pruneseg.target.video import open_video
+
+    try:
+        _, frames = open_video(path)
+        next(frames)
+        frames.close()  # started, so closing stops its ffmpeg reader
+    except TargetError as error:
+        return str(error)
+    return None
+
+
+def onnx_problem(path):
+    """Why the ONNX file at ``path`` cannot be compiled (missing, unreadable, no PruneSeg metadata), or None."""
+    from pruneseg.deploy.onnx_meta import OnnxModelError, get_metadata, load_onnx, missing_metadata
+
+    try:
+        metadata = get_metadata(load_onnx(path, load_weights=False))
+    except OnnxModelError as error:
+        return str(error)
+    missing = missing_metadata(metadata)
+    if missing:
+        return f"{path}: no PruneSeg metadata ({', '.join(missing)} missing); export it again"
+    return None

@@ -1,0 +1,215 @@
+"""The forms that fill a job's config, one per job kind (Streamlit).
+
+Each draws its form and, on submit, returns ``(config, problems)``: the ``pruneseg.config``
+dataclass the form asks for and the messages of the checks (``pruneseg.dashboard.checks``) it
+failed, None where it passed; the page hands both to ``widgets.launch_job``. Without a submit
+it returns None.
+"""
+from pathlib import Path
+
+import streamlit as st
+
+from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH_SIZE, INPUT_MULTIPLE, AnalyzeConfig,
+                             CompareConfig, CompileConfig, ExportConfig, PerfConfig, PruneConfig, QuantizeConfig,
+                             TrainConfig, VideoConfig)
+from pruneseg.dashboard import checks, widgets
+from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
+from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
+from pruneseg.prune.plans import PLAN_KINDS
+from pruneseg.records.analysis import read_analysis
+from pruneseg.workspace import layout
+
+
+def train_form(ws, datasets):
+    """A new training run."""
+    defaults = TrainConfig()
+    with st.form("new-run"):
+        model_col, data_col, path_col = st.columns([1, 1, 2])
+        model = model_col.selectbox("Model", list(INPUT_MULTIPLE), format_func=MODEL_LABELS.get)
+        labels = {d["path"]: dataset_label(d) for d in datasets}
+        dataset = data_col.selectbox("Dataset", list(labels), format_func=labels.get, placeholder="none in workspace")
+        custom = path_col.text_input("…or a Cityscapes root folder", placeholder="/data/cityscapes",
+                                     help="Overrides the dataset on the left when filled in.").strip()
+        cols = st.columns(6)
+        height = cols[0].number_input("Height", 16, 2048, defaults.height, 16,
+                                      help="Input height; FPN needs a multiple of 32, UNet of 16.")
+        width = cols[1].number_input("Width", 16, 4096, defaults.width, 16,
+                                     help="Input width; FPN needs a multiple of 32, UNet of 16.")
+        epochs = cols[2].number_input("Epochs", 1, 1000, 20, help="The seed trains 200 epochs.")
+        batch = cols[3].number_input("Batch size", 0, 256, 0,
+                                     help="0: the seed's batch size for the model "
+                                          f"(FPN {DEFAULT_BATCH_SIZE['fpn']}, UNet {DEFAULT_BATCH_SIZE['unet']}).")
+        lr = cols[4].number_input("Learning rate", 1e-6, 1.0, defaults.lr, 1e-5, format="%.0e",
+                                  help="Adam; FPN's decoder learns 10x faster (the seed's recipe).")
+        name = cols[5].text_input("Run name", placeholder="automatic",
+                                  help="Folder name under runs/; empty: model and date.").strip()
+        if not st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:"):
+            return None
+    root = custom or dataset
+    name = name or layout.default_run_name(model)
+    config = TrainConfig(model=model, data=str(Path(root).resolve()) if root else "",
+                         out=str(layout.run_dir(ws, name)), height=int(height), width=int(width),
+                         epochs=int(epochs), batch_size=int(batch), lr=float(lr))
+    return config, [checks.size_problem(model, height, width), checks.new_folder_problem(name, layout.runs_dir(ws)),
+                    checks.dataset_problem(root, "train")]
+
+
+def analysis_form(ws, checkpoints, datasets):
+    """A new (or resumed) sensitivity analysis."""
+    defaults = AnalyzeConfig()
+    with st.form("new-analysis"):
+        ckpt_col, data_col = st.columns(2)
+        checkpoint = ckpt_col.selectbox("Checkpoint", checkpoints, placeholder="none in workspace",
+                                        help="A trained (or already pruned) model; `model_best.pt` is the best "
+                                             "validation epoch of a run.")
+        labels = {d["path"]: dataset_label(d) for d in datasets}
+        dataset = data_col.selectbox("Dataset", list(labels), format_func=labels.get, placeholder="none in workspace",
+                                     help="Its validation images score every cell; a few training batches "
+                                          "re-estimate BatchNorm statistics after each cut.")
+        cols = st.columns([1, 1, 1, 3])
+        images = cols[0].number_input("Images per cell", 1, 5000, defaults.images,
+                                      help="Validation images scored for each group and ratio. More is steadier "
+                                           "and slower: the time grows with groups x ratios x images.")
+        bn_batches = cols[1].number_input("BN batches", 0, 100, defaults.bn_batches,
+                                          help="Training batches that re-estimate BatchNorm statistics after "
+                                               "pruning (0: off). Without it a pruned model looks worse than it is.")
+        name = cols[2].text_input("Analysis name", placeholder="automatic",
+                                  help="File name under analyses/; empty: the checkpoint's run and file name.").strip()
+        ratios = cols[3].multiselect("Pruning ratios", RATIO_CHOICES, default=defaults.ratios,
+                                     format_func=lambda r: f"{r:.0%}",
+                                     help="Shares of a group's channels removed, one cell each. The seed "
+                                          "sweeps 10% .. 90%.")
+        if not st.form_submit_button("Start the analysis", type="primary", icon=":material/play_arrow:"):
+            return None
+    name = name or (layout.checkpoint_name(checkpoint) if checkpoint else "")
+    out = layout.analysis_path(ws, name)
+    config = AnalyzeConfig(checkpoint=str(ws / checkpoint) if checkpoint else "", data=str(dataset), out=str(out),
+                           images=int(images), ratios=sorted(ratios), bn_batches=int(bn_batches))
+    problems = [None if checkpoint else "Choose a checkpoint: train a model on the Train page first.",
+                checks.dataset_problem(dataset, "val"), None if ratios else "Choose at least one pruning ratio.",
+                name and layout.name_problem(name, "analysis name")]
+    if not any(problems) and out.exists():
+        existing, problem = widgets.load_record(out, read_analysis)
+        conflict = problem or checks.analysis_conflict(existing, vars(config))
+        problems.append(conflict and f"{out.name}: {conflict}")
+    return config, problems
+
+
+def prune_form(ws, analysis, analysis_path, plan_default):
+    """A new (or resumed) iterative pruning run of ``analysis``."""
+    defaults = PruneConfig()
+    stem = Path(analysis_path).stem
+    with st.form("new-prune"):
+        cols = st.columns([2, 1.2, 1, 1, 1, 1, 1])
+        name = cols[0].text_input("Run name", placeholder=f"{stem}-{plan_default}",
+                                  help="Folder under pruned/ for the snapshots; empty: the analysis and plan.").strip()
+        plan = cols[1].selectbox("Plan", PLAN_KINDS, index=PLAN_KINDS.index(plan_default))
+        iterations = cols[2].number_input("Iterations", 1, 20, defaults.iterations)
+        step = cols[3].number_input("Step", 0.01, 0.9, defaults.step, 0.01, format="%.2f",
+                                    help="The MACs-reduction target rises by this share of the dense model per "
+                                         "iteration (not compounding): 5 x 0.1 ends at 50% fewer MACs.")
+        tolerance = cols[4].number_input("Tolerance", 0.0, 1.0, defaults.tolerance, 0.005, format="%.3f",
+                                         help="Fine-tuning stops once the mIoU is this close to the dense model's "
+                                              "(absolute; the seed uses 0.02).")
+        max_epochs = cols[5].number_input("Max epochs", 1, 1000, 20,
+                                          help="Fine-tuning epochs per iteration at most (the seed allows 200).")
+        lr = cols[6].number_input("Learning rate", 1e-6, 1.0, defaults.lr, 1e-5, format="%.0e")
+        if not st.form_submit_button("Start pruning", type="primary", icon=":material/content_cut:"):
+            return None
+    name = name or f"{stem}-{plan}"
+    config = PruneConfig(checkpoint=analysis["checkpoint"], data=analysis["settings"]["data"],
+                         analysis=str(analysis_path), out=str(layout.pruning_run_dir(ws, name)),
+                         iterations=int(iterations), step=float(step), tolerance=float(tolerance),
+                         max_epochs=int(max_epochs), plan=plan, lr=float(lr))
+    too_far = iterations * step > 0.95 and (f"{iterations} iterations of {step:.2f} end at {iterations * step:.0%} "
+                                             "fewer MACs: keep it at 95% or less.")
+    return config, [layout.name_problem(name), too_far, checks.pruning_run_conflict(config)]
+
+
+def export_form(checkpoint, data, out):
+    """Export ``checkpoint`` to ONNX into ``out``."""
+    with st.form("export"):
+        st.markdown("**1 · Export to ONNX**")
+        st.caption("fp32, static input size, opset 18, one file; compared with PyTorch on a few images.")
+        parity = st.number_input("Parity images", 1, 256, ExportConfig().parity_images,
+                                 help="Validation images run through both PyTorch and ONNX Runtime "
+                                      "(random inputs when no dataset is chosen).")
+        if not st.form_submit_button("Export", icon=":material/output:", width="stretch"):
+            return None
+    return ExportConfig(checkpoint=checkpoint, out=str(out), data=data, parity_images=int(parity)), []
+
+
+def quantize_form(checkpoint, data, out):
+    """Quantize ``checkpoint`` to int8 into ``out``."""
+    defaults = QuantizeConfig()
+    with st.form("quantize"):
+        st.markdown("**2 · Quantize to int8**")
+        st.caption("Exports first, then uint8 activations, int8 per-channel weights; scores fp32 and int8.")
+        left, right = st.columns(2)
+        calib = left.number_input("Calibration images", 1, 5000, defaults.calib,
+                                  help="Spread evenly over the training split (the validation images stay unseen).")
+        eval_images = right.number_input("Evaluation images", 0, 100000, defaults.eval_images,
+                                         help="Validation images for the mIoU of both models; 0: the whole split.")
+        left, right = st.columns(2, vertical_alignment="bottom")
+        method = left.selectbox("Calibration method", CALIBRATION_METHODS,
+                                help="How activation ranges are chosen: minmax is fastest; entropy and "
+                                     "percentile clip outliers.")
+        keep = right.checkbox("Classifier in float", help="Keep the last layer in float: in int8 it often costs "
+                                                          "the most accuracy, in float little time.")
+        if not st.form_submit_button("Quantize", icon=":material/compress:", type="primary", width="stretch"):
+            return None
+    config = QuantizeConfig(checkpoint=checkpoint, data=data, out=str(out), calib=int(calib), calib_method=method,
+                            eval_images=int(eval_images), keep_float=["classifier"] if keep else [])
+    return config, [None if data else "Quantization calibrates and scores on a dataset: choose one above."]
+
+
+def compile_form(models, package_dir):
+    """Compile one of ``models`` (``{precision: ONNX file}``) into ``package_dir(precision)``."""
+    with st.form("compile"):
+        st.markdown("**3 · Compile a package**")
+        st.caption("Optimised offline for the target; host-specific layouts are applied when it loads there.")
+        precision = st.selectbox("Model", list(models), format_func=lambda p: f"{p} ({models[p].name})",
+                                 placeholder="export or quantize first")
+        target = st.selectbox("Target", list(COMPILE_TARGETS), help="; ".join(
+            f"{name}: {text}" for name, text in COMPILE_TARGETS.items()) + ".")
+        if not st.form_submit_button("Compile", icon=":material/deployed_code:", width="stretch", disabled=not models):
+            return None
+    config = CompileConfig(model=str(models[precision]), target=target, out=str(package_dir(precision)))
+    return config, [checks.onnx_problem(models[precision])]
+
+
+def perf_form(ws, packages, labels):
+    """A throughput test of one of ``packages`` (folders, labelled by ``labels``)."""
+    with st.form("perf"):
+        cols = st.columns([3, 1, 1])
+        package = cols[0].selectbox("Package", packages, format_func=labels.get)
+        threads = cols[1].number_input("Threads", 1, 64, 1, help="Concurrent workers, each segmenting frames "
+                                                                 "(the seed's -t). With 1, latency is measured too.")
+        seconds = cols[2].number_input("Seconds", 1, 600, 10, help="Test length (the seed's -s).")
+        if not st.form_submit_button("Run throughput test", type="primary", icon=":material/speed:"):
+            return None
+    config = PerfConfig(package=package, threads=int(threads), seconds=float(seconds),
+                        out=str(layout.perf_result_path(ws, package, int(threads))))
+    return config, [checks.package_problem(package)]
+
+
+def video_form(ws, sources, source_label, chosen, packages, labels, pair):
+    """An overlay video of one package, or two side by side, over one of ``sources``."""
+    with st.form("video"):
+        source = st.selectbox("Video", sources, index=sources.index(chosen) if chosen in sources else 0,
+                              format_func=source_label, placeholder="upload one below",
+                              help="The built-in synthetic drive, or a video uploaded below.")
+        cols = st.columns([2, 2, 1])
+        left = cols[0].selectbox("Left package", packages, index=packages.index(pair[0]), format_func=labels.get)
+        right = cols[1].selectbox("Right package", ["", *packages], index=["", *packages].index(pair[1]),
+                                  format_func=lambda p: labels.get(p, "none: one package only"))
+        max_frames = cols[2].number_input("Frames", 0, 100000, 0, help="Stop after this many frames; 0: all.")
+        if not st.form_submit_button("Render video", type="primary", icon=":material/movie:"):
+            return None
+    if not source:
+        return None, ["Choose a video: the built-in drive (`./run.sh dashboard` makes it, or `python -m pruneseg "
+                      "synth`) or an upload."]
+    out = str(layout.video_out_path(ws, left, right))
+    config = (CompareConfig(left=left, right=right, input=source, out=out, max_frames=int(max_frames)) if right else
+              VideoConfig(package=left, input=source, out=out, max_frames=int(max_frames)))
+    return config, [checks.video_problem(source), checks.package_problem(left), right and checks.package_problem(right)]

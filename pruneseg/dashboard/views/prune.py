@@ -1,0 +1,250 @@
+"""What the Prune page shows: the trade-off slider's cards and figures, verified points, pruning runs.
+
+Pure functions of an analysis file and pruning states (``pruneseg.records``); the slider reads
+the precomputed curves alone (``pruneseg.prune.tradeoff.point_at``), so it redraws in
+milliseconds. No Streamlit, no torch.
+"""
+from pathlib import Path
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, style_figure
+from pruneseg.prune.plans import PLAN_KINDS
+from pruneseg.prune.tradeoff import SEED_TOLERANCE, curve, point_at, point_speedup
+
+PLAN_COLORS = {"sensitivity": LINE_COLOR, "uniform": "#54A24B"}
+
+
+def planner_cards(analysis, point):
+    """The slider's four cards: predicted mIoU, parameters, GMACs and measured speed-up of ``point``."""
+    base, (height, width) = analysis["baseline"], analysis["input_size"]
+    speedup = point["speedup"]
+    return [
+        {"label": "Predicted mIoU", "value": f"{point['miou']:.3f}", "delta": f"{point['miou'] - base['miou']:+.3f}",
+         "help": "One-shot: pruned, BatchNorm re-estimated, not fine-tuned (fine-tuning wins some back). "
+                 f"Dense: {base['miou']:.3f}."},
+        {"label": "Parameters", "value": f"{point['params'] / 1e6:.2f} M",
+         "delta": f"{point['params'] / base['params'] - 1:+.0%}", "delta_color": "inverse",
+         "help": f"Dense: {base['params'] / 1e6:.2f} M."},
+        {"label": "GMACs", "value": f"{point['macs'] / 1e9:.3f}", "delta": f"{point['macs'] / base['macs'] - 1:+.0%}",
+         "delta_color": "inverse", "help": f"Per image at {height}x{width}. Dense: {base['macs'] / 1e9:.3f}."},
+        {"label": "Speed-up", "value": f"{speedup:.2f}x" if speedup else "—",
+         "delta": f"{1 / speedup - 1:+.0%} latency" if speedup else None, "delta_color": "inverse",
+         "help": f"Measured: {point['latency_ms']:.1f} ms per image (batch 1, PyTorch, on the machine that ran the "
+                 "analysis), timed alternately with the dense model so machine load cancels out. Fewer MACs is "
+                 "not always faster: this is the number that counts."},
+    ]
+
+
+def comparison_rows(analysis, predicted, measured):
+    """Predicted (from the curve) next to measured (by ``verify``), one row per quantity."""
+    quantities = (("mIoU (one-shot)", "miou", 1, 4), ("parameters (M)", "params", 1e-6, 3),
+                  ("GMACs", "macs", 1e-9, 3), ("latency (ms)", "latency_ms", 1, 1))
+    rows = [{"": label, "predicted": round(predicted[key] * scale, digits),
+             "measured": round(measured[key] * scale, digits)} for label, key, scale, digits in quantities]
+    speedup = point_speedup(measured, analysis["baseline"]["latency_ms"])
+    rows.append({"": "speed-up (x)", "predicted": round(predicted["speedup"], 2),
+                 "measured": round(speedup, 2) if speedup else None})
+    return rows
+
+
+def verified_rows(analysis, points):
+    """One row per verified point: plan, target, predicted and measured mIoU, size and speed."""
+    rows = []
+    for point in points:
+        predicted = point_at(analysis, point["plan"], point["target"])
+        speedup = point_speedup(point, analysis["baseline"]["latency_ms"])
+        rows.append({"plan": point["plan"], "target": f"{point['target']:.0%}",
+                     "predicted mIoU": round(predicted["miou"], 4) if predicted else None,
+                     "measured mIoU": round(point["miou"], 4), "params (M)": round(point["params"] / 1e6, 3),
+                     "GMACs": round(point["macs"] / 1e9, 3), "latency (ms)": round(point["latency_ms"], 1),
+                     "speed-up": round(speedup, 2) if speedup else None})
+    return rows
+
+
+def run_cards(state):
+    """A pruning run's four cards: iterations done, mIoU, parameters and speed-up of the last iteration."""
+    done, dense, config = state["iterations"], state["dense"], state["config"]
+    last = done[-1] if done else dense
+    speedup = point_speedup(last, dense["latency_ms"])
+    return [
+        {"label": "Iterations done", "value": f"{len(done)} / {config['iterations']}",
+         "help": f"Target rises by {config['step']:.0%} of the dense MACs per iteration."},
+        {"label": "mIoU (fine-tuned)", "value": f"{last['miou']:.3f}", "delta": f"{last['miou'] - dense['miou']:+.3f}",
+         "help": f"Of the last iteration on the validation split; dense {dense['miou']:.3f}. Recovered means "
+                 f"within {config['tolerance']} of it."},
+        {"label": "Parameters", "value": f"{last['params'] / 1e6:.2f} M",
+         "delta": f"{last['params'] / dense['params'] - 1:+.0%}", "delta_color": "inverse"},
+        {"label": "Speed-up", "value": f"{speedup:.2f}x" if speedup else "—",
+         "delta": f"{1 / speedup - 1:+.0%} latency" if speedup else None, "delta_color": "inverse",
+         "help": f"Batch-1 latency {last['latency_ms']:.1f} ms, timed alternately with the dense model."},
+    ]
+
+
+_PANELS = (("miou", "predicted mIoU (one-shot)", 1.0), ("params", "parameters (M)", 1e-6),
+           ("macs", "GMACs", 1e-9), ("speedup", "measured speed-up (x)", 1.0))
+
+
+def _panel_values(points, dense_latency, key, scale):
+    if key == "speedup":
+        return [point_speedup(p, dense_latency) for p in points]
+    return [p[key] * scale for p in points]
+
+
+def tradeoff_figure(analysis, kind, target, states=(), verified=()):
+    """Four panels against the MACs-reduction target: mIoU, parameters, MACs and speed-up.
+
+    Args:
+        analysis: the analysis dict; both plans' curves are drawn, ``kind`` in bold.
+        target: the slider's value, marked on every panel.
+        states: ``(name, state)`` of pruning loops: their fine-tuned (filled) and one-shot (hollow)
+            iteration results, drawn over the curves; speed-ups against their own dense latency.
+        verified: points measured by ``verify`` (crosses).
+    """
+    fig = make_subplots(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.1, horizontal_spacing=0.08,
+                        subplot_titles=[title for _, title, _ in _PANELS])
+    cells = [(1, 1), (1, 2), (2, 1), (2, 2)]
+    base_latency = analysis["baseline"]["latency_ms"]
+    for plan in sorted(PLAN_KINDS, key=lambda p: p == kind):  # the chosen plan on top
+        points = curve(analysis, plan)
+        bold = plan == kind
+        x = [p["target"] for p in points]
+        for (key, title, scale), (row, col) in zip(_PANELS, cells):
+            fig.add_trace(go.Scatter(
+                x=x, y=_panel_values(points, base_latency, key, scale), mode="lines+markers",
+                name=f"{plan} plan", legendgroup=plan, showlegend=row == col == 1,
+                line=dict(color=PLAN_COLORS[plan], width=3 if bold else 1.5, dash=None if bold else "dot"),
+                marker=dict(size=5 if bold else 3), opacity=1.0 if bold else 0.7,
+                hovertemplate=f"{plan}, %{{x:.0%}} fewer MACs: %{{y:.3f}}<extra></extra>"), row=row, col=col)
+    for name, state in states:
+        _add_iterations(fig, name, state, cells)
+    for point in verified:
+        for (key, title, scale), (row, col) in zip(_PANELS, cells):
+            fig.add_trace(go.Scatter(
+                x=[point["target"]], y=_panel_values([point], base_latency, key, scale), mode="markers",
+                name="verified (measured)", legendgroup="verified",
+                showlegend=row == col == 1 and point is verified[0],
+                marker=dict(color=PLAN_COLORS.get(point["plan"], "black"), size=11, symbol="x-thin",
+                            line=dict(width=2.5, color=PLAN_COLORS.get(point["plan"], "black"))),
+                hovertemplate=f"verified {point['plan']}, %{{x:.0%}}: %{{y:.3f}}<extra></extra>"), row=row, col=col)
+    fig.add_hline(y=analysis["baseline"]["miou"] - SEED_TOLERANCE, row=1, col=1,
+                  line=dict(color=DENSE_COLOR, dash="dash", width=1),
+                  annotation_text=f"dense - {SEED_TOLERANCE}", annotation_position="bottom left")
+    fig.add_vline(x=target, line=dict(color=ACCENT_COLOR, width=1.5))
+    point = point_at(analysis, kind, target)
+    if point is not None:
+        for (key, title, scale), (row, col) in zip(_PANELS, cells):
+            fig.add_trace(go.Scatter(
+                x=[target], y=_panel_values([point], base_latency, key, scale), mode="markers",
+                name="slider", legendgroup="slider", showlegend=row == col == 1,
+                marker=dict(color=ACCENT_COLOR, size=13, symbol="circle", line=dict(color="white", width=1.5)),
+                hovertemplate="%{x:.0%} fewer MACs: %{y:.3f}<extra></extra>"), row=row, col=col)
+    fig.update_xaxes(tickformat=".0%", range=[-0.02, 0.93])
+    fig.update_xaxes(title_text="MACs-reduction target", row=2)
+    fig = style_figure(fig, "", None, None, height=600)
+    fig.update_layout(margin=dict(t=30, b=10), hovermode="closest",
+                      legend=dict(orientation="h", yanchor="top", y=-0.1, xanchor="left", x=0))
+    return fig
+
+
+def _add_iterations(fig, name, state, cells):
+    iterations = state.get("iterations", [])
+    if not iterations:
+        return
+    dense_latency = state.get("dense", {}).get("latency_ms")
+    color = PLAN_COLORS.get(state.get("config", {}).get("plan"), "black")
+    x = [r["target"] for r in iterations]
+    for (key, title, scale), (row, col) in zip(_PANELS, cells):
+        fig.add_trace(go.Scatter(
+            x=x, y=_panel_values(iterations, dense_latency, key, scale), mode="markers+lines",
+            name=f"{name}: fine-tuned", legendgroup=name, showlegend=row == col == 1,
+            line=dict(color=color, width=1, dash="dash"),
+            marker=dict(color=color, size=10, symbol="diamond", line=dict(color="white", width=1)),
+            hovertemplate=f"{name}, iteration at %{{x:.0%}}: %{{y:.3f}}<extra></extra>"), row=row, col=col)
+    fig.add_trace(go.Scatter(
+        x=x, y=[r["one_shot_miou"] for r in iterations], mode="markers", name=f"{name}: before fine-tuning",
+        legendgroup=name, marker=dict(color=color, size=9, symbol="diamond-open"),
+        hovertemplate=f"{name}, one-shot at %{{x:.0%}}: %{{y:.3f}}<extra></extra>"), row=1, col=1)
+
+
+def widths_figure(analysis, widths, title="Channels per group"):
+    """Horizontal bars per group: the dense channels (grey) and the plan's ``widths`` over them."""
+    groups = analysis["groups"]
+    names = [g["name"] for g in groups]
+    dense = [g["channels"] for g in groups]
+    kept = [widths.get(n, c) for n, c in zip(names, dense)]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=names, x=dense, orientation="h", name="dense", marker_color=DENSE_COLOR,
+                         text=[f"{k} / {c}" for k, c in zip(kept, dense)], textposition="outside", cliponaxis=False,
+                         hovertemplate="%{y}: %{x} channels dense<extra></extra>"))
+    fig.add_trace(go.Bar(y=names, x=kept, orientation="h", name="kept", marker_color=LINE_COLOR,
+                         hovertemplate="%{y}: %{x} channels kept<extra></extra>"))
+    fig.update_layout(barmode="overlay", bargap=0.25)
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(range=[0, max(dense, default=1) * 1.25])
+    return style_figure(fig, title, "channels", None, height=max(260, 22 * len(names) + 90))
+
+
+# --- the pruning loop -----------------------------------------------------------------------
+
+def iteration_rows(state):
+    """The dense model (iteration 0) and every finished iteration, with speed-up and GOPs.
+
+    GOPs count a multiply-add as two operations, as the seed's table does.
+    """
+    dense = state["dense"]
+    rows = [{"iteration": 0, "label": "dense", "target": 0.0, "one_shot_miou": None, **dense}]
+    rows += [{**r, "label": f"{r['iteration']} ({r['target']:.0%})"} for r in state.get("iterations", [])]
+    for row in rows:
+        row["speedup"] = point_speedup(row, dense.get("latency_ms"))
+        row["fps"] = 1000.0 / row["latency_ms"] if row.get("latency_ms") else None
+        row["gops"] = 2 * row["macs"] / 1e9
+    return rows
+
+
+def snapshot_rows(state, root=None):
+    """Table rows of the iteration snapshots (and the dense model) a pruning loop saved.
+
+    Args:
+        root: show checkpoint paths relative to this folder (the workspace) when they lie in it.
+    """
+    out = []
+    for row in iteration_rows(state):
+        checkpoint = Path(row.get("checkpoint", state.get("config", {}).get("checkpoint", "")))
+        if root is not None and checkpoint.is_relative_to(root):
+            checkpoint = checkpoint.relative_to(root)
+        out.append({"iteration": row["label"], "checkpoint": str(checkpoint), "mIoU": round(row["miou"], 4),
+                    "one-shot mIoU": None if row["one_shot_miou"] is None else round(row["one_shot_miou"], 4),
+                    "recovered": "" if row["iteration"] == 0 else ("yes" if row.get("recovered") else "no"),
+                    "epochs": row.get("epochs", 0), "params (M)": round(row["params"] / 1e6, 3),
+                    "GMACs": round(row["macs"] / 1e9, 3), "latency (ms)": round(row["latency_ms"], 1),
+                    "speed-up": round(row["speedup"], 2) if row["speedup"] else None})
+    return out
+
+
+def iteration_figure(state):
+    """The seed's results table as charts: mIoU, FPS, parameters and GOPs per iteration (dense = 0)."""
+    rows = iteration_rows(state)
+    labels = [r["label"].replace(" (", "<br>(") for r in rows]  # two lines: the panels are narrow
+    colors = [DENSE_COLOR] + [LINE_COLOR] * (len(rows) - 1)
+    panels = (("miou", "mIoU (fine-tuned)", "%{y:.3f}"), ("fps", "FPS (batch 1, this machine)", "%{y:.1f}"),
+              ("params", "parameters (M)", "%{y:.2f}"), ("gops", "GOPs", "%{y:.2f}"))
+    fig = make_subplots(rows=1, cols=4, subplot_titles=[title for _, title, _ in panels], horizontal_spacing=0.06)
+    for col, (key, title, fmt) in enumerate(panels, 1):
+        values = [(r[key] / 1e6 if key == "params" else r[key]) for r in rows]
+        fig.add_trace(go.Bar(x=labels, y=values, marker_color=colors, showlegend=False, texttemplate=fmt,
+                             textposition="outside", cliponaxis=False,
+                             hovertemplate=f"%{{x}}: {fmt}<extra>{title}</extra>"), row=1, col=col)
+        fig.update_yaxes(range=[0, max([v for v in values if v is not None] or [1]) * 1.2], row=1, col=col)
+    one_shot = [r for r in rows if r["one_shot_miou"] is not None]
+    if one_shot:
+        fig.add_trace(go.Scatter(x=[labels[rows.index(r)] for r in one_shot], y=[r["one_shot_miou"] for r in one_shot],
+                                 mode="markers", name="before fine-tuning", showlegend=True,
+                                 marker=dict(color=ACCENT_COLOR, size=10, symbol="diamond-open", line=dict(width=2)),
+                                 hovertemplate="%{x}: one-shot %{y:.3f}<extra></extra>"), row=1, col=1)
+    fig.add_hline(y=state["dense"]["miou"] - SEED_TOLERANCE, row=1, col=1, line=dict(color=ACCENT_COLOR, dash="dash"))
+    fig.update_xaxes(type="category", title_text="iteration (MACs target)")
+    fig = style_figure(fig, "", None, None, height=360)
+    fig.update_layout(margin=dict(t=30), legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))
+    return fig

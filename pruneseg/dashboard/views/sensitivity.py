@@ -1,0 +1,140 @@
+"""What the Sensitivity page shows: the analysis's progress, cards, heatmap, group table and curves.
+
+Pure functions of an analysis file (``pruneseg.records.analysis``); no Streamlit, no torch.
+"""
+import plotly.graph_objects as go
+
+from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, style_figure
+from pruneseg.prune.plans import PLAN_KINDS
+from pruneseg.prune.tradeoff import CURVE_TARGETS, SEED_TOLERANCE, drop_table
+
+RATIO_CHOICES = [round(0.05 * i, 2) for i in range(1, 20)]  # 0.05 .. 0.95, the form's choices
+
+
+def progress(analysis):
+    """``(cells done, cells total, curve points done, curve points total)`` of an analysis."""
+    ratios = analysis.get("settings", {}).get("ratios", [])
+    cells = sum(len(c) for c in analysis["cells"].values())
+    points = sum(len(c) for c in analysis.get("curves", {}).values())
+    return cells, len(analysis["groups"]) * len(ratios), points, len(CURVE_TARGETS) * len(PLAN_KINDS)
+
+
+def robust_ratio(group_drops, tolerance=SEED_TOLERANCE):
+    """How far a group can be pruned alone: the largest measured ratio up to which *every*
+    measured ratio drops mIoU by at most ``tolerance``.
+
+    Args:
+        group_drops: ``{ratio: mIoU drop}`` of one group.
+    Returns:
+        that ratio; 0.0 when even the smallest ratio costs more; None before any cell is done.
+        A lucky cell beyond a costly one does not count: noise should not make a group look robust.
+    """
+    if not group_drops:
+        return None
+    robust = 0.0
+    for ratio in sorted(group_drops):
+        if group_drops[ratio] > tolerance:
+            break
+        robust = ratio
+    return robust
+
+
+def group_rows(analysis, tolerance=SEED_TOLERANCE):
+    """One table row per group, in the model's order (the heatmap's rows)."""
+    table = drop_table(analysis)
+    rows = []
+    for group in analysis["groups"]:
+        measured = table.get(group["name"], {})
+        robust = robust_ratio(measured, tolerance)
+        rows.append({"group": group["name"], "channels": group["channels"],
+                     "MACs share %": round(100 * group["macs_share"], 1),
+                     "robust up to %": None if robust is None else round(100 * robust),
+                     "worst drop": round(max(measured.values()), 4) if measured else None,
+                     "layers": len(group["modules"]), "coupled layers": ", ".join(group["modules"])})
+    return rows
+
+
+def heatmap_figure(analysis):
+    """mIoU drop per group (rows, the model's order top-down) and pruning ratio (columns).
+
+    Red: mIoU lost, blue: gained (noise on a small subset). Unfinished cells stay blank. Plotly
+    heatmaps send no selection events, so the page selects a group in the table below instead.
+    """
+    ratios = [float(r) for r in analysis["settings"]["ratios"]]
+    names = [g["name"] for g in analysis["groups"]]
+    table = drop_table(analysis)
+    cells = analysis["cells"]
+    z, text, hover = [], [], []
+    for name in names:
+        row, row_text, row_hover = [], [], []
+        for ratio in ratios:
+            cell = cells.get(name, {}).get(str(ratio))
+            drop = table.get(name, {}).get(ratio)
+            row.append(drop)
+            row_text.append("" if drop is None else f"{drop:.2f}" + ("*" if cell["collapsed"] else ""))
+            row_hover.append("not measured yet" if cell is None else
+                             f"mIoU {cell['miou']:.3f}" + (" (collapsed: larger ratios skipped)"
+                                                           if cell["collapsed"] else ""))
+        z.append(row), text.append(row_text), hover.append(row_hover)
+    largest = max((abs(v) for row in z for v in row if v is not None), default=0.0)
+    limit = max(0.05, largest)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[f"{r:.0%}" for r in ratios], y=names, text=text, texttemplate="%{text}", customdata=hover,
+        colorscale="RdBu_r", zmin=-limit, zmax=limit, zmid=0, xgap=2, ygap=2,
+        colorbar=dict(title=dict(text="mIoU drop", side="right"), thickness=12),
+        hovertemplate="%{y} pruned %{x}<br>drop %{z:.3f}<br>%{customdata}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category", side="top")
+    return style_figure(fig, "", None, None, height=max(260, 26 * len(names) + 90))
+
+
+def group_curve_figure(analysis, group):
+    """mIoU of the model with one group pruned alone, against the pruning ratio."""
+    base = analysis["baseline"]["miou"]
+    cells = analysis["cells"].get(group, {})
+    ratios = sorted(float(r) for r in cells)
+    miou = [cells[str(r)]["miou"] for r in ratios]
+    collapsed = [r for r in ratios if cells[str(r)]["collapsed"]]
+    channels = next((g["channels"] for g in analysis["groups"] if g["name"] == group), None)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0.0] + ratios, y=[base] + miou, mode="lines+markers", name="mIoU",
+                             line=dict(color=LINE_COLOR, width=2.5),
+                             hovertemplate="pruned %{x:.0%}: mIoU %{y:.3f}<extra></extra>"))
+    if collapsed:
+        fig.add_trace(go.Scatter(x=collapsed, y=[cells[str(r)]["miou"] for r in collapsed], mode="markers",
+                                 name="collapsed", marker=dict(color="#E45756", size=11, symbol="x")))
+    fig.add_hline(y=base, line=dict(color=DENSE_COLOR, dash="dot"), annotation_text="dense",
+                  annotation_position="bottom right")
+    fig.add_hline(y=base - SEED_TOLERANCE, line=dict(color=ACCENT_COLOR, dash="dash"),
+                  annotation_text=f"dense - {SEED_TOLERANCE}", annotation_position="bottom left")
+    fig.update_xaxes(tickformat=".0%", range=[-0.02, 0.95])
+    fig.update_yaxes(rangemode="tozero")
+    suffix = f" ({channels} channels)" if channels else ""
+    fig = style_figure(fig, f"{group}{suffix} pruned alone", "share of the group's channels removed", "mIoU")
+    fig.update_layout(legend=dict(yanchor="bottom", y=0.02, xanchor="left", x=0.01, orientation="v"))
+    return fig
+
+
+def analysis_cards(analysis):
+    """The page's five cards: dense mIoU, model, groups, cells and curve points measured."""
+    cells, cells_total, points, points_total = progress(analysis)
+    base, (height, width) = analysis["baseline"], analysis["input_size"]
+    return [
+        {"label": "Dense mIoU", "value": f"{base['miou']:.3f}",
+         "help": f"On the {analysis['settings']['images']} validation images every cell is scored on."},
+        {"label": "Model", "value": analysis["model_name"].upper(),
+         "help": f"At {height}x{width}: {base['params'] / 1e6:.2f} M parameters, {base['macs'] / 1e9:.2f} GMACs, "
+                 f"{base['latency_ms']:.1f} ms per image here."},
+        {"label": "Groups", "value": len(analysis["groups"]),
+         "help": "Sets of layers whose channels must be removed together (residual streams, a conv and the "
+                 "layers that read it)."},
+        {"label": "Cells measured", "value": f"{cells} / {cells_total}", "help": "Groups x ratios."},
+        {"label": "Curve points", "value": f"{points} / {points_total}",
+         "help": "Whole-model plans at 5% .. 90% fewer MACs, pruned and measured for the Prune page."},
+    ]
+
+
+def most_fragile(rows):
+    """The group of ``group_rows`` worth a look first: the least robust, then the largest drop."""
+    return min(rows, key=lambda r: (r["robust up to %"] is None, r["robust up to %"] or 0,
+                                    -(r["worst drop"] or 0)))["group"]

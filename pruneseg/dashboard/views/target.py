@@ -1,0 +1,137 @@
+"""What the Target page shows: throughput charts and table, the default comparison, a video's cards.
+
+Pure functions over throughput results and package rows (``pruneseg.workspace.listing``); no
+Streamlit, no torch.
+"""
+import time
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from pruneseg.dashboard.charts import style_figure
+from pruneseg.dashboard.labels import checkpoint_label, package_label, package_miou, variant
+
+VARIANTS = ("dense fp32", "dense int8", "pruned fp32", "pruned int8")  # chart order
+VARIANT_COLORS = {"dense fp32": "#4C78A8", "dense int8": "#72B7B2", "pruned fp32": "#F58518",
+                  "pruned int8": "#54A24B"}
+PATTERNS = ("", "/", "x", ".", "\\", "+")  # several packages of one variant: same colour, other hatching
+
+
+def default_pair(packages):
+    """(left, right) package folders to compare first: the newest dense fp32 and the newest pruned int8.
+
+    Falls back on the newest packages of other variants; right is None with fewer than two packages.
+    """
+    def rank(package, wanted):
+        manifest = package["manifest"]
+        return 0 if manifest and variant(manifest) == wanted else 1
+
+    if not packages:
+        return None, None
+    left = min(packages, key=lambda p: rank(p, "dense fp32"))  # min keeps the first (newest) among equals
+    others = [p for p in packages if p is not left]
+    right = min(others, key=lambda p: rank(p, "pruned int8")) if others else None
+    return left["path"], right["path"] if right else None
+
+
+def perf_rows(results):
+    """Table rows, newest first, one per throughput result."""
+    rows = []
+    for result in reversed(results):
+        info = result.get("package_info") or {}
+        latency = result.get("latency_ms") or {}
+        rows.append({"when": time.strftime("%Y-%m-%d %H:%M", time.localtime(result.get("created", 0))),
+                     "package": Path(result.get("package", "?")).name, "variant": variant(info),
+                     "model": info.get("model_name") or "?", "threads": result.get("threads"),
+                     "seconds": round(result.get("seconds", 0.0), 1), "frames": result.get("frames"),
+                     "FPS": round(result["fps"], 2),
+                     "latency ms": round(latency["mean"], 2) if latency else None,
+                     "p99 ms": round(latency["p99"], 2) if latency else None})
+    return rows
+
+
+def newest_per_package(results, threads=None):
+    """The newest result of each (package, threads) pair, in variant order, optionally of one thread count."""
+    latest = {}
+    for result in results:
+        if threads is None or result.get("threads") == threads:
+            latest[(result.get("package"), result.get("threads"))] = result
+    order = {name: index for index, name in enumerate(VARIANTS)}
+    return sorted(latest.values(), key=lambda r: (order.get(variant(r.get("package_info") or {}), len(order)),
+                                                  package_label(r.get("package_info") or {}), r.get("threads", 0)))
+
+
+def _styles(results):
+    """(label, colour, hatching) per package of ``results``: colour by variant, hatching per duplicate."""
+    styles, seen = {}, {}
+    for result in results:
+        info = result.get("package_info") or {}
+        key = result.get("package")
+        if key in styles:
+            continue
+        kind = variant(info)
+        index = seen.get(kind, 0)
+        seen[kind] = index + 1
+        styles[key] = (f"{package_label(info)} [{Path(key or '?').name}]", VARIANT_COLORS.get(kind, "#BAB0AC"),
+                       PATTERNS[index % len(PATTERNS)])
+    return styles
+
+
+def fps_figure(results):
+    """Grouped bars: FPS of each package (dense fp32, pruned fp32, pruned int8, ...) per thread count.
+
+    Args:
+        results: throughput records (``list_perf_results``); the newest per package and thread count is drawn.
+    """
+    latest = newest_per_package(results)
+    styles = _styles(latest)
+    fig = go.Figure()
+    for key, (label, color, pattern) in styles.items():
+        mine = [r for r in latest if r.get("package") == key]
+        fig.add_trace(go.Bar(
+            x=[f"{r['threads']} thread{'s' if r['threads'] != 1 else ''}" for r in mine],
+            y=[r["fps"] for r in mine], name=label, marker=dict(color=color, pattern_shape=pattern),
+            text=[f"{r['fps']:.1f}" for r in mine], textposition="outside", cliponaxis=False,
+            hovertemplate="%{y:.2f} FPS<extra>" + label + "</extra>"))
+    style_figure(fig, "Throughput", "worker threads", "frames per second", height=380)
+    return fig.update_layout(barmode="group", legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
+
+
+def latency_figure(results):
+    """Bars: mean end-to-end latency per package (one-thread tests), whiskers to the p99 time."""
+    latest = [r for r in newest_per_package(results, threads=1) if r.get("latency_ms")]
+    styles = _styles(latest)
+    fig = go.Figure()
+    for result in latest:
+        label, color, pattern = styles[result.get("package")]
+        latency = result["latency_ms"]
+        stages = (f"preprocess {latency['preprocess_mean']:.2f} ms, model {latency['run_mean']:.2f} ms, "
+                  f"argmax {latency['argmax_mean']:.2f} ms")
+        fig.add_trace(go.Bar(
+            x=[variant(result.get("package_info") or {})], y=[latency["mean"]], name=label,
+            marker=dict(color=color, pattern_shape=pattern), showlegend=False,
+            error_y=dict(type="data", symmetric=False, array=[max(0.0, latency["p99"] - latency["mean"])],
+                         arrayminus=[0], color="#555"),
+            text=[f"{latency['mean']:.1f} ms"], textposition="inside",
+            hovertemplate=f"mean %{{y:.2f}} ms, p99 {latency['p99']:.2f} ms<br>{stages}<extra>{label}</extra>"))
+    fig.update_layout(barmode="group")
+    return style_figure(fig, "Latency with one thread (bar: mean, whisker: p99)", "", "milliseconds", height=380)
+
+
+def video_cards(summary):
+    """A finished video's cards: FPS of each side and the frame count."""
+    sides = ("Left", "Right") if len(summary["fps"]) > 1 else ("",)
+    cards = [{"label": f"{side} FPS".strip(), "value": f"{fps:.1f}",
+              "help": f"{package_label(info)}: frames per second of segmentation over the last 10 frames."}
+             for side, info, fps in zip(sides, summary.get("packages", [{}, {}]), summary["fps"])]
+    cards.append({"label": "Frames", "value": summary.get("frames", "?"),
+                  "help": "x".join(map(str, summary.get("size", []))) + " pixels"})
+    return cards
+
+
+def package_rows(packages):
+    """The package table: one row per package of ``list_packages``."""
+    return [{"package": p["name"], "variant": variant(p["manifest"]) if p["manifest"] else "broken",
+             "model": (p["manifest"] or {}).get("model_name"),
+             "checkpoint": checkpoint_label((p["manifest"] or {}).get("source_checkpoint")),
+             "mIoU": package_miou(p["manifest"] or {}), "folder": str(p["path"])} for p in packages]

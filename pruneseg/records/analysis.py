@@ -1,0 +1,90 @@
+"""The sensitivity analysis file and its verified points (written by ``pruneseg.analyze``)."""
+import hashlib
+import json
+from typing import NotRequired, TypedDict
+
+from pruneseg.records import RecordError, read_record
+
+# the analysis settings that change its results: a file is only resumed with the same ones
+RESULT_SETTINGS = ("data", "images", "ratios", "bn_batches", "round_to", "collapse", "importance")
+
+
+class Baseline(TypedDict):
+    """The dense model on the analysis's validation subset."""
+
+    miou: float
+    iou: list
+    pixel_accuracy: float
+    params: int
+    macs: int
+    latency_ms: float
+
+
+class Group(TypedDict):
+    """A prunable group: its root layer's name, coupled conv layers, channels, share of the MACs it touches."""
+
+    name: str
+    modules: list
+    channels: int
+    macs_share: float
+
+
+class Cell(TypedDict):
+    """One group pruned alone at one ratio."""
+
+    miou: float
+    collapsed: bool  # below the collapse share of the baseline: larger ratios were skipped
+
+
+class Point(TypedDict):
+    """A whole-model plan pruned and measured: a point of a trade-off curve."""
+
+    target: float  # share of the dense MACs the plan removes
+    params: int
+    macs: int
+    latency_ms: float
+    miou: float  # one-shot: pruned, BatchNorm re-estimated, not fine-tuned
+    widths: NotRequired[dict]  # group -> channels kept (always written)
+    dense_latency_ms: NotRequired[float]  # timed alternately with latency_ms
+    speedup: NotRequired[float]
+
+
+class VerifiedPoint(Point):
+    """``verify``'s output: one plan pruned for real and measured."""
+
+    plan: str
+
+
+class Analysis(TypedDict):
+    """``analyses/<name>.json``."""
+
+    key: str  # hash of the checkpoint's bytes and RESULT_SETTINGS
+    checkpoint: str
+    checkpoint_sha256: str
+    model_name: str
+    input_size: list  # [height, width]
+    settings: dict  # the AnalyzeConfig
+    baseline: Baseline
+    groups: list  # of Group, in the model's order
+    cells: dict  # group -> {str(ratio): Cell}
+    curves: dict  # plan -> [Point] by target
+    version: NotRequired[int]
+
+
+def read_analysis(path):
+    """Load an analysis file; RecordError naming it when it is not a readable, complete one."""
+    analysis = read_record(path, Analysis, "analysis file")
+    if not isinstance(analysis["baseline"], dict) or "miou" not in analysis["baseline"]:
+        raise RecordError(f"{path}: not a complete analysis file (baseline mIoU missing)")
+    return analysis
+
+
+def read_point(path):
+    """A verified point (``verify``'s output)."""
+    return read_record(path, VerifiedPoint, "verified point")
+
+
+def analysis_key(checkpoint_sha, settings):
+    """What an analysis depends on: the checkpoint's bytes and the settings (a dict) that change results."""
+    chosen = {key: settings.get(key) for key in RESULT_SETTINGS}
+    return hashlib.sha256(json.dumps([checkpoint_sha, chosen], sort_keys=True).encode()).hexdigest()[:16]

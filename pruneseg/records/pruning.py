@@ -1,0 +1,37 @@
+"""The iterative pruning loop's ``state.json`` (written by ``pruneseg.prune_loop``)."""
+from typing import NotRequired, TypedDict
+
+from pruneseg.records import read_record
+
+
+class Iteration(TypedDict):
+    """One finished iteration: pruned to ``target``, fine-tuned, snapshotted in ``checkpoint``."""
+
+    iteration: int
+    target: float
+    one_shot_miou: float  # right after pruning
+    miou: float  # after fine-tuning
+    iou: list
+    pixel_accuracy: float
+    epochs: int  # fine-tuning epochs spent
+    recovered: bool  # mIoU within the tolerance of the dense model
+    checkpoint: str
+    widths: dict
+    params: int
+    macs: int
+    latency_ms: float
+    dense_latency_ms: NotRequired[float]
+    speedup: NotRequired[float]
+
+
+class PruningState(TypedDict):
+    """``pruned/<run>/state.json``: the run's settings, the dense model measured, every iteration."""
+
+    config: dict  # the PruneConfig
+    dense: dict  # metrics, params, macs, latency_ms of the dense model
+    iterations: list  # of Iteration
+
+
+def read_state(path):
+    """A pruning run's state; RecordError naming the file when broken."""
+    return read_record(path, PruningState, "pruning state")

@@ -1,0 +1,113 @@
+"""A compiled package: a folder holding ``manifest.json`` and the model file it names.
+
+The manifest is the package's record: it carries everything pre- and post-processing need
+(input size, mean, std, class names and colours) and where the model came from. Stdlib only,
+so the target runner reads it where neither torch nor the rest of PruneSeg is installed.
+"""
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NotRequired, TypedDict
+
+from pruneseg.errors import PruneSegError
+
+MANIFEST_NAME = "manifest.json"
+FORMAT_VERSION = 1
+
+
+class Manifest(TypedDict):
+    """``manifest.json``, written by ``pruneseg.deploy.compile``."""
+
+    format_version: int
+    target: str
+    model_file: str
+    input_size: list  # [height, width]
+    mean: list
+    std: list
+    class_names: list
+    class_colors: list  # [r, g, b] per class
+    input_name: NotRequired[str]
+    layout: NotRequired[str]  # "NCHW"
+    color_order: NotRequired[str]  # "RGB"
+    scale: NotRequired[float]
+    runtime: NotRequired[str]
+    execution_provider: NotRequired[str]
+    optimization_level: NotRequired[str]
+    model_name: NotRequired[str]
+    precision: NotRequired[str]  # "fp32" or "int8"
+    pruned: NotRequired[bool]
+    source_model: NotRequired[str]
+    source_checkpoint: NotRequired[str]
+    fp32_miou: NotRequired[float]
+    int8_miou: NotRequired[float]
+    miou_source: NotRequired[str]
+    compile_seconds: NotRequired[float]
+    created: NotRequired[str]
+
+
+REQUIRED_FIELDS = tuple(key for key in Manifest.__annotations__ if key in Manifest.__required_keys__)
+
+
+class TargetError(PruneSegError):
+    """A package, model or video that cannot be used; the message names the file."""
+
+
+@dataclass
+class Package:
+    """A compiled package as read from disk (checked, not yet loaded into ONNX Runtime)."""
+
+    path: Path
+    manifest: dict
+
+    @property
+    def model_path(self):
+        return self.path / self.manifest["model_file"]
+
+    @property
+    def input_size(self):
+        """(height, width) the model was compiled for."""
+        return tuple(self.manifest["input_size"])
+
+    @property
+    def label(self):
+        """Short name for overlays, e.g. ``fpn pruned int8``."""
+        pruned = "pruned" if self.manifest.get("pruned") else None
+        return " ".join(str(part) for part in (self.manifest.get("model_name"), pruned,
+                                               self.manifest.get("precision")) if part)
+
+
+def load_package(path):
+    """Read and check ``path/manifest.json`` and that the model file it names exists.
+
+    Raises:
+        TargetError naming the folder, manifest or model file at fault.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise TargetError(f"{path}: package folder not found")
+    manifest_path = path / MANIFEST_NAME
+    if not manifest_path.is_file():
+        raise TargetError(f"{manifest_path}: manifest missing; this is not a compiled package "
+                          "(make one with `python -m pruneseg compile`)")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise TargetError(f"{manifest_path}: unreadable manifest ({error})") from error
+    if not isinstance(manifest, dict):
+        raise TargetError(f"{manifest_path}: a manifest must be a JSON object")
+    missing = [name for name in REQUIRED_FIELDS if name not in manifest]
+    if missing:
+        raise TargetError(f"{manifest_path}: manifest lacks {', '.join(missing)}")
+    if manifest["format_version"] != FORMAT_VERSION:
+        raise TargetError(f"{manifest_path}: manifest format {manifest['format_version']!r}; "
+                          f"this runner reads format {FORMAT_VERSION}")
+    size = manifest["input_size"]
+    if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size)):
+        raise TargetError(f"{manifest_path}: input_size must be [height, width], got {size!r}")
+    if len(manifest["class_colors"]) != len(manifest["class_names"]):
+        raise TargetError(f"{manifest_path}: {len(manifest['class_names'])} class names but "
+                          f"{len(manifest['class_colors'])} class colours")
+    model_path = path / manifest["model_file"]
+    if not model_path.is_file():
+        raise TargetError(f"{model_path}: model file missing from the package (named in {manifest_path})")
+    return Package(path, manifest)

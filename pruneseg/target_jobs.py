@@ -1,0 +1,52 @@
+"""The target runner's commands as dashboard jobs: progress in the job state, results saved as records.
+
+``python -m pruneseg target perf|video|compare`` runs the same torch-free runner as
+``python -m pruneseg.target``; this adds a progress bar the dashboard can follow and writes the
+result records of ``pruneseg.target.results``.
+"""
+import math
+
+from pruneseg.config import CompareConfig, PerfConfig, VideoConfig
+from pruneseg.progress import Progress
+from pruneseg.records import write_record
+from pruneseg.target.manifest import load_package
+from pruneseg.target.results import saved_perf_result, saved_video_result
+from pruneseg.target.runner import Segmenter, measure_throughput
+from pruneseg.target.video import render_side_by_side, render_video
+from pruneseg.workspace.layout import video_summary_path
+
+
+def perf(config: PerfConfig):
+    """The throughput test of one package; returns the saved result record."""
+    segmenter = Segmenter(config.package, config.intra_op)  # a bad package fails here, before the clock runs
+    total = math.ceil(config.seconds)
+    with Progress(total, "throughput test", "s") as progress:
+        result = measure_throughput(segmenter, config.threads, config.seconds,
+                                    on_wait=lambda elapsed: progress.update_to(min(total, int(elapsed))))
+    record = saved_perf_result(result, segmenter.package.manifest)
+    write_record(config.out, record)
+    return record
+
+
+def video(config: VideoConfig | CompareConfig):
+    """The overlay video of one package, or of two side by side; returns the saved summary record."""
+    packages = [config.package] if isinstance(config, VideoConfig) else [config.left, config.right]
+    bar = []
+
+    def on_frame(done, total):
+        if not bar:  # the frame count is known once the video is open
+            bar.append(Progress(total, "render video", "frame"))
+        bar[0].update_to(done)
+
+    try:
+        if len(packages) == 1:
+            summary = render_video(packages[0], config.input, config.out, config.max_frames, config.intra_op, on_frame)
+        else:
+            summary = render_side_by_side(*packages, config.input, config.out, config.max_frames, config.intra_op,
+                                          on_frame)
+    finally:
+        if bar:
+            bar[0].close()
+    record = saved_video_result(summary, [(path, load_package(path).manifest) for path in packages])
+    write_record(video_summary_path(config.out), record)
+    return record

@@ -1,0 +1,1 @@
+"""The workspace folder: ``layout`` names every folder and file in it, ``listing`` says what exists."""

@@ -1,0 +1,213 @@
+"""Every folder and file name of the workspace, and safe names for new runs and artefacts.
+
+::
+
+    WORKSPACE/
+      datasets/<name>/                 Cityscapes layout; the built-in one is ``synthcity``
+        synthcity.json, video/drive.mp4   (the built-in dataset's parameters and driving video)
+      runs/<run>/                      a training run: config.json, steps.jsonl, epochs.jsonl,
+                                       checkpoint.pt (last epoch), model_best.pt (best mIoU)
+      analyses/<name>.json             a sensitivity analysis
+      analyses/<name>.verify-<plan>-<target>.json   a verified point of it
+      pruned/<run>/                    a pruning run: state.json, current.pt, iter_<k>.pt
+      deploy/<name>/                   export and quantize of a checkpoint: model_fp32.onnx,
+                                       export.json, model_int8.onnx, quantize.json
+      packages/<name>/                 a compiled package: manifest.json + model
+      target/perf/<time>-<package>-t<threads>.json   throughput results
+      target/videos/<time>-<left>[-vs-<right>].mp4   overlay videos (+ .json summary)
+      uploads/                         videos uploaded in the dashboard
+      jobs/<id>/                       background jobs (see ``pruneseg.jobs``)
+
+Stdlib only: pages, jobs and the CLI all import it.
+"""
+import os
+import re
+import time
+from pathlib import Path
+
+from pruneseg.target.manifest import MANIFEST_NAME
+
+WORKSPACE_ENV = "PRUNESEG_WORKSPACE"
+BUILTIN_DATASET = "synthcity"
+SYNTHCITY_INFO = "synthcity.json"
+DRIVE_VIDEO = Path("video") / "drive.mp4"
+
+RUN_CONFIG, STEPS_LOG, EPOCHS_LOG = "config.json", "steps.jsonl", "epochs.jsonl"
+LAST_CHECKPOINT, BEST_CHECKPOINT = "checkpoint.pt", "model_best.pt"
+PRUNE_STATE, CURRENT_CHECKPOINT = "state.json", "current.pt"
+FP32_MODEL, INT8_MODEL = "model_fp32.onnx", "model_int8.onnx"
+EXPORT_RECORD, QUANTIZE_RECORD = "export.json", "quantize.json"
+MANIFEST, PACKAGE_MODEL = MANIFEST_NAME, "model.onnx"
+RESUME_CHECKPOINTS = (LAST_CHECKPOINT, CURRENT_CHECKPOINT)  # kept to resume a job; rarely the one to use
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAME_JUNK = re.compile(r"[^A-Za-z0-9._-]+")
+_SNAPSHOT = re.compile(r"^(iter_\d+|current)$")  # the pruning loop's checkpoint names
+
+
+def default_workspace():
+    """``$PRUNESEG_WORKSPACE``, else ``./workspace``."""
+    return Path(os.environ.get(WORKSPACE_ENV, "workspace"))
+
+
+def safe_name(text, fallback="unnamed"):
+    """``text`` with every run of characters other than letters, digits, '.', '_', '-' as one '_'."""
+    return _NAME_JUNK.sub("_", str(text)).strip("._-") or fallback
+
+
+def name_problem(name, what="run name"):
+    """Why ``name`` cannot name a new folder or file of the workspace, or None."""
+    if NAME_PATTERN.match(name):
+        return None
+    return f"{what} {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+
+def stamp(now=None):
+    """``20250101-120000``: the time prefix of job ids and result files."""
+    return time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+
+
+def checkpoint_name(checkpoint):
+    """A name for artefacts of a checkpoint: ``runs/fpn-1/model_best.pt`` -> ``fpn-1-model_best``."""
+    path = Path(checkpoint)
+    return safe_name(f"{path.parent.name}-{path.stem}" if path.parent.name else path.stem, "model")
+
+
+def is_snapshot(checkpoint):
+    """Whether a checkpoint file is named as the pruning loop names its snapshots."""
+    return bool(_SNAPSHOT.match(Path(checkpoint or "").stem))
+
+
+def snapshot_name(iteration):
+    """The pruning loop's checkpoint of iteration ``iteration``: ``iter_<k>.pt``."""
+    return f"iter_{iteration}.pt"
+
+
+# --- datasets ---------------------------------------------------------------------------
+
+def datasets_dir(workspace):
+    return Path(workspace) / "datasets"
+
+
+def builtin_dataset_dir(workspace):
+    return datasets_dir(workspace) / BUILTIN_DATASET
+
+
+def drive_video(workspace):
+    """The built-in dataset's driving video."""
+    return builtin_dataset_dir(workspace) / DRIVE_VIDEO
+
+
+# --- training runs ----------------------------------------------------------------------
+
+def runs_dir(workspace):
+    return Path(workspace) / "runs"
+
+
+def run_dir(workspace, name):
+    return runs_dir(workspace) / name
+
+
+def default_run_name(model, now=None):
+    """``fpn-20250101-120000``."""
+    return f"{model}-{stamp(now)}"
+
+
+# --- analyses and pruning runs -----------------------------------------------------------
+
+def analyses_dir(workspace):
+    return Path(workspace) / "analyses"
+
+
+def analysis_path(workspace, name):
+    return analyses_dir(workspace) / f"{name}.json"
+
+
+def verify_path(analysis, plan, target):
+    """Where ``verify`` writes its measured point: beside the analysis, named by plan and target."""
+    analysis = Path(analysis)
+    return analysis.with_name(f"{analysis.stem}.verify-{plan}-{target:.2f}.json")
+
+
+def verify_glob(analysis):
+    """The glob pattern (in the analysis's folder) of its verified points."""
+    return f"{Path(analysis).stem}.verify-*.json"
+
+
+def is_verify_file(path):
+    return ".verify-" in Path(path).name
+
+
+def pruned_dir(workspace):
+    return Path(workspace) / "pruned"
+
+
+def pruning_run_dir(workspace, name):
+    return pruned_dir(workspace) / name
+
+
+# --- deployment -------------------------------------------------------------------------
+
+def deploy_dir(workspace):
+    return Path(workspace) / "deploy"
+
+
+def deploy_folder(workspace, checkpoint):
+    """``deploy/<checkpoint name>/``: where export and quantize of ``checkpoint`` write."""
+    return deploy_dir(workspace) / checkpoint_name(checkpoint)
+
+
+def packages_dir(workspace):
+    return Path(workspace) / "packages"
+
+
+def package_dir(workspace, deploy_name, precision):
+    """``packages/<deploy name>-<precision>/``."""
+    return packages_dir(workspace) / f"{deploy_name}-{precision}"
+
+
+def perf_dir(workspace):
+    return Path(workspace) / "target" / "perf"
+
+
+def perf_result_path(workspace, package, threads, now=None):
+    """Where a throughput job writes its result: ``target/perf/<time>-<package>-t<threads>.json``."""
+    return perf_dir(workspace) / f"{stamp(now)}-{Path(package).name}-t{threads}.json"
+
+
+def videos_dir(workspace):
+    return Path(workspace) / "target" / "videos"
+
+
+def video_out_path(workspace, left, right=None, now=None):
+    """Where a video job writes its mp4: ``target/videos/<time>-<left>[-vs-<right>].mp4``."""
+    name = Path(left).name + (f"-vs-{Path(right).name}" if right else "")
+    return videos_dir(workspace) / f"{stamp(now)}-{name}.mp4"
+
+
+def video_summary_path(video):
+    """The JSON the video job writes beside its mp4 (frames, size, FPS per side)."""
+    return Path(video).with_suffix(".json")
+
+
+def uploads_dir(workspace):
+    return Path(workspace) / "uploads"
+
+
+def upload_path(workspace, filename):
+    """Where an uploaded file is saved: ``uploads/<safe name>``."""
+    return uploads_dir(workspace) / safe_name(Path(filename).name, "upload")
+
+
+# --- jobs -------------------------------------------------------------------------------
+
+JOB_RECORD, JOB_STATE, JOB_LOG, CANCEL_MARK = "job.json", "state.json", "log.txt", "cancel"
+
+
+def jobs_dir(workspace):
+    return Path(workspace) / "jobs"
+
+
+def job_dir(workspace, kind, now=None, token=""):
+    """``jobs/<time>-<kind>-<token>``."""
+    return jobs_dir(workspace) / f"{stamp(now)}-{kind}-{token}"

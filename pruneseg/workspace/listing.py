@@ -1,0 +1,212 @@
+"""What the workspace holds: datasets, runs, checkpoints, analyses, pruning runs, exports, packages, results.
+
+Every listing reads records through ``pruneseg.records``; a broken one is listed with its
+``problem`` (a message naming the file) instead of raising, so a page can show it. Torch-free.
+"""
+import time
+from pathlib import Path
+
+from pruneseg.data.cityscapes import IMAGE_SUFFIX
+from pruneseg.jsonio import read_json
+from pruneseg.records import RecordError
+from pruneseg.records.analysis import read_analysis, read_point
+from pruneseg.records.deploy import read_export, read_manifest, read_perf_result, read_quantize
+from pruneseg.records.pruning import read_state
+from pruneseg.records.run import best_epoch, read_epochs, read_run_config
+from pruneseg.workspace import layout
+
+VIDEO_TYPES = ("mp4", "mov", "m4v", "mkv", "webm", "avi")
+
+
+def _mtime(path):
+    try:
+        return path.stat().st_mtime
+    except OSError:  # a running job replaced it just now
+        return 0.0
+
+
+def _newest_first(rows, key="modified"):
+    return sorted(rows, key=lambda row: row[key], reverse=True)
+
+
+def count_images(root, split):
+    """Images of one split by file name alone (fast, unchecked)."""
+    return sum(1 for _ in (Path(root) / "leftImg8bit" / split).glob(f"*/*{IMAGE_SUFFIX}"))
+
+
+def list_datasets(workspace):
+    """Folders under ``datasets/``, the built-in one first: name, path, builtin, image counts, video, info."""
+    folder = layout.datasets_dir(workspace)
+    if not folder.is_dir():
+        return []
+    rows = []
+    for path in sorted(p for p in folder.iterdir() if p.is_dir()):
+        info = read_json(path / layout.SYNTHCITY_INFO)
+        rows.append({"name": path.name, "path": str(path), "builtin": path.name == layout.BUILTIN_DATASET,
+                     "train images": count_images(path, "train"), "val images": count_images(path, "val"),
+                     "video": (path / layout.DRIVE_VIDEO).exists(), "info": info if isinstance(info, dict) else {}})
+    return sorted(rows, key=lambda row: (not row["builtin"], row["name"]))
+
+
+def list_runs(workspace):
+    """Training runs, newest first: name, path, config, epochs done, best epoch, best checkpoint, problem.
+
+    A run whose ``config.json`` is unreadable is listed with an empty config and its ``problem``.
+    """
+    folder = layout.runs_dir(workspace)
+    if not folder.is_dir():
+        return []
+    runs = []
+    for path in (p for p in folder.iterdir() if (p / layout.RUN_CONFIG).exists()):
+        try:
+            config, problem = read_run_config(path / layout.RUN_CONFIG), None
+        except RecordError as error:
+            config, problem = {}, str(error)
+        epochs = read_epochs(path / layout.EPOCHS_LOG)
+        best_checkpoint = path / layout.BEST_CHECKPOINT
+        runs.append({"name": path.name, "path": path, "config": config, "problem": problem,
+                     "epochs_done": len(epochs), "best": best_epoch(epochs),
+                     "best_checkpoint": best_checkpoint if best_checkpoint.exists() else None,
+                     "modified": _mtime(path / layout.RUN_CONFIG)})
+    return _newest_first(runs)
+
+
+def list_checkpoints(workspace):
+    """``*.pt`` files of the workspace (runs, pruning snapshots), newest first: file (relative), size MB, saved."""
+    workspace = Path(workspace)
+    rows = []
+    for path in workspace.rglob("*.pt"):
+        if layout.jobs_dir(workspace) in path.parents:
+            continue
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # a running job replaced it just now
+            continue
+        rows.append({"file": str(path.relative_to(workspace)), "size MB": round(stat.st_size / 1e6, 1),
+                     "saved": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stat.st_mtime)),
+                     "modified": stat.st_mtime})
+    rows = _newest_first(rows)
+    for row in rows:
+        del row["modified"]
+    return rows
+
+
+def deployable_checkpoints(workspace):
+    """Checkpoint files (relative), newest first, those kept only to resume a job last."""
+    files = [row["file"] for row in list_checkpoints(workspace)]
+    return sorted(files, key=lambda file: Path(file).name in layout.RESUME_CHECKPOINTS)
+
+
+def list_analyses(workspace):
+    """Analysis files under ``analyses/`` (verified points left out), newest first."""
+    folder = layout.analyses_dir(workspace)
+    if not folder.is_dir():
+        return []
+    paths = [p for p in folder.glob("*.json") if not layout.is_verify_file(p)]
+    return sorted(paths, key=_mtime, reverse=True)
+
+
+def load_analysis(path):
+    """``(analysis, problem)``: the analysis file, or None and the message saying why not."""
+    try:
+        return read_analysis(path), None
+    except RecordError as error:
+        return None, str(error)
+
+
+def read_verified(analysis_path):
+    """The points ``verify`` measured for this analysis (readable ones only), by file name."""
+    analysis_path = Path(analysis_path)
+    points = []
+    for path in sorted(analysis_path.parent.glob(layout.verify_glob(analysis_path))):
+        try:
+            points.append(read_point(path))
+        except RecordError:
+            continue
+    return points
+
+
+def list_pruning_runs(workspace, analysis_path=None):
+    """``(folder, state)`` of each pruning run under ``pruned/`` (of one analysis, if given), newest first.
+
+    Runs whose ``state.json`` is unreadable are left out.
+    """
+    folder = layout.pruned_dir(workspace)
+    if not folder.is_dir():
+        return []
+    wanted = Path(analysis_path).resolve() if analysis_path else None
+    runs = []
+    for state_file in folder.glob(f"*/{layout.PRUNE_STATE}"):
+        try:
+            state = read_state(state_file)
+        except RecordError:
+            continue
+        if wanted is None or Path(state["config"].get("analysis", "")).resolve() == wanted:
+            runs.append((state_file.parent, state))
+    return sorted(runs, key=lambda run: _mtime(run[0] / layout.PRUNE_STATE), reverse=True)
+
+
+def list_exports(workspace):
+    """One row per folder under ``deploy/``, by name: path, its ONNX models, export and quantize records.
+
+    ``models`` maps precision ("fp32", "int8") to the ONNX file; a broken record is None with its
+    ``problems`` listed.
+    """
+    folder = layout.deploy_dir(workspace)
+    if not folder.is_dir():
+        return []
+    rows = []
+    for path in sorted(p for p in folder.iterdir() if p.is_dir()):
+        row = {"name": path.name, "path": path, "export": None, "quantize": None, "problems": [],
+               "models": {precision: path / name for precision, name in
+                          (("fp32", layout.FP32_MODEL), ("int8", layout.INT8_MODEL)) if (path / name).is_file()}}
+        for key, name, reader in (("export", layout.EXPORT_RECORD, read_export),
+                                  ("quantize", layout.QUANTIZE_RECORD, read_quantize)):
+            if (path / name).exists():
+                try:
+                    row[key] = reader(path / name)
+                except RecordError as error:
+                    row["problems"].append(str(error))
+        rows.append(row)
+    return rows
+
+
+def list_packages(workspace):
+    """Folders under ``packages/``, newest first: name, path, manifest (None when unreadable), problem."""
+    folder = layout.packages_dir(workspace)
+    if not folder.is_dir():
+        return []
+    rows = []
+    for path in (p for p in folder.iterdir() if p.is_dir()):
+        manifest_path = path / layout.MANIFEST
+        try:
+            manifest, problem = read_manifest(manifest_path), None
+        except RecordError as error:
+            manifest, problem = None, str(error)
+        rows.append({"name": path.name, "path": path, "manifest": manifest, "problem": problem,
+                     "modified": _mtime(manifest_path) if manifest else _mtime(path)})
+    return _newest_first(rows)
+
+
+def list_perf_results(workspace):
+    """Throughput results under ``target/perf/``, oldest first, each with its ``file`` added."""
+    folder = layout.perf_dir(workspace)
+    results = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            record = read_perf_result(path)
+        except RecordError:
+            continue
+        results.append(dict(record, file=str(path)))
+    return sorted(results, key=lambda r: r.get("created", 0))
+
+
+def video_sources(workspace):
+    """Videos to choose from: the built-in drive first (when it exists), then uploads, newest first."""
+    drive = layout.drive_video(workspace)
+    sources = [drive] if drive.is_file() else []
+    folder = layout.uploads_dir(workspace)
+    if folder.is_dir():
+        uploads = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower().lstrip(".") in VIDEO_TYPES]
+        sources += sorted(uploads, key=_mtime, reverse=True)
+    return sources
