@@ -30,11 +30,11 @@ def show_analysis(path, job=None):
     """Cards, heatmap, group table and the selected group's curve; as far as the file got."""
     analysis, problem = widgets.load_record(path, read_analysis)
     if analysis is None:
-        if job is None or not is_final(job):
+        if path.exists():
+            st.error(problem, icon=":material/error:")
+        elif job is None or not is_final(job):
             st.info("No result yet: the job is loading the model and measuring the dense baseline.",
                     icon=":material/hourglass_top:")
-        else:
-            st.error(problem, icon=":material/error:")
         return
     cells, _, points, points_total = view.progress(analysis)
     widgets.cards(view.analysis_cards(analysis))
