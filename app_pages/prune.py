@@ -43,14 +43,13 @@ analysis, problem = widgets.load_record(path, read_analysis)
 if analysis is None:
     st.error(problem, icon=":material/error:")
     st.stop()
-settings, base = analysis["settings"], analysis["baseline"]
-st.caption(f"{analysis['model_name'].upper()} at {analysis['input_size'][0]}x{analysis['input_size'][1]} · "
-           f"checkpoint `{analysis['checkpoint']}` · dataset `{settings['data']}` · "
-           f"{settings['images']} validation images per measurement")
+settings = analysis["settings"]
+st.caption(view.analysis_caption(analysis))
 _, _, points_done, points_total = progress(analysis)
 if points_done < points_total:
     st.warning(f"This analysis is still being computed ({points_done} of {points_total} curve points): the slider "
                "covers what is done. Follow it on the Sensitivity page.", icon=":material/hourglass_top:")
+verified_points = listing.read_verified(path)
 verify_jobs = [j for j in jobs.list_jobs(ws, "verify") if j.config.get("analysis") == str(path)]
 prune_jobs = [j for j in jobs.list_jobs(ws, "prune") if j.config.get("analysis") == str(path)]
 runs = listing.list_pruning_runs(ws, path)
@@ -73,7 +72,7 @@ def planner():
     else:
         widgets.cards(view.planner_cards(analysis, point))
     states = [(folder.name, state) for folder, state in runs[:3]]
-    st.plotly_chart(view.tradeoff_figure(analysis, kind, target, states, listing.read_verified(path)),
+    st.plotly_chart(view.tradeoff_figure(analysis, kind, target, states, verified_points),
                     width="stretch", key="tradeoff")
     st.caption("Lines: the plans the analysis pruned and measured every 5% (one-shot mIoU). Dot: the slider. "
                "Diamonds: iterations of pruning runs after fine-tuning (hollow: before). Crosses: verified points. "
@@ -93,9 +92,7 @@ def planner():
 def verify(config, point):
     """Measured vs predicted for this point, or the button that measures it."""
     st.markdown("**Verify this point**")
-    measured = next((p for p in listing.read_verified(path) if p["plan"] == config.plan
-                     and abs(p["target"] - config.target) < 1e-9), None)
-    if measured:
+    if measured := view.verified_point(verified_points, config.plan, config.target):
         widgets.table(view.comparison_rows(analysis, point, measured))
         st.caption(f"Measured by pruning the checkpoint to the {config.plan} plan at {config.target:.0%} fewer MACs. "
                    "The curve is interpolated between its 5% steps, so small differences are expected.")
@@ -116,7 +113,7 @@ else:
 if verify_job := widgets.shown_job(verify_jobs, "verify"):
     st.markdown(f"**Verify job** · {verify_job.config.get('plan')} plan at {verify_job.config.get('target', 0):.0%}")
     widgets.job_panel(verify_job.path, param="verify")
-if verified := view.verified_rows(analysis, listing.read_verified(path)):
+if verified := view.verified_rows(analysis, verified_points):
     with st.expander(f"Verified points ({len(verified)})", icon=":material/fact_check:"):
         widgets.table(verified)
 

@@ -242,3 +242,18 @@ def test_settings_conflict(analysis):
     assert "images" in checks.analysis_conflict(analysis, dict(same, images=8))
     assert "ratios" in checks.analysis_conflict(analysis, dict(same, ratios=[0.5]))
     assert checks.analysis_conflict(analysis, dict(same, ratios=[float(f"{r:.2f}") for r in same["ratios"]])) is None
+
+
+def test_comparison_and_verified_rows_put_prediction_beside_measurement(analysis):
+    predicted = tradeoff.point_at(analysis, "uniform", 0.4)
+    measured = {"plan": "uniform", "target": 0.4, "miou": 0.5, "params": 5e6, "macs": 3.9e9, "latency_ms": 50.0,
+                "speedup": 1.5}
+    rows = {row[""]: row for row in prune_view.comparison_rows(analysis, predicted, measured)}
+    assert rows["mIoU (one-shot)"] == {"": "mIoU (one-shot)", "predicted": round(predicted["miou"], 4), "measured": 0.5}
+    assert rows["speed-up (x)"]["measured"] == 1.5  # the paired measurement, not 80 / 50
+    assert rows["GMACs"]["measured"] == 3.9
+    (row,) = prune_view.verified_rows(analysis, [dict(measured, speedup=None)])
+    assert row["target"] == "40%" and row["predicted mIoU"] == round(predicted["miou"], 4)
+    assert row["speed-up"] == 1.6  # no paired figure: the dense latency over this one
+    assert prune_view.verified_point([measured], "uniform", 0.4) is measured
+    assert prune_view.verified_point([measured], "sensitivity", 0.4) is None

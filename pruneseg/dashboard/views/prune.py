@@ -16,6 +16,18 @@ from pruneseg.prune.tradeoff import SEED_TOLERANCE, curve, point_at, point_speed
 PLAN_COLORS = {"sensitivity": LINE_COLOR, "uniform": "#54A24B"}
 
 
+def analysis_caption(analysis):
+    """One line on what the analysis measured: model, size, checkpoint, dataset, images."""
+    (height, width), settings = analysis["input_size"], analysis["settings"]
+    return (f"{analysis['model_name'].upper()} at {height}x{width} · checkpoint `{analysis['checkpoint']}` · "
+            f"dataset `{settings['data']}` · {settings['images']} validation images per measurement")
+
+
+def verified_point(points, plan, target):
+    """The verified point of ``plan`` at ``target`` among ``points``, or None."""
+    return next((p for p in points if p["plan"] == plan and abs(p["target"] - target) < 1e-9), None)
+
+
 def planner_cards(analysis, point):
     """The slider's four cards: predicted mIoU, parameters, GMACs and measured speed-up of ``point``."""
     base, (height, width) = analysis["baseline"], analysis["input_size"]
