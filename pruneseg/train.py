@@ -11,15 +11,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from pruneseg.checkpoint import load_checkpoint, save_checkpoint
 from pruneseg.config import TrainConfig, check_input_size
 from pruneseg.data.cityscapes import scan_split
 from pruneseg.data.dataset import SegmentationDataset
-from pruneseg.data.classes import CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES
+from pruneseg.data.classes import CLASS_NAMES, NUM_CLASSES
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, EvalTransform, TrainTransform
+from pruneseg.losses import build_loss, fill_class_weights
 from pruneseg.metrics import ConfusionMatrix
 from pruneseg.models import build_model, default_device
 from pruneseg.progress import Progress
@@ -32,7 +32,7 @@ ENCODER_PREFIXES = ("stem.", "layer")  # FPN's ResNet18; its decoder gets head_l
 def build_loaders(config):
     """Training and validation DataLoaders for ``config``."""
     train_set = SegmentationDataset(scan_split(config.data, "train"),
-                                    TrainTransform(config.height, config.width))
+                                    TrainTransform(config.height, config.width, (config.min_scale, config.max_scale)))
     val_set = SegmentationDataset(scan_split(config.data, "val"),
                                   EvalTransform(config.height, config.width))
     batch_size = config.resolved_batch_size()
@@ -64,14 +64,17 @@ def poly_with_warmup(total_steps, warmup_steps, power=0.9):
     return factor
 
 
-def train_one_epoch(model, loader, optimizer, scheduler, scaler, device, on_step):
-    """One pass over ``loader``; ``on_step(step, loss, lr)`` after every step. Returns the mean loss."""
+def train_one_epoch(model, loader, criterion, optimizer, scheduler, scaler, device, on_step, cpu_bf16=False):
+    """One pass over ``loader`` minimising ``criterion(logits, targets)``; ``on_step(step, loss, lr)``
+    after every step. Mixed precision: float16 when ``scaler`` is enabled (CUDA), bfloat16 on the CPU
+    with ``cpu_bf16``. Returns the mean loss."""
+    autocast = scaler.is_enabled() or (cpu_bf16 and device.type == "cpu")
     model.train()
     total = 0.0
     for step, (images, targets) in enumerate(loader):
         images, targets = images.to(device, non_blocking=True), targets.to(device, non_blocking=True)
-        with torch.autocast(device.type, enabled=scaler.is_enabled()):
-            loss = F.cross_entropy(model(images), targets, ignore_index=IGNORE_INDEX)
+        with torch.autocast(device.type, enabled=autocast):
+            loss = criterion(model(images), targets)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
@@ -98,9 +101,11 @@ def evaluate(model, loader, device, num_classes=NUM_CLASSES, progress=None):
 def main(config: TrainConfig):
     """Train as ``config`` says, resuming from ``config.out/checkpoint.pt`` when present."""
     check_input_size(config.model, config.height, config.width)
+    config = fill_class_weights(config)  # computed once, then saved with the config
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     device = default_device()
+    criterion = build_loss(config, device)
     torch.manual_seed(config.seed)
     train_loader, val_loader = build_loaders(config)
 
@@ -139,7 +144,8 @@ def main(config: TrainConfig):
                                     "iteration": epoch * steps_per_epoch + step, "loss": loss, "lr": lr})
                 progress.update(1, epoch=epoch + 1, loss=loss)
 
-            train_loss = train_one_epoch(model, train_loader, optimizer, scheduler, scaler, device, on_step)
+            train_loss = train_one_epoch(model, train_loader, criterion, optimizer, scheduler, scaler, device,
+                                         on_step, config.cpu_bf16)
             metrics = evaluate(model, val_loader, device)
             record = {"epoch": epoch, "train_loss": train_loss, "seconds": time.time() - started, **metrics}
             with open(out / EPOCHS_LOG, "a") as epochs_log:  # before the checkpoint: a resume truncates it

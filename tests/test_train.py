@@ -1,15 +1,19 @@
 import json
+import math
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 
 import pytest
 import torch
 
 from pruneseg.checkpoint import CheckpointError, load_checkpoint, load_model
-from pruneseg.config import TrainConfig, to_argv
+from pruneseg.cli import parse_args
+from pruneseg.config import TRAIN_PRESETS, TrainConfig, from_args, to_argv
 from pruneseg.evaluate import evaluate_checkpoint
+from pruneseg.losses import LOSSES, build_loss
 from pruneseg.train import main, poly_with_warmup
 from pruneseg.records import read_jsonl
 
@@ -101,3 +105,71 @@ def test_bad_checkpoints_are_named(tmp_path):
 def test_bad_size_fails_before_training(tiny_dataset, tmp_path):
     with pytest.raises(ValueError, match="multiples of 32"):
         main(tiny_config(tiny_dataset, tmp_path / "run", height=60))
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_tiny_training_with_each_loss_records_its_recipe(tiny_dataset, tmp_path, loss):
+    out = tmp_path / "run"
+    main(tiny_config(tiny_dataset, out, epochs=1, loss=loss, min_scale=0.75, max_scale=1.5, cpu_bf16=True))
+    config = json.loads((out / "config.json").read_text())
+    assert config["loss"] == loss
+    # the tiny dataset paints seven equal bands; vegetation is ignored, so each class holds a sixth
+    expected = [pytest.approx(1 / math.log(1.02 + 1 / 6), rel=0.02)] * 6 if loss.startswith("weighted") else []
+    assert config["class_weights"] == expected
+    assert load_checkpoint(out / "model_best.pt")["config"] == config  # what pruning's fine-tuning reads
+    assert all(math.isfinite(r["loss"]) for r in read_jsonl(out / "steps.jsonl"))
+
+
+def test_given_class_weights_are_kept(tiny_dataset, tmp_path):
+    out = tmp_path / "run"
+    main(tiny_config(tiny_dataset, out, epochs=1, loss="weighted_ce", class_weights=[1.0, 2, 3, 4, 5, 6]))
+    assert json.loads((out / "config.json").read_text())["class_weights"] == [1.0, 2, 3, 4, 5, 6]
+
+
+def test_unknown_loss_fails_before_training(tiny_dataset, tmp_path):
+    with pytest.raises(ValueError, match="unknown loss 'dice'; choose one of: ce, weighted_ce"):
+        main(tiny_config(tiny_dataset, tmp_path / "run", loss="dice"))
+    assert not (tmp_path / "run").exists()
+
+
+def test_preset_sets_defaults_and_explicit_flags_win():
+    base = ["train", "--data", "d", "--out", "o"]
+    assert from_args(TrainConfig, parse_args(base)) == TrainConfig(data="d", out="o")  # seed's recipe
+    quick = from_args(TrainConfig, parse_args(base + ["--preset", "quick"]))
+    assert quick == TrainConfig(data="d", out="o", **TRAIN_PRESETS["quick"])
+    assert quick.loss != "ce"
+    given = from_args(TrainConfig, parse_args(["train", "--epochs", "3", "--loss", "ce", *base[1:],
+                                                         "--preset", "quick", "--class-weights", "1", "2.5"]))
+    assert given == TrainConfig(**{**asdict(quick), "epochs": 3, "loss": "ce", "class_weights": [1.0, 2.5]})
+    with pytest.raises(SystemExit):
+        parse_args(base + ["--preset", "slow"])
+
+
+def test_dashboard_argv_round_trips_list_and_bool_fields():
+    config = TrainConfig(data="d", out="o", loss="weighted_ohem", class_weights=[0.5, 1.5], cpu_bf16=True)
+    assert from_args(TrainConfig, parse_args(to_argv(config))) == config
+
+
+def test_pruning_fine_tunes_with_the_dense_runs_recorded_loss(tiny_dataset, tmp_path, monkeypatch):
+    from pruneseg.config import AnalyzeConfig, PruneConfig
+    from pruneseg import analyze, prune_loop
+
+    main(tiny_config(tiny_dataset, tmp_path / "run", epochs=1, loss="weighted_ohem", ohem_thresh=0.6,
+                     class_weights=[1.0, 2, 3, 4, 5, 6]))
+    dense = tmp_path / "run" / "model_best.pt"
+    analysis = tmp_path / "analysis.json"
+    analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(dense), data=str(tiny_dataset), out=str(analysis),
+                               images=2, ratios=[0.5], bn_batches=0, batch_size=2))
+    used = []
+    monkeypatch.setattr(prune_loop, "build_loss", lambda config, device: used.append(config) or build_loss(config))
+
+    def prune(out, **overrides):
+        prune_loop.main(PruneConfig(checkpoint=str(dense), data=str(tiny_dataset), analysis=str(analysis),
+                                    out=str(tmp_path / out), iterations=1, step=0.3, max_epochs=1,
+                                    tolerance=-1.0, batch_size=2, workers=0, **overrides))
+
+    prune("recorded")
+    assert (used[-1].loss, used[-1].class_weights, used[-1].ohem_thresh) == ("weighted_ohem", [1.0, 2, 3, 4, 5, 6], 0.6)
+    assert load_checkpoint(tmp_path / "recorded" / "iter_1.pt")["config"]["loss"] == "weighted_ohem"
+    prune("told", loss="ce")  # unless told otherwise
+    assert used[-1].loss == "ce"
