@@ -12,8 +12,6 @@ from pruneseg.dashboard import forms, widgets
 from pruneseg.dashboard.labels import is_final, job_label
 from pruneseg.dashboard.views import prune as view
 from pruneseg.dashboard.views.sensitivity import progress
-from pruneseg.prune.plans import PLAN_KINDS
-from pruneseg.prune.tradeoff import point_at
 from pruneseg.records.analysis import read_analysis
 from pruneseg.records.pruning import read_state
 from pruneseg.workspace import layout, listing
@@ -58,34 +56,41 @@ runs = listing.list_pruning_runs(ws, path)
 @st.fragment
 def planner():
     """Plan kind and target, read off the precomputed curves: a rerun of this fragment only."""
-    kind_col, target_col = st.columns([1, 3], vertical_alignment="bottom")
-    kind = kind_col.segmented_control(
-        "Plan", PLAN_KINDS, default="sensitivity", required=True, key="plan", format_func=str.capitalize,
-        help="Sensitivity: prune the groups the analysis found robust more, fragile ones less. "
-             "Uniform: the same share of every group (the baseline to beat).")
-    percent = target_col.slider("MACs to remove", 5, 90, 30, 1, format="%d%%", key="target",
-                                help="Share of the dense model's multiply-accumulates the plan removes.")
-    target = percent / 100
-    point = point_at(analysis, kind, target)
+    modes, plans = view.target_modes(analysis), view.plans_of(analysis)
+    columns = st.columns([1, 1, 3] if len(modes) > 1 else [1, 3], vertical_alignment="bottom")
+    mode = columns[0].segmented_control("Target", modes, default="macs", required=True, key="mode",
+                                        format_func=view.TARGET_MODES.get) if len(modes) > 1 else "macs"
+    kind = columns[-2].segmented_control(
+        "Plan", plans, default="sensitivity", required=True, key="plan", format_func=str.capitalize,
+        help=" ".join(f"{name.capitalize()}: {view.PLAN_HELP[name]}." for name in plans))
+    if mode == "macs":
+        value = columns[-1].slider("MACs to remove", 5, 90, 30, 1, format="%d%%", key="target",
+                                   help="Share of the dense model's multiply-accumulates the plan removes.") / 100
+    else:
+        value = columns[-1].slider("Speed-up to reach", 1.1, 4.0, 1.5, 0.05, format="%.2fx", key="speedup",
+                                   help="The lightest pruning of this plan measured at least this much faster than "
+                                        "the dense model on ONNX Runtime (fp32).")
+    point, problem = view.pick_point(analysis, kind, mode, value)
     if point is None:
-        st.info(f"The {kind} curve does not reach {target:.0%} yet.", icon=":material/hourglass_top:")
+        st.info(problem, icon=":material/hourglass_top:")
     else:
         widgets.cards(view.planner_cards(analysis, point))
     states = [(folder.name, state) for folder, state in runs[:3]]
-    st.plotly_chart(view.tradeoff_figure(analysis, kind, target, states, verified_points),
+    st.plotly_chart(view.tradeoff_figure(analysis, kind, point, states, verified_points),
                     width="stretch", key="tradeoff")
-    st.caption("Lines: the plans the analysis pruned and measured every 5% (one-shot mIoU). Dot: the slider. "
-               "Diamonds: iterations of pruning runs after fine-tuning (hollow: before). Crosses: verified points. "
-               "Speed-ups are measured latencies, so they are noisier than MACs.")
+    st.caption("Lines: the plans the analysis pruned and measured (one-shot mIoU), by the MACs they remove. Dot: the "
+               "slider. Diamonds: iterations of pruning runs after fine-tuning (hollow: before). Crosses: verified "
+               "points. Speed-ups are measured latencies, so they are noisier than MACs.")
     if point is None:
         return
     widths_col, verify_col = st.columns([3, 2])
-    exact = "" if point["exact"] else f" (the computed plan nearest {target:.0%})"
-    widths_col.plotly_chart(view.widths_figure(analysis, point["widths"],
-                                               f"Channels kept per group at {point['plan_target']:.0%}{exact}"),
+    exact = "" if point["exact"] else " (the computed plan nearest the slider)"
+    widths_col.plotly_chart(view.widths_figure(analysis, point["widths"], f"Channels kept per group at "
+                                               f"{point['plan_reduction']:.0%} fewer MACs{exact}"),
                             width="stretch", key="widths")
+    target = round(point["plan_target"] if mode == "speedup" else value, 2)
     with verify_col:
-        verify(VerifyConfig(analysis=str(path), data=settings["data"], target=round(target, 2), plan=kind,
+        verify(VerifyConfig(analysis=str(path), data=settings["data"], target=target, plan=kind,
                             out=str(layout.verify_path(path, kind, target))), point)
 
 
@@ -94,8 +99,9 @@ def verify(config, point):
     st.markdown("**Verify this point**")
     if measured := view.verified_point(verified_points, config.plan, config.target):
         widgets.table(view.comparison_rows(analysis, point, measured))
-        st.caption(f"Measured by pruning the checkpoint to the {config.plan} plan at {config.target:.0%} fewer MACs. "
-                   "The curve is interpolated between its 5% steps, so small differences are expected.")
+        st.caption(f"Measured by pruning the checkpoint to the {config.plan} plan at "
+                   f"{view.target_text(config.plan, config.target)}, scored on validation images the analysis did "
+                   "not use where there are any: an independent check of the curve.")
     elif any(not is_final(j) and j.output() == layout.verify_path(path, config.plan, config.target) for j in verify_jobs):
         st.info("A verify job is measuring this point: see below.", icon=":material/hourglass_top:")
     else:
@@ -111,7 +117,8 @@ else:
     st.info("No trade-off curve yet: the analysis computes them after the sensitivity cells.",
             icon=":material/hourglass_top:")
 if verify_job := widgets.shown_job(verify_jobs, "verify"):
-    st.markdown(f"**Verify job** · {verify_job.config.get('plan')} plan at {verify_job.config.get('target', 0):.0%}")
+    plan = verify_job.config.get("plan", "sensitivity")
+    st.markdown(f"**Verify job** · {plan} plan at {view.target_text(plan, verify_job.config.get('target', 0))}")
     widgets.job_panel(verify_job.path, param="verify")
 if verified := view.verified_rows(analysis, verified_points):
     with st.expander(f"Verified points ({len(verified)})", icon=":material/fact_check:"):
@@ -141,7 +148,7 @@ st.subheader("Iterative pruning")
 with st.expander("Start an iterative pruning run", expanded=not prune_jobs and not runs, icon=":material/add_circle:"):
     st.caption(f"Prunes `{analysis['checkpoint']}` on `{settings['data']}` with this analysis's plans; the "
                f"snapshots go to `{layout.pruned_dir(ws)}/<run name>/`. An existing run of the same name resumes.")
-    if submitted := forms.prune_form(ws, analysis, path, st.session_state.get("plan") or "sensitivity"):
+    if submitted := forms.prune_form(ws, analysis, path, view.plans_of(analysis), st.session_state.get("plan")):
         widgets.launch_job(*submitted)
 
 options = {f"job:{j.id}": job_label(j) for j in prune_jobs}

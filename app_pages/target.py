@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.config import PerfConfig, VideoConfig
+from pruneseg.config import LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.dashboard import checks, forms, widgets
 from pruneseg.dashboard.labels import is_final, package_label, package_row_label
 from pruneseg.dashboard.views import target as view
@@ -22,6 +22,7 @@ packages = listing.list_packages(ws)
 paths = [str(p["path"]) for p in packages]
 labels = {str(p["path"]): package_row_label(p) for p in packages}
 results = listing.list_perf_results(ws)
+pair = [str(p) if p else "" for p in view.default_pair(packages)]  # dense fp32 vs pruned int8 first
 
 st.title("Target")
 st.markdown("Run compiled packages with the target runner: ONNX Runtime, numpy and OpenCV only, as on the device "
@@ -93,11 +94,23 @@ if packages:
         widgets.job_panel(job.path, param="perf")
 perf_results()
 
+if len(packages) > 1:
+    st.subheader("Paired latency")
+    st.caption("The packages' end-to-end latency timed in alternating rounds on this machine, so each speed-up is "
+               "against the baseline measured at the same moment, with the same threads: the figure to trust "
+               "when the machine is busy.")
+    if submitted := forms.latency_form(ws, paths, labels, pair):
+        widgets.launch_job(*submitted, param="latency")
+    if job := widgets.shown_job(jobs.list_jobs(ws, LatencyConfig.KIND), "latency"):
+        widgets.job_panel(job.path, param="latency")
+    if comparisons := listing.list_latency_comparisons(ws):
+        st.plotly_chart(view.comparison_figure(comparisons[0]), width="stretch", key="paired")
+        widgets.table(view.comparison_rows(comparisons[0]))
+
 if packages:
     st.subheader("Video demo")
     save_upload()
     drive = str(layout.drive_video(ws))
-    pair = [str(p) if p else "" for p in view.default_pair(packages)]
     if submitted := forms.video_form(ws, [str(p) for p in listing.video_sources(ws)],
                                      lambda p: "Built-in drive (synthcity)" if p == drive else f"Upload: {Path(p).name}",
                                      st.session_state.get("video_source"), paths, labels, pair):

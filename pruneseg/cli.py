@@ -7,8 +7,9 @@ import argparse
 import json
 import sys
 
-from pruneseg.config import (AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, PerfConfig, PruneConfig,
-                             QuantizeConfig, TrainConfig, VerifyConfig, VideoConfig, add_arguments, from_args)
+from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, LatencyConfig,
+                             PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VerifyConfig, VideoConfig,
+                             add_arguments, from_args)
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context
 from pruneseg.target.arguments import add_target_commands
@@ -148,6 +149,14 @@ def cmd_target_perf(args):
     print(f"{result['model']}: {result['fps']:.2f} FPS with {result['threads']} thread(s){latency}; {args.out}")
 
 
+def cmd_target_latency(args):
+    from pruneseg.target_jobs import latency
+
+    result = latency(from_args(LatencyConfig, args))
+    for row in result["packages"]:
+        print(f"{row['model']}: {row['ms']:.2f} ms, {row['speedup']:.2f}x against {result['packages'][0]['model']}")
+
+
 def cmd_target_video(args):
     from pruneseg.target_jobs import video
 
@@ -155,7 +164,8 @@ def cmd_target_video(args):
     print(json.dumps(video(from_args(config_class, args))))
 
 
-def build_parser():
+def build_parser(train_preset=None):
+    """The parser; ``train_preset`` names the ``TRAIN_PRESETS`` entry that supplies train's defaults."""
     parser = argparse.ArgumentParser(prog="python -m pruneseg", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -196,6 +206,10 @@ def build_parser():
         add_arguments(p, config_class, required)
         p.set_defaults(func=func)
     commands.choices["verify"].add_argument("--json", action="store_true")
+    commands.choices["train"].add_argument(
+        "--preset", choices=sorted(TRAIN_PRESETS),
+        help="start from a preset's settings (pruneseg.config.TRAIN_PRESETS); flags given still win")
+    commands.choices["train"].set_defaults(**TRAIN_PRESETS.get(train_preset, {}))
 
     p = commands.add_parser("info", help="parameters, MACs and channels per group of a checkpoint")
     p.add_argument("--checkpoint", required=True)
@@ -207,6 +221,8 @@ def build_parser():
     parsers = add_target_commands(target.add_subparsers(dest="command_target", required=True))
     parsers["perf"].add_argument("--out", required=True, help="result JSON file")
     parsers["perf"].set_defaults(func=cmd_target_perf)
+    parsers["latency"].add_argument("--out", required=True, help="result JSON file")
+    parsers["latency"].set_defaults(func=cmd_target_latency)
     for name in ("video", "compare"):  # frames, size and FPS also go to OUT with a .json suffix
         parsers[name].set_defaults(func=cmd_target_video)
 
@@ -220,11 +236,18 @@ def build_parser():
     return parser
 
 
+def parse_args(argv=None):
+    """Parse ``argv``; a train ``--preset`` replaces train's defaults and the flags given still win."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "preset", None):
+        args = build_parser(args.preset).parse_args(argv)
+    return args
+
+
 def main(argv=None):
-    parser = build_parser()
     try:
         with job_context():  # a usage error is recorded too
-            args = parser.parse_args(argv)
+            args = parse_args(argv)
             args.func(args)
     except (PruneSegError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -6,6 +6,7 @@ both run the very same command. A config names the fields that are its outputs (
 a job records them, so pages find what a job writes without reading its argv. Stdlib only.
 """
 import argparse
+import typing
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
@@ -47,12 +48,27 @@ class TrainConfig:
     head_lr_mult: float = 10.0  # FPN decoder learns 10x faster than the encoder
     weight_decay: float = 1e-4
     warmup_epochs: int = 5
+    loss: str = "ce"  # or weighted_ce, ohem, weighted_ohem (pruneseg.losses)
+    class_weights: list[float] = field(default_factory=list)  # empty: the train split's, filled at start
+    ohem_thresh: float = 0.7  # OHEM trains on pixels whose true class has at most this probability,
+    ohem_min_kept: float = 0.1  # and on at least this share of a batch's labelled pixels
+    min_scale: float = 0.5  # training crops are randomly scaled by a factor in [min_scale, max_scale]
+    max_scale: float = 2.0
     workers: int = 2
-    amp: bool = True  # mixed precision, used on CUDA only
+    amp: bool = True  # float16 mixed precision on CUDA
+    cpu_bf16: bool = False  # bfloat16 autocast on the CPU: ~1.5x faster where it has AVX512-BF16 or AMX
     seed: int = 0
 
     def resolved_batch_size(self):
         return self.batch_size or DEFAULT_BATCH_SIZE.get(self.model, 4)
+
+
+# name -> the TrainConfig fields it sets (`python -m pruneseg train --preset NAME`; flags given still win).
+# quick: the best recipe measured on synthcity for a 2-core CPU (BENCHMARKS.md, "Quick preset").
+TRAIN_PRESETS = {
+    "quick": dict(height=128, width=256, epochs=30, lr=1e-3, loss="weighted_ce", min_scale=1.0, max_scale=1.0,
+                  cpu_bf16=True),
+}
 
 
 @dataclass
@@ -73,6 +89,9 @@ class AnalyzeConfig:
     round_to: int = 8  # channel counts stay multiples of this
     collapse: float = 0.5  # a group's sweep stops once mIoU falls below this share of the baseline
     importance: str = "l2"  # which channels go first (pruneseg.prune.importance)
+    runtime: bool = True  # also time plans on ONNX Runtime (fp32 and int8), and the latency plan
+    runtime_threads: int = 1  # ONNX Runtime intra-op threads, as the target runner's --intra-op
+    latency_ratios: list = field(default_factory=lambda: [0.25, 0.5, 0.75, 0.9])  # the latency table's ratios
 
 
 @dataclass
@@ -107,9 +126,10 @@ class PruneConfig:
     step: float = 0.1  # MACs-reduction target rises by this much of the baseline per iteration
     tolerance: float = 0.02  # absolute mIoU below the dense model that counts as recovered
     max_epochs: int = 200  # fine-tuning epochs per iteration at most
-    plan: str = "sensitivity"  # or "uniform"
+    plan: str = "sensitivity"  # or "uniform", "latency" (pruneseg.prune.plans)
     lr: float = 1e-4
     batch_size: int = 0  # 0: the seed's batch size for the model
+    loss: str = ""  # empty: the dense run's recorded loss, class weights and augmentation
     workers: int = 2
 
 
@@ -181,6 +201,21 @@ class PerfConfig:
 
 
 @dataclass
+class LatencyConfig:
+    """Paired end-to-end latency of packages on the target, speed-ups against the first."""
+
+    KIND: ClassVar = "target-latency"
+    COMMAND: ClassVar = ("target", "latency")
+    POSITIONAL: ClassVar = ("packages",)
+    OUTPUTS: ClassVar = ("out",)
+
+    packages: list = field(default_factory=list)  # the baseline first
+    intra_op: int = 1  # ONNX Runtime threads per run, for all
+    rounds: int = 7
+    out: str = ""  # result JSON file
+
+
+@dataclass
 class VideoConfig:
     """The overlay video of one package."""
 
@@ -227,8 +262,9 @@ def add_arguments(parser, config_class, required=()):
         default = getattr(defaults, item.name)
         if item.type is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
-        elif item.type is list:
-            element = type(default[0]) if default else str  # a list's element type comes from its default
+        elif item.type is list or typing.get_origin(item.type) is list:
+            # the element type comes from the annotation (list[float]), else from the default
+            element = (typing.get_args(item.type) or [type(default[0]) if default else str])[0]
             parser.add_argument(flag, type=element, nargs="*", default=default,
                                 help=f"default: {' '.join(map(str, default)) or 'none'}")
         else:
@@ -244,7 +280,10 @@ def from_args(config_class, args):
 def to_argv(config):
     """CLI arguments that reproduce ``config`` for ``python -m pruneseg``."""
     positional = getattr(config, "POSITIONAL", ())
-    argv = [*config.COMMAND, *(str(getattr(config, name)) for name in positional)]
+    argv = list(config.COMMAND)
+    for name in positional:
+        value = getattr(config, name)
+        argv += list(map(str, value)) if isinstance(value, list) else [str(value)]
     for item in fields(config):
         if item.name in positional:
             continue

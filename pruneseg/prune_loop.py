@@ -1,28 +1,32 @@
-"""The iterative loop: prune to a rising MACs target, fine-tune, validate, snapshot, repeat.
+"""The iterative loop: prune to a rising target, fine-tune, validate, snapshot, repeat.
 
 Iteration k prunes to the plan that removes ``k * step`` of the *dense* model's MACs (not
-compounding), then fine-tunes until validation mIoU is within ``tolerance`` of the dense model
+compounding; for the latency plan: that is ``1 + k * step`` times faster), then fine-tunes until validation mIoU is within ``tolerance`` of the dense model
 or ``max_epochs`` are spent. ``OUT/state.json`` records the dense metrics and every finished
 iteration; ``OUT/current.pt`` holds the model being fine-tuned after every epoch, so a killed
 job resumes at the epoch it stopped in; ``OUT/iter_<k>.pt`` is the snapshot of iteration k.
-The state's schema is ``pruneseg.records.pruning``.
+Every snapshot (and the dense model) is timed in PyTorch and, when the analysis timed its plans
+on ONNX Runtime, on ONNX Runtime too, paired with the dense model. The state's schema is
+``pruneseg.records.pruning``.
 """
 import copy
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import torch
 
 from pruneseg.checkpoint import load_checkpoint, load_model, save_checkpoint
+from pruneseg.deploy.latency import timer_for
 from pruneseg.config import PruneConfig, TrainConfig
 from pruneseg.errors import PruneSegError
+from pruneseg.losses import build_loss, fill_class_weights
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import prune_to_widths
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, model_size, paired_latency
-from pruneseg.prune.plans import check_plan, make_plan
+from pruneseg.prune.plans import TARGET_KINDS, check_plan, make_plan
 from pruneseg.records import file_sha256, write_record
 from pruneseg.records.analysis import read_analysis
 from pruneseg.records.pruning import read_state
@@ -30,6 +34,7 @@ from pruneseg.train import build_loaders, build_optimizer, evaluate, train_one_e
 from pruneseg.workspace.layout import CURRENT_CHECKPOINT, PRUNE_STATE, snapshot_name
 
 META_KEYS = ("model_name", "num_classes", "class_names", "input_size", "mean", "std")
+TRAIN_FIELDS = {item.name for item in fields(TrainConfig)}
 
 
 def _measure_dense(model, height, width):
@@ -49,60 +54,79 @@ def main(config: PruneConfig):
     _check(config, analysis, state)
     round_to = analysis["settings"]["round_to"]
     importance = analysis["settings"].get("importance", "l2")
-    train_config = TrainConfig(model=meta["model_name"], data=config.data, height=height, width=width,
-                               batch_size=config.batch_size, workers=config.workers, lr=config.lr)
+    # fine-tune with the dense run's recipe (loss, class weights, augmentation) as its checkpoint records it
+    recipe = {key: value for key, value in checkpoint.get("config", {}).items() if key in TRAIN_FIELDS}
+    train_config = fill_class_weights(TrainConfig(**{
+        **recipe, "model": meta["model_name"], "data": config.data, "height": height, "width": width,
+        "batch_size": config.batch_size, "workers": config.workers, "lr": config.lr,
+        "loss": config.loss or recipe.get("loss", "ce")}))
+    criterion = build_loss(train_config, device)
+    meta["config"] = asdict(train_config)  # snapshots record the recipe they were fine-tuned with
     train_loader, val_loader = build_loaders(train_config)
     macs_model = MacsModel(dense, height, width, round_to)
 
-    if state is None:
-        state = {"config": asdict(config), "dense": {**evaluate(dense, val_loader, device),
-                                                     **_measure_dense(dense, height, width)}, "iterations": []}
-        write_record(out / PRUNE_STATE, state)
-    goal = state["dense"]["miou"] - config.tolerance
-
-    total = config.iterations * config.max_epochs
-    with Progress(total, "prune", "epoch") as progress:
-        progress.update_to(len(state["iterations"]) * config.max_epochs)
-        for iteration in range(len(state["iterations"]) + 1, config.iterations + 1):
-            target = round(config.step * iteration, 4)
-            widths = make_plan(config.plan, analysis, macs_model, target)
-            model, history, optimizer, start_epoch, one_shot, metrics = _start_iteration(
-                out, iteration, widths, (round_to, importance), state, dense, checkpoint, train_config, val_loader,
-                device)
-            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-            scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
-            epoch = start_epoch
-            while metrics["miou"] < goal and epoch < config.max_epochs:
-                started = time.time()
-                loss = train_one_epoch(model, train_loader, optimizer, scheduler, scaler, device,
-                                       lambda step, loss, lr: None)
-                metrics = evaluate(model, val_loader, device)
-                epoch += 1
-                save_checkpoint(out / CURRENT_CHECKPOINT, model=model.state_dict(), pruning_history=history,
-                                optimizer=optimizer.state_dict(), iteration=iteration, epoch=epoch,
-                                target=target, one_shot=one_shot, metrics=metrics, **meta)
-                progress.update(1, iteration=iteration, miou=metrics["miou"])
-                print(f"iteration {iteration} epoch {epoch}: loss {loss:.4f} mIoU {metrics['miou']:.4f} "
-                      f"(goal {goal:.4f}, {time.time() - started:.0f}s)")
-            snapshot = out / snapshot_name(iteration)
-            save_checkpoint(snapshot, model=model.state_dict(), pruning_history=history, iteration=iteration,
-                            target=target, metrics=metrics, **meta)
-            state["iterations"].append({
-                "iteration": iteration, "target": target, "one_shot_miou": one_shot["miou"],
-                "miou": metrics["miou"], "iou": metrics["iou"], "pixel_accuracy": metrics["pixel_accuracy"],
-                "epochs": epoch, "recovered": metrics["miou"] >= goal, "checkpoint": str(snapshot),
-                "widths": widths, **model_size(model, height, width),
-                **paired_latency(dense, model, height, width)})
+    with timer_for(analysis["settings"], dense, height, width) as timer:
+        if state is None:
+            state = {"config": asdict(config), "dense": {**evaluate(dense, val_loader, device),
+                                                         **_measure_dense(dense, height, width)}, "iterations": []}
+            if timer:
+                state["dense"]["runtime"] = timer.measure(dense)
             write_record(out / PRUNE_STATE, state)
-            (out / CURRENT_CHECKPOINT).unlink(missing_ok=True)
-            progress.update_to(iteration * config.max_epochs)  # the unspent epoch budget too
+        goal = state["dense"]["miou"] - config.tolerance
+        total = config.iterations * config.max_epochs
+        with Progress(total, "prune", "epoch") as progress:
+            progress.update_to(len(state["iterations"]) * config.max_epochs)
+            for iteration in range(len(state["iterations"]) + 1, config.iterations + 1):
+                target = plan_target(config, iteration)
+                widths = make_plan(config.plan, analysis, macs_model, target)
+                model, history, optimizer, start_epoch, one_shot, metrics = _start_iteration(
+                    out, iteration, widths, (round_to, importance), state, dense, checkpoint, train_config, val_loader,
+                    device)
+                scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+                scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
+                epoch = start_epoch
+                while metrics["miou"] < goal and epoch < config.max_epochs:
+                    started = time.time()
+                    loss = train_one_epoch(model, train_loader, criterion, optimizer, scheduler, scaler, device,
+                                           lambda step, loss, lr: None, train_config.cpu_bf16)
+                    metrics = evaluate(model, val_loader, device)
+                    epoch += 1
+                    save_checkpoint(out / CURRENT_CHECKPOINT, model=model.state_dict(), pruning_history=history,
+                                    optimizer=optimizer.state_dict(), iteration=iteration, epoch=epoch,
+                                    target=target, one_shot=one_shot, metrics=metrics, **meta)
+                    progress.update(1, iteration=iteration, miou=metrics["miou"])
+                    print(f"iteration {iteration} epoch {epoch}: loss {loss:.4f} mIoU {metrics['miou']:.4f} "
+                          f"(goal {goal:.4f}, {time.time() - started:.0f}s)")
+                snapshot = out / snapshot_name(iteration)
+                save_checkpoint(snapshot, model=model.state_dict(), pruning_history=history, iteration=iteration,
+                                target=target, metrics=metrics, **meta)
+                record = {
+                    "iteration": iteration, "target": target, "one_shot_miou": one_shot["miou"],
+                    "miou": metrics["miou"], "iou": metrics["iou"], "pixel_accuracy": metrics["pixel_accuracy"],
+                    "epochs": epoch, "recovered": metrics["miou"] >= goal, "checkpoint": str(snapshot),
+                    "widths": widths, **model_size(model, height, width),
+                    **paired_latency(dense, model, height, width)}
+                if timer:
+                    record["runtime"] = timer.measure(model)
+                state["iterations"].append(record)
+                write_record(out / PRUNE_STATE, state)
+                (out / CURRENT_CHECKPOINT).unlink(missing_ok=True)
+                progress.update_to(iteration * config.max_epochs)  # the unspent epoch budget too
     return state
+
+
+def plan_target(config, iteration):
+    """Iteration ``iteration``'s target: ``k * step`` of the dense MACs removed, or ``1 + k * step`` times
+    faster for a plan that targets speed."""
+    step = round(config.step * iteration, 4)
+    return step if TARGET_KINDS[config.plan] == "macs" else round(1 + step, 4)
 
 
 def _check(config, analysis, state):
     """Refuse settings that cannot work before any slow step runs."""
     check_plan(config.plan)
-    if config.iterations < 1 or not 0 < config.step * config.iterations < 1:
+    if config.iterations < 1 or config.step <= 0 or (
+            TARGET_KINDS[config.plan] == "macs" and config.step * config.iterations >= 1):
         raise ValueError(f"iterations x step must lie in (0, 1): the last target removes that share of "
                          f"the MACs; got {config.iterations} x {config.step}")
     if analysis["checkpoint_sha256"] != file_sha256(config.checkpoint):

@@ -6,12 +6,12 @@ result records of ``pruneseg.target.results``.
 """
 import math
 
-from pruneseg.config import CompareConfig, PerfConfig, VideoConfig
+from pruneseg.config import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
 from pruneseg.target.manifest import load_package
-from pruneseg.target.results import saved_perf_result, saved_video_result
-from pruneseg.target.runner import Segmenter, measure_throughput
+from pruneseg.target.results import saved_latency_comparison, saved_perf_result, saved_video_result
+from pruneseg.target.runner import Segmenter, compare_latency, measure_throughput
 from pruneseg.target.video import render_side_by_side, render_video
 from pruneseg.workspace.layout import video_summary_path
 
@@ -24,6 +24,16 @@ def perf(config: PerfConfig):
         result = measure_throughput(segmenter, config.threads, config.seconds,
                                     on_wait=lambda elapsed: progress.update_to(min(total, int(elapsed))))
     record = saved_perf_result(result, segmenter.package.manifest)
+    write_record(config.out, record)
+    return record
+
+
+def latency(config: LatencyConfig):
+    """Packages timed end to end in alternating rounds; returns the saved comparison record."""
+    with Progress(1, "paired latency", "comparison") as progress:
+        result = compare_latency(config.packages, config.intra_op, config.rounds)
+        progress.update(1)
+    record = saved_latency_comparison(result, [load_package(path).manifest for path in config.packages])
     write_record(config.out, record)
     return record
 

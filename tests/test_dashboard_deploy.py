@@ -17,7 +17,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from pruneseg.cli import build_parser
 from pruneseg.cli import main as cli_main
-from pruneseg.config import CALIBRATION_METHODS, CompareConfig, PerfConfig, VideoConfig, from_args, to_argv
+from pruneseg.config import (CALIBRATION_METHODS, CompareConfig, LatencyConfig, PerfConfig, VideoConfig, from_args,
+                             to_argv)
 from pruneseg.dashboard import checks, labels
 from pruneseg.dashboard.views import deploy as deploy_view
 from pruneseg.dashboard.views import target as target_view
@@ -147,7 +148,8 @@ def test_calibration_methods_and_targets_match_the_deploy_code():
 
 @pytest.mark.parametrize("config", [PerfConfig(package="/p", threads=2, seconds=5.0, out="/o.json"),
                                     CompareConfig(left="/a", right="/b", input="/v.mp4", out="/o.mp4", max_frames=7),
-                                    VideoConfig(package="/a", input="/v.mp4", out="/o.mp4")])
+                                    VideoConfig(package="/a", input="/v.mp4", out="/o.mp4"),
+                                    LatencyConfig(packages=["/a", "/b", "/c"], intra_op=2, out="/o.json")])
 def test_target_job_configs_round_trip_through_the_command_line(config):
     args = build_parser().parse_args(to_argv(config))
     assert args.command_target == config.COMMAND[1]
@@ -281,6 +283,17 @@ def test_target_video_and_compare_commands_write_video_and_fps(ws, tmp_path):
     two = json.loads((tmp_path / "two.json").read_text())
     assert two["frames"] == 2 and two["size"] == [80, 24] and len(two["fps"]) == 2
     assert [labels.variant(p) for p in two["packages"]] == ["dense fp32", "pruned int8"]
+
+
+def test_target_latency_command_writes_a_paired_comparison(ws, tmp_path):
+    dense, pruned = (layout.packages_dir(ws) / name for name in ("fpn-demo-model_best-fp32", "fpn-p-iter_2-int8"))
+    cli_main(["target", "latency", str(dense), str(pruned), "--rounds", "2", "--out", str(tmp_path / "l.json")])
+    comparison = json.loads((tmp_path / "l.json").read_text())
+    assert [labels.variant(r["package_info"]) for r in comparison["packages"]] == ["dense fp32", "pruned int8"]
+    rows = target_view.comparison_rows(comparison)
+    assert rows[0]["speed-up"] == 1.0 and rows[1]["FPS"] == round(1000 / comparison["packages"][1]["ms"], 1)
+    bars = target_view.comparison_figure(comparison).data
+    assert [b.text[0] for b in bars] == ["baseline", f"{comparison['packages'][1]['speedup']:.2f}x"]
 
 
 def test_target_commands_fail_in_one_line(ws, tmp_path, capsys):

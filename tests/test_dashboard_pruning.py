@@ -8,18 +8,19 @@ from pruneseg.dashboard import checks
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import sensitivity as sensitivity_view
 from pruneseg.prune import tradeoff
-from pruneseg.prune.plans import PLAN_KINDS
 from pruneseg.workspace import layout, listing
 
 RATIOS = [round(0.1 * i, 1) for i in range(1, 10)]
 
 
-def synthetic_analysis(groups=20, ratios=RATIOS, seed=0, curve_points=None):
+def synthetic_analysis(groups=20, ratios=RATIOS, seed=0, curve_points=None, runtime=False):
     """An analysis file's dict as ``pruneseg analyze`` writes it, made up in microseconds.
 
     Group ``g<i>`` loses ``fragility_i * ratio**2`` mIoU; the curves get cheaper and worse with the
     target, the uniform plan worse than the sensitivity plan. ``curve_points``: keep only the first
-    so many points of each curve (an analysis still running).
+    so many points of each curve (an analysis still running). ``runtime``: with ONNX Runtime
+    speed-ups (fp32 ``1 / (1 - 0.9 x reduction)``, int8 2.5 times that), a latency table and the
+    latency plan's curve.
     """
     rng = np.random.default_rng(seed)
     base = {"miou": 0.7, "iou": [0.7] * 6, "pixel_accuracy": 0.9, "params": 11_000_000, "macs": 6_500_000_000,
@@ -51,7 +52,35 @@ def synthetic_analysis(groups=20, ratios=RATIOS, seed=0, curve_points=None):
                            "macs": base["macs"] * (1 - target), "latency_ms": base["latency_ms"] * (1 - 0.8 * target),
                            "miou": base["miou"] - penalty * target ** 2})
         analysis["curves"][kind] = points
+    if runtime:
+        add_runtime(analysis, curve_points)
     return analysis
+
+
+def runtime_record(reduction):
+    fp32 = 1 / (1 - 0.9 * reduction)
+    return {"runtime": "onnxruntime", "threads": 1, "input_size": [256, 512], "rounds": 7,
+            "fp32": {"ms": 40.0 / fp32, "speedup": fp32, "dense_ms": 40.0},
+            "int8": {"ms": 40.0 / fp32 / 2.5, "speedup": 2.5 * fp32, "dense_int8_ms": 16.0}}
+
+
+def add_runtime(analysis, curve_points=None):
+    """ONNX Runtime measurements on a ``synthetic_analysis``: baseline, curve points, latency table, latency plan."""
+    base = analysis["baseline"]
+    base["runtime"] = runtime_record(0.0)
+    analysis["settings"]["latency_ratios"] = [0.25, 0.5, 0.75]
+    for points in analysis["curves"].values():
+        for point in points:
+            point["runtime"] = runtime_record(1 - point["macs"] / base["macs"])
+    analysis["latency"] = {g["name"]: {str(r): {"saved_ms": 40.0 * g["macs_share"] * r} for r in (0.25, 0.5, 0.75)}
+                           for g in analysis["groups"]}
+    points = []
+    for speedup in tradeoff.SPEEDUP_TARGETS[:curve_points]:
+        reduction = min(0.9, (1 - 1 / speedup) / 0.9)
+        points.append({"target": speedup, "widths": {}, "params": base["params"] * (1 - reduction),
+                       "macs": base["macs"] * (1 - reduction), "latency_ms": 80.0 * (1 - 0.8 * reduction),
+                       "miou": base["miou"] - 0.2 * reduction ** 2, "runtime": runtime_record(reduction)})
+    analysis["curves"]["latency"] = points
 
 
 def synthetic_state(analysis_path, out, iterations=3, step=0.1, plan="sensitivity"):
@@ -78,7 +107,7 @@ def analysis():
 
 
 def test_point_at_a_computed_target_is_that_point_exactly(analysis):
-    for kind in PLAN_KINDS:
+    for kind in analysis["curves"]:
         for stored in analysis["curves"][kind]:
             point = tradeoff.point_at(analysis, kind, stored["target"])
             assert point["exact"] and point["plan_target"] == stored["target"]
@@ -164,7 +193,8 @@ def test_group_curve_starts_at_the_dense_model(analysis):
 def test_tradeoff_figure_draws_both_plans_the_slider_iterations_and_verified_points(analysis, tmp_path):
     state = synthetic_state(tmp_path / "a.json", tmp_path / "run")
     verified = [{"plan": "uniform", "target": 0.4, "miou": 0.5, "params": 5e6, "macs": 3.9e9, "latency_ms": 50.0}]
-    fig = prune_view.tradeoff_figure(analysis, "sensitivity", 0.42, states=[("run", state)], verified=verified)
+    point = tradeoff.point_at(analysis, "sensitivity", 0.42)
+    fig = prune_view.tradeoff_figure(analysis, "sensitivity", point, states=[("run", state)], verified=verified)
     names = {trace.name for trace in fig.data}
     assert {"sensitivity plan", "uniform plan", "slider", "verified (measured)", "run: fine-tuned",
             "run: before fine-tuning"} <= names
@@ -173,7 +203,6 @@ def test_tradeoff_figure_draws_both_plans_the_slider_iterations_and_verified_poi
     assert plans[0].x[0] == 0.0 and len(plans[0].x) == len(tradeoff.CURVE_TARGETS) + 1
     assert plans[0].line.width > next(t for t in fig.data if t.name == "uniform plan").line.width
     sliders = [t for t in fig.data if t.name == "slider"]
-    point = tradeoff.point_at(analysis, "sensitivity", 0.42)
     assert [s.x[0] for s in sliders] == [0.42] * 4
     assert sliders[0].y[0] == pytest.approx(point["miou"]) and sliders[3].y[0] == pytest.approx(point["speedup"])
     tuned = [t for t in fig.data if t.name == "run: fine-tuned"]
@@ -257,3 +286,38 @@ def test_comparison_and_verified_rows_put_prediction_beside_measurement(analysis
     assert row["speed-up"] == 1.6  # no paired figure: the dense latency over this one
     assert prune_view.verified_point([measured], "uniform", 0.4) is measured
     assert prune_view.verified_point([measured], "sensitivity", 0.4) is None
+
+
+def test_the_speed_up_target_finds_the_lightest_point_measured_that_fast():
+    analysis = synthetic_analysis(runtime=True)
+    point = tradeoff.point_meeting(analysis, "sensitivity", 2.0)
+    assert point["ort_speedup"] >= 2.0 and point["speedup"] == point["ort_speedup"]
+    lighter = [p for p in tradeoff.curve(analysis, "sensitivity")[1:] if p["reduction"] < point["reduction"]]
+    assert all(p["ort_speedup"] < 2.0 for p in lighter)
+    assert tradeoff.point_meeting(analysis, "sensitivity", 2.0, "int8")["reduction"] < point["reduction"]
+    best = tradeoff.best_speedup(analysis, "sensitivity")
+    assert best == pytest.approx(1 / (1 - 0.9 * 0.9)) and tradeoff.point_meeting(analysis, "uniform", best + 0.1) is None
+    assert tradeoff.best_speedup(synthetic_analysis(), "sensitivity") is None  # no runtime measured
+
+
+def test_curves_share_the_macs_axis_and_efficiency_is_at_most_one():
+    analysis = synthetic_analysis(runtime=True)
+    latency = tradeoff.curve(analysis, "latency")
+    assert [p["reduction"] for p in latency] == sorted(p["reduction"] for p in latency)
+    point = tradeoff.point_at(analysis, "latency", 0.3)
+    assert point["ort_speedup"] == pytest.approx(1 / (1 - 0.27), rel=0.02) and point["speedup"] == point["ort_speedup"]
+    assert tradeoff.efficiency(point) == pytest.approx(point["speedup"] * 0.7)
+    assert 0 < tradeoff.efficiency(point) <= 1.0
+    assert tradeoff.efficiency(tradeoff.curve(analysis, "latency")[0]) is None
+    assert sensitivity_view.progress(analysis)[3] == 2 * 18 + len(tradeoff.SPEEDUP_TARGETS)
+    assert sensitivity_view.latency_progress(analysis) == (60, 60)
+
+
+def test_the_figure_draws_the_latency_plan_and_int8_speed_ups():
+    analysis = synthetic_analysis(runtime=True)
+    point = tradeoff.point_meeting(analysis, "latency", 2.0)
+    fig = prune_view.tradeoff_figure(analysis, "latency", point)
+    names = {trace.name for trace in fig.data}
+    assert {"latency plan", "latency plan, int8", "sensitivity plan", "uniform plan"} <= names
+    assert "ONNX Runtime" in fig.layout.annotations[3].text
+    assert [t.x[0] for t in fig.data if t.name == "slider"] == [point["reduction"]] * 4

@@ -200,3 +200,15 @@ def test_a_finished_video_plays_with_each_sides_fps(ws):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Left FPS"] == "31.5" and metrics["Right FPS"] == "87.2" and metrics["Frames"] == "2"
     assert len(at.get("video")) == 1
+
+
+def test_a_paired_latency_comparison_starts_with_the_dense_baseline_first(ws, started):
+    at = open_deploy_page(TARGET)
+    left, right = (str(ws / "packages" / name) for name in ("fpn-demo-model_best-fp32", "fpn-p-iter_2-int8"))
+    assert next(s for s in at.selectbox if s.label == "Baseline").value == left
+    assert next(m for m in at.multiselect if m.label == "Against").value == [right]
+    click(at, "Compare latency")
+    assert not at.error
+    kind, argv = started[-1]
+    assert kind == "target-latency" and argv[:4] == ["target", "latency", left, right]
+    assert Path(argv[argv.index("--out") + 1]).parent == ws / "target" / "latency"

@@ -10,12 +10,13 @@ import torch
 import pruneseg.analyze as analyze
 import pruneseg.prune_loop as prune_loop
 from pruneseg.checkpoint import load_model, save_checkpoint
-from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, to_argv
+from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, VerifyConfig, to_argv
 from pruneseg.errors import PruneSegError
 from pruneseg.models import build_model, count_macs
 from pruneseg.prune.groups import group_widths, list_groups, prune_by_ratios, prune_to_widths
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.plans import rounded_width, sensitivity_plan
+from pruneseg.prune.tradeoff import plan_targets
 from pruneseg.train import main as train
 
 X = torch.randn(1, 3, 64, 128)
@@ -37,7 +38,7 @@ def trained(tmp_path_factory):
 def analysis_file(trained, tmp_path_factory):
     checkpoint, data = trained
     out = tmp_path_factory.mktemp("analysis") / "analysis.json"
-    analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), images=2,
+    analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data), out=str(out), images=2,
                                    ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
     return out
 
@@ -124,7 +125,7 @@ def test_analysis_covers_every_cell_and_curve(analysis_file):
     assert all(set(c) == {"0.25", "0.5", "0.75"} for c in analysis["cells"].values())
     for kind in ("sensitivity", "uniform"):
         curve = analysis["curves"][kind]
-        assert [p["target"] for p in curve] == analyze.CURVE_TARGETS
+        assert [p["target"] for p in curve] == plan_targets("macs")
         assert all(p["macs"] <= analysis["baseline"]["macs"] and p["latency_ms"] > 0 for p in curve)
 
 
@@ -140,11 +141,11 @@ def test_analysis_resumes_without_redoing_finished_cells(trained, analysis_file,
     calls = []
     real = analyze.prune_by_ratios
     monkeypatch.setattr(analyze, "prune_by_ratios", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    resumed = analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(partial),
+    resumed = analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data), out=str(partial),
                                              images=2, ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
     assert calls == [{group: 0.75}]
     assert resumed["cells"][group]["0.25"] == kept["0.25"]
-    assert len(resumed["curves"]["uniform"]) == len(analyze.CURVE_TARGETS)
+    assert len(resumed["curves"]["uniform"]) == len(plan_targets("macs"))
 
 
 def test_collapsed_groups_stop_early(trained, tmp_path, monkeypatch):
@@ -152,9 +153,9 @@ def test_collapsed_groups_stop_early(trained, tmp_path, monkeypatch):
     calls = []
     real = analyze.prune_by_ratios
     monkeypatch.setattr(analyze, "prune_by_ratios", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    monkeypatch.setattr(analyze, "CURVE_TARGETS", [0.5])
+    monkeypatch.setattr(analyze, "plan_targets", lambda kind: [0.5])
     # collapse=2: any pruned model scores below twice the baseline, so one cell per group
-    analysis = analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data),
+    analysis = analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data),
                                               out=str(tmp_path / "a.json"), images=2, ratios=[0.25, 0.5],
                                               bn_batches=0, batch_size=2, collapse=2.0))
     assert len(calls) == len(analysis["groups"])
@@ -164,7 +165,7 @@ def test_collapsed_groups_stop_early(trained, tmp_path, monkeypatch):
 def test_analysis_of_another_checkpoint_is_refused(trained, analysis_file):
     checkpoint, data = trained
     with pytest.raises(PruneSegError, match="another checkpoint or other settings"):
-        analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(analysis_file),
+        analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data), out=str(analysis_file),
                                        images=3, ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
 
 
@@ -258,7 +259,7 @@ def test_an_already_pruned_checkpoint_prunes_further(trained, tmp_path):
 
 
 def _analysis_of(checkpoint, data, out):
-    analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), images=2,
+    analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data), out=str(out), images=2,
                                    ratios=[0.5], bn_batches=0, batch_size=2))
     return out
 
@@ -277,3 +278,28 @@ def test_pruning_refuses_mismatched_inputs_before_any_work(trained, analysis_fil
     prune_loop.main(prune_config(trained, analysis_file, out, iterations=1))
     with pytest.raises(PruneSegError, match="state.json: this folder holds a run with other plan"):
         prune_loop.main(prune_config(trained, analysis_file, out, iterations=1, plan="uniform"))
+
+
+def test_analysis_times_plans_on_the_runtime_and_the_latency_plan_prunes_to_a_speed_up(trained, tmp_path,
+                                                                                        monkeypatch):
+    checkpoint, data = trained
+    monkeypatch.setattr(analyze, "plan_targets", lambda kind: [0.3] if kind == "macs" else [1.3])
+    out = tmp_path / "runtime.json"
+    analysis = analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), images=1,
+                                          ratios=[0.5], latency_ratios=[0.5], bn_batches=0, batch_size=2))
+    runtime = analysis["baseline"]["runtime"]
+    assert runtime["threads"] == 1 and runtime["input_size"] == [64, 128]
+    assert runtime["fp32"]["dense_ms"] > 0 and runtime["int8"]["dense_int8_ms"] > 0
+    assert {len(table) for table in analysis["latency"].values()} == {1}
+    assert set(analysis["curves"]) == {"sensitivity", "uniform", "latency"}
+    point = analysis["curves"]["latency"][0]
+    assert point["target"] == 1.3 and point["macs"] < analysis["baseline"]["macs"]
+    assert point["runtime"]["fp32"]["ms_spread"]["q25"] <= point["runtime"]["fp32"]["ms"] <= \
+        point["runtime"]["fp32"]["ms_spread"]["q75"]
+    verified = analyze.verify(VerifyConfig(analysis=str(out), data=str(data), target=1.3, plan="latency"))
+    assert verified["held_out"] and verified["images"] == 1  # the analysis scored val image 1 of 2
+    assert verified["widths"] == point["widths"] and verified["runtime"]["int8"]["speedup"] > 0
+    state = prune_loop.main(prune_config(trained, out, tmp_path / "latency-run", plan="latency", iterations=1,
+                                         step=0.3))
+    assert state["iterations"][0]["target"] == 1.3 and state["dense"]["runtime"]["fp32"]["dense_ms"] > 0
+    assert state["iterations"][0]["runtime"]["fp32"]["speedup"] > 0

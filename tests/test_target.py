@@ -81,6 +81,17 @@ def test_perf_command_is_torch_free_and_reports_latency_with_one_thread(package)
     assert 0 < latency["p50"] <= latency["p99"] and latency["mean"] > 0 and latency["run_mean"] > 0
 
 
+def test_latency_command_is_torch_free_and_pairs_every_package_with_the_first(package):
+    result = run_python(TORCH_FREE, "latency", str(package), str(package), "--rounds", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    baseline, other = report["packages"]
+    assert report["threads"] == 1 and report["rounds"] == 3
+    assert baseline["speedup"] == 1.0 and baseline["speedup_spread"]["q25"] == 1.0  # itself, round by round
+    assert other["ms"] > 0 and other["ms_spread"]["q25"] <= other["ms"] <= other["ms_spread"]["q75"]
+    assert 0.5 < other["speedup"] < 2.0  # the same model: about as fast
+
+
 def test_video_command_is_torch_free(package, tmp_path):
     source = write_video(tmp_path / "in.mp4", frames=3)
     result = run_python(TORCH_FREE, "video", str(package), str(source), "--out", str(tmp_path / "out.mp4"))

@@ -10,12 +10,12 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH_SIZE, INPUT_MULTIPLE, AnalyzeConfig,
-                             CompareConfig, CompileConfig, ExportConfig, PerfConfig, PruneConfig, QuantizeConfig,
-                             TrainConfig, VideoConfig)
+                             CompareConfig, CompileConfig, ExportConfig, LatencyConfig, PerfConfig, PruneConfig,
+                             QuantizeConfig, TrainConfig, VideoConfig)
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
-from pruneseg.prune.plans import PLAN_KINDS
+from pruneseg.prune.plans import TARGET_KINDS
 from pruneseg.records.analysis import read_analysis
 from pruneseg.workspace import layout
 
@@ -79,12 +79,21 @@ def analysis_form(ws, checkpoints, datasets):
                                      format_func=lambda r: f"{r:.0%}",
                                      help="Shares of a group's channels removed, one cell each. The seed "
                                           "sweeps 10% .. 90%.")
+        left, right = st.columns([1, 3], vertical_alignment="bottom")
+        runtime = left.checkbox("Time on ONNX Runtime", value=defaults.runtime,
+                                help="Time every plan as it ships (ONNX Runtime fp32 and int8, the target runner's "
+                                     "session), measure what each group saves, and add the latency plan. Adds a "
+                                     "few seconds per measurement.")
+        threads = right.number_input("Runtime threads", 1, 64, defaults.runtime_threads,
+                                     help="ONNX Runtime threads per run, as the target runner's --intra-op: time "
+                                          "with the thread count the target will use.")
         if not st.form_submit_button("Start the analysis", type="primary", icon=":material/play_arrow:"):
             return None
     name = name or (layout.checkpoint_name(checkpoint) if checkpoint else "")
     out = layout.analysis_path(ws, name)
     config = AnalyzeConfig(checkpoint=str(ws / checkpoint) if checkpoint else "", data=str(dataset), out=str(out),
-                           images=int(images), ratios=sorted(ratios), bn_batches=int(bn_batches))
+                           images=int(images), ratios=sorted(ratios), bn_batches=int(bn_batches), runtime=runtime,
+                           runtime_threads=int(threads))
     problems = [None if checkpoint else "Choose a checkpoint: train a model on the Train page first.",
                 checks.dataset_problem(dataset, "val"), None if ratios else "Choose at least one pruning ratio.",
                 name and layout.name_problem(name, "analysis name")]
@@ -95,19 +104,20 @@ def analysis_form(ws, checkpoints, datasets):
     return config, problems
 
 
-def prune_form(ws, analysis, analysis_path, plan_default):
-    """A new (or resumed) iterative pruning run of ``analysis``."""
+def prune_form(ws, analysis, analysis_path, plans, plan_default):
+    """A new (or resumed) iterative pruning run of ``analysis`` with one of ``plans``."""
     defaults = PruneConfig()
     stem = Path(analysis_path).stem
     with st.form("new-prune"):
         cols = st.columns([2, 1.2, 1, 1, 1, 1, 1])
         name = cols[0].text_input("Run name", placeholder=f"{stem}-{plan_default}",
                                   help="Folder under pruned/ for the snapshots; empty: the analysis and plan.").strip()
-        plan = cols[1].selectbox("Plan", PLAN_KINDS, index=PLAN_KINDS.index(plan_default))
+        plan = cols[1].selectbox("Plan", plans, index=plans.index(plan_default) if plan_default in plans else 0)
         iterations = cols[2].number_input("Iterations", 1, 20, defaults.iterations)
         step = cols[3].number_input("Step", 0.01, 0.9, defaults.step, 0.01, format="%.2f",
                                     help="The MACs-reduction target rises by this share of the dense model per "
-                                         "iteration (not compounding): 5 x 0.1 ends at 50% fewer MACs.")
+                                         "iteration (not compounding): 5 x 0.1 ends at 50% fewer MACs. With the "
+                                         "latency plan the speed-up target rises by it: 5 x 0.2 ends at 2x.")
         tolerance = cols[4].number_input("Tolerance", 0.0, 1.0, defaults.tolerance, 0.005, format="%.3f",
                                          help="Fine-tuning stops once the mIoU is this close to the dense model's "
                                               "(absolute; the seed uses 0.02).")
@@ -121,8 +131,9 @@ def prune_form(ws, analysis, analysis_path, plan_default):
                          analysis=str(analysis_path), out=str(layout.pruning_run_dir(ws, name)),
                          iterations=int(iterations), step=float(step), tolerance=float(tolerance),
                          max_epochs=int(max_epochs), plan=plan, lr=float(lr))
-    too_far = iterations * step > 0.95 and (f"{iterations} iterations of {step:.2f} end at {iterations * step:.0%} "
-                                             "fewer MACs: keep it at 95% or less.")
+    too_far = (TARGET_KINDS[plan] == "macs" and iterations * step > 0.95
+               and f"{iterations} iterations of {step:.2f} end at {iterations * step:.0%} fewer MACs: keep it at 95% "
+                   "or less.")
     return config, [layout.name_problem(name), too_far, checks.pruning_run_conflict(config)]
 
 
@@ -191,6 +202,24 @@ def perf_form(ws, packages, labels):
     config = PerfConfig(package=package, threads=int(threads), seconds=float(seconds),
                         out=str(layout.perf_result_path(ws, package, int(threads))))
     return config, [checks.package_problem(package)]
+
+
+def latency_form(ws, packages, labels, pair):
+    """Packages timed against a baseline in alternating rounds: the paired speed-up on the target."""
+    with st.form("latency"):
+        cols = st.columns([2, 3, 1])
+        baseline = cols[0].selectbox("Baseline", packages, index=packages.index(pair[0]), format_func=labels.get,
+                                     help="Usually the dense fp32 package: every speed-up is against it.")
+        others = cols[1].multiselect("Against", packages, default=[pair[1]] if pair[1] else [], format_func=labels.get,
+                                     help="Pruned and int8 packages, timed in the same rounds as the baseline.")
+        threads = cols[2].number_input("Threads", 1, 64, 1, key="latency-threads",
+                                       help="ONNX Runtime threads per run, the same for every package.")
+        if not st.form_submit_button("Compare latency", icon=":material/compare_arrows:"):
+            return None
+    chosen = [baseline, *(p for p in others if p != baseline)]
+    config = LatencyConfig(packages=chosen, intra_op=int(threads), out=str(layout.latency_result_path(ws, baseline)))
+    return config, [None if len(chosen) > 1 else "Choose at least one package to compare with the baseline.",
+                    *(checks.package_problem(p) for p in chosen)]
 
 
 def video_form(ws, sources, source_label, chosen, packages, labels, pair):

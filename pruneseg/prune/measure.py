@@ -13,9 +13,9 @@ from pruneseg.data.transforms import EvalTransform
 from pruneseg.models import count_macs, count_parameters
 
 
-def load_batches(data, split, images, height, width, batch_size):
-    """The first ``images`` samples of a split at (height, width), as a list of (images, targets)."""
-    samples = scan_split(data, split)[:images]
+def load_batches(data, split, images, height, width, batch_size, skip=0):
+    """Samples ``skip`` .. ``skip + images`` of a split at (height, width), as a list of (images, targets)."""
+    samples = scan_split(data, split)[skip:skip + images]
     loader = DataLoader(SegmentationDataset(samples, EvalTransform(height, width)), batch_size=batch_size)
     return list(loader)
 

@@ -1,9 +1,11 @@
-"""Pruning plans: per-group channel widths that remove a target share of the baseline's MACs.
+"""Pruning plans: per-group channel widths that meet a target, from the analysis's measurements.
 
 A plan is data, ``{group name: channels kept}``, so it can be printed, charted, stored and
 applied to the dense model or to one already pruned to a smaller plan. Plans are a registry,
 ``PLANS``: each takes the analysis (a dict), a MACs model (``pruneseg.prune.macs.MacsModel``,
-or anything with ``channels`` and ``reduction(widths)``) and the target. Torch-free.
+or anything with ``channels`` and ``reduction(widths)``) and the target: for the MACs plans
+(sensitivity, uniform) the share of the dense model's MACs to remove, for the latency plan the
+speed-up over the dense model on the runtime (``TARGET_KINDS``). Torch-free.
 """
 import numpy as np
 
@@ -53,8 +55,59 @@ def sensitivity_plan(analysis, macs_model, target):
     return _search(widths_at, macs_model, target, 0.0, max(top, 1e-6))
 
 
-PLANS = {"sensitivity": sensitivity_plan, "uniform": uniform_plan}
+def latency_plan(analysis, macs_model, target):
+    """Prune where the runtime saves the most time for the least predicted mIoU lost (as HALP does).
+
+    A greedy knapsack over the analysis's latency table (``analysis["latency"]``: milliseconds
+    each group saves on ONNX Runtime, pruned alone, at a few ratios) and its drop table: from
+    the dense model, repeatedly take the step (one group to a larger measured ratio) with the
+    most milliseconds saved per unit of mIoU drop, until the predicted latency (the dense
+    latency minus the saved milliseconds, which add up to first order) reaches
+    ``dense / target``. When it cannot, the plan goes as far as the table allows; the curve
+    point records the speed-up measured for real.
+
+    Returns:
+        ``{group: channels kept}``.
+    """
+    round_to = analysis["settings"]["round_to"]
+    dense_ms = analysis["baseline"]["runtime"]["fp32"]["dense_ms"]
+    needed = dense_ms - dense_ms / target
+    drops = drop_table(analysis)
+    options = {}  # group -> [(ratio, ms saved, mIoU drop)], ratio 0 first, both curves monotone
+    for name, table in analysis.get("latency", {}).items():
+        if name not in macs_model.channels or not table:
+            continue
+        ratios = sorted(float(r) for r in table)
+        saved = np.maximum.accumulate([0.0] + [max(0.0, table[str(r)]["saved_ms"]) for r in ratios])
+        measured = sorted(drops.get(name, {}))
+        drop_ratios = np.array([0.0] + measured)
+        drop_values = np.maximum.accumulate([0.0] + [drops[name][r] for r in measured])
+        cost = np.interp([0.0] + ratios, drop_ratios, drop_values) + TIE_BREAK * np.array([0.0] + ratios)
+        options[name] = list(zip([0.0] + ratios, saved, cost))
+    chosen = {name: 0 for name in options}
+    saved_total = 0.0
+    while saved_total < needed:
+        best = None
+        for name, steps in options.items():
+            _, saved_now, cost_now = steps[chosen[name]]
+            for index in range(chosen[name] + 1, len(steps)):
+                _, saved, cost = steps[index]
+                gain = saved - saved_now
+                if gain > 0:
+                    value = gain / max(cost - cost_now, 1e-6)
+                    if best is None or value > best[0]:
+                        best = (value, name, index, gain)
+        if best is None:
+            break
+        _, name, index, gain = best
+        chosen[name], saved_total = index, saved_total + gain
+    return {name: rounded_width(macs_model.channels[name], options[name][index][0], round_to)
+            for name, index in chosen.items()}
+
+
+PLANS = {"sensitivity": sensitivity_plan, "uniform": uniform_plan, "latency": latency_plan}
 PLAN_KINDS = tuple(PLANS)
+TARGET_KINDS = {"sensitivity": "macs", "uniform": "macs", "latency": "speedup"}
 
 
 def check_plan(kind):

@@ -1,11 +1,25 @@
-"""Trade-off maths over an analysis file: drop tables, the precomputed curves, points between them.
+"""Trade-off maths over an analysis file: drop tables, the precomputed curves, points on them.
 
-The pruning slider is drawn from these alone (``point_at``), so it redraws in milliseconds: no
-model is loaded, nothing is measured. Torch-free.
+The pruning slider is drawn from these alone (``point_at``, ``point_meeting``), so it redraws in
+milliseconds: no model is loaded, nothing is measured. Every curve is laid along the share of
+the dense model's MACs a point actually removes (``reduction``), whatever its plan's target
+was, so plans of either target kind compare on one axis. Speed-ups are those measured on ONNX
+Runtime (``runtime``) where the analysis has them, else PyTorch's (older analyses). Torch-free.
 """
-CURVE_TARGETS = [round(0.05 * i, 2) for i in range(1, 19)]  # MACs reductions the slider reads: 0.05 .. 0.90
-CURVE_FIELDS = ("miou", "params", "macs", "latency_ms", "speedup")
+CURVE_TARGETS = [round(0.05 * i, 2) for i in range(1, 19)]  # MACs reductions: 0.05 .. 0.90
+SPEEDUP_TARGETS = [1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8, 2.0, 2.25, 2.5, 2.75, 3.0, 3.5, 4.0]  # the latency plan's
+CURVE_FIELDS = ("miou", "params", "macs", "latency_ms", "speedup", "ort_speedup", "ort_int8_speedup")
 SEED_TOLERANCE = 0.02  # absolute mIoU drop the seed accepts (its pruning loop's recovery goal)
+
+
+def plan_targets(target_kind):
+    """The targets the analysis computes a curve point at: MACs shares or speed-ups."""
+    return CURVE_TARGETS if target_kind == "macs" else SPEEDUP_TARGETS
+
+
+def runtime_speedup(record, precision="fp32"):
+    """Speed-up over the dense fp32 model measured on ONNX Runtime (None when not measured)."""
+    return ((record.get("runtime") or {}).get(precision) or {}).get("speedup")
 
 
 def drop_table(analysis):
@@ -16,12 +30,21 @@ def drop_table(analysis):
 
 
 def curve(analysis, kind):
-    """The precomputed points of plan ``kind`` sorted by target, the dense model first (target 0)."""
+    """The precomputed points of plan ``kind`` by the MACs they remove, the dense model first.
+
+    Each point gets ``reduction`` (share of the dense MACs removed) and ``ort_speedup`` /
+    ``ort_int8_speedup`` (ONNX Runtime, against dense fp32; None where not measured).
+    """
     base = analysis["baseline"]
     dense = {"target": 0.0, "widths": {g["name"]: g["channels"] for g in analysis["groups"]},
-             **{key: base[key] for key in CURVE_FIELDS if key != "speedup"}, "speedup": 1.0}
-    points = sorted(analysis.get("curves", {}).get(kind, []), key=lambda p: p["target"])
-    return [dense] + points
+             "params": base["params"], "macs": base["macs"], "latency_ms": base["latency_ms"], "miou": base["miou"],
+             "speedup": 1.0, "runtime": base.get("runtime")}
+    points = [dense] + list(analysis.get("curves", {}).get(kind, []))
+    flat = [dict(p, reduction=1.0 - p["macs"] / base["macs"], ort_speedup=runtime_speedup(p),
+                 ort_int8_speedup=runtime_speedup(p, "int8"),
+                 speedup=p.get("speedup") or speedup(base["latency_ms"], p.get("latency_ms"))) for p in points]
+    flat[0].update(reduction=0.0, ort_speedup=1.0 if runtime_speedup(dense) else None)
+    return [flat[0]] + sorted(flat[1:], key=lambda p: p["reduction"])
 
 
 def speedup(baseline_latency_ms, latency_ms):
@@ -30,36 +53,66 @@ def speedup(baseline_latency_ms, latency_ms):
 
 
 def point_speedup(point, baseline_latency_ms):
-    """A point's paired measurement (timed alternately with the dense model) when recorded,
-    else its latency ratio to the dense model's."""
-    return point.get("speedup") or speedup(baseline_latency_ms, point.get("latency_ms"))
+    """A record's measured speed-up: on ONNX Runtime when measured, else PyTorch's paired
+    measurement (timed alternately with the dense model), else its latency ratio to the dense model's."""
+    return (runtime_speedup(point) or point.get("speedup")
+            or speedup(baseline_latency_ms, point.get("latency_ms")))
 
 
-def point_at(analysis, kind, target):
-    """The plan ``kind`` at a MACs-reduction ``target``, read off the precomputed curve.
+def point_at(analysis, kind, reduction):
+    """The plan ``kind`` where it removes ``reduction`` of the dense MACs, read off its curve.
 
-    Between two computed targets the numbers are interpolated linearly; ``widths`` are those of
-    the nearest computed plan (``plan_target``), since channel counts do not interpolate.
+    Between two computed points the numbers are interpolated linearly; ``widths`` are those of
+    the nearest computed plan (``plan_target`` is its plan's own target, ``plan_reduction`` the
+    MACs it removes), since channel counts do not interpolate.
 
     Returns:
-        dict with ``target``, ``miou``, ``params``, ``macs``, ``latency_ms``, ``speedup``,
-        ``widths``, ``plan_target`` and ``exact`` (whether ``target`` is a computed point);
-        None when the curve does not reach ``target`` yet (an analysis still running).
+        dict with ``reduction``, the ``CURVE_FIELDS``, ``widths``, ``plan_target``,
+        ``plan_reduction`` and ``exact`` (whether a computed point lies at ``reduction``);
+        None when the curve does not reach ``reduction`` (an analysis still running).
     """
-    base_latency = analysis["baseline"]["latency_ms"]
-    points = [dict(p, speedup=point_speedup(p, base_latency)) for p in curve(analysis, kind)]
-    nearest = next((p for p in points if abs(p["target"] - target) < 1e-9), None)
+    points = curve(analysis, kind)
+    nearest = next((p for p in points if abs(p["reduction"] - reduction) < 1e-9), None)
     if nearest is not None:
         values = {key: nearest[key] for key in CURVE_FIELDS}
     else:
         pair = next(((low, high) for low, high in zip(points, points[1:])
-                     if low["target"] < target < high["target"]), None)
+                     if low["reduction"] < reduction < high["reduction"]), None)
         if pair is None:
             return None
         low, high = pair
-        share = (target - low["target"]) / (high["target"] - low["target"])
-        values = {key: low[key] + (high[key] - low[key]) * share for key in CURVE_FIELDS}
+        share = (reduction - low["reduction"]) / (high["reduction"] - low["reduction"])
+        values = {key: None if low[key] is None or high[key] is None else low[key] + (high[key] - low[key]) * share
+                  for key in CURVE_FIELDS}
         nearest = high if share >= 0.5 else low
-    return {"target": target, **values,
-            "widths": nearest["widths"], "plan_target": nearest["target"],
-            "exact": abs(nearest["target"] - target) < 1e-9}
+    values["speedup"] = values["ort_speedup"] or values["speedup"]
+    return {"reduction": reduction, **values, "widths": nearest["widths"], "plan_target": nearest["target"],
+            "plan_reduction": nearest["reduction"], "exact": abs(nearest["reduction"] - reduction) < 1e-9}
+
+
+def point_meeting(analysis, kind, wanted, precision="fp32"):
+    """The lightest computed point of plan ``kind`` measured at least ``wanted`` times faster than the
+    dense fp32 model on ONNX Runtime (``precision`` "fp32" or "int8"), or None when none is."""
+    key = "ort_speedup" if precision == "fp32" else "ort_int8_speedup"
+    for point in curve(analysis, kind)[1:]:
+        if point[key] is not None and point[key] >= wanted:
+            values = {name: point[name] for name in CURVE_FIELDS}
+            values["speedup"] = point["ort_speedup"]
+            return {**values, "reduction": point["reduction"], "widths": point["widths"],
+                    "plan_target": point["target"], "plan_reduction": point["reduction"], "exact": True}
+    return None
+
+
+def best_speedup(analysis, kind, precision="fp32"):
+    """The largest speed-up any computed point of plan ``kind`` measured on ONNX Runtime (None: not measured)."""
+    key = "ort_speedup" if precision == "fp32" else "ort_int8_speedup"
+    measured = [p[key] for p in curve(analysis, kind)[1:] if p[key] is not None]
+    return max(measured, default=None)
+
+
+def efficiency(point):
+    """Measured speed-up over the speed-up its MACs reduction would give if time scaled with MACs
+    (1 / (1 - reduction)); 1.0 is the physical limit. None for the dense model or without a speed-up."""
+    if not point.get("speedup") or point["reduction"] <= 0:
+        return None
+    return point["speedup"] * (1.0 - point["reduction"])

@@ -6,7 +6,8 @@ from typing import NotRequired, TypedDict
 from pruneseg.records import RecordError, read_record
 
 # the analysis settings that change its results: a file is only resumed with the same ones
-RESULT_SETTINGS = ("data", "images", "ratios", "bn_batches", "round_to", "collapse", "importance")
+RESULT_SETTINGS = ("data", "images", "ratios", "bn_batches", "round_to", "collapse", "importance", "runtime",
+                   "runtime_threads", "latency_ratios")
 
 
 class Baseline(TypedDict):
@@ -17,7 +18,8 @@ class Baseline(TypedDict):
     pixel_accuracy: float
     params: int
     macs: int
-    latency_ms: float
+    latency_ms: float  # PyTorch, batch 1
+    runtime: NotRequired[dict]  # ONNX Runtime: ``pruneseg.deploy.latency.RuntimeLatency.measure`` of the dense model
 
 
 class Group(TypedDict):
@@ -45,14 +47,17 @@ class Point(TypedDict):
     latency_ms: float
     miou: float  # one-shot: pruned, BatchNorm re-estimated, not fine-tuned
     widths: NotRequired[dict]  # group -> channels kept (always written)
-    dense_latency_ms: NotRequired[float]  # timed alternately with latency_ms
-    speedup: NotRequired[float]
+    dense_latency_ms: NotRequired[float]  # PyTorch, timed alternately with latency_ms
+    speedup: NotRequired[float]  # PyTorch
+    runtime: NotRequired[dict]  # ONNX Runtime fp32 and int8, timed in rounds with the dense model
 
 
 class VerifiedPoint(Point):
     """``verify``'s output: one plan pruned for real and measured."""
 
     plan: str
+    images: NotRequired[int]  # validation images scored
+    held_out: NotRequired[bool]  # whether they are images the analysis did not use
 
 
 class Analysis(TypedDict):
@@ -68,6 +73,8 @@ class Analysis(TypedDict):
     groups: list  # of Group, in the model's order
     cells: dict  # group -> {str(ratio): Cell}
     curves: dict  # plan -> [Point] by target
+    latency: NotRequired[dict]  # group -> {str(ratio): {"saved_ms", "ms", "speedup"}}: ONNX Runtime fp32, pruned alone
+    seconds: NotRequired[dict]  # wall time per stage ("cells", "latency table", "curves"), summed over resumes
     version: NotRequired[int]
 
 

@@ -5,7 +5,7 @@ from typing import NotRequired, TypedDict
 
 from pruneseg.records import read_record
 from pruneseg.target.manifest import Manifest
-from pruneseg.target.results import PerfResult, VideoResult
+from pruneseg.target.results import LatencyComparison, PerfResult, VideoResult
 
 
 class Parity(TypedDict):
@@ -82,3 +82,7 @@ def read_perf_result(path):
 
 def read_video_result(path):
     return read_record(path, VideoResult, "video summary")
+
+
+def read_latency_comparison(path):
+    return read_record(path, LatencyComparison, "latency comparison")

@@ -1,4 +1,4 @@
-"""``python -m pruneseg.target perf|video|compare ...``: run a compiled package on this machine."""
+"""``python -m pruneseg.target perf|latency|video|compare ...``: run compiled packages on this machine."""
 import argparse
 import json
 import sys
@@ -31,6 +31,20 @@ def cmd_perf(args):
               f"run {latency['run_mean']:.2f}, argmax {latency['argmax_mean']:.2f})")
 
 
+def cmd_latency(args):
+    from pruneseg.target.runner import compare_latency
+
+    result = compare_latency(args.packages, args.intra_op, args.rounds)
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"end-to-end latency, {result['threads']} thread(s), median [q25, q75] of {result['rounds']} rounds:")
+    for row in result["packages"]:
+        ms, up = row["ms_spread"], row["speedup_spread"]
+        print(f"  {row['model'] or row['package']}: {row['ms']:.2f} ms [{ms['q25']:.2f}, {ms['q75']:.2f}], "
+              f"{row['speedup']:.2f}x [{up['q25']:.2f}, {up['q75']:.2f}]")
+
+
 def _print_progress(done, total):
     if done == 1 or done % 25 == 0 or done == total:
         print(f"frame {done}/{total or '?'}", file=sys.stderr, flush=True)
@@ -56,7 +70,8 @@ def build_parser():
     parsers = add_target_commands(parser.add_subparsers(dest="command", required=True))
     parsers["perf"].add_argument("--image", help="frame to segment (default: noise at the model's input size)")
     parsers["perf"].add_argument("--json", action="store_true")
-    for name, func in (("perf", cmd_perf), ("video", cmd_video), ("compare", cmd_compare)):
+    parsers["latency"].add_argument("--json", action="store_true")
+    for name, func in (("perf", cmd_perf), ("latency", cmd_latency), ("video", cmd_video), ("compare", cmd_compare)):
         parsers[name].set_defaults(func=func)
     return parser
 

@@ -3,7 +3,7 @@
 
 
 def add_target_commands(commands):
-    """Add ``perf``, ``video`` and ``compare`` parsers to ``commands``; returns them by name.
+    """Add ``perf``, ``latency``, ``video`` and ``compare`` parsers to ``commands``; returns them by name.
 
     Callers add their own output options and ``func`` defaults.
     """
@@ -14,6 +14,12 @@ def add_target_commands(commands):
     p.add_argument("--seconds", "-s", type=float, default=10.0, help="test length (default: 10)")
     p.add_argument("--intra-op", type=int, default=1, help="ONNX Runtime threads per run (default: 1)")
     parsers["perf"] = p
+    p = commands.add_parser("latency", help="paired end-to-end latency of packages in alternating rounds, "
+                                            "speed-ups against the first")
+    p.add_argument("packages", nargs="+", help="package folders, the baseline (e.g. dense fp32) first")
+    p.add_argument("--intra-op", type=int, default=1, help="ONNX Runtime threads per run, for all (default: 1)")
+    p.add_argument("--rounds", type=int, default=7, help="alternating rounds (default: 7)")
+    parsers["latency"] = p
     for name, sources, text in (("video", ["package"], "blend frames with their colour masks, FPS on each frame"),
                                 ("compare", ["left", "right"], "side-by-side overlay video of two packages")):
         p = commands.add_parser(name, help=text)

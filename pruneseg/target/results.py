@@ -38,6 +38,16 @@ class PerfResult(TypedDict):
     created: NotRequired[float]
 
 
+class LatencyComparison(TypedDict):
+    """Packages timed end to end in alternating rounds (``compare_latency``), the baseline first."""
+
+    threads: int
+    rounds: int
+    packages: list  # per package: package, model, ms, ms_spread, speedup, speedup_spread (+ package_info once saved)
+    runs: NotRequired[int]
+    created: NotRequired[float]
+
+
 class VideoResult(TypedDict):
     """One overlay video (``render_video`` / ``render_side_by_side``), plus ``packages`` and ``created``."""
 
@@ -58,6 +68,12 @@ def package_info(manifest):
 def saved_perf_result(result, manifest):
     """A throughput result as saved: with the package's description and the time."""
     return dict(result, package_info=package_info(manifest), created=time.time())
+
+
+def saved_latency_comparison(result, manifests):
+    """A latency comparison as saved: each package with its description, and the time."""
+    rows = [dict(row, package_info=package_info(manifest)) for row, manifest in zip(result["packages"], manifests)]
+    return dict(result, packages=rows, created=time.time())
 
 
 def saved_video_result(summary, packages):

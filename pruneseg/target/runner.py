@@ -11,6 +11,7 @@ import numpy as np
 import onnxruntime as ort
 
 from pruneseg.target.manifest import MANIFEST_NAME, Package, TargetError, load_package
+from pruneseg.target.timing import ROUNDS, RUNS_PER_ROUND, paired, time_in_rounds
 
 
 def preprocess(frame, height, width, mean, std):
@@ -45,6 +46,27 @@ def argmax_classes(logits):
     return classes
 
 
+def create_session(model_path, intra_op_threads=0):
+    """The ONNX Runtime CPU session the runner runs a model in (also what latency measurements time).
+
+    The package holds a portable, offline-optimised graph; the host-specific layout
+    optimisations (``ORT_ENABLE_ALL``) are applied here, on the machine that runs it.
+
+    Raises:
+        TargetError naming the file when ONNX Runtime cannot load it.
+    """
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = intra_op_threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try:
+        return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    except Exception as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise TargetError(f"{model_path}: not a loadable ONNX model ({first_line})") from error
+
+
 class Segmenter:
     """One ONNX Runtime session over a package; ``segment`` is safe to call from several threads.
 
@@ -61,19 +83,7 @@ class Segmenter:
         self.mean, self.std = manifest["mean"], manifest["std"]
         self.colors = np.asarray(manifest["class_colors"], np.uint8)
         self.intra_op_threads = intra_op_threads
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = intra_op_threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # the package holds a portable, offline-optimised graph; the host-specific layout
-        # optimisations (ORT_ENABLE_ALL) are applied here, on the machine that runs it
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        model_path = self.package.model_path
-        try:
-            self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-        except Exception as error:
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise TargetError(f"{model_path}: not a loadable ONNX model ({first_line})") from error
+        self.session = create_session(self.package.model_path, intra_op_threads)
         self._check_model_matches_manifest()
         self.input_name = self.session.get_inputs()[0].name
 
@@ -179,3 +189,28 @@ def measure_throughput(package, threads=1, seconds=10.0, intra_op_threads=1, fra
             "p99": float(np.percentile(total, 99)), "preprocess_mean": float(stages[:, 0].mean()),
             "run_mean": float(stages[:, 1].mean()), "argmax_mean": float(stages[:, 2].mean())}
     return result
+
+
+def compare_latency(packages, intra_op_threads=1, rounds=ROUNDS, runs=RUNS_PER_ROUND, frame=None):
+    """End-to-end latency of several packages timed in alternating rounds; speed-ups against the first.
+
+    Every frame goes through preprocess + run + argmax as on the device, with the same
+    ``intra_op_threads`` for all, so the speed-ups are paired and free of the machine's drift.
+
+    Args:
+        packages: package folders, the baseline (usually dense fp32) first.
+        frame: RGB uint8 (h, w, 3); default: fixed noise at the baseline's input size.
+    Returns:
+        dict with threads, rounds, runs and ``packages``: per package its folder, label, ``ms``,
+        ``ms_spread``, ``speedup`` and ``speedup_spread`` (median, q25, q75 over rounds).
+    """
+    if len(packages) < 2:
+        raise ValueError("compare at least two packages: the baseline first, then the others")
+    segmenters = [Segmenter(package, intra_op_threads) for package in packages]
+    if frame is None:
+        first = segmenters[0]
+        frame = np.random.default_rng(0).integers(0, 256, (first.height, first.width, 3), np.uint8)
+    times = time_in_rounds([lambda s=segmenter: s.segment(frame) for segmenter in segmenters], rounds, runs)
+    return {"threads": intra_op_threads, "rounds": rounds, "runs": runs,
+            "packages": [dict(package=str(s.package.path), model=s.package.label, **paired(times[0], t))
+                         for s, t in zip(segmenters, times)]}

@@ -14,6 +14,7 @@
                                        export.json, model_int8.onnx, quantize.json
       packages/<name>/                 a compiled package: manifest.json + model
       target/perf/<time>-<package>-t<threads>.json   throughput results
+      target/latency/<time>-<baseline>.json          paired latency comparisons of packages
       target/videos/<time>-<left>[-vs-<right>].mp4   overlay videos (+ .json summary)
       uploads/                         videos uploaded in the dashboard
       jobs/<id>/                       background jobs (see ``pruneseg.jobs``)
@@ -173,6 +174,15 @@ def perf_dir(workspace):
 def perf_result_path(workspace, package, threads, now=None):
     """Where a throughput job writes its result: ``target/perf/<time>-<package>-t<threads>.json``."""
     return perf_dir(workspace) / f"{stamp(now)}-{Path(package).name}-t{threads}.json"
+
+
+def latency_dir(workspace):
+    return Path(workspace) / "target" / "latency"
+
+
+def latency_result_path(workspace, baseline, now=None):
+    """Where a paired latency comparison is written: ``target/latency/<time>-<baseline package>.json``."""
+    return latency_dir(workspace) / f"{stamp(now)}-{Path(baseline).name}.json"
 
 
 def videos_dir(workspace):

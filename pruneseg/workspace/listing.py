@@ -10,7 +10,8 @@ from pruneseg.data.cityscapes import IMAGE_SUFFIX
 from pruneseg.jsonio import read_json
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import read_analysis, read_point
-from pruneseg.records.deploy import read_export, read_manifest, read_perf_result, read_quantize
+from pruneseg.records.deploy import (read_export, read_latency_comparison, read_manifest, read_perf_result,
+                                     read_quantize)
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import best_epoch, read_epochs, read_run_config
 from pruneseg.workspace import layout
@@ -199,6 +200,18 @@ def list_perf_results(workspace):
             continue
         results.append(dict(record, file=str(path)))
     return sorted(results, key=lambda r: r.get("created", 0))
+
+
+def list_latency_comparisons(workspace):
+    """Paired latency comparisons under ``target/latency/``, newest first, each with its ``file``."""
+    folder = layout.latency_dir(workspace)
+    results = []
+    for path in folder.glob("*.json") if folder.is_dir() else []:
+        try:
+            results.append(dict(read_latency_comparison(path), file=str(path)))
+        except RecordError:
+            continue
+    return sorted(results, key=lambda r: r.get("created", 0), reverse=True)
 
 
 def video_sources(workspace):

@@ -10,10 +10,16 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, style_figure
-from pruneseg.prune.plans import PLAN_KINDS
-from pruneseg.prune.tradeoff import SEED_TOLERANCE, curve, point_at, point_speedup
+from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS
+from pruneseg.prune.tradeoff import (SEED_TOLERANCE, best_speedup, curve, efficiency, point_at, point_meeting,
+                                     point_speedup, runtime_speedup)
 
-PLAN_COLORS = {"sensitivity": LINE_COLOR, "uniform": "#54A24B"}
+PLAN_COLORS = {"sensitivity": LINE_COLOR, "uniform": "#54A24B", "latency": "#B279A2"}
+
+
+def plans_of(analysis):
+    """The plans the analysis computes curves of, in the registry's order."""
+    return [kind for kind in PLAN_KINDS if kind in analysis.get("curves", {})]
 
 
 def analysis_caption(analysis):
@@ -28,11 +34,54 @@ def verified_point(points, plan, target):
     return next((p for p in points if p["plan"] == plan and abs(p["target"] - target) < 1e-9), None)
 
 
+TARGET_MODES = {"macs": "MACs removed", "speedup": "Speed-up"}
+PLAN_HELP = {"sensitivity": "prune the groups the analysis found robust more, fragile ones less",
+             "uniform": "the same share of every group (the baseline to beat)",
+             "latency": "spend the pruning where ONNX Runtime saves the most milliseconds per mIoU lost "
+                        "(the analysis's latency table)"}
+
+
+def target_modes(analysis):
+    """The slider's target kinds: MACs removed, and speed-up where the analysis timed on ONNX Runtime."""
+    return ["macs", "speedup"] if analysis["baseline"].get("runtime") else ["macs"]
+
+
+def pick_point(analysis, kind, mode, value):
+    """``(point, None)`` of plan ``kind`` at the slider's ``value`` (a MACs share, or a speed-up to meet
+    on ONNX Runtime), or ``(None, why not)``."""
+    if mode == "macs":
+        point = point_at(analysis, kind, value)
+        return point, None if point else f"The {kind} curve does not reach {value:.0%} fewer MACs yet."
+    point = point_meeting(analysis, kind, value)
+    if point:
+        return point, None
+    best = best_speedup(analysis, kind)
+    return None, (f"No {kind} plan was measured {value:.2f}x faster on ONNX Runtime"
+                  + (f"; the best it reached is {best:.2f}x." if best else "; the curve has no speed-up yet."))
+
+
+def target_text(kind, target):
+    """A plan's own target in words: ``30% fewer MACs`` or ``2.00x faster (predicted by the latency table)``."""
+    if TARGET_KINDS[kind] == "macs":
+        return f"{target:.0%} fewer MACs"
+    return f"{target:.2f}x faster (predicted by the latency table)"
+
+
+def speedup_source(analysis):
+    """How the analysis's speed-ups were measured, in words."""
+    runtime = analysis["baseline"].get("runtime")
+    if runtime:
+        threads = runtime["threads"]
+        return (f"ONNX Runtime fp32 (the target runner's session, {threads} thread{'s' if threads != 1 else ''}, "
+                f"batch 1), timed in alternating rounds with the dense model on the machine that ran the analysis")
+    return "PyTorch (batch 1, timed alternately with the dense model on the machine that ran the analysis)"
+
+
 def planner_cards(analysis, point):
-    """The slider's four cards: predicted mIoU, parameters, GMACs and measured speed-up of ``point``."""
+    """The slider's cards: predicted mIoU, parameters, GMACs, measured speed-up (and int8's) of ``point``."""
     base, (height, width) = analysis["baseline"], analysis["input_size"]
-    speedup = point["speedup"]
-    return [
+    speedup, gain = point["speedup"], efficiency(point)
+    cards = [
         {"label": "Predicted mIoU", "value": f"{point['miou']:.3f}", "delta": f"{point['miou'] - base['miou']:+.3f}",
          "help": "One-shot: pruned, BatchNorm re-estimated, not fine-tuned (fine-tuning wins some back). "
                  f"Dense: {base['miou']:.3f}."},
@@ -43,10 +92,15 @@ def planner_cards(analysis, point):
          "delta_color": "inverse", "help": f"Per image at {height}x{width}. Dense: {base['macs'] / 1e9:.3f}."},
         {"label": "Speed-up", "value": f"{speedup:.2f}x" if speedup else "—",
          "delta": f"{1 / speedup - 1:+.0%} latency" if speedup else None, "delta_color": "inverse",
-         "help": f"Measured: {point['latency_ms']:.1f} ms per image (batch 1, PyTorch, on the machine that ran the "
-                 "analysis), timed alternately with the dense model so machine load cancels out. Fewer MACs is "
-                 "not always faster: this is the number that counts."},
+         "help": f"Measured on {speedup_source(analysis)}. Fewer MACs is not always faster: this is the number "
+                 "that counts." + (f" Efficiency {gain:.2f}: the measured speed-up over the one the MACs "
+                                   "reduction alone would give (1.0 is the limit)." if gain else "")},
     ]
+    if point.get("ort_int8_speedup"):
+        cards.append({"label": "Speed-up with int8", "value": f"{point['ort_int8_speedup']:.2f}x",
+                      "help": "This plan quantized to int8 (ONNX Runtime QDQ), against the dense fp32 model, "
+                              "timed in the same rounds."})
+    return cards
 
 
 def comparison_rows(analysis, predicted, measured):
@@ -61,17 +115,30 @@ def comparison_rows(analysis, predicted, measured):
     return rows
 
 
+def predicted_for(analysis, plan, target):
+    """What the curve predicted for plan ``plan`` at its own ``target`` (None when it cannot say)."""
+    for point in curve(analysis, plan)[1:]:
+        if abs(point["target"] - target) < 1e-9:
+            return point_at(analysis, plan, point["reduction"])
+    return point_at(analysis, plan, target) if TARGET_KINDS[plan] == "macs" else None
+
+
 def verified_rows(analysis, points):
     """One row per verified point: plan, target, predicted and measured mIoU, size and speed."""
     rows = []
     for point in points:
-        predicted = point_at(analysis, point["plan"], point["target"])
+        predicted = predicted_for(analysis, point["plan"], point["target"])
         speedup = point_speedup(point, analysis["baseline"]["latency_ms"])
-        rows.append({"plan": point["plan"], "target": f"{point['target']:.0%}",
+        int8 = runtime_speedup(point, "int8")
+        macs = TARGET_KINDS[point["plan"]] == "macs"
+        rows.append({"plan": point["plan"], "target": f"{point['target']:.0%}" if macs else f"{point['target']:.2f}x",
                      "predicted mIoU": round(predicted["miou"], 4) if predicted else None,
-                     "measured mIoU": round(point["miou"], 4), "params (M)": round(point["params"] / 1e6, 3),
-                     "GMACs": round(point["macs"] / 1e9, 3), "latency (ms)": round(point["latency_ms"], 1),
-                     "speed-up": round(speedup, 2) if speedup else None})
+                     "measured mIoU": round(point["miou"], 4),
+                     "scored on": ("held-out images" if point.get("held_out") else
+                                   "the analysis's images" if "held_out" in point else "?"),
+                     "params (M)": round(point["params"] / 1e6, 3), "GMACs": round(point["macs"] / 1e9, 3),
+                     "latency (ms)": round(point["latency_ms"], 1), "speed-up": round(speedup, 2) if speedup else None,
+                     "int8 speed-up": round(int8, 2) if int8 else None})
     return rows
 
 
@@ -104,56 +171,65 @@ def _panel_values(points, dense_latency, key, scale):
     return [p[key] * scale for p in points]
 
 
-def tradeoff_figure(analysis, kind, target, states=(), verified=()):
-    """Four panels against the MACs-reduction target: mIoU, parameters, MACs and speed-up.
+def tradeoff_figure(analysis, kind, point, states=(), verified=()):
+    """Four panels against the share of MACs removed: mIoU, parameters, MACs and measured speed-up.
 
     Args:
-        analysis: the analysis dict; both plans' curves are drawn, ``kind`` in bold.
-        target: the slider's value, marked on every panel.
+        analysis: the analysis dict; every plan it has curves of is drawn, ``kind`` in bold (with
+            its int8 speed-ups dotted where measured).
+        point: the slider's point (``point_at`` / ``point_meeting``), marked on every panel; or None.
         states: ``(name, state)`` of pruning loops: their fine-tuned (filled) and one-shot (hollow)
-            iteration results, drawn over the curves; speed-ups against their own dense latency.
+            iteration results, drawn over the curves; speed-ups against their own dense model.
         verified: points measured by ``verify`` (crosses).
     """
+    runtime = "ONNX Runtime" if analysis["baseline"].get("runtime") else "PyTorch"
+    titles = [title for _, title, _ in _PANELS[:3]] + [f"measured speed-up (x, {runtime})"]
     fig = make_subplots(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.1, horizontal_spacing=0.08,
-                        subplot_titles=[title for _, title, _ in _PANELS])
+                        subplot_titles=titles)
     cells = [(1, 1), (1, 2), (2, 1), (2, 2)]
-    base_latency = analysis["baseline"]["latency_ms"]
-    for plan in sorted(PLAN_KINDS, key=lambda p: p == kind):  # the chosen plan on top
+    base = analysis["baseline"]
+    for plan in sorted(plans_of(analysis), key=lambda p: p == kind):  # the chosen plan on top
         points = curve(analysis, plan)
         bold = plan == kind
-        x = [p["target"] for p in points]
+        x = [p["reduction"] for p in points]
         for (key, title, scale), (row, col) in zip(_PANELS, cells):
             fig.add_trace(go.Scatter(
-                x=x, y=_panel_values(points, base_latency, key, scale), mode="lines+markers",
+                x=x, y=_panel_values(points, base["latency_ms"], key, scale), mode="lines+markers",
                 name=f"{plan} plan", legendgroup=plan, showlegend=row == col == 1,
                 line=dict(color=PLAN_COLORS[plan], width=3 if bold else 1.5, dash=None if bold else "dot"),
                 marker=dict(size=5 if bold else 3), opacity=1.0 if bold else 0.7,
                 hovertemplate=f"{plan}, %{{x:.0%}} fewer MACs: %{{y:.3f}}<extra></extra>"), row=row, col=col)
+        int8 = [p["ort_int8_speedup"] for p in points]
+        if bold and any(v is not None for v in int8[1:]):
+            fig.add_trace(go.Scatter(x=x[1:], y=int8[1:], mode="lines", name=f"{plan} plan, int8",
+                                     line=dict(color=PLAN_COLORS[plan], width=1.5, dash="dot"),
+                                     hovertemplate="int8, %{x:.0%} fewer MACs: %{y:.2f}x<extra></extra>"),
+                          row=2, col=2)
     for name, state in states:
         _add_iterations(fig, name, state, cells)
-    for point in verified:
+    for verified_point in verified:
         for (key, title, scale), (row, col) in zip(_PANELS, cells):
             fig.add_trace(go.Scatter(
-                x=[point["target"]], y=_panel_values([point], base_latency, key, scale), mode="markers",
+                x=[1 - verified_point["macs"] / base["macs"]],
+                y=_panel_values([verified_point], base["latency_ms"], key, scale), mode="markers",
                 name="verified (measured)", legendgroup="verified",
-                showlegend=row == col == 1 and point is verified[0],
-                marker=dict(color=PLAN_COLORS.get(point["plan"], "black"), size=11, symbol="x-thin",
-                            line=dict(width=2.5, color=PLAN_COLORS.get(point["plan"], "black"))),
-                hovertemplate=f"verified {point['plan']}, %{{x:.0%}}: %{{y:.3f}}<extra></extra>"), row=row, col=col)
-    fig.add_hline(y=analysis["baseline"]["miou"] - SEED_TOLERANCE, row=1, col=1,
-                  line=dict(color=DENSE_COLOR, dash="dash", width=1),
+                showlegend=row == col == 1 and verified_point is verified[0],
+                marker=dict(color=PLAN_COLORS.get(verified_point["plan"], "black"), size=11, symbol="x-thin",
+                            line=dict(width=2.5, color=PLAN_COLORS.get(verified_point["plan"], "black"))),
+                hovertemplate=f"verified {verified_point['plan']}, %{{x:.0%}}: %{{y:.3f}}<extra></extra>"),
+                row=row, col=col)
+    fig.add_hline(y=base["miou"] - SEED_TOLERANCE, row=1, col=1, line=dict(color=DENSE_COLOR, dash="dash", width=1),
                   annotation_text=f"dense - {SEED_TOLERANCE}", annotation_position="bottom left")
-    fig.add_vline(x=target, line=dict(color=ACCENT_COLOR, width=1.5))
-    point = point_at(analysis, kind, target)
     if point is not None:
+        fig.add_vline(x=point["reduction"], line=dict(color=ACCENT_COLOR, width=1.5))
         for (key, title, scale), (row, col) in zip(_PANELS, cells):
             fig.add_trace(go.Scatter(
-                x=[target], y=_panel_values([point], base_latency, key, scale), mode="markers",
+                x=[point["reduction"]], y=_panel_values([point], base["latency_ms"], key, scale), mode="markers",
                 name="slider", legendgroup="slider", showlegend=row == col == 1,
                 marker=dict(color=ACCENT_COLOR, size=13, symbol="circle", line=dict(color="white", width=1.5)),
                 hovertemplate="%{x:.0%} fewer MACs: %{y:.3f}<extra></extra>"), row=row, col=col)
     fig.update_xaxes(tickformat=".0%", range=[-0.02, 0.93])
-    fig.update_xaxes(title_text="MACs-reduction target", row=2)
+    fig.update_xaxes(title_text="share of the dense model's MACs removed", row=2)
     fig = style_figure(fig, "", None, None, height=600)
     fig.update_layout(margin=dict(t=30, b=10), hovermode="closest",
                       legend=dict(orientation="h", yanchor="top", y=-0.1, xanchor="left", x=0))
@@ -164,9 +240,10 @@ def _add_iterations(fig, name, state, cells):
     iterations = state.get("iterations", [])
     if not iterations:
         return
-    dense_latency = state.get("dense", {}).get("latency_ms")
+    dense = state.get("dense", {})
+    dense_latency = dense.get("latency_ms")
     color = PLAN_COLORS.get(state.get("config", {}).get("plan"), "black")
-    x = [r["target"] for r in iterations]
+    x = [1 - r["macs"] / dense["macs"] for r in iterations]
     for (key, title, scale), (row, col) in zip(_PANELS, cells):
         fig.add_trace(go.Scatter(
             x=x, y=_panel_values(iterations, dense_latency, key, scale), mode="markers+lines",

@@ -5,8 +5,8 @@ Pure functions of an analysis file (``pruneseg.records.analysis``); no Streamlit
 import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, style_figure
-from pruneseg.prune.plans import PLAN_KINDS
-from pruneseg.prune.tradeoff import CURVE_TARGETS, SEED_TOLERANCE, drop_table
+from pruneseg.prune.plans import TARGET_KINDS
+from pruneseg.prune.tradeoff import SEED_TOLERANCE, drop_table, plan_targets
 
 RATIO_CHOICES = [round(0.05 * i, 2) for i in range(1, 20)]  # 0.05 .. 0.95, the form's choices
 
@@ -15,8 +15,19 @@ def progress(analysis):
     """``(cells done, cells total, curve points done, curve points total)`` of an analysis."""
     ratios = analysis.get("settings", {}).get("ratios", [])
     cells = sum(len(c) for c in analysis["cells"].values())
-    points = sum(len(c) for c in analysis.get("curves", {}).values())
-    return cells, len(analysis["groups"]) * len(ratios), points, len(CURVE_TARGETS) * len(PLAN_KINDS)
+    curves = analysis.get("curves", {})
+    points = sum(len(c) for c in curves.values())
+    return (cells, len(analysis["groups"]) * len(ratios), points,
+            sum(len(plan_targets(TARGET_KINDS[kind])) for kind in curves if kind in TARGET_KINDS))
+
+
+def latency_progress(analysis):
+    """``(entries done, entries total)`` of the analysis's latency table (0, 0 without one)."""
+    ratios = analysis.get("settings", {}).get("latency_ratios") or []
+    if not analysis.get("baseline", {}).get("runtime"):
+        return 0, 0
+    done = sum(len(t) for t in analysis.get("latency", {}).values())
+    return done, len(analysis["groups"]) * len(ratios)
 
 
 def robust_ratio(group_drops, tolerance=SEED_TOLERANCE):

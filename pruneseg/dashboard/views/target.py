@@ -135,3 +135,37 @@ def package_rows(packages):
              "model": (p["manifest"] or {}).get("model_name"),
              "checkpoint": checkpoint_label((p["manifest"] or {}).get("source_checkpoint")),
              "mIoU": package_miou(p["manifest"] or {}), "folder": str(p["path"])} for p in packages]
+
+
+def comparison_figure(comparison):
+    """Bars: each package's end-to-end latency (median, whiskers to the interquartile range), labelled
+    with its speed-up over the baseline measured in the same rounds."""
+    fig = go.Figure()
+    for index, row in enumerate(comparison["packages"]):
+        info = row.get("package_info") or {}
+        kind = variant(info)
+        spread = row["ms_spread"]
+        text = "baseline" if index == 0 else f"{row['speedup']:.2f}x"
+        fig.add_trace(go.Bar(
+            x=[f"{kind}<br>{Path(row['package']).name}"], y=[row["ms"]], name=package_label(info), showlegend=False,
+            marker=dict(color=VARIANT_COLORS.get(kind, "#BAB0AC")), text=[text], textposition="outside",
+            cliponaxis=False, error_y=dict(type="data", symmetric=False, array=[spread["q75"] - row["ms"]],
+                                           arrayminus=[row["ms"] - spread["q25"]], color="#555"),
+            hovertemplate=(f"median %{{y:.2f}} ms [{spread['q25']:.2f}, {spread['q75']:.2f}]<br>"
+                           f"speed-up {row['speedup']:.2f}x [{row['speedup_spread']['q25']:.2f}, "
+                           f"{row['speedup_spread']['q75']:.2f}]<extra>{package_label(info)}</extra>")))
+    threads = comparison["threads"]
+    return style_figure(fig, f"Paired end-to-end latency, {threads} thread{'s' if threads != 1 else ''} "
+                             f"({comparison['rounds']} alternating rounds)", "", "milliseconds per frame", height=380)
+
+
+def comparison_rows(comparison):
+    """The comparison as a table: package, variant, latency and speed-up with their interquartile ranges."""
+    rows = []
+    for row in comparison["packages"]:
+        info, ms, up = row.get("package_info") or {}, row["ms_spread"], row["speedup_spread"]
+        rows.append({"package": Path(row["package"]).name, "variant": variant(info),
+                     "latency ms": round(row["ms"], 2), "latency IQR": f"{ms['q25']:.2f} – {ms['q75']:.2f}",
+                     "speed-up": round(row["speedup"], 2), "speed-up IQR": f"{up['q25']:.2f} – {up['q75']:.2f}",
+                     "FPS": round(1000 / row["ms"], 1)})
+    return rows
