@@ -13,13 +13,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pruneseg.checkpoint import load_model
-from pruneseg.config import AnalyzeConfig, VerifyConfig
+from pruneseg.config import AnalyzeConfig, VerifyConfig, check_guards
+from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.errors import PruneSegError
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, recalibrate_batchnorm
+from pruneseg.prune.guards import check_guarded
 from pruneseg.prune.plans import PLAN_KINDS, check_plan, make_plan
 from pruneseg.prune.tradeoff import CURVE_TARGETS
 from pruneseg.records import file_sha256, write_record
@@ -39,7 +41,7 @@ def _start_or_resume(config, model, checkpoint, batches, height, width, device):
         return analysis
     groups = list_groups(model, height, width, config.round_to)
     analysis = {
-        "version": 2, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
+        "version": 3, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
         "model_name": checkpoint["model_name"], "input_size": [height, width], "settings": asdict(config),
         "baseline": {**evaluate(model, batches, device), **model_size(model, height, width),
                      "latency_ms": latency_ms(model, height, width)},
@@ -77,11 +79,12 @@ def main(config: AnalyzeConfig):
                     pruned = copy.deepcopy(model)
                     prune_by_ratios(pruned, {group["name"]: ratio}, config.round_to, config.importance)
                     recalibrate_batchnorm(pruned, bn_batches)
-                    miou = evaluate(pruned, batches, device)["miou"]
-                    cell = {"miou": miou, "collapsed": miou < config.collapse * base_miou}
+                    metrics = evaluate(pruned, batches, device)
+                    cell = {"miou": metrics["miou"], "iou": metrics["iou"],
+                            "collapsed": metrics["miou"] < config.collapse * base_miou}
                     collapsed = cell if cell["collapsed"] else None
                 else:  # pruning more of a collapsed group cannot help: skip the work
-                    cell = {"miou": collapsed["miou"], "collapsed": True}
+                    cell = {**collapsed, "collapsed": True}
                 cells[str(ratio)] = cell
                 write_record(config.out, analysis)
                 progress.update(1)
@@ -96,10 +99,10 @@ def main(config: AnalyzeConfig):
                 pruned = copy.deepcopy(model)
                 prune_to_widths(pruned, widths, config.round_to, config.importance)
                 recalibrate_batchnorm(pruned, bn_batches)
+                metrics = evaluate(pruned, batches, device)
                 analysis["curves"][kind].append({
                     "target": target, "widths": widths, **model_size(pruned, height, width),
-                    **paired_latency(model, pruned, height, width),
-                    "miou": evaluate(pruned, batches, device)["miou"]})
+                    **paired_latency(model, pruned, height, width), "miou": metrics["miou"], "iou": metrics["iou"]})
                 write_record(config.out, analysis)
                 progress.update(1)
     return analysis
@@ -108,12 +111,14 @@ def main(config: AnalyzeConfig):
 def verify(config: VerifyConfig):
     """Prune the analysed checkpoint to the plan for ``config.target`` and measure it for real.
 
-    Returns the same fields as a curve point (widths, params, MACs, latency, one-shot mIoU on
-    the analysis's validation subset, after BatchNorm re-estimation as in the sweep), plus the
-    plan; written to ``config.out`` when given.
+    Returns the same fields as a curve point (widths, params, MACs, latency, one-shot mIoU and
+    per-class IoU on the analysis's validation subset, after BatchNorm re-estimation as in the
+    sweep), plus the plan and its guards; written to ``config.out`` when given.
     """
     check_plan(config.plan)
+    check_guards(config.guards, CLASS_NAMES)
     analysis = read_analysis(config.analysis)
+    check_guarded(analysis, config.guards)
     settings = analysis["settings"]
     if file_sha256(analysis["checkpoint"]) != analysis["checkpoint_sha256"]:
         raise PruneSegError(f"{config.analysis}: its checkpoint {analysis['checkpoint']} changed since the "
@@ -124,12 +129,15 @@ def verify(config: VerifyConfig):
     batches = load_batches(config.data, "val", settings["images"], height, width, settings["batch_size"])
     bn_batches = [images for images, _ in load_batches(
         config.data, "train", settings["bn_batches"] * settings["batch_size"], height, width, settings["batch_size"])]
-    widths = make_plan(config.plan, analysis, MacsModel(model, height, width, settings["round_to"]), config.target)
+    widths = make_plan(config.plan, analysis, MacsModel(model, height, width, settings["round_to"]), config.target,
+                       config.guards)
     pruned = copy.deepcopy(model)
     prune_to_widths(pruned, widths, settings["round_to"], settings.get("importance", "l2"))
     recalibrate_batchnorm(pruned, bn_batches)
-    point = {"target": config.target, "plan": config.plan, "widths": widths, **model_size(pruned, height, width),
-             **paired_latency(model, pruned, height, width), "miou": evaluate(pruned, batches, device)["miou"]}
+    metrics = evaluate(pruned, batches, device)
+    point = {"target": config.target, "plan": config.plan, "guards": dict(config.guards), "widths": widths,
+             **model_size(pruned, height, width), **paired_latency(model, pruned, height, width),
+             "miou": metrics["miou"], "iou": metrics["iou"]}
     if config.out:
         write_record(config.out, point)
     return point

@@ -1,8 +1,8 @@
 """The iterative loop: prune to a rising MACs target, fine-tune, validate, snapshot, repeat.
 
 Iteration k prunes to the plan that removes ``k * step`` of the *dense* model's MACs (not
-compounding), then fine-tunes until validation mIoU is within ``tolerance`` of the dense model
-or ``max_epochs`` are spent. ``OUT/state.json`` records the dense metrics and every finished
+compounding), then fine-tunes until validation mIoU is within ``tolerance`` of the dense model,
+and every guarded class's IoU within its own limit (``guards``), or ``max_epochs`` are spent. ``OUT/state.json`` records the dense metrics and every finished
 iteration; ``OUT/current.pt`` holds the model being fine-tuned after every epoch, so a killed
 job resumes at the epoch it stopped in; ``OUT/iter_<k>.pt`` is the snapshot of iteration k.
 The state's schema is ``pruneseg.records.pruning``.
@@ -15,13 +15,15 @@ from pathlib import Path
 import torch
 
 from pruneseg.checkpoint import load_checkpoint, load_model, save_checkpoint
-from pruneseg.config import PruneConfig, TrainConfig
+from pruneseg.config import PruneConfig, TrainConfig, check_guards
+from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.errors import PruneSegError
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import prune_to_widths
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, model_size, paired_latency
+from pruneseg.prune.guards import check_guarded, guard_misses
 from pruneseg.prune.plans import check_plan, make_plan
 from pruneseg.records import file_sha256, write_record
 from pruneseg.records.analysis import read_analysis
@@ -38,6 +40,7 @@ def _measure_dense(model, height, width):
 
 def main(config: PruneConfig):
     """Run or resume the iterative pruning loop; returns the state dict."""
+    check_guards(config.guards, CLASS_NAMES)  # before anything is written
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     device = default_device()
@@ -46,7 +49,7 @@ def main(config: PruneConfig):
     height, width = meta["input_size"]
     analysis = read_analysis(config.analysis)
     state = read_state(out / PRUNE_STATE) if (out / PRUNE_STATE).exists() else None  # None: dense not measured yet
-    _check(config, analysis, state)
+    _check(config, analysis, state, meta["class_names"])
     round_to = analysis["settings"]["round_to"]
     importance = analysis["settings"].get("importance", "l2")
     train_config = TrainConfig(model=meta["model_name"], data=config.data, height=height, width=width,
@@ -59,20 +62,24 @@ def main(config: PruneConfig):
                                                      **_measure_dense(dense, height, width)}, "iterations": []}
         write_record(out / PRUNE_STATE, state)
     goal = state["dense"]["miou"] - config.tolerance
+    _check_dense_knows(config.guards, state["dense"], meta["class_names"])
+
+    def recovered(metrics):
+        return metrics["miou"] >= goal and not guard_misses(metrics["iou"], state["dense"]["iou"], config.guards)
 
     total = config.iterations * config.max_epochs
     with Progress(total, "prune", "epoch") as progress:
         progress.update_to(len(state["iterations"]) * config.max_epochs)
         for iteration in range(len(state["iterations"]) + 1, config.iterations + 1):
             target = round(config.step * iteration, 4)
-            widths = make_plan(config.plan, analysis, macs_model, target)
+            widths = make_plan(config.plan, analysis, macs_model, target, config.guards)
             model, history, optimizer, start_epoch, one_shot, metrics = _start_iteration(
                 out, iteration, widths, (round_to, importance), state, dense, checkpoint, train_config, val_loader,
                 device)
             scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
             scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
             epoch = start_epoch
-            while metrics["miou"] < goal and epoch < config.max_epochs:
+            while not recovered(metrics) and epoch < config.max_epochs:
                 started = time.time()
                 loss = train_one_epoch(model, train_loader, optimizer, scheduler, scaler, device,
                                        lambda step, loss, lr: None)
@@ -82,15 +89,19 @@ def main(config: PruneConfig):
                                 optimizer=optimizer.state_dict(), iteration=iteration, epoch=epoch,
                                 target=target, one_shot=one_shot, metrics=metrics, **meta)
                 progress.update(1, iteration=iteration, miou=metrics["miou"])
+                missed = guard_misses(metrics["iou"], state["dense"]["iou"], config.guards)
                 print(f"iteration {iteration} epoch {epoch}: loss {loss:.4f} mIoU {metrics['miou']:.4f} "
-                      f"(goal {goal:.4f}, {time.time() - started:.0f}s)")
+                      f"(goal {goal:.4f}{'; guards missed: ' + ', '.join(missed) if missed else ''}, "
+                      f"{time.time() - started:.0f}s)")
             snapshot = out / snapshot_name(iteration)
             save_checkpoint(snapshot, model=model.state_dict(), pruning_history=history, iteration=iteration,
                             target=target, metrics=metrics, **meta)
             state["iterations"].append({
                 "iteration": iteration, "target": target, "one_shot_miou": one_shot["miou"],
                 "miou": metrics["miou"], "iou": metrics["iou"], "pixel_accuracy": metrics["pixel_accuracy"],
-                "epochs": epoch, "recovered": metrics["miou"] >= goal, "checkpoint": str(snapshot),
+                "epochs": epoch, "recovered": recovered(metrics),
+                "missed_guards": guard_misses(metrics["iou"], state["dense"]["iou"], config.guards),
+                "checkpoint": str(snapshot),
                 "widths": widths, **model_size(model, height, width),
                 **paired_latency(dense, model, height, width)})
             write_record(out / PRUNE_STATE, state)
@@ -99,9 +110,12 @@ def main(config: PruneConfig):
     return state
 
 
-def _check(config, analysis, state):
+def _check(config, analysis, state, class_names):
     """Refuse settings that cannot work before any slow step runs."""
     check_plan(config.plan)
+    check_guards(config.guards, class_names)
+    if config.plan == "sensitivity":
+        check_guarded(analysis, config.guards)
     if config.iterations < 1 or not 0 < config.step * config.iterations < 1:
         raise ValueError(f"iterations x step must lie in (0, 1): the last target removes that share of "
                          f"the MACs; got {config.iterations} x {config.step}")
@@ -109,11 +123,20 @@ def _check(config, analysis, state):
         raise PruneSegError(f"{config.analysis}: analyses another checkpoint than {config.checkpoint} "
                             f"(or it changed since); analyse this checkpoint first")
     if state:
-        saved = state["config"]
-        changed = [key for key in PruneConfig.RUN_DEFINING if saved.get(key) != getattr(config, key)]
+        saved, defaults = state["config"], PruneConfig()
+        changed = [key for key in PruneConfig.RUN_DEFINING
+                   if saved.get(key, getattr(defaults, key)) != getattr(config, key)]
         if changed:
             raise PruneSegError(f"{Path(config.out) / PRUNE_STATE}: this folder holds a run with other "
                                 f"{', '.join(changed)}; choose another --out to start a new run")
+
+
+def _check_dense_knows(guards, dense, class_names):
+    """A guard needs the dense model's IoU of its class: refuse one on a class the split lacks."""
+    for name, limit in guards.items():
+        if dense["iou"][list(class_names).index(name)] is None:
+            raise PruneSegError(f"guard {name}={limit}: the validation split has no {name} pixels and the dense "
+                                f"model predicts none, so its IoU is unknown; drop the guard")
 
 
 def _start_iteration(out, iteration, widths, pruning, state, dense, checkpoint, train_config, val_loader,

@@ -3,11 +3,15 @@
 A plan is data, ``{group name: channels kept}``, so it can be printed, charted, stored and
 applied to the dense model or to one already pruned to a smaller plan. Plans are a registry,
 ``PLANS``: each takes the analysis (a dict), a MACs model (``pruneseg.prune.macs.MacsModel``,
-or anything with ``channels`` and ``reduction(widths)``) and the target. Torch-free.
+or anything with ``channels`` and ``reduction(widths)``), the target and optional per-class
+guards (``{class name: largest IoU drop}``). Torch-free.
+
+With guards, the sensitivity plan prunes the groups that hurt a guarded class less
+(``pruneseg.prune.guards``); the uniform plan ignores them.
 """
 import numpy as np
 
-from pruneseg.prune.tradeoff import drop_table
+from pruneseg.prune.guards import guarded_costs
 
 TIE_BREAK = 1e-4  # mIoU drop charged per unit of pruning ratio on top of the measured drop
 DEFAULT_ROUND_TO = 8  # channel counts stay multiples of this (fast SIMD kernels)
@@ -19,8 +23,11 @@ def rounded_width(channels, ratio, round_to=DEFAULT_ROUND_TO):
     return int(min(channels, max(round_to, kept)))
 
 
-def uniform_plan(analysis, macs_model, target):
-    """The same pruning ratio for every group, the smallest that removes ``target`` of the MACs."""
+def uniform_plan(analysis, macs_model, target, guards=None):
+    """The same pruning ratio for every group, the smallest that removes ``target`` of the MACs.
+
+    ``guards`` are ignored: one ratio for all groups cannot favour a class.
+    """
     round_to = analysis["settings"]["round_to"]
 
     def widths_at(ratio):
@@ -28,18 +35,20 @@ def uniform_plan(analysis, macs_model, target):
     return _search(widths_at, macs_model, target, 0.0, 0.97)
 
 
-def sensitivity_plan(analysis, macs_model, target):
-    """Prune insensitive groups more: the smallest tolerated mIoU drop that meets ``target``.
+def sensitivity_plan(analysis, macs_model, target, guards=None):
+    """Prune insensitive groups more: the smallest tolerated drop that meets ``target``.
 
     Each group is pruned as far as its (monotone, linearly interpolated) drop curve from the
-    analysis's cells stays within the tolerated drop.
+    analysis's cells stays within the tolerated drop; with ``guards``, the curve is the larger
+    of its mIoU drop and each guarded class's scaled IoU drop (see the module's docstring).
 
     Returns:
         ``{group: channels kept}``.
     """
     round_to = analysis["settings"]["round_to"]
+    costs = guarded_costs(analysis, guards or {})
     curves = {}
-    for name, by_ratio in drop_table(analysis).items():
+    for name, by_ratio in costs.items():
         ratios = np.array([0.0] + sorted(by_ratio))
         drops = np.maximum.accumulate([0.0] + [by_ratio[r] for r in ratios[1:]])  # monotone, 0 at ratio 0
         # a tiny slope breaks ties: groups that measured no drop are pruned evenly, not all at once
@@ -63,10 +72,11 @@ def check_plan(kind):
         raise ValueError(f"unknown plan {kind!r}; choose one of: {', '.join(PLANS)}")
 
 
-def make_plan(kind, analysis, macs_model, target):
-    """Channel widths per group removing ``target`` of the baseline's MACs, by plan ``kind``."""
+def make_plan(kind, analysis, macs_model, target, guards=None):
+    """Channel widths per group removing ``target`` of the baseline's MACs, by plan ``kind``,
+    holding the per-class ``guards`` (``{class name: largest IoU drop}``) where the plan can."""
     check_plan(kind)
-    return PLANS[kind](analysis, macs_model, target)
+    return PLANS[kind](analysis, macs_model, target, guards)
 
 
 def _tolerated_ratio(ratios, drops, tolerated):

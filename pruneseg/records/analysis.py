@@ -34,6 +34,7 @@ class Cell(TypedDict):
 
     miou: float
     collapsed: bool  # below the collapse share of the baseline: larger ratios were skipped
+    iou: NotRequired[list]  # per class (None where unknown); files before version 3 lack it
 
 
 class Point(TypedDict):
@@ -44,6 +45,7 @@ class Point(TypedDict):
     macs: int
     latency_ms: float
     miou: float  # one-shot: pruned, BatchNorm re-estimated, not fine-tuned
+    iou: NotRequired[list]  # per class, one-shot; files before version 3 lack it
     widths: NotRequired[dict]  # group -> channels kept (always written)
     dense_latency_ms: NotRequired[float]  # timed alternately with latency_ms
     speedup: NotRequired[float]
@@ -53,6 +55,7 @@ class VerifiedPoint(Point):
     """``verify``'s output: one plan pruned for real and measured."""
 
     plan: str
+    guards: NotRequired[dict]  # class name -> largest IoU drop the plan was asked to hold
 
 
 class Analysis(TypedDict):
