@@ -33,7 +33,7 @@ from pruneseg.metrics import class_scores, confusion_matrix, image_metrics
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.records import RecordError, write_record
-from pruneseg.records.inspect import FORMAT_VERSION, prediction_key, read_inspect, truth_key
+from pruneseg.records.inspect import FORMAT_VERSION, model_stamp, prediction_key, read_inspect, truth_key
 from pruneseg.target.manifest import MANIFEST_NAME
 from pruneseg.target.runner import Segmenter
 from pruneseg.workspace.layout import predictions_path
@@ -54,7 +54,6 @@ class _Checkpoint:
         self.model, checkpoint = load_model(path, device)
         self.device = device
         self.path = Path(path)
-        self.stamp_path = self.path
         self.model_name = checkpoint["model_name"]
         self.class_names = list(checkpoint.get("class_names") or [])
         self.size = tuple(checkpoint["input_size"])
@@ -80,7 +79,6 @@ class _Package:
         package = self.segmenter.package
         manifest = package.manifest
         self.path = Path(path)
-        self.stamp_path = package.model_path
         self.model_name = manifest.get("model_name") or "?"
         self.class_names = list(manifest["class_names"])
         self.size = package.input_size
@@ -142,12 +140,6 @@ def check_out(config):
     if Path(record["data"]).resolve() != Path(config.data).resolve() or record["split"] != config.split:
         raise InspectError(f"{out}: holds an inspection of {record['data']} ({record['split']} split), not of "
                            f"{config.data} ({config.split}); choose another --out or delete it")
-
-
-def _stamp(path):
-    """``[size, mtime_ns]`` of a model file: the page reuses a result while its models are unchanged."""
-    stat = Path(path).stat()
-    return [stat.st_size, stat.st_mtime_ns]
 
 
 class _NpzWriter:
@@ -241,7 +233,7 @@ def _model_entry(model, matrix, seconds, images):
     total = int(matrix.sum())
     return {"path": str(model.path), "kind": model.kind, "label": model_label(model), "model_name": model.model_name,
             "variant": f"{'pruned' if model.pruned else 'dense'} {model.precision}", "pruned": model.pruned,
-            "stamp": _stamp(model.stamp_path),
+            "stamp": model_stamp(model.path),
             "confusion": matrix.tolist(), "miou": sum(known) / len(known) if known else 0.0, **scores,
             "pixel_accuracy": float(np.trace(matrix) / total) if total else 0.0,
             "ms_per_image": 1000 * seconds / max(1, images)}

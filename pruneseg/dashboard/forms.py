@@ -10,8 +10,8 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH_SIZE, INPUT_MULTIPLE, AnalyzeConfig,
-                             CompareConfig, CompileConfig, ExportConfig, PerfConfig, PruneConfig, QuantizeConfig,
-                             TrainConfig, VideoConfig)
+                             CompareConfig, CompileConfig, ExportConfig, InspectConfig, PerfConfig, PruneConfig,
+                             QuantizeConfig, TrainConfig, VideoConfig)
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
@@ -213,3 +213,25 @@ def video_form(ws, sources, source_label, chosen, packages, labels, pair):
     config = (CompareConfig(left=left, right=right, input=source, out=out, max_frames=int(max_frames)) if right else
               VideoConfig(package=left, input=source, out=out, max_frames=int(max_frames)))
     return config, [checks.video_problem(source), checks.package_problem(left), right and checks.package_problem(right)]
+
+
+def inspect_form(ws, options, datasets, chosen=()):
+    """An inspection of up to three of ``options`` (``{checkpoint or package path: label}``) on a dataset split.
+
+    ``chosen``: the models picked first (those of the result on show).
+    """
+    with st.form("inspect"):
+        models = st.multiselect("Models", list(options), default=[m for m in chosen if m in options],
+                                format_func=options.get, max_selections=3, placeholder="up to three",
+                                help="Checkpoints run with PyTorch, packages through the target runner (fp32 or int8). "
+                                     "The first is the reference the others are compared with: usually the dense one.")
+        data_col, split_col = st.columns([3, 1])
+        labels = {d["path"]: dataset_label(d) for d in datasets}
+        dataset = data_col.selectbox("Dataset", list(labels), format_func=labels.get, placeholder="none in workspace")
+        split = split_col.radio("Split", ["val", "train"], horizontal=True)
+        if not st.form_submit_button("Inspect", type="primary", icon=":material/troubleshoot:"):
+            return None
+    config = InspectConfig(models=list(models), data=str(dataset or ""), split=split,
+                           out=str(layout.inspect_path(ws, layout.inspect_name(models, dataset or "", split))))
+    return config, [None if models else "Choose at least one model.", checks.dataset_problem(dataset, split),
+                    checks.same_size_problem(models)]

@@ -11,6 +11,7 @@ from typing import NotRequired, TypedDict
 
 import numpy as np
 
+from pruneseg.jsonio import read_json
 from pruneseg.records import RecordError, read_record
 
 FORMAT_VERSION = 1
@@ -58,6 +59,24 @@ class InspectRecord(TypedDict):
     config: NotRequired[dict]  # the InspectConfig
     created: NotRequired[float]
     seconds: NotRequired[float]
+
+
+def model_file(path):
+    """The file whose bytes a model is: a checkpoint itself, or the model file a package's manifest names."""
+    path = Path(path)
+    if path.is_dir():
+        manifest = read_json(path / "manifest.json")
+        return path / manifest["model_file"] if isinstance(manifest, dict) and "model_file" in manifest else path
+    return path
+
+
+def model_stamp(path):
+    """``[size, mtime_ns]`` of a model's file (None when it is gone): a result is reused while it holds."""
+    try:
+        stat = model_file(path).stat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
 
 
 def truth_key(image):
