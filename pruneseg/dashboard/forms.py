@@ -95,8 +95,9 @@ def analysis_form(ws, checkpoints, datasets):
     return config, problems
 
 
-def prune_form(ws, analysis, analysis_path, plan_default):
-    """A new (or resumed) iterative pruning run of ``analysis``."""
+def prune_form(ws, analysis, analysis_path, plan_default, guards=None):
+    """A new (or resumed) iterative pruning run of ``analysis``, holding ``guards`` (chosen above the form)."""
+    guards = dict(guards or {})
     defaults = PruneConfig()
     stem = Path(analysis_path).stem
     with st.form("new-prune"):
@@ -114,16 +115,18 @@ def prune_form(ws, analysis, analysis_path, plan_default):
         max_epochs = cols[5].number_input("Max epochs", 1, 1000, 20,
                                           help="Fine-tuning epochs per iteration at most (the seed allows 200).")
         lr = cols[6].number_input("Learning rate", 1e-6, 1.0, defaults.lr, 1e-5, format="%.0e")
+        st.caption("Guards: " + (", ".join(f"{n} ≤ {v:g}" for n, v in guards.items()) or "none") +
+                   " (set above the slider).")
         if not st.form_submit_button("Start pruning", type="primary", icon=":material/content_cut:"):
             return None
     name = name or f"{stem}-{plan}"
     config = PruneConfig(checkpoint=analysis["checkpoint"], data=analysis["settings"]["data"],
                          analysis=str(analysis_path), out=str(layout.pruning_run_dir(ws, name)),
                          iterations=int(iterations), step=float(step), tolerance=float(tolerance),
-                         max_epochs=int(max_epochs), plan=plan, lr=float(lr))
+                         max_epochs=int(max_epochs), plan=plan, lr=float(lr), guards=guards)
     too_far = iterations * step > 0.95 and (f"{iterations} iterations of {step:.2f} end at {iterations * step:.0%} "
                                              "fewer MACs: keep it at 95% or less.")
-    return config, [layout.name_problem(name), too_far, checks.pruning_run_conflict(config)]
+    return config, [layout.name_problem(name), too_far, checks.guard_problem(guards), checks.pruning_run_conflict(config)]
 
 
 def export_form(checkpoint, data, out):
