@@ -102,11 +102,15 @@ def show(path):
 
 
 with st.expander("Inspect models", expanded=not results and not inspect_jobs, icon=":material/add_circle:"):
+    datasets = listing.list_datasets(ws)
     if not options:
         st.info("No checkpoint or package in the workspace yet: train a model on the **Train** page, or compile "
                 "one on **Quantize & Compile**.", icon=":material/info:")
+    if not datasets:
+        st.info("No dataset in the workspace yet: make the built-in one with "
+                f"`python -m pruneseg synth --out {layout.builtin_dataset_dir(ws)}`.", icon=":material/info:")
     shown = view.shown_models(results, inspect_jobs, st.query_params.get("inspect"), st.query_params.get("job"))
-    if submitted := forms.inspect_form(ws, options, listing.list_datasets(ws), shown):
+    if submitted := forms.inspect_form(ws, options, datasets, shown):
         config, problems = submitted
         if not any(problems) and (name := view.reusable(results, config)):
             st.query_params.pop("job", None)
