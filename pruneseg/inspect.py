@@ -27,7 +27,7 @@ from pruneseg.checkpoint import load_model
 from pruneseg.config import InspectConfig
 from pruneseg.data.cityscapes import read_sample, scan_split
 from pruneseg.data.classes import CLASS_NAMES, NUM_CLASSES
-from pruneseg.data.transforms import normalize
+from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, normalize
 from pruneseg.errors import PruneSegError
 from pruneseg.metrics import class_scores, confusion_matrix, image_metrics
 from pruneseg.models import default_device
@@ -57,7 +57,7 @@ class _Checkpoint:
         self.model_name = checkpoint["model_name"]
         self.class_names = list(checkpoint.get("class_names") or [])
         self.size = tuple(checkpoint["input_size"])
-        self.mean, self.std = checkpoint.get("mean"), checkpoint.get("std")
+        self.mean, self.std = checkpoint.get("mean") or IMAGENET_MEAN, checkpoint.get("std") or IMAGENET_STD
         self.precision, self.pruned = "fp32", bool(checkpoint.get("pruning_history"))
 
     @torch.no_grad()

@@ -101,3 +101,23 @@ def test_the_dataset_page_names_an_inspection_of_another_split(ws):
     next(s for s in at.selectbox if s.label == "Predictions of").set_value("demo").run()
     assert not at.exception, at.exception
     assert "demo.json" in at.error[0].value and "val split" in at.error[0].value
+
+
+def test_the_form_refuses_packages_that_do_not_fit(ws, started):
+    from pruneseg.deploy.compile import compile_model
+    from test_dashboard_deploy import tiny_onnx
+
+    small = make_package(ws, "small-fp32")
+    larger = layout.packages_dir(ws) / "larger-fp32"
+    compile_model(tiny_onnx(ws / "sources" / "larger.onnx", height=32, width=64), "ort-cpu", larger)
+    four = make_package(ws, "four-fp32")
+    manifest = json.loads((four / layout.MANIFEST).read_text())
+    (four / layout.MANIFEST).write_text(json.dumps({**manifest, "class_names": ["a", "b", "c", "d"],
+                                                    "class_colors": manifest["class_colors"][:4]}))
+    at = open_page(INSPECT)
+    for models, message in (([small, larger], "different input sizes (small-fp32 16x32, larger-fp32 32x64)"),
+                            ([four], f"{four}: predicts 4 classes")):
+        next(m for m in at.multiselect if m.label == "Models").set_value([str(m) for m in models])
+        next(b for b in at.button if b.label == "Inspect").click().run()
+        assert not at.exception, at.exception
+        assert message in at.error[0].value and not started

@@ -94,11 +94,13 @@ def pruning_run_conflict(config):
     return None
 
 
-def same_size_problem(models):
-    """Why ``models`` (checkpoint files or package folders) cannot be compared pixel for pixel, or None.
+def inspect_problem(models):
+    """Why ``models`` (checkpoint files or package folders) cannot be inspected together: a package
+    that is broken, predicts other classes than the dataset's, or takes another input size than the
+    others; or None.
 
-    Reads package manifests only: a checkpoint's size is known once the job loads it (with torch),
-    and the job refuses a mismatch then.
+    Reads package manifests only: a checkpoint is known once the job loads it (with torch), and the
+    job refuses it then, naming it.
     """
     from pruneseg.target.manifest import TargetError, load_package
 
@@ -106,9 +108,13 @@ def same_size_problem(models):
     for path in models:
         if Path(path).is_dir():
             try:
-                sizes[Path(path).name] = tuple(load_package(path).input_size)
+                package = load_package(path)
             except TargetError as error:
                 return str(error)
+            if list(package.manifest["class_names"]) != list(CLASS_NAMES):
+                return (f"{path}: predicts {len(package.manifest['class_names'])} classes "
+                        f"({', '.join(map(str, package.manifest['class_names']))}), not the dataset's {len(CLASS_NAMES)}")
+            sizes[Path(path).name] = tuple(package.input_size)
     if len(set(sizes.values())) > 1:
         listed = ", ".join(f"{name} {h}x{w}" for name, (h, w) in sizes.items())
         return f"these packages take different input sizes ({listed}): inspect models of one size together"

@@ -237,4 +237,4 @@ def inspect_form(ws, options, datasets, chosen=()):
     config = InspectConfig(models=list(models), data=str(dataset or ""), split=split,
                            out=str(layout.inspect_path(ws, layout.inspect_name(models, dataset or "", split))))
     return config, [None if models else "Choose at least one model.", checks.dataset_problem(dataset, split),
-                    checks.same_size_problem(models)]
+                    checks.inspect_problem(models)]
