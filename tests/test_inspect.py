@@ -137,10 +137,11 @@ def test_class_table_colours_the_change_against_the_first_model(inspection):
     record = read_inspect(inspection)
     table, deltas = view.class_table(record)
     bike = table[table["class"] == "bike"]
-    assert list(bike["IoU"]) == pytest.approx([1.0, record["models"][1]["iou"][5], record["models"][2]["iou"][5]])
-    assert np.isnan(bike["Δ IoU"].iloc[0]) and bike["Δ IoU"].iloc[1] < 0
-    assert view.delta_style(-0.1).startswith("color: #c62828") and view.delta_style(0.1).startswith("color: #1b7f3b")
-    assert view.delta_style(0.001) == "" and view.delta_style(None) == ""
+    bike_iou = record["models"][1]["iou"][5]
+    assert list(bike["IoU"]) == ["1.000", f"{bike_iou:.3f}", f"{record['models'][2]['iou'][5]:.3f}"]
+    assert list(bike["Δ IoU"])[:2] == ["", f"{bike_iou - 1:+.3f}"] and bike_iou < 1
+    assert view.delta_style("-0.100").startswith("color: #c62828") and view.delta_style(0.1).startswith("color: #1b7f3b")
+    assert view.delta_style("+0.001") == "" and view.delta_style("") == "" and view.delta_style(None) == ""
     assert set(deltas) <= set(table.columns)
 
 

@@ -106,7 +106,9 @@ def _short(record):
 
 
 def class_table(record):
-    """One row per class and model: IoU, precision, recall, and their change against the first model.
+    """One row per class and model: IoU, precision, recall, and their change against the first model,
+    as the table shows them (three decimals, "—" where unknown, signed changes, blank for the first
+    model: Streamlit draws a missing number as "None").
 
     Returns:
         (DataFrame, the delta columns) — the page colours the delta columns with ``delta_style``.
@@ -119,8 +121,8 @@ def class_table(record):
             row = {"class": name, "model": names[m]}
             for key, label in (("iou", "IoU"), ("precision", "precision"), ("recall", "recall")):
                 value, base = _score(model, key, index), _score(first, key, index)
-                row[label] = value
-                row[f"Δ {label}"] = None if m == 0 or value is None or base is None else value - base
+                row[label] = "—" if value is None else f"{value:.3f}"
+                row[f"Δ {label}"] = "" if m == 0 or value is None or base is None else f"{value - base:+.3f}"
             rows.append(row)
     return pd.DataFrame(rows), ["Δ IoU", "Δ precision", "Δ recall"]
 
@@ -133,8 +135,13 @@ def _score(model, key, index):
 
 
 def delta_style(value):
-    """CSS for a change against the first model: green better, red worse, plain within the noise."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or abs(value) < DELTA_NOISE:
+    """CSS for a change against the first model (a number or its text): green better, red worse,
+    plain within the noise or when there is none."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if np.isnan(value) or abs(value) < DELTA_NOISE:
         return ""
     return "color: #1b7f3b; font-weight: 600" if value > 0 else "color: #c62828; font-weight: 600"
 
