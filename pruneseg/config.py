@@ -110,7 +110,6 @@ class VerifyConfig:
     KIND: ClassVar = "verify"
     COMMAND: ClassVar = ("verify",)
     OUTPUTS: ClassVar = ("out",)
-
     REPEATED: ClassVar = {"guards": "guard"}  # --guard person=0.02, once per class
 
     analysis: str = ""

@@ -1,10 +1,11 @@
 """The iterative loop: prune to a rising MACs target, fine-tune, validate, snapshot, repeat.
 
 Iteration k prunes to the plan that removes ``k * step`` of the *dense* model's MACs (not
-compounding), then fine-tunes until validation mIoU is within ``tolerance`` of the dense model,
-and every guarded class's IoU within its own limit (``guards``), or ``max_epochs`` are spent. ``OUT/state.json`` records the dense metrics and every finished
-iteration; ``OUT/current.pt`` holds the model being fine-tuned after every epoch, so a killed
-job resumes at the epoch it stopped in; ``OUT/iter_<k>.pt`` is the snapshot of iteration k.
+compounding), then fine-tunes until validation mIoU is within ``tolerance`` of the dense model
+and every guarded class's IoU within its own limit (``guards``), or ``max_epochs`` are spent.
+``OUT/state.json`` records the dense metrics and every finished iteration; ``OUT/current.pt``
+holds the model being fine-tuned after every epoch, so a killed job resumes at the epoch it
+stopped in; ``OUT/iter_<k>.pt`` is the snapshot of iteration k.
 The state's schema is ``pruneseg.records.pruning``.
 """
 import copy
@@ -21,9 +22,9 @@ from pruneseg.errors import PruneSegError
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import prune_to_widths
+from pruneseg.prune.guards import check_guarded, guard_misses
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, model_size, paired_latency
-from pruneseg.prune.guards import check_guarded, guard_misses
 from pruneseg.prune.plans import check_plan, make_plan
 from pruneseg.records import file_sha256, write_record
 from pruneseg.records.analysis import read_analysis
