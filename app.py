@@ -18,6 +18,7 @@ page = st.navigation([
     st.Page("app_pages/prune.py", title="Prune", icon=":material/content_cut:"),
     st.Page("app_pages/deploy.py", title="Quantize & Compile", icon=":material/deployed_code:"),
     st.Page("app_pages/target.py", title="Target", icon=":material/memory:"),
+    st.Page("app_pages/inspect.py", title="Inspect", icon=":material/troubleshoot:"),
 ])
 with st.sidebar:
     st.caption("Workspace")

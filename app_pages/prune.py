@@ -4,6 +4,8 @@ The slider redraws from the analysis file alone (``pruneseg.dashboard.views.prun
 background jobs make things real: ``verify`` prunes to one plan and measures it; ``prune`` runs
 the seed's iterative prune / fine-tune loop and snapshots every iteration under ``pruned/<name>/``.
 """
+from pathlib import Path
+
 import streamlit as st
 
 from pruneseg import jobs
@@ -12,6 +14,7 @@ from pruneseg.dashboard import forms, widgets
 from pruneseg.dashboard.labels import is_final, job_label
 from pruneseg.dashboard.views import prune as view
 from pruneseg.dashboard.views.sensitivity import progress
+from pruneseg.prune.tradeoff import has_class_iou
 from pruneseg.records.analysis import read_analysis
 from pruneseg.records.pruning import read_state
 from pruneseg.workspace import layout, listing
@@ -51,6 +54,7 @@ verified_points = listing.read_verified(path)
 verify_jobs = [j for j in jobs.list_jobs(ws, "verify") if j.config.get("analysis") == str(path)]
 prune_jobs = [j for j in jobs.list_jobs(ws, "prune") if j.config.get("analysis") == str(path)]
 runs = listing.list_pruning_runs(ws, path)
+guards = widgets.guards_input(has_class_iou(analysis))
 
 
 @st.fragment
@@ -74,11 +78,13 @@ def planner():
     if point is None:
         st.info(problem, icon=":material/hourglass_top:")
     else:
-        widgets.cards(view.planner_cards(analysis, point))
+        widgets.cards(view.planner_cards(analysis, point) + view.guard_cards(analysis, point, guards))
     states = [(folder.name, state) for folder, state in runs[:3]]
-    st.plotly_chart(view.tradeoff_figure(analysis, kind, point, states, verified_points),
+    st.plotly_chart(view.tradeoff_figure(analysis, kind, point, states, verified_points, guards),
                     width="stretch", key="tradeoff")
-    st.caption("Lines: the plans the analysis pruned and measured (one-shot mIoU), by the MACs they remove. Dot: the "
+    st.caption("Lines: the plans the analysis pruned and measured (one-shot mIoU"
+               + (", and the guarded classes' IoU with their floors dotted; the curves are the plans without guards, "
+                  "Verify measures the guarded plan" if guards else "") + "), by the MACs they remove. Dot: the "
                "slider. Diamonds: iterations of pruning runs after fine-tuning (hollow: before). Crosses: verified "
                "points. Speed-ups are measured latencies, so they are noisier than MACs.")
     if point is None:
@@ -90,19 +96,19 @@ def planner():
                             width="stretch", key="widths")
     target = round(point["plan_target"] if mode == "speedup" else value, 2)
     with verify_col:
-        verify(VerifyConfig(analysis=str(path), data=settings["data"], target=target, plan=kind,
-                            out=str(layout.verify_path(path, kind, target))), point)
+        verify(VerifyConfig(analysis=str(path), data=settings["data"], target=target, plan=kind, guards=guards,
+                            out=str(layout.verify_path(path, kind, target, guards))), point)
 
 
 def verify(config, point):
     """Measured vs predicted for this point, or the button that measures it."""
-    st.markdown("**Verify this point**")
-    if measured := view.verified_point(verified_points, config.plan, config.target):
+    st.markdown("**Verify this point**" + (f" · guards {view.guard_text(config.guards)}" if config.guards else ""))
+    if measured := view.verified_point(verified_points, config.plan, config.target, config.guards):
         widgets.table(view.comparison_rows(analysis, point, measured))
         st.caption(f"Measured by pruning the checkpoint to the {config.plan} plan at "
                    f"{view.target_text(config.plan, config.target)}, scored on validation images the analysis did "
                    "not use where there are any: an independent check of the curve.")
-    elif any(not is_final(j) and j.output() == layout.verify_path(path, config.plan, config.target) for j in verify_jobs):
+    elif any(not is_final(j) and j.output() == Path(config.out) for j in verify_jobs):
         st.info("A verify job is measuring this point: see below.", icon=":material/hourglass_top:")
     else:
         st.caption("The numbers above are read off the curve. Prune the checkpoint to this plan for real and "
@@ -136,6 +142,9 @@ def run_details(out):
     st.plotly_chart(view.iteration_figure(state), width="stretch", key=f"iterations-{out.name}")
     st.caption("Iteration 0 is the dense model. Hollow diamonds: mIoU right after pruning, before fine-tuning; "
                "dashed line: the dense mIoU minus the tolerance. GOPs count a multiply-add as 2 operations.")
+    st.plotly_chart(view.iteration_iou_figure(state), width="stretch", key=f"iteration-iou-{out.name}")
+    st.caption(f"Guards: {view.guard_text(state['config'].get('guards') or {})}. An iteration counts as recovered "
+               "only when the mIoU is within the tolerance and every guarded class above its floor (dotted).")
     number = st.column_config.NumberColumn
     widgets.table(view.snapshot_rows(state, ws), **{
         "params (M)": number(format="%.2f"), "GMACs": number(format="%.3f"), "speed-up": number(format="%.2fx"),
@@ -148,7 +157,8 @@ st.subheader("Iterative pruning")
 with st.expander("Start an iterative pruning run", expanded=not prune_jobs and not runs, icon=":material/add_circle:"):
     st.caption(f"Prunes `{analysis['checkpoint']}` on `{settings['data']}` with this analysis's plans; the "
                f"snapshots go to `{layout.pruned_dir(ws)}/<run name>/`. An existing run of the same name resumes.")
-    if submitted := forms.prune_form(ws, analysis, path, view.plans_of(analysis), st.session_state.get("plan")):
+    if submitted := forms.prune_form(ws, analysis, path, view.plans_of(analysis), st.session_state.get("plan"),
+                                      guards):
         widgets.launch_job(*submitted)
 
 options = {f"job:{j.id}": job_label(j) for j in prune_jobs}

@@ -43,11 +43,17 @@ def show_analysis(path, job=None):
         return
     map_col, curve_col = st.columns([3, 2])
     with map_col:
-        st.markdown("**mIoU drop per group and ratio**")
-        st.plotly_chart(view.heatmap_figure(analysis), width="stretch", key=f"heatmap-{path.stem}")
-        st.caption("Each cell: the dense mIoU minus the mIoU with that one group pruned by that ratio. Red "
-                   "hurts, white is free, blue is noise in your favour. `*`: the group collapsed (below "
-                   f"{analysis['settings']['collapse']:.0%} of the dense mIoU), so larger ratios were skipped.")
+        title_col, choice_col = st.columns([2, 1], vertical_alignment="bottom")
+        choices = view.heatmap_choices(analysis)
+        choice = choice_col.selectbox("Drop of", choices, key=f"choice-{path.stem}", disabled=len(choices) == 1,
+                                      help="The mIoU, or one class's IoU." if len(choices) > 1 else
+                                      "This analysis recorded no per-class IoU (an older version made it).")
+        title_col.markdown(f"**{choice if choice == 'mIoU' else choice + ' IoU'} drop per group and ratio**")
+        st.plotly_chart(view.heatmap_figure(analysis, choice), width="stretch", key=f"heatmap-{path.stem}")
+        st.caption(f"Each cell: the dense model's {choice if choice == 'mIoU' else choice + ' IoU'} minus the same "
+                   "with that one group pruned by that ratio. Red hurts, white is free, blue is noise in your favour. "
+                   f"`*`: the group collapsed (below {analysis['settings']['collapse']:.0%} of the dense mIoU), so "
+                   "larger ratios were skipped.")
     rows = view.group_rows(analysis)
     st.markdown("**Groups** · select a row to see its curve")
     selection = st.dataframe(
@@ -63,13 +69,17 @@ def show_analysis(path, job=None):
                 help=f"The largest ratio up to which every measured ratio costs at most {SEED_TOLERANCE} "
                      "mIoU (the seed's tolerance)."),
             "worst drop": st.column_config.NumberColumn("worst drop", format="%.3f"),
+            "most fragile class": st.column_config.TextColumn(
+                "most fragile class", help="The class this group's pruning hurts most (largest IoU drop over the "
+                                           "measured ratios): guard it on the Prune page to prune this group less."),
+            "its worst drop": st.column_config.NumberColumn("its worst drop", format="%.3f"),
             "coupled layers": st.column_config.TextColumn("coupled layers", width="large")})
     picked = selection.selection.rows if selection else []
     group = rows[picked[0]]["group"] if picked else view.most_fragile(rows)
     with curve_col:
         st.caption("The group selected in the table below." if picked else
                    "The most fragile group; select another in the table below.")
-        st.plotly_chart(view.group_curve_figure(analysis, group), width="stretch", key=f"curve-{path.stem}")
+        st.plotly_chart(view.group_curve_figure(analysis, group, choice), width="stretch", key=f"curve-{path.stem}")
         st.caption("mIoU with this group pruned alone. Below the dashed line the model lost more than "
                    "the seed's tolerance.")
     if points == points_total:

@@ -50,9 +50,9 @@ def run_details(run_dir):
     if best:
         iou_col, table_col = st.columns([2, 1])
         with iou_col:
-            st.plotly_chart(charts.class_iou_figure(best["iou"], f"Per-class IoU at the best epoch ({best['epoch'] + 1})"),
-                            width="stretch", key=f"iou-{run_dir.name}")
-            st.caption("How well each class is segmented. Small, rare classes (person, bike) usually trail.")
+            st.plotly_chart(charts.class_iou_epochs_figure(epochs), width="stretch", key=f"iou-{run_dir.name}")
+            st.caption(f"How well each class is segmented after each epoch; dotted: the best epoch "
+                       f"({best['epoch'] + 1}), the one saved. Small, rare classes (person, bike) usually trail.")
         with table_col:
             st.markdown("**Epochs**")
             widgets.table(train.epoch_rows(epochs))

@@ -20,7 +20,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pruneseg.checkpoint import load_model
-from pruneseg.config import AnalyzeConfig, VerifyConfig
+from pruneseg.config import AnalyzeConfig, VerifyConfig, check_guards
+from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.deploy.latency import timer_for
 from pruneseg.errors import PruneSegError
 from pruneseg.models import default_device
@@ -28,6 +29,7 @@ from pruneseg.progress import Progress
 from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, recalibrate_batchnorm
+from pruneseg.prune.guards import check_guarded
 from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS, check_plan, make_plan
 from pruneseg.prune.tradeoff import plan_targets
 from pruneseg.records import file_sha256, write_record
@@ -52,7 +54,7 @@ def _start_or_resume(config, model, checkpoint, batches, height, width, device, 
         return analysis
     groups = list_groups(model, height, width, config.round_to)
     analysis = {
-        "version": 2, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
+        "version": 3, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
         "model_name": checkpoint["model_name"], "input_size": [height, width], "settings": asdict(config),
         "baseline": {**evaluate(model, batches, device), **model_size(model, height, width),
                      "latency_ms": latency_ms(model, height, width)},
@@ -110,9 +112,10 @@ def main(config: AnalyzeConfig):
                         continue
                     widths = make_plan(kind, analysis, macs_model, target)
                     pruned = prune(prune_to_widths, widths)
+                    metrics = evaluate(pruned, batches, device)
                     point = {"target": target, "widths": widths, **model_size(pruned, height, width),
-                             **paired_latency(model, pruned, height, width),
-                             "miou": evaluate(pruned, batches, device)["miou"]}
+                             **paired_latency(model, pruned, height, width), "miou": metrics["miou"],
+                             "iou": metrics["iou"]}
                     if timer:
                         point["runtime"] = timer.measure(pruned)
                     analysis["curves"][kind].append(point)
@@ -131,11 +134,12 @@ def _sweep_cells(config, analysis, prune, batches, device, save):
                 collapsed = cells[str(ratio)] if cells[str(ratio)]["collapsed"] else collapsed
                 continue
             if collapsed is None:
-                miou = evaluate(prune(prune_by_ratios, {group["name"]: ratio}), batches, device)["miou"]
-                cell = {"miou": miou, "collapsed": miou < config.collapse * base_miou}
+                metrics = evaluate(prune(prune_by_ratios, {group["name"]: ratio}), batches, device)
+                cell = {"miou": metrics["miou"], "iou": metrics["iou"],
+                        "collapsed": metrics["miou"] < config.collapse * base_miou}
                 collapsed = cell if cell["collapsed"] else None
             else:  # pruning more of a collapsed group cannot help: skip the work
-                cell = {"miou": collapsed["miou"], "collapsed": True}
+                cell = {**collapsed, "collapsed": True}
             cells[str(ratio)] = cell
             save("cells")
 
@@ -159,13 +163,16 @@ def verify(config: VerifyConfig):
     An independent check of the curve: the one-shot mIoU (after BatchNorm re-estimation, as in
     the sweep) is scored on validation images the analysis did not use, where the split has
     enough (else on the analysis's own, and the point says so); latency is timed as the
-    analysis timed it (PyTorch, and ONNX Runtime when the analysis did).
+    analysis timed it (PyTorch, and ONNX Runtime when the analysis did). The point records the
+    per-class IoU and the plan's guards.
 
     Returns:
         a ``VerifiedPoint``, also written to ``config.out`` when given.
     """
     check_plan(config.plan)
+    check_guards(config.guards, CLASS_NAMES)
     analysis = read_analysis(config.analysis)
+    check_guarded(analysis, config.guards)
     settings = analysis["settings"]
     if file_sha256(analysis["checkpoint"]) != analysis["checkpoint_sha256"]:
         raise PruneSegError(f"{config.analysis}: its checkpoint {analysis['checkpoint']} changed since the "
@@ -180,13 +187,15 @@ def verify(config: VerifyConfig):
         batches = load_batches(config.data, "val", images, height, width, size)
     bn_batches = [images for images, _ in load_batches(
         config.data, "train", settings["bn_batches"] * size, height, width, size)]
-    widths = make_plan(config.plan, analysis, MacsModel(model, height, width, settings["round_to"]), config.target)
+    widths = make_plan(config.plan, analysis, MacsModel(model, height, width, settings["round_to"]), config.target,
+                       config.guards)
     pruned = copy.deepcopy(model)
     prune_to_widths(pruned, widths, settings["round_to"], settings.get("importance", "l2"))
     recalibrate_batchnorm(pruned, bn_batches)
-    point = {"target": config.target, "plan": config.plan, "widths": widths, **model_size(pruned, height, width),
-             **paired_latency(model, pruned, height, width), "miou": evaluate(pruned, batches, device)["miou"],
-             "images": sum(len(targets) for _, targets in batches), "held_out": held_out}
+    metrics = evaluate(pruned, batches, device)
+    point = {"target": config.target, "plan": config.plan, "guards": dict(config.guards), "widths": widths,
+             **model_size(pruned, height, width), **paired_latency(model, pruned, height, width),
+             "miou": metrics["miou"], "iou": metrics["iou"], "images": sum(len(targets) for _, targets in batches), "held_out": held_out}
     with timer_for(settings, model, height, width) as timer:
         if timer:
             point["runtime"] = timer.measure(pruned)

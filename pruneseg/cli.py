@@ -7,9 +7,9 @@ import argparse
 import json
 import sys
 
-from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, LatencyConfig,
-                             PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VerifyConfig, VideoConfig,
-                             add_arguments, from_args)
+from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, InspectConfig,
+                             LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VerifyConfig,
+                             VideoConfig, add_arguments, from_args)
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context
 from pruneseg.target.arguments import add_target_commands
@@ -97,9 +97,17 @@ def cmd_verify(args):
 
     config = from_args(VerifyConfig, args)
     point = verify(config)
+    guarded = "".join(f", {name} IoU {_iou(point['iou'], name)}" for name in config.guards)
     print(json.dumps(point) if args.json else
-          f"{config.plan} plan at {config.target:.0%} fewer MACs: mIoU {point['miou']:.4f}, "
+          f"{config.plan} plan at {config.target:.0%} fewer MACs: mIoU {point['miou']:.4f}{guarded}, "
           f"{point['params'] / 1e6:.2f} M params, {point['macs'] / 1e9:.2f} GMACs, {point['latency_ms']:.1f} ms")
+
+
+def _iou(iou, name):
+    from pruneseg.data.classes import CLASS_NAMES
+
+    value = iou[CLASS_NAMES.index(name)]
+    return "-" if value is None else f"{value:.4f}"
 
 
 def cmd_prune(args):
@@ -107,8 +115,30 @@ def cmd_prune(args):
 
     state = main(from_args(PruneConfig, args))
     for record in state["iterations"]:
-        print(f"iteration {record['iteration']}: {record['target']:.0%} MACs target, mIoU {record['miou']:.4f}, "
-              f"{record['params'] / 1e6:.2f} M params, {record['latency_ms']:.1f} ms")
+        guarded = "".join(f", {name} IoU {_iou(record['iou'], name)}" for name in state["config"].get("guards", {}))
+        missed = f" (guards missed: {', '.join(record['missed_guards'])})" if record.get("missed_guards") else ""
+        print(f"iteration {record['iteration']}: {record['target']:.0%} MACs target, mIoU {record['miou']:.4f}"
+              f"{guarded}, {record['params'] / 1e6:.2f} M params, {record['latency_ms']:.1f} ms{missed}")
+
+
+def cmd_inspect(args):
+    from pruneseg.inspect import main
+
+    record = main(from_args(InspectConfig, args))
+    summary = {"out": args.out, "images": len(record["images"]), "seconds": record["seconds"],
+               "class_names": record["class_names"],
+               "models": [{key: model[key] for key in ("label", "path", "miou", "iou", "precision", "recall",
+                                                        "pixel_accuracy", "ms_per_image")}
+                          for model in record["models"]]}
+    if args.json:
+        print(json.dumps(summary))
+        return
+    print(f"{summary['images']} {args.split} images in {summary['seconds']:.1f} s; {args.out}")
+    names = record["class_names"]
+    print(f"  {'':44s} {'mIoU':>6s} " + " ".join(f"{name[:7]:>7s}" for name in names) + "  (IoU)")
+    for model in summary["models"]:
+        values = " ".join("      -" if v is None else f"{v:7.3f}" for v in model["iou"])
+        print(f"  {model['label'][:44]:44s} {model['miou']:6.3f} {values}")
 
 
 def cmd_export(args):
@@ -201,11 +231,14 @@ def build_parser(train_preset=None):
             ("export", ExportConfig, ("checkpoint", "out"), cmd_export, "export a checkpoint to ONNX with a parity check"),
             ("quantize", QuantizeConfig, ("checkpoint", "data", "out"), cmd_quantize,
              "ONNX Runtime static int8 quantization and its mIoU"),
-            ("compile", CompileConfig, ("model", "out"), cmd_compile, "compile an ONNX model into a package for a target")):
+            ("compile", CompileConfig, ("model", "out"), cmd_compile, "compile an ONNX model into a package for a target"),
+            ("inspect", InspectConfig, ("models", "data", "out"), cmd_inspect,
+             "per-class and per-image metrics of checkpoints and packages on one split")):
         p = commands.add_parser(name, help=text)
         add_arguments(p, config_class, required)
         p.set_defaults(func=func)
-    commands.choices["verify"].add_argument("--json", action="store_true")
+    for name in ("verify", "inspect"):
+        commands.choices[name].add_argument("--json", action="store_true")
     commands.choices["train"].add_argument(
         "--preset", choices=sorted(TRAIN_PRESETS),
         help="start from a preset's settings (pruneseg.config.TRAIN_PRESETS); flags given still win")

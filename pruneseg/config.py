@@ -29,6 +29,34 @@ def check_input_size(model, height, width):
             f"got {height}x{width}")
 
 
+def parse_guard(text):
+    """``"person=0.02"`` -> ``("person", 0.02)``: a class and the largest IoU drop allowed for it.
+
+    Raises:
+        ValueError naming ``text`` when it is not ``CLASS=LIMIT`` or the limit lies outside 0..1.
+    """
+    name, sep, value = str(text).partition("=")
+    try:
+        limit = float(value)
+    except ValueError:
+        limit = None
+    if not sep or not name.strip() or limit is None:
+        raise ValueError(f"guard {text!r}: write it as CLASS=LIMIT, e.g. person=0.02")
+    if not 0.0 <= limit <= 1.0:
+        raise ValueError(f"guard {text!r}: the limit is an IoU drop and must lie in 0..1")
+    return name.strip(), limit
+
+
+def check_guards(guards, class_names):
+    """Raise ValueError naming the first guard (``{class: limit}``) whose class is not one of
+    ``class_names`` or whose limit lies outside 0..1."""
+    for name, limit in guards.items():
+        if name not in class_names:
+            raise ValueError(f"guard {name}={limit}: unknown class {name!r}; classes: {', '.join(class_names)}")
+        if not isinstance(limit, (int, float)) or not 0.0 <= limit <= 1.0:
+            raise ValueError(f"guard {name}={limit}: the limit is an IoU drop and must lie in 0..1")
+
+
 @dataclass
 class TrainConfig:
     """The seed's recipe as defaults (reference section 3)."""
@@ -101,12 +129,14 @@ class VerifyConfig:
     KIND: ClassVar = "verify"
     COMMAND: ClassVar = ("verify",)
     OUTPUTS: ClassVar = ("out",)
+    REPEATED: ClassVar = {"guards": "guard"}  # --guard person=0.02, once per class
 
     analysis: str = ""
     data: str = ""
     target: float = 0.3  # share of the baseline's MACs to remove
     plan: str = "sensitivity"
     out: str = ""  # also write the measured point to this JSON file
+    guards: dict = field(default_factory=dict)  # class name -> largest IoU drop allowed
 
 
 @dataclass
@@ -116,7 +146,8 @@ class PruneConfig:
     KIND: ClassVar = "prune"
     COMMAND: ClassVar = ("prune",)
     OUTPUTS: ClassVar = ("out",)
-    RUN_DEFINING: ClassVar = ("checkpoint", "analysis", "plan", "step")  # a resumed run must keep these
+    RUN_DEFINING: ClassVar = ("checkpoint", "analysis", "plan", "step", "guards")  # a resumed run must keep these
+    REPEATED: ClassVar = {"guards": "guard"}
 
     checkpoint: str = ""
     data: str = ""
@@ -131,6 +162,24 @@ class PruneConfig:
     batch_size: int = 0  # 0: the seed's batch size for the model
     loss: str = ""  # empty: the dense run's recorded loss, class weights and augmentation
     workers: int = 2
+    guards: dict = field(default_factory=dict)  # class name -> largest IoU drop allowed below the dense model
+
+
+@dataclass
+class InspectConfig:
+    """Per-class and per-image metrics of up to a few models on one split, for the Inspect page."""
+
+    KIND: ClassVar = "inspect"
+    COMMAND: ClassVar = ("inspect",)
+    OUTPUTS: ClassVar = ("out",)
+    REPEATED: ClassVar = {"models": "model"}  # --model A --model B
+
+    models: list = field(default_factory=list)  # checkpoints (.pt) or compiled package folders
+    data: str = ""
+    split: str = "val"
+    out: str = ""  # the record (.json); the predicted class maps go beside it (.predictions.npz)
+    images: int = 0  # the first so many images of the split; 0: all
+    batch_size: int = 4
 
 
 @dataclass
@@ -254,13 +303,31 @@ def _flag(name):
     return "--" + name.replace("_", "-")
 
 
+def _guard_argument(text):
+    try:
+        return parse_guard(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def add_arguments(parser, config_class, required=()):
-    """One ``--flag`` per dataclass field (``--x/--no-x`` for booleans), defaults from the class."""
+    """One ``--flag`` per dataclass field (``--x/--no-x`` for booleans), defaults from the class.
+
+    A field in the class's ``REPEATED`` (``{field: singular}``) takes one value per ``--singular``
+    flag instead; a dict field's values are ``NAME=VALUE`` pairs (``--guard person=0.02``).
+    """
     defaults = config_class()
+    repeated = getattr(config_class, "REPEATED", {})
     for item in fields(config_class):
         flag = _flag(item.name)
         default = getattr(defaults, item.name)
-        if item.type is bool:
+        if item.name in repeated:
+            pairs = item.type is dict
+            parser.add_argument(_flag(repeated[item.name]), dest=item.name, action="append",
+                                type=_guard_argument if pairs else str, required=item.name in required,
+                                metavar="NAME=VALUE" if pairs else repeated[item.name].upper(),
+                                help="repeat the flag for more")
+        elif item.type is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
         elif item.type is list or typing.get_origin(item.type) is list:
             # the element type comes from the annotation (list[float]), else from the default
@@ -274,12 +341,17 @@ def add_arguments(parser, config_class, required=()):
 
 def from_args(config_class, args):
     """The config of parsed ``args`` (every field read from the attribute of its name)."""
-    return config_class(**{item.name: getattr(args, item.name) for item in fields(config_class)})
+    values = {item.name: getattr(args, item.name) for item in fields(config_class)}
+    for name in getattr(config_class, "REPEATED", {}):  # an appended flag never given is None
+        kind = next(item.type for item in fields(config_class) if item.name == name)
+        values[name] = kind(values[name] or [])
+    return config_class(**values)
 
 
 def to_argv(config):
     """CLI arguments that reproduce ``config`` for ``python -m pruneseg``."""
     positional = getattr(config, "POSITIONAL", ())
+    repeated = getattr(config, "REPEATED", {})
     argv = list(config.COMMAND)
     for name in positional:
         value = getattr(config, name)
@@ -289,7 +361,11 @@ def to_argv(config):
             continue
         value = getattr(config, item.name)
         flag = _flag(item.name)
-        if isinstance(value, bool):
+        if item.name in repeated:
+            pairs = [f"{k}={v}" for k, v in value.items()] if isinstance(value, dict) else value
+            for one in pairs:
+                argv += [_flag(repeated[item.name]), str(one)]
+        elif isinstance(value, bool):
             argv.append(flag if value else "--no-" + flag[2:])
         elif isinstance(value, list):
             argv += [flag, *map(str, value)]

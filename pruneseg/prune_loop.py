@@ -1,8 +1,9 @@
 """The iterative loop: prune to a rising target, fine-tune, validate, snapshot, repeat.
 
 Iteration k prunes to the plan that removes ``k * step`` of the *dense* model's MACs (not
-compounding; for the latency plan: that is ``1 + k * step`` times faster), then fine-tunes until validation mIoU is within ``tolerance`` of the dense model
-or ``max_epochs`` are spent. ``OUT/state.json`` records the dense metrics and every finished
+compounding; for the latency plan: that is ``1 + k * step`` times faster), then fine-tunes until
+validation mIoU is within ``tolerance`` of the dense model and every guarded class's IoU within its
+own limit (``guards``), or ``max_epochs`` are spent. ``OUT/state.json`` records the dense metrics and every finished
 iteration; ``OUT/current.pt`` holds the model being fine-tuned after every epoch, so a killed
 job resumes at the epoch it stopped in; ``OUT/iter_<k>.pt`` is the snapshot of iteration k.
 Every snapshot (and the dense model) is timed in PyTorch and, when the analysis timed its plans
@@ -17,13 +18,14 @@ from pathlib import Path
 import torch
 
 from pruneseg.checkpoint import load_checkpoint, load_model, save_checkpoint
+from pruneseg.config import PruneConfig, TrainConfig, check_guards
 from pruneseg.deploy.latency import timer_for
-from pruneseg.config import PruneConfig, TrainConfig
 from pruneseg.errors import PruneSegError
 from pruneseg.losses import build_loss, fill_class_weights
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import prune_to_widths
+from pruneseg.prune.guards import check_guarded, guard_misses
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, model_size, paired_latency
 from pruneseg.prune.plans import TARGET_KINDS, check_plan, make_plan
@@ -51,7 +53,7 @@ def main(config: PruneConfig):
     height, width = meta["input_size"]
     analysis = read_analysis(config.analysis)
     state = read_state(out / PRUNE_STATE) if (out / PRUNE_STATE).exists() else None  # None: dense not measured yet
-    _check(config, analysis, state)
+    _check(config, analysis, state, meta["class_names"])
     round_to = analysis["settings"]["round_to"]
     importance = analysis["settings"].get("importance", "l2")
     # fine-tune with the dense run's recipe (loss, class weights, augmentation) as its checkpoint records it
@@ -73,19 +75,24 @@ def main(config: PruneConfig):
                 state["dense"]["runtime"] = timer.measure(dense)
             write_record(out / PRUNE_STATE, state)
         goal = state["dense"]["miou"] - config.tolerance
+        _check_dense_knows(config.guards, state["dense"], meta["class_names"])
+
+        def recovered(metrics):
+            return metrics["miou"] >= goal and not guard_misses(metrics["iou"], state["dense"]["iou"], config.guards)
+
         total = config.iterations * config.max_epochs
         with Progress(total, "prune", "epoch") as progress:
             progress.update_to(len(state["iterations"]) * config.max_epochs)
             for iteration in range(len(state["iterations"]) + 1, config.iterations + 1):
                 target = plan_target(config, iteration)
-                widths = make_plan(config.plan, analysis, macs_model, target)
+                widths = make_plan(config.plan, analysis, macs_model, target, config.guards)
                 model, history, optimizer, start_epoch, one_shot, metrics = _start_iteration(
                     out, iteration, widths, (round_to, importance), state, dense, checkpoint, train_config, val_loader,
                     device)
                 scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
                 scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
                 epoch = start_epoch
-                while metrics["miou"] < goal and epoch < config.max_epochs:
+                while not recovered(metrics) and epoch < config.max_epochs:
                     started = time.time()
                     loss = train_one_epoch(model, train_loader, criterion, optimizer, scheduler, scaler, device,
                                            lambda step, loss, lr: None, train_config.cpu_bf16)
@@ -95,15 +102,19 @@ def main(config: PruneConfig):
                                     optimizer=optimizer.state_dict(), iteration=iteration, epoch=epoch,
                                     target=target, one_shot=one_shot, metrics=metrics, **meta)
                     progress.update(1, iteration=iteration, miou=metrics["miou"])
+                    missed = guard_misses(metrics["iou"], state["dense"]["iou"], config.guards)
                     print(f"iteration {iteration} epoch {epoch}: loss {loss:.4f} mIoU {metrics['miou']:.4f} "
-                          f"(goal {goal:.4f}, {time.time() - started:.0f}s)")
+                          f"(goal {goal:.4f}{'; guards missed: ' + ', '.join(missed) if missed else ''}, "
+                          f"{time.time() - started:.0f}s)")
                 snapshot = out / snapshot_name(iteration)
                 save_checkpoint(snapshot, model=model.state_dict(), pruning_history=history, iteration=iteration,
                                 target=target, metrics=metrics, **meta)
                 record = {
                     "iteration": iteration, "target": target, "one_shot_miou": one_shot["miou"],
                     "miou": metrics["miou"], "iou": metrics["iou"], "pixel_accuracy": metrics["pixel_accuracy"],
-                    "epochs": epoch, "recovered": metrics["miou"] >= goal, "checkpoint": str(snapshot),
+                    "epochs": epoch, "recovered": recovered(metrics),
+                    "missed_guards": guard_misses(metrics["iou"], state["dense"]["iou"], config.guards),
+                    "checkpoint": str(snapshot),
                     "widths": widths, **model_size(model, height, width),
                     **paired_latency(dense, model, height, width)}
                 if timer:
@@ -122,9 +133,12 @@ def plan_target(config, iteration):
     return step if TARGET_KINDS[config.plan] == "macs" else round(1 + step, 4)
 
 
-def _check(config, analysis, state):
+def _check(config, analysis, state, class_names):
     """Refuse settings that cannot work before any slow step runs."""
     check_plan(config.plan)
+    check_guards(config.guards, class_names)
+    if config.plan != "uniform":  # the plans that weigh guards need the analysis's per-class IoU
+        check_guarded(analysis, config.guards)
     if config.iterations < 1 or config.step <= 0 or (
             TARGET_KINDS[config.plan] == "macs" and config.step * config.iterations >= 1):
         raise ValueError(f"iterations x step must lie in (0, 1): the last target removes that share of "
@@ -133,11 +147,20 @@ def _check(config, analysis, state):
         raise PruneSegError(f"{config.analysis}: analyses another checkpoint than {config.checkpoint} "
                             f"(or it changed since); analyse this checkpoint first")
     if state:
-        saved = state["config"]
-        changed = [key for key in PruneConfig.RUN_DEFINING if saved.get(key) != getattr(config, key)]
+        saved, defaults = state["config"], PruneConfig()
+        changed = [key for key in PruneConfig.RUN_DEFINING
+                   if saved.get(key, getattr(defaults, key)) != getattr(config, key)]
         if changed:
             raise PruneSegError(f"{Path(config.out) / PRUNE_STATE}: this folder holds a run with other "
                                 f"{', '.join(changed)}; choose another --out to start a new run")
+
+
+def _check_dense_knows(guards, dense, class_names):
+    """A guard needs the dense model's IoU of its class: refuse one on a class the split lacks."""
+    for name, limit in guards.items():
+        if dense["iou"][list(class_names).index(name)] is None:
+            raise PruneSegError(f"guard {name}={limit}: the validation split has no {name} pixels and the dense "
+                                f"model predicts none, so its IoU is unknown; drop the guard")
 
 
 def _start_iteration(out, iteration, widths, pruning, state, dense, checkpoint, train_config, val_loader,

@@ -17,6 +17,7 @@ from conftest import make_dataset
 from test_pages import write_fake_job, write_fake_run
 from test_pruning_pages import write_analysis, write_state
 from test_deploy_pages import fill_deploy_workspace
+from test_inspect import make_inspection
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -24,7 +25,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # url path -> page title; a page's own address first: a bookmark must reach the router too
 PAGES = {"train?job=20250101-000000-train-done": "Train", "": "PruneSeg", "dataset": "Dataset",
-         "sensitivity": "Sensitivity", "prune": "Prune", "deploy": "Quantize & Compile", "target": "Target"}
+         "sensitivity": "Sensitivity", "prune": "Prune", "deploy": "Quantize & Compile", "target": "Target",
+         "inspect": "Inspect"}
 # the menu's labels as the browser shows them (last word, after the icon's name), in the router's order
 NAV = [title.split()[-1] for title in re.findall(r'st\.Page\([^)]*title="([^"]+)"', (ROOT / "app.py").read_text())]
 
@@ -59,6 +61,7 @@ def server(tmp_path):
     write_fake_job(workspace, write_fake_run(workspace))
     write_state(workspace, write_analysis(workspace))
     fill_deploy_workspace(workspace)
+    make_inspection(workspace, images=2, data=workspace / "datasets" / "synthcity")
     port = free_port()
     env = dict(os.environ, PRUNESEG_WORKSPACE=str(workspace))
     log = open(tmp_path / "streamlit.log", "wb")
@@ -95,7 +98,7 @@ def test_every_page_renders_in_a_real_browser(server):
                 if path == "dataset":
                     page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30_000)
                     assert page.locator('[data-testid="stImage"] img').first.get_attribute("src")
-                if path.startswith(("train", "sensitivity", "prune", "target")):
+                if path.startswith(("train", "sensitivity", "prune", "target", "inspect")):
                     page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
                 nav = page.locator('[data-testid="stSidebarNav"] a')
                 labels = [text.split()[-1] for text in nav.all_inner_texts()]  # after the icon's name
@@ -111,6 +114,7 @@ def test_every_page_renders_in_a_real_browser(server):
             page.get_by_role("heading", name="Dataset", level=1).wait_for(timeout=30_000)
             assert "/dataset" in page.url
             select_a_group_in_the_sensitivity_table(page, server)
+            find_where_a_model_loses_bike(page, server)
         finally:
             browser.close()
 
@@ -128,4 +132,16 @@ def select_a_group_in_the_sensitivity_table(page, server):
     page.mouse.click(grid["x"] + 14, grid["y"] + row_height * 3.5)  # the checkbox of the third group
     page.wait_for_function("() => [...document.querySelectorAll('.gtitle')].some("
                            "t => t.textContent.startsWith('layer1.2.conv1'))", timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def find_where_a_model_loses_bike(page, server):
+    """The Inspect page's last tab: the images sorted by the bike IoU the last model lost, with their panels."""
+    page.goto(f"{server}/inspect")
+    page.get_by_role("tab", name="Where it loses").click()
+    panel = page.get_by_role("tabpanel", name="Where it loses")
+    panel.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+    panel.locator('[data-testid="stImage"] img').first.wait_for(timeout=30_000)
+    assert panel.locator('[data-testid="stImage"] img').count() >= 7  # image, truth, 2 x (prediction, errors), disagreement
+    assert "loses most bike" in panel.inner_text()
     assert page.locator('[data-testid="stException"]').count() == 0

@@ -86,3 +86,13 @@ def test_class_share_sums_rows_and_counts_ignored():
 def test_legend_names_every_class():
     html = charts.legend_html()
     assert all(name in html for name in CLASS_NAMES) and charts.rgb(CLASS_COLORS[3]) in html
+
+
+def test_class_iou_epochs_figure_draws_a_line_per_scored_class_and_marks_the_best():
+    epochs = [{"epoch": e, "miou": m, "iou": [0.5 + e / 10, 0.4, None, 0.1 * e, 0.2, None]}
+              for e, m in enumerate((0.3, 0.5, 0.4))]
+    fig = charts.class_iou_epochs_figure(epochs)
+    assert [trace.name for trace in fig.data] == ["other", "static", "person", "vehicle"]  # sky, bike never scored
+    assert list(fig.data[0].x) == [1, 2, 3] and fig.data[2].y[2] == pytest.approx(0.2)
+    assert fig.data[0].line.color == charts.rgb(CLASS_COLORS[0])
+    assert fig.layout.shapes[0].x0 == 2  # the best epoch (mIoU 0.5)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from pruneseg.dashboard import checks
+from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import sensitivity as sensitivity_view
 from pruneseg.prune import tradeoff
@@ -16,11 +17,11 @@ RATIOS = [round(0.1 * i, 1) for i in range(1, 10)]
 def synthetic_analysis(groups=20, ratios=RATIOS, seed=0, curve_points=None, runtime=False):
     """An analysis file's dict as ``pruneseg analyze`` writes it, made up in microseconds.
 
-    Group ``g<i>`` loses ``fragility_i * ratio**2`` mIoU; the curves get cheaper and worse with the
-    target, the uniform plan worse than the sensitivity plan. ``curve_points``: keep only the first
-    so many points of each curve (an analysis still running). ``runtime``: with ONNX Runtime
-    speed-ups (fp32 ``1 / (1 - 0.9 x reduction)``, int8 2.5 times that), a latency table and the
-    latency plan's curve.
+    Group ``g<i>`` loses ``fragility_i * ratio**2`` mIoU, most of it (3.5x) on class ``i % 6``, the
+    others 0.5x each; the curves get cheaper and worse with the target, the uniform plan worse than
+    the sensitivity plan. ``curve_points``: keep only the first so many points of each curve (an
+    analysis still running). ``runtime``: with ONNX Runtime speed-ups (fp32 ``1 / (1 - 0.9 x
+    reduction)``, int8 2.5 times that), a latency table and the latency plan's curve.
     """
     rng = np.random.default_rng(seed)
     base = {"miou": 0.7, "iou": [0.7] * 6, "pixel_accuracy": 0.9, "params": 11_000_000, "macs": 6_500_000_000,
@@ -38,11 +39,13 @@ def synthetic_analysis(groups=20, ratios=RATIOS, seed=0, curve_points=None, runt
         "groups": [{"name": n, "modules": [n, n.replace("conv", "bn")], "channels": c, "macs_share": 1.0 / groups}
                    for n, c in zip(names, channels)],
         "cells": {}, "curves": {}}
-    for name, frag in zip(names, fragility):
+    for index, (name, frag) in enumerate(zip(names, fragility)):
         cells = {}
         for ratio in ratios:
-            miou = base["miou"] - frag * ratio ** 2
-            cells[str(float(ratio))] = {"miou": miou, "collapsed": miou < 0.5 * base["miou"]}
+            drop = frag * ratio ** 2
+            miou = base["miou"] - drop
+            iou = [0.7 - (3.5 if c == index % 6 else 0.5) * drop for c in range(6)]
+            cells[str(float(ratio))] = {"miou": miou, "iou": iou, "collapsed": miou < 0.5 * base["miou"]}
         analysis["cells"][name] = cells
     for kind, penalty in (("sensitivity", 0.3), ("uniform", 0.6)):
         points = []
@@ -50,7 +53,8 @@ def synthetic_analysis(groups=20, ratios=RATIOS, seed=0, curve_points=None, runt
             widths = {n: max(8, int(c * (1 - target) ** 0.5) // 8 * 8) for n, c in zip(names, channels)}
             points.append({"target": target, "widths": widths, "params": base["params"] * (1 - target) ** 1.5,
                            "macs": base["macs"] * (1 - target), "latency_ms": base["latency_ms"] * (1 - 0.8 * target),
-                           "miou": base["miou"] - penalty * target ** 2})
+                           "miou": base["miou"] - penalty * target ** 2,
+                           "iou": [base["miou"] - penalty * target ** 2 * (1 + 0.2 * c) for c in range(6)]})
         analysis["curves"][kind] = points
     if runtime:
         add_runtime(analysis, curve_points)
@@ -159,6 +163,48 @@ def test_heatmap_z_is_the_mIoU_drop_and_unmeasured_cells_are_blank(analysis):
             cell = analysis["cells"][name].get(str(ratio))
             assert (value is None) if cell is None else value == pytest.approx(base - cell["miou"])
     assert heatmap.text[0][-1] == ""
+
+
+def test_heatmap_of_one_class_is_its_IoU_drop(analysis):
+    assert sensitivity_view.heatmap_choices(analysis) == ["mIoU", *CLASS_NAMES]
+    heatmap = sensitivity_view.heatmap_figure(analysis, "person").data[0]
+    person = CLASS_NAMES.index("person")
+    base = analysis["baseline"]["iou"][person]
+    for row, name in zip(heatmap.z, heatmap.y):
+        for value, ratio in zip(row, RATIOS):
+            assert value == pytest.approx(base - analysis["cells"][name][str(ratio)]["iou"][person])
+    assert "person" in heatmap.colorbar.title.text and "person" in heatmap.customdata[0][0]
+    curve = sensitivity_view.group_curve_figure(analysis, heatmap.y[3], "person")
+    assert [trace.name for trace in curve.data][-1] == "person IoU"  # group 3 hurts person most
+
+
+def test_group_rows_name_each_groups_most_fragile_class(analysis):
+    rows = sensitivity_view.group_rows(analysis)
+    assert [row["most fragile class"] for row in rows[:7]] == [*CLASS_NAMES, CLASS_NAMES[0]]  # class i % 6
+    drops = tradeoff.drop_table(analysis, 2)[rows[2]["group"]]
+    assert rows[2]["its worst drop"] == pytest.approx(max(drops.values()), abs=1e-4)
+
+
+def test_an_analysis_without_per_class_iou_still_draws(analysis):
+    for cells in analysis["cells"].values():
+        for cell in cells.values():
+            del cell["iou"]
+    for points in analysis["curves"].values():
+        for point in points:
+            del point["iou"]
+    assert sensitivity_view.heatmap_choices(analysis) == ["mIoU"]
+    assert sensitivity_view.group_rows(analysis)[0]["most fragile class"] is None
+    assert sensitivity_view.heatmap_figure(analysis).data[0].z[0][0] is not None
+    point = tradeoff.point_at(analysis, "sensitivity", 0.33)
+    assert point["iou"] == [None] * 6 and point["miou"] is not None
+
+
+def test_points_carry_their_per_class_iou(analysis):
+    low, high = analysis["curves"]["sensitivity"][5:7]
+    point = tradeoff.point_at(analysis, "sensitivity", 0.33)
+    for c in range(6):
+        assert min(low["iou"][c], high["iou"][c]) <= point["iou"][c] <= max(low["iou"][c], high["iou"][c])
+    assert tradeoff.point_at(analysis, "sensitivity", 0.3)["iou"] == low["iou"]
 
 
 def test_robust_ratio_stops_at_the_first_costly_ratio():

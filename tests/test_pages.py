@@ -10,7 +10,7 @@ from conftest import ROOT, make_dataset, open_page, write_job
 from pruneseg import jobs
 
 PAGES = ("app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/sensitivity.py",
-         "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py")
+         "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py", "app_pages/inspect.py")
 
 
 def write_fake_run(workspace, name="fpn-demo", epochs_done=3, epochs=3):

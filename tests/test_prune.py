@@ -11,6 +11,7 @@ import pruneseg.analyze as analyze
 import pruneseg.prune_loop as prune_loop
 from pruneseg.checkpoint import load_model, save_checkpoint
 from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, VerifyConfig, to_argv
+from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.errors import PruneSegError
 from pruneseg.models import build_model, count_macs
 from pruneseg.prune.groups import group_widths, list_groups, prune_by_ratios, prune_to_widths
@@ -123,10 +124,12 @@ def test_analysis_covers_every_cell_and_curve(analysis_file):
     analysis = json.loads(analysis_file.read_text())
     assert set(analysis["cells"]) == {g["name"] for g in analysis["groups"]}
     assert all(set(c) == {"0.25", "0.5", "0.75"} for c in analysis["cells"].values())
+    assert all(len(cell["iou"]) == 6 for c in analysis["cells"].values() for cell in c.values())  # per class too
     for kind in ("sensitivity", "uniform"):
         curve = analysis["curves"][kind]
         assert [p["target"] for p in curve] == plan_targets("macs")
         assert all(p["macs"] <= analysis["baseline"]["macs"] and p["latency_ms"] > 0 for p in curve)
+        assert all(len(p["iou"]) == 6 for p in curve)
 
 
 def test_analysis_resumes_without_redoing_finished_cells(trained, analysis_file, tmp_path, monkeypatch):
@@ -303,3 +306,43 @@ def test_analysis_times_plans_on_the_runtime_and_the_latency_plan_prunes_to_a_sp
                                          step=0.3))
     assert state["iterations"][0]["target"] == 1.3 and state["dense"]["runtime"]["fp32"]["dense_ms"] > 0
     assert state["iterations"][0]["runtime"]["fp32"]["speedup"] > 0
+
+
+def test_a_guarded_iteration_fine_tunes_until_the_guard_holds(trained, analysis_file, tmp_path, monkeypatch):
+    """The class IoU after each evaluation is scripted: dense 0.9, one-shot 0.5, then 0.6 and 0.95."""
+    scripted = iter([0.9, 0.5, 0.6, 0.95, 0.9, 0.5, 0.6])
+    real = prune_loop.evaluate
+
+    def evaluate(*args, **kwargs):
+        metrics = real(*args, **kwargs)
+        metrics["iou"][0] = next(scripted)
+        return metrics
+
+    monkeypatch.setattr(prune_loop, "evaluate", evaluate)
+    guarded = dict(iterations=1, max_epochs=3, tolerance=1.0, guards={"other": 0.02})  # the mIoU goal always holds
+    state = prune_loop.main(prune_config(trained, analysis_file, tmp_path / "a", **guarded))
+    first = state["iterations"][0]
+    assert state["config"]["guards"] == {"other": 0.02}
+    assert first["epochs"] == 2 and first["recovered"] and first["missed_guards"] == []
+    state = prune_loop.main(prune_config(trained, analysis_file, tmp_path / "b", **{**guarded, "max_epochs": 1}))
+    first = state["iterations"][0]
+    assert first["epochs"] == 1 and not first["recovered"] and first["missed_guards"] == ["other"]
+    with pytest.raises(PruneSegError, match="other guards"):  # a resumed run keeps its guards
+        prune_loop.main(prune_config(trained, analysis_file, tmp_path / "b", **{**guarded, "guards": {}}))
+
+
+def test_a_run_saved_before_guards_resumes_without_them(trained, analysis_file, tmp_path):
+    config = prune_config(trained, analysis_file, tmp_path / "old")
+    saved = {key: value for key, value in vars(config).items() if key != "guards"}
+    prune_loop._check(config, json.loads(analysis_file.read_text()), {"config": saved}, list(CLASS_NAMES))
+
+
+def test_verify_with_guards_measures_the_guarded_plan(trained, analysis_file, tmp_path):
+    _, data = trained
+    out = tmp_path / "point.json"
+    done = subprocess.run([sys.executable, "-m", "pruneseg", "verify", "--analysis", str(analysis_file), "--data",
+                           str(data), "--target", "0.3", "--guard", "bike=0.0", "--out", str(out)],
+                          capture_output=True, text=True, check=True)
+    point = json.loads(out.read_text())
+    assert point["guards"] == {"bike": 0.0} and len(point["iou"]) == 6
+    assert "bike IoU" in done.stdout

@@ -180,7 +180,10 @@ def test_prune_page_shows_the_iterations_of_a_pruning_run(workspace):  # noqa: F
     values = metrics(at)
     assert values["Iterations done"] == "3 / 5"
     assert values["mIoU (fine-tuned)"] == f"{0.69 - 0.05 * 0.3:.3f}"
-    assert len(at.get("plotly_chart")) == 3  # trade-off, widths, per-iteration
+    assert len(at.get("plotly_chart")) == 4  # trade-off, widths, per-iteration, per-class per iteration
+    iou = figures(at)[3]
+    assert [trace["name"] for trace in iou["data"]] == ["other", "static", "sky", "person", "vehicle", "bike"]
+    assert len(iou["data"][0]["x"]) == 4  # the dense model and three iterations
     snapshots = next(df.value for df in at.dataframe if "checkpoint" in df.value)
     assert list(snapshots["checkpoint"])[1:] == [f"pruned/{out.name}/iter_{k}.pt" for k in (1, 2, 3)]
     assert list(snapshots["iteration"]) == ["dense", "1 (10%)", "2 (20%)", "3 (30%)"]
@@ -211,7 +214,49 @@ def test_the_prune_form_refuses_a_folder_of_another_run(workspace, monkeypatch):
     next(t for t in at.text_input if t.label == "Run name").set_value("taken")
     next(b for b in at.button if b.label == "Start pruning").click().run()
     assert not at.exception, at.exception
-    assert "another analysis, plan or step" in at.error[0].value
+    assert "another analysis, plan, step or guards" in at.error[0].value
+
+
+def test_the_sensitivity_heatmap_shows_one_class(workspace):  # noqa: F811
+    write_analysis(workspace)
+    at = open_page(SENSITIVITY)
+    next(s for s in at.selectbox if s.label == "Drop of").set_value("person").run()
+    assert not at.exception, at.exception
+    heatmap, curve = figures(at)
+    assert heatmap["data"][0]["colorbar"]["title"]["text"] == "person IoU drop"
+    assert curve["data"][-1]["name"] == "person IoU"
+    assert "person" in set(at.dataframe[0].value["most fragile class"])
+
+
+def test_guards_show_on_the_slider_and_go_to_verify_and_prune(workspace, started):  # noqa: F811
+    path = write_analysis(workspace)
+    at = open_page(PRUNE)
+    next(m for m in at.multiselect if m.label == "Guarded classes").set_value(["person", "bike"]).run()
+    next(n for n in at.number_input if n.label == "bike: max IoU drop").set_value(0.03).run()
+    assert not at.exception, at.exception
+    assert {"person IoU", "bike IoU"} <= set(metrics(at))
+    tradeoff = figures(at)[0]
+    assert {"person IoU", "bike IoU"} <= {trace.get("name") for trace in tradeoff["data"]}
+    next(b for b in at.button if b.label == "Verify").click().run()
+    kind, argv = started[0]
+    assert kind == "verify" and argv.count("--guard") == 2 and "bike=0.03" in argv and "person=0.02" in argv
+    assert arg(argv, "--out").endswith(".verify-sensitivity-0.30-guard-bike0.03-person0.02.json")
+    next(t for t in at.text_input if t.label == "Run name").set_value("guarded")
+    next(b for b in at.button if b.label == "Start pruning").click().run()
+    assert not at.exception, at.exception
+    kind, argv = started[-1]
+    assert kind == "prune" and "person=0.02" in argv and "bike=0.03" in argv
+
+
+def test_guards_are_off_for_an_analysis_without_per_class_iou(workspace):  # noqa: F811
+    analysis = synthetic_analysis()
+    for cells in analysis["cells"].values():
+        for cell in cells.values():
+            del cell["iou"]
+    write_analysis(workspace, analysis)
+    at = open_page(PRUNE)
+    assert not at.exception, at.exception
+    assert next(m for m in at.multiselect if m.label == "Guarded classes").disabled
 
 
 REAL_TARGETS = [0.3, 0.6]  # curve points of the real analysis: two instead of 18 keep it to seconds

@@ -110,6 +110,30 @@ def class_iou_figure(iou, title="Per-class IoU"):
     return style_figure(fig, title, "class", "IoU")
 
 
+def class_iou_epochs_figure(epochs, title="Per-class IoU per epoch"):
+    """Validation IoU of every class after each epoch (1-based), a line per class in its colour, the
+    best epoch (by mIoU) dotted; classes never scored are left out.
+
+    Args:
+        epochs: records of ``epochs.jsonl`` (``epoch``, ``miou``, ``iou``).
+    """
+    x = [r["epoch"] + 1 for r in epochs]
+    fig = go.Figure()
+    for index, (name, color) in enumerate(zip(CLASS_NAMES, CLASS_COLORS)):
+        values = [(r.get("iou") or [None] * NUM_CLASSES)[index] for r in epochs]
+        if any(v is not None for v in values):
+            fig.add_trace(go.Scatter(x=x, y=values, mode="lines+markers" if len(x) < 30 else "lines", name=name,
+                                     line=dict(color=rgb(color), width=2),
+                                     hovertemplate=f"{name}, epoch %{{x}}: IoU %{{y:.3f}}<extra></extra>"))
+    best = best_epoch(epochs)
+    if best is not None:
+        fig.add_vline(x=best["epoch"] + 1, line=dict(color=ACCENT_COLOR, dash="dot"), annotation_text="best",
+                      annotation_position="top left")
+    fig.update_yaxes(range=[0, 1.05])
+    fig.update_xaxes(dtick=None if len(x) > 10 else 1)
+    return style_figure(fig, title, "epoch", "IoU")
+
+
 def class_share(counts):
     """Fractions of pixels per class and ignored, from per-class counts.
 

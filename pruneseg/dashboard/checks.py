@@ -7,7 +7,8 @@ costs neither.
 from dataclasses import asdict
 from pathlib import Path
 
-from pruneseg.config import AnalyzeConfig, check_input_size, outputs
+from pruneseg.config import AnalyzeConfig, check_guards, check_input_size, outputs
+from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import RESULT_SETTINGS
 from pruneseg.records.pruning import read_state
@@ -85,10 +86,47 @@ def pruning_run_conflict(config):
             saved = read_state(state_file)["config"]
         except RecordError as error:
             return str(error)
-        if any(saved.get(key) != getattr(config, key) for key in config.RUN_DEFINING):
-            return f"{out} holds a pruning run with another analysis, plan or step: pick another name."
+        defaults = type(config)()
+        if any(saved.get(key, getattr(defaults, key)) != getattr(config, key) for key in config.RUN_DEFINING):
+            return f"{out} holds a pruning run with another analysis, plan, step or guards: pick another name."
     elif out.exists() and any(out.iterdir()):
         return f"{out} exists and is not a pruning run: pick another name."
+    return None
+
+
+def inspect_problem(models):
+    """Why ``models`` (checkpoint files or package folders) cannot be inspected together: a package
+    that is broken, predicts other classes than the dataset's, or takes another input size than the
+    others; or None.
+
+    Reads package manifests only: a checkpoint is known once the job loads it (with torch), and the
+    job refuses it then, naming it.
+    """
+    from pruneseg.target.manifest import TargetError, load_package
+
+    sizes = {}
+    for path in models:
+        if Path(path).is_dir():
+            try:
+                package = load_package(path)
+            except TargetError as error:
+                return str(error)
+            if list(package.manifest["class_names"]) != list(CLASS_NAMES):
+                return (f"{path}: predicts {len(package.manifest['class_names'])} classes "
+                        f"({', '.join(map(str, package.manifest['class_names']))}), not the dataset's {len(CLASS_NAMES)}")
+            sizes[Path(path).name] = tuple(package.input_size)
+    if len(set(sizes.values())) > 1:
+        listed = ", ".join(f"{name} {h}x{w}" for name, (h, w) in sizes.items())
+        return f"these packages take different input sizes ({listed}): inspect models of one size together"
+    return None
+
+
+def guard_problem(guards):
+    """Why ``guards`` (``{class: limit}``) cannot be used, or None."""
+    try:
+        check_guards(guards, CLASS_NAMES)
+    except ValueError as error:
+        return str(error)
     return None
 
 

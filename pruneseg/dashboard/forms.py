@@ -10,8 +10,8 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH_SIZE, INPUT_MULTIPLE, AnalyzeConfig,
-                             CompareConfig, CompileConfig, ExportConfig, LatencyConfig, PerfConfig, PruneConfig,
-                             QuantizeConfig, TrainConfig, VideoConfig)
+                             CompareConfig, CompileConfig, ExportConfig, InspectConfig, LatencyConfig, PerfConfig,
+                             PruneConfig, QuantizeConfig, TrainConfig, VideoConfig)
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
@@ -104,8 +104,10 @@ def analysis_form(ws, checkpoints, datasets):
     return config, problems
 
 
-def prune_form(ws, analysis, analysis_path, plans, plan_default):
-    """A new (or resumed) iterative pruning run of ``analysis`` with one of ``plans``."""
+def prune_form(ws, analysis, analysis_path, plans, plan_default, guards=None):
+    """A new (or resumed) iterative pruning run of ``analysis`` with one of ``plans``, holding ``guards``
+    (chosen above the form)."""
+    guards = dict(guards or {})
     defaults = PruneConfig()
     stem = Path(analysis_path).stem
     with st.form("new-prune"):
@@ -124,17 +126,20 @@ def prune_form(ws, analysis, analysis_path, plans, plan_default):
         max_epochs = cols[5].number_input("Max epochs", 1, 1000, 20,
                                           help="Fine-tuning epochs per iteration at most (the seed allows 200).")
         lr = cols[6].number_input("Learning rate", 1e-6, 1.0, defaults.lr, 1e-5, format="%.0e")
+        st.caption("Guards: " + (", ".join(f"{n} ≤ {v:g}" for n, v in guards.items()) or "none") +
+                   " (set above the slider).")
         if not st.form_submit_button("Start pruning", type="primary", icon=":material/content_cut:"):
             return None
     name = name or f"{stem}-{plan}"
     config = PruneConfig(checkpoint=analysis["checkpoint"], data=analysis["settings"]["data"],
                          analysis=str(analysis_path), out=str(layout.pruning_run_dir(ws, name)),
                          iterations=int(iterations), step=float(step), tolerance=float(tolerance),
-                         max_epochs=int(max_epochs), plan=plan, lr=float(lr))
+                         max_epochs=int(max_epochs), plan=plan, lr=float(lr), guards=guards)
     too_far = (TARGET_KINDS[plan] == "macs" and iterations * step > 0.95
                and f"{iterations} iterations of {step:.2f} end at {iterations * step:.0%} fewer MACs: keep it at 95% "
                    "or less.")
-    return config, [layout.name_problem(name), too_far, checks.pruning_run_conflict(config)]
+    return config, [layout.name_problem(name), too_far, checks.guard_problem(guards),
+                    checks.pruning_run_conflict(config)]
 
 
 def export_form(checkpoint, data, out):
@@ -242,3 +247,25 @@ def video_form(ws, sources, source_label, chosen, packages, labels, pair):
     config = (CompareConfig(left=left, right=right, input=source, out=out, max_frames=int(max_frames)) if right else
               VideoConfig(package=left, input=source, out=out, max_frames=int(max_frames)))
     return config, [checks.video_problem(source), checks.package_problem(left), right and checks.package_problem(right)]
+
+
+def inspect_form(ws, options, datasets, chosen=()):
+    """An inspection of up to three of ``options`` (``{checkpoint or package path: label}``) on a dataset split.
+
+    ``chosen``: the models picked first (those of the result on show).
+    """
+    with st.form("inspect"):
+        models = st.multiselect("Models", list(options), default=[m for m in chosen if m in options],
+                                format_func=options.get, max_selections=3, placeholder="up to three",
+                                help="Checkpoints run with PyTorch, packages through the target runner (fp32 or int8). "
+                                     "The first is the reference the others are compared with: usually the dense one.")
+        data_col, split_col = st.columns([3, 1])
+        labels = {d["path"]: dataset_label(d) for d in datasets}
+        dataset = data_col.selectbox("Dataset", list(labels), format_func=labels.get, placeholder="none in workspace")
+        split = split_col.radio("Split", ["val", "train"], horizontal=True)
+        if not st.form_submit_button("Inspect", type="primary", icon=":material/troubleshoot:"):
+            return None
+    config = InspectConfig(models=list(models), data=str(dataset or ""), split=split,
+                           out=str(layout.inspect_path(ws, layout.inspect_name(models, dataset or "", split))))
+    return config, [None if models else "Choose at least one model.", checks.dataset_problem(dataset, split),
+                    checks.inspect_problem(models)]

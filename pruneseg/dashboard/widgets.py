@@ -17,6 +17,7 @@ from pruneseg import jobs
 from pruneseg.config import outputs, to_argv
 from pruneseg.dashboard.checks import busy_problem
 from pruneseg.dashboard.labels import STATUS_STYLE, format_duration, is_final, progress_summary
+from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.records import RecordError
 from pruneseg.workspace.layout import default_workspace
 
@@ -60,6 +61,24 @@ def cards(specs):
     for column, spec in zip(st.columns(len(specs)), specs):
         column.metric(spec["label"], spec["value"], spec.get("delta"), delta_color=spec.get("delta_color", "normal"),
                       help=spec.get("help"), border=True)
+
+
+def guards_input(enabled=True, key="guards"):
+    """Per-class guards: pick classes, give each the largest IoU drop it may take. Returns ``{class: limit}``.
+
+    ``enabled``: False for an analysis without per-class IoU (guards cannot plan from it).
+    """
+    names_col, limits_col = st.columns([2, 3], vertical_alignment="bottom")
+    names = names_col.multiselect(
+        "Guarded classes", CLASS_NAMES, key=f"{key}-classes", disabled=not enabled, placeholder="none",
+        help="Classes that must not lose more than a given IoU: the sensitivity plan prunes the groups that hurt "
+             "them less, and the pruning loop fine-tunes until each is back within its limit." if enabled else
+             "This analysis recorded no per-class IoU (an older version made it): analyse again to use guards.")
+    guards = {}
+    for column, name in zip(limits_col.columns(max(1, len(names))), names):
+        guards[name] = column.number_input(f"{name}: max IoU drop", 0.0, 1.0, 0.02, 0.005, format="%.3f",
+                                           key=f"{key}-{name}")
+    return guards
 
 
 def launch_job(config, problems=(), param="job", forget=()):

@@ -5,11 +5,15 @@ applied to the dense model or to one already pruned to a smaller plan. Plans are
 ``PLANS``: each takes the analysis (a dict), a MACs model (``pruneseg.prune.macs.MacsModel``,
 or anything with ``channels`` and ``reduction(widths)``) and the target: for the MACs plans
 (sensitivity, uniform) the share of the dense model's MACs to remove, for the latency plan the
-speed-up over the dense model on the runtime (``TARGET_KINDS``). Torch-free.
+speed-up over the dense model on the runtime (``TARGET_KINDS``), and optional per-class guards
+(``{class name: largest IoU drop}``). Torch-free.
+
+With guards, the sensitivity and latency plans prune the groups that hurt a guarded class less
+(``pruneseg.prune.guards``); the uniform plan ignores them.
 """
 import numpy as np
 
-from pruneseg.prune.tradeoff import drop_table
+from pruneseg.prune.guards import guarded_costs
 
 TIE_BREAK = 1e-4  # mIoU drop charged per unit of pruning ratio on top of the measured drop
 DEFAULT_ROUND_TO = 8  # channel counts stay multiples of this (fast SIMD kernels)
@@ -21,8 +25,11 @@ def rounded_width(channels, ratio, round_to=DEFAULT_ROUND_TO):
     return int(min(channels, max(round_to, kept)))
 
 
-def uniform_plan(analysis, macs_model, target):
-    """The same pruning ratio for every group, the smallest that removes ``target`` of the MACs."""
+def uniform_plan(analysis, macs_model, target, guards=None):
+    """The same pruning ratio for every group, the smallest that removes ``target`` of the MACs.
+
+    ``guards`` are ignored: one ratio for all groups cannot favour a class.
+    """
     round_to = analysis["settings"]["round_to"]
 
     def widths_at(ratio):
@@ -30,18 +37,19 @@ def uniform_plan(analysis, macs_model, target):
     return _search(widths_at, macs_model, target, 0.0, 0.97)
 
 
-def sensitivity_plan(analysis, macs_model, target):
-    """Prune insensitive groups more: the smallest tolerated mIoU drop that meets ``target``.
+def sensitivity_plan(analysis, macs_model, target, guards=None):
+    """Prune insensitive groups more: the smallest tolerated drop that meets ``target``.
 
     Each group is pruned as far as its (monotone, linearly interpolated) drop curve from the
-    analysis's cells stays within the tolerated drop.
+    analysis's cells stays within the tolerated drop; with ``guards``, the curve is the larger
+    of its mIoU drop and each guarded class's scaled IoU drop (``pruneseg.prune.guards``).
 
     Returns:
         ``{group: channels kept}``.
     """
     round_to = analysis["settings"]["round_to"]
     curves = {}
-    for name, by_ratio in drop_table(analysis).items():
+    for name, by_ratio in guarded_costs(analysis, guards or {}).items():
         ratios = np.array([0.0] + sorted(by_ratio))
         drops = np.maximum.accumulate([0.0] + [by_ratio[r] for r in ratios[1:]])  # monotone, 0 at ratio 0
         # a tiny slope breaks ties: groups that measured no drop are pruned evenly, not all at once
@@ -55,7 +63,7 @@ def sensitivity_plan(analysis, macs_model, target):
     return _search(widths_at, macs_model, target, 0.0, max(top, 1e-6))
 
 
-def latency_plan(analysis, macs_model, target):
+def latency_plan(analysis, macs_model, target, guards=None):
     """Prune where the runtime saves the most time for the least predicted mIoU lost (as HALP does).
 
     A greedy knapsack over the analysis's latency table (``analysis["latency"]``: milliseconds
@@ -64,7 +72,8 @@ def latency_plan(analysis, macs_model, target):
     most milliseconds saved per unit of mIoU drop, until the predicted latency (the dense
     latency minus the saved milliseconds, which add up to first order) reaches
     ``dense / target``. When it cannot, the plan goes as far as the table allows; the curve
-    point records the speed-up measured for real.
+    point records the speed-up measured for real. With ``guards`` the drop is the guarded cost
+    of the sensitivity plan.
 
     Returns:
         ``{group: channels kept}``.
@@ -72,7 +81,7 @@ def latency_plan(analysis, macs_model, target):
     round_to = analysis["settings"]["round_to"]
     dense_ms = analysis["baseline"]["runtime"]["fp32"]["dense_ms"]
     needed = dense_ms - dense_ms / target
-    drops = drop_table(analysis)
+    drops = guarded_costs(analysis, guards or {})
     options = {}  # group -> [(ratio, ms saved, mIoU drop)], ratio 0 first, both curves monotone
     for name, table in analysis.get("latency", {}).items():
         if name not in macs_model.channels or not table:
@@ -116,10 +125,11 @@ def check_plan(kind):
         raise ValueError(f"unknown plan {kind!r}; choose one of: {', '.join(PLANS)}")
 
 
-def make_plan(kind, analysis, macs_model, target):
-    """Channel widths per group removing ``target`` of the baseline's MACs, by plan ``kind``."""
+def make_plan(kind, analysis, macs_model, target, guards=None):
+    """Channel widths per group meeting ``target`` (``TARGET_KINDS``) by plan ``kind``, holding the
+    per-class ``guards`` (``{class name: largest IoU drop}``) where the plan can."""
     check_plan(kind)
-    return PLANS[kind](analysis, macs_model, target)
+    return PLANS[kind](analysis, macs_model, target, guards)
 
 
 def _tolerated_ratio(ratios, drops, tolerated):

@@ -22,11 +22,27 @@ def runtime_speedup(record, precision="fp32"):
     return ((record.get("runtime") or {}).get(precision) or {}).get("speedup")
 
 
-def drop_table(analysis):
-    """``{group: {ratio: mIoU drop}}`` of the finished cells (baseline mIoU minus the cell's)."""
-    base = analysis["baseline"]["miou"]
-    return {group: {float(r): base - cell["miou"] for r, cell in cells.items()}
+def drop_table(analysis, class_index=None):
+    """``{group: {ratio: drop}}`` of the finished cells: the baseline's mIoU minus the cell's, or with
+    ``class_index`` the IoU drop of that class (cells that did not record it are left out)."""
+    if class_index is None:
+        base = analysis["baseline"]["miou"]
+        return {group: {float(r): base - cell["miou"] for r, cell in cells.items()}
+                for group, cells in analysis["cells"].items()}
+    base = (analysis["baseline"].get("iou") or [None] * (class_index + 1))[class_index]
+    return {group: {float(r): base - cell["iou"][class_index] for r, cell in cells.items()
+                    if base is not None and _class_iou(cell, class_index) is not None}
             for group, cells in analysis["cells"].items()}
+
+
+def has_class_iou(analysis):
+    """Whether the analysis recorded per-class IoU in its cells (files made before it did not)."""
+    return any("iou" in cell for cells in analysis["cells"].values() for cell in cells.values())
+
+
+def _class_iou(cell, class_index):
+    iou = cell.get("iou")
+    return iou[class_index] if iou and class_index < len(iou) else None
 
 
 def curve(analysis, kind):
@@ -38,7 +54,7 @@ def curve(analysis, kind):
     base = analysis["baseline"]
     dense = {"target": 0.0, "widths": {g["name"]: g["channels"] for g in analysis["groups"]},
              "params": base["params"], "macs": base["macs"], "latency_ms": base["latency_ms"], "miou": base["miou"],
-             "speedup": 1.0, "runtime": base.get("runtime")}
+             "speedup": 1.0, "runtime": base.get("runtime"), "iou": base.get("iou")}
     points = [dense] + list(analysis.get("curves", {}).get(kind, []))
     flat = [dict(p, reduction=1.0 - p["macs"] / base["macs"], ort_speedup=runtime_speedup(p),
                  ort_int8_speedup=runtime_speedup(p, "int8"),
@@ -59,6 +75,11 @@ def point_speedup(point, baseline_latency_ms):
             or speedup(baseline_latency_ms, point.get("latency_ms")))
 
 
+def _point_iou(point, classes):
+    """A point's per-class IoU list; unknown values (points of older files) are None."""
+    return list(point.get("iou") or [None] * classes)
+
+
 def point_at(analysis, kind, reduction):
     """The plan ``kind`` where it removes ``reduction`` of the dense MACs, read off its curve.
 
@@ -67,14 +88,16 @@ def point_at(analysis, kind, reduction):
     MACs it removes), since channel counts do not interpolate.
 
     Returns:
-        dict with ``reduction``, the ``CURVE_FIELDS``, ``widths``, ``plan_target``,
-        ``plan_reduction`` and ``exact`` (whether a computed point lies at ``reduction``);
+        dict with ``reduction``, the ``CURVE_FIELDS``, ``iou`` (per class, None where unknown),
+        ``widths``, ``plan_target``, ``plan_reduction`` and ``exact`` (whether a computed point lies at ``reduction``);
         None when the curve does not reach ``reduction`` (an analysis still running).
     """
+    classes = len(analysis["baseline"].get("iou") or [])
     points = curve(analysis, kind)
     nearest = next((p for p in points if abs(p["reduction"] - reduction) < 1e-9), None)
     if nearest is not None:
         values = {key: nearest[key] for key in CURVE_FIELDS}
+        values["iou"] = _point_iou(nearest, classes)
     else:
         pair = next(((low, high) for low, high in zip(points, points[1:])
                      if low["reduction"] < reduction < high["reduction"]), None)
@@ -84,6 +107,8 @@ def point_at(analysis, kind, reduction):
         share = (reduction - low["reduction"]) / (high["reduction"] - low["reduction"])
         values = {key: None if low[key] is None or high[key] is None else low[key] + (high[key] - low[key]) * share
                   for key in CURVE_FIELDS}
+        values["iou"] = [None if a is None or b is None else a + (b - a) * share
+                         for a, b in zip(_point_iou(low, classes), _point_iou(high, classes))]
         nearest = high if share >= 0.5 else low
     values["speedup"] = values["ort_speedup"] or values["speedup"]
     return {"reduction": reduction, **values, "widths": nearest["widths"], "plan_target": nearest["target"],
@@ -98,6 +123,7 @@ def point_meeting(analysis, kind, wanted, precision="fp32"):
         if point[key] is not None and point[key] >= wanted:
             values = {name: point[name] for name in CURVE_FIELDS}
             values["speedup"] = point["ort_speedup"]
+            values["iou"] = _point_iou(point, len(analysis["baseline"].get("iou") or []))
             return {**values, "reduction": point["reduction"], "widths": point["widths"],
                     "plan_target": point["target"], "plan_reduction": point["reduction"], "exact": True}
     return None

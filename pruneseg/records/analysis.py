@@ -36,16 +36,18 @@ class Cell(TypedDict):
 
     miou: float
     collapsed: bool  # below the collapse share of the baseline: larger ratios were skipped
+    iou: NotRequired[list]  # per class (None where unknown); files before version 3 lack it
 
 
 class Point(TypedDict):
     """A whole-model plan pruned and measured: a point of a trade-off curve."""
 
-    target: float  # share of the dense MACs the plan removes
+    target: float  # the plan's target: share of the dense MACs removed, or speed-up (TARGET_KINDS)
     params: int
     macs: int
     latency_ms: float
     miou: float  # one-shot: pruned, BatchNorm re-estimated, not fine-tuned
+    iou: NotRequired[list]  # per class, one-shot; files before version 3 lack it
     widths: NotRequired[dict]  # group -> channels kept (always written)
     dense_latency_ms: NotRequired[float]  # PyTorch, timed alternately with latency_ms
     speedup: NotRequired[float]  # PyTorch
@@ -58,6 +60,7 @@ class VerifiedPoint(Point):
     plan: str
     images: NotRequired[int]  # validation images scored
     held_out: NotRequired[bool]  # whether they are images the analysis did not use
+    guards: NotRequired[dict]  # class name -> largest IoU drop the plan was asked to hold
 
 
 class Analysis(TypedDict):

@@ -14,7 +14,7 @@ class Iteration(TypedDict):
     iou: list
     pixel_accuracy: float
     epochs: int  # fine-tuning epochs spent
-    recovered: bool  # mIoU within the tolerance of the dense model
+    recovered: bool  # mIoU within the tolerance of the dense model, every guarded class within its limit
     checkpoint: str
     widths: dict
     params: int
@@ -22,6 +22,7 @@ class Iteration(TypedDict):
     latency_ms: float
     dense_latency_ms: NotRequired[float]
     speedup: NotRequired[float]
+    missed_guards: NotRequired[list]  # guarded classes still below their limit when fine-tuning stopped
 
 
 class PruningState(TypedDict):

@@ -16,11 +16,14 @@
       target/perf/<time>-<package>-t<threads>.json   throughput results
       target/latency/<time>-<baseline>.json          paired latency comparisons of packages
       target/videos/<time>-<left>[-vs-<right>].mp4   overlay videos (+ .json summary)
+      inspect/<name>.json              per-class and per-image metrics of up to three models
+      inspect/<name>.predictions.npz   their predicted class maps (and the ground truth)
       uploads/                         videos uploaded in the dashboard
       jobs/<id>/                       background jobs (see ``pruneseg.jobs``)
 
 Stdlib only: pages, jobs and the CLI all import it.
 """
+import hashlib
 import os
 import re
 import time
@@ -124,10 +127,12 @@ def analysis_path(workspace, name):
     return analyses_dir(workspace) / f"{name}.json"
 
 
-def verify_path(analysis, plan, target):
-    """Where ``verify`` writes its measured point: beside the analysis, named by plan and target."""
+def verify_path(analysis, plan, target, guards=None):
+    """Where ``verify`` writes its measured point: beside the analysis, named by plan, target and guards
+    (``-guard-bike0.03-person0.02``)."""
     analysis = Path(analysis)
-    return analysis.with_name(f"{analysis.stem}.verify-{plan}-{target:.2f}.json")
+    guarded = "".join(f"-{name}{limit:g}" for name, limit in sorted((guards or {}).items()))
+    return analysis.with_name(f"{analysis.stem}.verify-{plan}-{target:.2f}{'-guard' + guarded if guarded else ''}.json")
 
 
 def verify_glob(analysis):
@@ -207,6 +212,34 @@ def uploads_dir(workspace):
 def upload_path(workspace, filename):
     """Where an uploaded file is saved: ``uploads/<safe name>``."""
     return uploads_dir(workspace) / safe_name(Path(filename).name, "upload")
+
+
+# --- inspections --------------------------------------------------------------------------
+
+PREDICTIONS_SUFFIX = ".predictions.npz"
+
+
+def inspect_dir(workspace):
+    return Path(workspace) / "inspect"
+
+
+def inspect_path(workspace, name):
+    return inspect_dir(workspace) / f"{name}.json"
+
+
+def predictions_path(record):
+    """The predicted class maps the inspect job writes beside its record: ``<name>.predictions.npz``."""
+    record = Path(record)
+    return record.with_name(record.stem + PREDICTIONS_SUFFIX)
+
+
+def inspect_name(models, data, split):
+    """A stable name for the inspection of ``models`` (in order) on ``data``/``split``: the first
+    model's name and a hash of everything, so the same choice finds its earlier result."""
+    digest = hashlib.sha256(repr([[str(Path(m)) for m in models], str(Path(data)), split]).encode()).hexdigest()[:8]
+    first = Path(models[0]) if models else Path("none")
+    head = checkpoint_name(first) if first.suffix == ".pt" else safe_name(first.name)
+    return f"{head[:40]}-{len(models)}m-{split}-{digest}"
 
 
 # --- jobs -------------------------------------------------------------------------------

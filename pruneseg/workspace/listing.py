@@ -12,6 +12,7 @@ from pruneseg.records import RecordError
 from pruneseg.records.analysis import read_analysis, read_point
 from pruneseg.records.deploy import (read_export, read_latency_comparison, read_manifest, read_perf_result,
                                      read_quantize)
+from pruneseg.records.inspect import read_inspect
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import best_epoch, read_epochs, read_run_config
 from pruneseg.workspace import layout
@@ -223,3 +224,18 @@ def video_sources(workspace):
         uploads = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower().lstrip(".") in VIDEO_TYPES]
         sources += sorted(uploads, key=_mtime, reverse=True)
     return sources
+
+
+def list_inspections(workspace):
+    """Inspect records under ``inspect/``, newest first: name, path, record (None when unreadable), problem."""
+    folder = layout.inspect_dir(workspace)
+    if not folder.is_dir():
+        return []
+    rows = []
+    for path in folder.glob("*.json"):
+        try:
+            record, problem = read_inspect(path), None
+        except RecordError as error:
+            record, problem = None, str(error)
+        rows.append({"name": path.stem, "path": path, "record": record, "problem": problem, "modified": _mtime(path)})
+    return _newest_first(rows)

@@ -9,7 +9,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, style_figure
+from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
+from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES
 from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS
 from pruneseg.prune.tradeoff import (SEED_TOLERANCE, best_speedup, curve, efficiency, point_at, point_meeting,
                                      point_speedup, runtime_speedup)
@@ -29,9 +30,35 @@ def analysis_caption(analysis):
             f"dataset `{settings['data']}` · {settings['images']} validation images per measurement")
 
 
-def verified_point(points, plan, target):
-    """The verified point of ``plan`` at ``target`` among ``points``, or None."""
-    return next((p for p in points if p["plan"] == plan and abs(p["target"] - target) < 1e-9), None)
+def verified_point(points, plan, target, guards=None):
+    """The verified point of ``plan`` at ``target`` with ``guards`` among ``points``, or None."""
+    return next((p for p in points if p["plan"] == plan and abs(p["target"] - target) < 1e-9
+                 and (p.get("guards") or {}) == (guards or {})), None)
+
+
+def class_iou(record, index):
+    """The IoU of class ``index`` a record (baseline, point, iteration) holds; None when it holds none."""
+    return (record.get("iou") or [None] * len(CLASS_NAMES))[index]
+
+
+def guard_text(guards):
+    """``person ≤ 0.02, bike ≤ 0.03``, or ``none``."""
+    return ", ".join(f"{name} ≤ {limit:g}" for name, limit in guards.items()) or "none"
+
+
+def guard_cards(analysis, point, guards):
+    """One card per guarded class: its IoU at the slider's point (one-shot) and the change from dense."""
+    cards = []
+    for name, limit in guards.items():
+        index = CLASS_NAMES.index(name)
+        base, value = class_iou(analysis["baseline"], index), class_iou(point, index)
+        over = value is not None and base is not None and value < base - limit
+        cards.append({"label": f"{name} IoU", "value": "—" if value is None else f"{value:.3f}",
+                      "delta": None if value is None or base is None else f"{value - base:+.3f}",
+                      "help": f"Predicted one-shot IoU of {name} on the curve (the plan without guards); the guard "
+                              f"allows {limit:g} below the dense {base if base is None else round(base, 3)}"
+                              + (": this point is over it." if over else ".")})
+    return cards
 
 
 TARGET_MODES = {"macs": "MACs removed", "speedup": "Speed-up"}
@@ -171,7 +198,7 @@ def _panel_values(points, dense_latency, key, scale):
     return [p[key] * scale for p in points]
 
 
-def tradeoff_figure(analysis, kind, point, states=(), verified=()):
+def tradeoff_figure(analysis, kind, point, states=(), verified=(), guards=None):
     """Four panels against the share of MACs removed: mIoU, parameters, MACs and measured speed-up.
 
     Args:
@@ -181,6 +208,8 @@ def tradeoff_figure(analysis, kind, point, states=(), verified=()):
         states: ``(name, state)`` of pruning loops: their fine-tuned (filled) and one-shot (hollow)
             iteration results, drawn over the curves; speed-ups against their own dense model.
         verified: points measured by ``verify`` (crosses).
+        guards: ``{class: limit}``: the guarded classes' IoU along the ``kind`` curve beside the mIoU,
+            with the dense IoU minus the limit dashed, in the class colour.
     """
     runtime = "ONNX Runtime" if analysis["baseline"].get("runtime") else "PyTorch"
     titles = [title for _, title, _ in _PANELS[:3]] + [f"measured speed-up (x, {runtime})"]
@@ -220,6 +249,7 @@ def tradeoff_figure(analysis, kind, point, states=(), verified=()):
                 row=row, col=col)
     fig.add_hline(y=base["miou"] - SEED_TOLERANCE, row=1, col=1, line=dict(color=DENSE_COLOR, dash="dash", width=1),
                   annotation_text=f"dense - {SEED_TOLERANCE}", annotation_position="bottom left")
+    _add_guarded(fig, analysis, kind, guards or {})
     if point is not None:
         fig.add_vline(x=point["reduction"], line=dict(color=ACCENT_COLOR, width=1.5))
         for (key, title, scale), (row, col) in zip(_PANELS, cells):
@@ -234,6 +264,22 @@ def tradeoff_figure(analysis, kind, point, states=(), verified=()):
     fig.update_layout(margin=dict(t=30, b=10), hovermode="closest",
                       legend=dict(orientation="h", yanchor="top", y=-0.1, xanchor="left", x=0))
     return fig
+
+
+def _add_guarded(fig, analysis, kind, guards):
+    """The guarded classes' one-shot IoU along the ``kind`` curve, and each one's floor (dense - limit)."""
+    points = [p for p in curve(analysis, kind) if p.get("iou")]
+    for name, limit in guards.items():
+        index = CLASS_NAMES.index(name)
+        color = rgb(CLASS_COLORS[index])
+        fig.add_trace(go.Scatter(
+            x=[p["reduction"] for p in points], y=[p["iou"][index] for p in points], mode="lines",
+            name=f"{name} IoU", legendgroup=f"guard-{name}", line=dict(color=color, width=2),
+            hovertemplate=f"{kind}, %{{x:.0%}} fewer MACs: {name} IoU %{{y:.3f}}<extra></extra>"), row=1, col=1)
+        dense = class_iou(analysis["baseline"], index)
+        if dense is not None:
+            fig.add_hline(y=dense - limit, row=1, col=1, line=dict(color=color, dash="dot", width=1),
+                          annotation_text=f"{name} floor", annotation_position="top left")
 
 
 def _add_iterations(fig, name, state, cells):
@@ -303,9 +349,12 @@ def snapshot_rows(state, root=None):
         checkpoint = Path(row.get("checkpoint", state.get("config", {}).get("checkpoint", "")))
         if root is not None and checkpoint.is_relative_to(root):
             checkpoint = checkpoint.relative_to(root)
+        missed = row.get("missed_guards")
         out.append({"iteration": row["label"], "checkpoint": str(checkpoint), "mIoU": round(row["miou"], 4),
                     "one-shot mIoU": None if row["one_shot_miou"] is None else round(row["one_shot_miou"], 4),
-                    "recovered": "" if row["iteration"] == 0 else ("yes" if row.get("recovered") else "no"),
+                    "recovered": "" if row["iteration"] == 0 else ("yes" if row.get("recovered") else
+                                                                   f"no ({', '.join(missed)} below guard)" if missed
+                                                                   else "no"),
                     "epochs": row.get("epochs", 0), "params (M)": round(row["params"] / 1e6, 3),
                     "GMACs": round(row["macs"] / 1e9, 3), "latency (ms)": round(row["latency_ms"], 1),
                     "speed-up": round(row["speedup"], 2) if row["speedup"] else None})
@@ -337,3 +386,27 @@ def iteration_figure(state):
     fig = style_figure(fig, "", None, None, height=360)
     fig.update_layout(margin=dict(t=30), legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))
     return fig
+
+
+def iteration_iou_figure(state):
+    """Per-class IoU of the dense model (iteration 0) and every iteration after fine-tuning, a line per
+    class in its colour; a guarded class's floor (dense IoU - its limit) dotted."""
+    rows = iteration_rows(state)
+    labels = [r["label"] for r in rows]
+    guards = state.get("config", {}).get("guards") or {}
+    fig = go.Figure()
+    for index, name in enumerate(CLASS_NAMES):
+        values = [class_iou(r, index) for r in rows]
+        if all(v is None for v in values):
+            continue
+        guarded = name in guards
+        fig.add_trace(go.Scatter(x=labels, y=values, mode="lines+markers", name=name + (" (guarded)" if guarded else ""),
+                                 line=dict(color=rgb(CLASS_COLORS[index]), width=3 if guarded else 1.5),
+                                 hovertemplate=f"{name} at %{{x}}: IoU %{{y:.3f}}<extra></extra>"))
+        dense = values[0]
+        if guarded and dense is not None:
+            fig.add_hline(y=dense - guards[name], line=dict(color=rgb(CLASS_COLORS[index]), dash="dot", width=1),
+                          annotation_text=f"{name} floor", annotation_position="bottom left")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(range=[0, 1.05])
+    return style_figure(fig, "Per-class IoU per iteration (fine-tuned)", "iteration (MACs target)", "IoU", height=340)

@@ -4,9 +4,12 @@ Pure functions of an analysis file (``pruneseg.records.analysis``); no Streamlit
 """
 import plotly.graph_objects as go
 
-from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, style_figure
+from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
+from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES
 from pruneseg.prune.plans import TARGET_KINDS
-from pruneseg.prune.tradeoff import SEED_TOLERANCE, drop_table, plan_targets
+from pruneseg.prune.tradeoff import SEED_TOLERANCE, drop_table, has_class_iou, plan_targets
+
+MIOU = "mIoU"
 
 RATIO_CHOICES = [round(0.05 * i, 2) for i in range(1, 20)]  # 0.05 .. 0.95, the form's choices
 
@@ -50,6 +53,34 @@ def robust_ratio(group_drops, tolerance=SEED_TOLERANCE):
     return robust
 
 
+def heatmap_choices(analysis):
+    """What the heatmap can show: the mIoU drop, and each class's IoU drop when the analysis recorded it."""
+    return [MIOU, *CLASS_NAMES] if has_class_iou(analysis) else [MIOU]
+
+
+def _table(analysis, choice):
+    return drop_table(analysis, None if choice in (None, MIOU) else CLASS_NAMES.index(choice))
+
+
+def _class_iou(record, index):
+    """A cell's (or the baseline's) IoU of class ``index``; None when not recorded."""
+    return (record.get("iou") or [None] * len(CLASS_NAMES))[index]
+
+
+def fragile_class(analysis, group):
+    """``(class, worst IoU drop)`` of the class ``group`` hurts most when pruned alone (over its measured
+    ratios), or None when the analysis recorded no per-class IoU."""
+    worst = {}
+    for index, name in enumerate(CLASS_NAMES):
+        drops = drop_table(analysis, index).get(group, {})
+        if drops:
+            worst[name] = max(drops.values())
+    if not worst:
+        return None
+    name = max(worst, key=worst.get)
+    return name, worst[name]
+
+
 def group_rows(analysis, tolerance=SEED_TOLERANCE):
     """One table row per group, in the model's order (the heatmap's rows)."""
     table = drop_table(analysis)
@@ -57,23 +88,28 @@ def group_rows(analysis, tolerance=SEED_TOLERANCE):
     for group in analysis["groups"]:
         measured = table.get(group["name"], {})
         robust = robust_ratio(measured, tolerance)
+        fragile = fragile_class(analysis, group["name"])
         rows.append({"group": group["name"], "channels": group["channels"],
                      "MACs share %": round(100 * group["macs_share"], 1),
                      "robust up to %": None if robust is None else round(100 * robust),
                      "worst drop": round(max(measured.values()), 4) if measured else None,
+                     "most fragile class": fragile[0] if fragile else None,
+                     "its worst drop": round(fragile[1], 4) if fragile else None,
                      "layers": len(group["modules"]), "coupled layers": ", ".join(group["modules"])})
     return rows
 
 
-def heatmap_figure(analysis):
-    """mIoU drop per group (rows, the model's order top-down) and pruning ratio (columns).
+def heatmap_figure(analysis, choice=MIOU):
+    """mIoU drop (or with ``choice`` a class name, that class's IoU drop) per group (rows, the model's
+    order top-down) and pruning ratio (columns).
 
-    Red: mIoU lost, blue: gained (noise on a small subset). Unfinished cells stay blank. Plotly
+    Red: lost, blue: gained (noise on a small subset). Unfinished cells stay blank. Plotly
     heatmaps send no selection events, so the page selects a group in the table below instead.
     """
     ratios = [float(r) for r in analysis["settings"]["ratios"]]
     names = [g["name"] for g in analysis["groups"]]
-    table = drop_table(analysis)
+    table = _table(analysis, choice)
+    index = None if choice == MIOU else CLASS_NAMES.index(choice)
     cells = analysis["cells"]
     z, text, hover = [], [], []
     for name in names:
@@ -82,25 +118,28 @@ def heatmap_figure(analysis):
             cell = cells.get(name, {}).get(str(ratio))
             drop = table.get(name, {}).get(ratio)
             row.append(drop)
-            row_text.append("" if drop is None else f"{drop:.2f}" + ("*" if cell["collapsed"] else ""))
+            row_text.append("" if drop is None else f"{drop:.2f}" + ("*" if cell and cell["collapsed"] else ""))
+            value = None if cell is None else (cell["miou"] if index is None else _class_iou(cell, index))
             row_hover.append("not measured yet" if cell is None else
-                             f"mIoU {cell['miou']:.3f}" + (" (collapsed: larger ratios skipped)"
-                                                           if cell["collapsed"] else ""))
+                             ("no IoU recorded" if value is None else f"{choice} {value:.3f}")
+                             + (" (collapsed: larger ratios skipped)" if cell["collapsed"] else ""))
         z.append(row), text.append(row_text), hover.append(row_hover)
     largest = max((abs(v) for row in z for v in row if v is not None), default=0.0)
     limit = max(0.05, largest)
     fig = go.Figure(go.Heatmap(
         z=z, x=[f"{r:.0%}" for r in ratios], y=names, text=text, texttemplate="%{text}", customdata=hover,
         colorscale="RdBu_r", zmin=-limit, zmax=limit, zmid=0, xgap=2, ygap=2,
-        colorbar=dict(title=dict(text="mIoU drop", side="right"), thickness=12),
+        colorbar=dict(title=dict(text=f"{choice} drop" if index is None else f"{choice} IoU drop", side="right"),
+                      thickness=12),
         hovertemplate="%{y} pruned %{x}<br>drop %{z:.3f}<br>%{customdata}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="top")
     return style_figure(fig, "", None, None, height=max(260, 26 * len(names) + 90))
 
 
-def group_curve_figure(analysis, group):
-    """mIoU of the model with one group pruned alone, against the pruning ratio."""
+def group_curve_figure(analysis, group, choice=MIOU):
+    """mIoU of the model with one group pruned alone, against the pruning ratio; with ``choice`` a
+    class name, that class's IoU too."""
     base = analysis["baseline"]["miou"]
     cells = analysis["cells"].get(group, {})
     ratios = sorted(float(r) for r in cells)
@@ -114,6 +153,15 @@ def group_curve_figure(analysis, group):
     if collapsed:
         fig.add_trace(go.Scatter(x=collapsed, y=[cells[str(r)]["miou"] for r in collapsed], mode="markers",
                                  name="collapsed", marker=dict(color="#E45756", size=11, symbol="x")))
+    if choice != MIOU:
+        index = CLASS_NAMES.index(choice)
+        known = [r for r in ratios if _class_iou(cells[str(r)], index) is not None]
+        dense = _class_iou(analysis["baseline"], index)
+        fig.add_trace(go.Scatter(x=([0.0] if dense is not None else []) + known,
+                                 y=([dense] if dense is not None else []) + [cells[str(r)]["iou"][index] for r in known],
+                                 mode="lines+markers", name=f"{choice} IoU",
+                                 line=dict(color=rgb(CLASS_COLORS[index]), width=2, dash="dash"),
+                                 hovertemplate=f"pruned %{{x:.0%}}: {choice} IoU %{{y:.3f}}<extra></extra>"))
     fig.add_hline(y=base, line=dict(color=DENSE_COLOR, dash="dot"), annotation_text="dense",
                   annotation_position="bottom right")
     fig.add_hline(y=base - SEED_TOLERANCE, line=dict(color=ACCENT_COLOR, dash="dash"),
@@ -121,7 +169,8 @@ def group_curve_figure(analysis, group):
     fig.update_xaxes(tickformat=".0%", range=[-0.02, 0.95])
     fig.update_yaxes(rangemode="tozero")
     suffix = f" ({channels} channels)" if channels else ""
-    fig = style_figure(fig, f"{group}{suffix} pruned alone", "share of the group's channels removed", "mIoU")
+    fig = style_figure(fig, f"{group}{suffix} pruned alone", "share of the group's channels removed",
+                       "mIoU" if choice == MIOU else "mIoU, IoU")
     fig.update_layout(legend=dict(yanchor="bottom", y=0.02, xanchor="left", x=0.01, orientation="v"))
     return fig
 

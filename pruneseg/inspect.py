@@ -1,0 +1,239 @@
+"""The inspect job: per-class and per-image metrics of a few models on one split, for the Inspect page.
+
+Each model is a checkpoint (``.pt``, dense or pruned, run with PyTorch) or a compiled package (a
+folder holding ``manifest.json``, fp32 or int8, run through the target runner's ``Segmenter``
+exactly as on the device). Every model sees the same images at the same input size, so their
+predictions compare pixel for pixel. Everything is checked before the first image is scored, and
+the two outputs are written atomically once all is computed, so a failed or cancelled job leaves
+nothing behind:
+
+- ``OUT`` (``pruneseg.records.inspect``): per model the confusion matrix, per-class IoU,
+  precision and recall; per image the true pixels per class and each model's per-class IoU;
+- ``OUT`` with ``.predictions.npz`` (``layout.predictions_path``): the ground truth and each
+  model's predicted classes per image at the input size (uint8), which the page's gallery reads
+  with numpy alone.
+"""
+import os
+import time
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from pruneseg.checkpoint import load_model
+from pruneseg.config import InspectConfig
+from pruneseg.data.cityscapes import read_sample, scan_split
+from pruneseg.data.classes import CLASS_NAMES, NUM_CLASSES
+from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, normalize
+from pruneseg.errors import PruneSegError
+from pruneseg.metrics import class_scores, confusion_matrix, image_metrics
+from pruneseg.models import default_device
+from pruneseg.progress import Progress
+from pruneseg.records import RecordError, write_record
+from pruneseg.records.inspect import FORMAT_VERSION, model_stamp, prediction_key, read_inspect, truth_key
+from pruneseg.target.manifest import MANIFEST_NAME
+from pruneseg.target.runner import Segmenter
+from pruneseg.workspace.layout import predictions_path
+
+ASPECT_SLACK = 0.02  # relative difference of height/width tolerated between the model and the images
+
+
+class InspectError(PruneSegError):
+    """A model, dataset or output that does not fit the inspection; the message names it."""
+
+
+class _Checkpoint:
+    """A checkpoint run with PyTorch: ``predict(images)`` -> class maps at its input size."""
+
+    kind, runtime = "checkpoint", "PyTorch"
+
+    def __init__(self, path, device):
+        self.model, checkpoint = load_model(path, device)
+        self.device = device
+        self.path = Path(path)
+        self.model_name = checkpoint["model_name"]
+        self.class_names = list(checkpoint.get("class_names") or [])
+        self.size = tuple(checkpoint["input_size"])
+        self.mean, self.std = checkpoint.get("mean") or IMAGENET_MEAN, checkpoint.get("std") or IMAGENET_STD
+        self.precision, self.pruned = "fp32", bool(checkpoint.get("pruning_history"))
+
+    @torch.no_grad()
+    def predict(self, images):
+        height, width = self.size
+        batch = np.stack([normalize(cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR),
+                                    self.mean, self.std) for image in images])
+        logits = self.model(torch.from_numpy(batch).to(self.device))
+        return list(logits.argmax(1).to(torch.uint8).cpu().numpy())
+
+
+class _Package:
+    """A compiled package run through the target runner, frame by frame as on the device."""
+
+    kind, runtime = "package", "ONNX Runtime"
+
+    def __init__(self, path):
+        self.segmenter = Segmenter(path)
+        package = self.segmenter.package
+        manifest = package.manifest
+        self.path = Path(path)
+        self.model_name = manifest.get("model_name") or "?"
+        self.class_names = list(manifest["class_names"])
+        self.size = package.input_size
+        self.precision, self.pruned = manifest.get("precision") or "fp32", bool(manifest.get("pruned"))
+
+    def predict(self, images):
+        return [self.segmenter.segment(image) for image in images]
+
+
+def load_inspected(path, device):
+    """The model at ``path``: a package folder (``manifest.json`` inside) or a checkpoint file.
+
+    Raises:
+        InspectError (or the loader's own error) naming ``path``.
+    """
+    path = Path(path)
+    if path.is_dir() or path.name == MANIFEST_NAME:
+        return _Package(path.parent if path.name == MANIFEST_NAME else path)
+    if not path.exists():
+        raise InspectError(f"{path}: no checkpoint or package there")
+    return _Checkpoint(path, device)
+
+
+def model_label(model):
+    """``fpn-1/model_best · dense fp32 · PyTorch``: what the page and the summary call a model."""
+    name = f"{model.path.parent.name}/{model.path.stem}" if model.kind == "checkpoint" else model.path.name
+    return f"{name} · {'pruned' if model.pruned else 'dense'} {model.precision} · {model.runtime}"
+
+
+def check_fit(models, sample):
+    """Refuse models whose classes are not the dataset's, whose input sizes differ, or whose input
+    has another shape than the dataset's images."""
+    image_height, image_width = read_sample(sample)[0].shape[:2]
+    for model in models:
+        if model.class_names != list(CLASS_NAMES):
+            raise InspectError(f"{model.path}: predicts {len(model.class_names)} classes "
+                               f"({', '.join(map(str, model.class_names))}) but the dataset has {NUM_CLASSES} "
+                               f"({', '.join(CLASS_NAMES)})")
+        height, width = model.size
+        if abs((height / width) / (image_height / image_width) - 1) > ASPECT_SLACK:
+            raise InspectError(f"{model.path}: its input {height}x{width} does not fit the dataset's images "
+                               f"({image_height}x{image_width}, another shape); inspect it on a dataset of its shape")
+    sizes = {model.size for model in models}
+    if len(sizes) > 1:
+        listed = ", ".join(f"{model.path.name} {model.size[0]}x{model.size[1]}" for model in models)
+        raise InspectError(f"the models take different input sizes ({listed}); inspect compares predictions pixel "
+                           "for pixel, so give models of one size")
+
+
+def check_out(config):
+    """Refuse to replace a file at ``--out`` that is not an inspection of the same dataset and split."""
+    out = Path(config.out)
+    if not out.exists():
+        return
+    try:
+        record = read_inspect(out)
+    except RecordError as error:
+        raise InspectError(f"{error}; choose another --out or delete it") from None
+    if Path(record["data"]).resolve() != Path(config.data).resolve() or record["split"] != config.split:
+        raise InspectError(f"{out}: holds an inspection of {record['data']} ({record['split']} split), not of "
+                           f"{config.data} ({config.split}); choose another --out or delete it")
+
+
+class _NpzWriter:
+    """Arrays written one by one into a ``.npz`` (zip of ``.npy``) under a temporary name, moved into
+    place by ``commit``: memory stays at one image, and readers never see a partial file."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.tmp = self.path.with_name(f"{self.path.name}.tmp{os.getpid()}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.archive = zipfile.ZipFile(self.tmp, "w", zipfile.ZIP_DEFLATED)
+
+    def put(self, key, array):
+        with self.archive.open(f"{key}.npy", "w", force_zip64=True) as handle:
+            np.lib.format.write_array(handle, np.ascontiguousarray(array), allow_pickle=False)
+
+    def commit(self):
+        self.archive.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self):
+        self.archive.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def main(config: InspectConfig):
+    """Score every model on the split and write the record and the predictions; returns the record."""
+    if not config.models:
+        raise ValueError("inspect needs at least one --model")
+    if not config.out:
+        raise ValueError("inspect needs --out")
+    check_out(config)
+    samples = scan_split(config.data, config.split)
+    if config.images > 0:
+        samples = samples[:config.images]
+    device = default_device()
+    models = [load_inspected(path, device) for path in config.models]
+    check_fit(models, samples[0])
+    height, width = models[0].size
+    out = Path(config.out)
+    confusion = [np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64) for _ in models]
+    seconds = [0.0] * len(models)
+    images = []
+    started = time.time()
+    writer = _NpzWriter(predictions_path(out))
+    try:
+        with Progress(len(samples), f"inspect {len(models)} model(s)", "image") as progress:
+            for start in range(0, len(samples), max(1, config.batch_size)):
+                batch = samples[start:start + max(1, config.batch_size)]
+                pairs = [read_sample(sample) for sample in batch]
+                truths = [cv2.resize(classes, (width, height), interpolation=cv2.INTER_NEAREST) for _, classes in pairs]
+                rows = [{"name": sample.name, "file": str(sample.image.relative_to(Path(config.data))),
+                         "pixels": [int(v) for v in np.bincount(truth.reshape(-1), minlength=256)[:NUM_CLASSES]],
+                         "iou": []} for sample, truth in zip(batch, truths)]
+                for index, truth in enumerate(truths, start):
+                    writer.put(truth_key(index), truth)
+                for m, model in enumerate(models):
+                    tick = time.perf_counter()
+                    predictions = model.predict([image for image, _ in pairs])
+                    seconds[m] += time.perf_counter() - tick
+                    for index, (row, truth, prediction) in enumerate(zip(rows, truths, predictions), start):
+                        confusion[m] += confusion_matrix(truth, prediction, NUM_CLASSES)
+                        row["iou"].append([None if v is None else round(v, 5)
+                                           for v in image_metrics(truth, prediction, NUM_CLASSES)["iou"]])
+                        writer.put(prediction_key(m, index), prediction)
+                images += rows
+                progress.update(len(batch))
+        record = {
+            "version": FORMAT_VERSION, "created": time.time(), "config": asdict(config),
+            "data": str(config.data), "split": config.split, "class_names": list(CLASS_NAMES),
+            "input_size": [height, width], "seconds": time.time() - started,
+            "predictions": predictions_path(out).name,
+            "models": [_model_entry(model, matrix, spent, len(samples)) for model, matrix, spent
+                       in zip(models, confusion, seconds)],
+            "images": images}
+    except BaseException:
+        writer.discard()
+        raise
+    writer.commit()
+    try:
+        write_record(out, record)
+    except BaseException:
+        predictions_path(out).unlink(missing_ok=True)  # no predictions without their record
+        raise
+    return record
+
+
+def _model_entry(model, matrix, seconds, images):
+    scores = class_scores(matrix)
+    known = [v for v in scores["iou"] if v is not None]
+    total = int(matrix.sum())
+    return {"path": str(model.path), "kind": model.kind, "label": model_label(model), "model_name": model.model_name,
+            "variant": f"{'pruned' if model.pruned else 'dense'} {model.precision}", "pruned": model.pruned,
+            "stamp": model_stamp(model.path),
+            "confusion": matrix.tolist(), "miou": sum(known) / len(known) if known else 0.0, **scores,
+            "pixel_accuracy": float(np.trace(matrix) / total) if total else 0.0,
+            "ms_per_image": 1000 * seconds / max(1, images)}
