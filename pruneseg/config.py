@@ -15,6 +15,9 @@ DEFAULT_BATCH_SIZE = {"fpn": 10, "unet": 4}
 INPUT_MULTIPLE = {"fpn": 32, "unet": 16}
 CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
 COMPILE_TARGETS = {"ort-cpu": "ONNX Runtime on a CPU (x86 or Arm)"}
+# ``--processes N`` (N > 1) runs a command under ``torchrun --standalone --nproc-per-node N``
+# (``pruneseg.cli``): one process per GPU, or CPU processes with gloo. It changes how fast a
+# run is, not what it computes, so it is never among the settings that key a result.
 
 
 def check_input_size(model, height, width):
@@ -50,6 +53,8 @@ class TrainConfig:
     workers: int = 2
     amp: bool = True  # mixed precision, used on CUDA only
     seed: int = 0
+    processes: int = 1  # data-parallel processes under torchrun; batch_size stays the global batch
+    sync_bn: bool = True  # with several CUDA processes, BatchNorm statistics over the global batch
 
     def resolved_batch_size(self):
         return self.batch_size or DEFAULT_BATCH_SIZE.get(self.model, 4)
@@ -73,6 +78,7 @@ class AnalyzeConfig:
     round_to: int = 8  # channel counts stay multiples of this
     collapse: float = 0.5  # a group's sweep stops once mIoU falls below this share of the baseline
     importance: str = "l2"  # which channels go first (pruneseg.prune.importance)
+    processes: int = 1  # under torchrun the ranks share the cells; the results do not change
 
 
 @dataclass
@@ -111,6 +117,7 @@ class PruneConfig:
     lr: float = 1e-4
     batch_size: int = 0  # 0: the seed's batch size for the model
     workers: int = 2
+    processes: int = 1  # data-parallel fine-tuning under torchrun
 
 
 @dataclass
