@@ -6,6 +6,9 @@ or ``max_epochs`` are spent. ``OUT/state.json`` records the dense metrics and ev
 iteration; ``OUT/current.pt`` holds the model being fine-tuned after every epoch, so a killed
 job resumes at the epoch it stopped in; ``OUT/iter_<k>.pt`` is the snapshot of iteration k.
 The state's schema is ``pruneseg.records.pruning``.
+
+Under ``torchrun`` the fine-tuning is data-parallel as in ``train`` (validation sums the ranks'
+confusion matrices, so every rank takes the same decisions) and rank 0 alone writes ``OUT``.
 """
 import copy
 import time
@@ -14,10 +17,10 @@ from pathlib import Path
 
 import torch
 
+from pruneseg import distributed
 from pruneseg.checkpoint import load_checkpoint, load_model, save_checkpoint
 from pruneseg.config import PruneConfig, TrainConfig
 from pruneseg.errors import PruneSegError
-from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import prune_to_widths
 from pruneseg.prune.macs import MacsModel
@@ -26,7 +29,7 @@ from pruneseg.prune.plans import check_plan, make_plan
 from pruneseg.records import file_sha256, write_record
 from pruneseg.records.analysis import read_analysis
 from pruneseg.records.pruning import read_state
-from pruneseg.train import build_loaders, build_optimizer, evaluate, train_one_epoch
+from pruneseg.train import build_loaders, build_optimizer, data_parallel, evaluate, train_one_epoch
 from pruneseg.workspace.layout import CURRENT_CHECKPOINT, PRUNE_STATE, snapshot_name
 
 META_KEYS = ("model_name", "num_classes", "class_names", "input_size", "mean", "std")
@@ -40,7 +43,8 @@ def main(config: PruneConfig):
     """Run or resume the iterative pruning loop; returns the state dict."""
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    device = default_device()
+    device = distributed.init()
+    writer = distributed.is_main()  # rank 0 alone writes OUT
     dense, checkpoint = load_model(config.checkpoint, device)
     meta = {key: checkpoint[key] for key in META_KEYS}
     height, width = meta["input_size"]
@@ -55,9 +59,10 @@ def main(config: PruneConfig):
     macs_model = MacsModel(dense, height, width, round_to)
 
     if state is None:
-        state = {"config": asdict(config), "dense": {**evaluate(dense, val_loader, device),
+        state = {"config": asdict(config), "dense": {**evaluate(dense, val_loader, device, across_ranks=True),
                                                      **_measure_dense(dense, height, width)}, "iterations": []}
-        write_record(out / PRUNE_STATE, state)
+        if writer:
+            write_record(out / PRUNE_STATE, state)
     goal = state["dense"]["miou"] - config.tolerance
 
     total = config.iterations * config.max_epochs
@@ -71,30 +76,35 @@ def main(config: PruneConfig):
                 device)
             scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
             scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
+            trainer = data_parallel(model, device, train_config.sync_bn)
             epoch = start_epoch
             while metrics["miou"] < goal and epoch < config.max_epochs:
                 started = time.time()
-                loss = train_one_epoch(model, train_loader, optimizer, scheduler, scaler, device,
+                loss = train_one_epoch(trainer, train_loader, optimizer, scheduler, scaler, device,
                                        lambda step, loss, lr: None)
-                metrics = evaluate(model, val_loader, device)
+                metrics = evaluate(model, val_loader, device, across_ranks=True)
                 epoch += 1
-                save_checkpoint(out / CURRENT_CHECKPOINT, model=model.state_dict(), pruning_history=history,
-                                optimizer=optimizer.state_dict(), iteration=iteration, epoch=epoch,
-                                target=target, one_shot=one_shot, metrics=metrics, **meta)
+                if writer:
+                    save_checkpoint(out / CURRENT_CHECKPOINT, model=model.state_dict(), pruning_history=history,
+                                    optimizer=optimizer.state_dict(), iteration=iteration, epoch=epoch,
+                                    target=target, one_shot=one_shot, metrics=metrics, **meta)
                 progress.update(1, iteration=iteration, miou=metrics["miou"])
                 print(f"iteration {iteration} epoch {epoch}: loss {loss:.4f} mIoU {metrics['miou']:.4f} "
                       f"(goal {goal:.4f}, {time.time() - started:.0f}s)")
             snapshot = out / snapshot_name(iteration)
-            save_checkpoint(snapshot, model=model.state_dict(), pruning_history=history, iteration=iteration,
-                            target=target, metrics=metrics, **meta)
+            if writer:
+                save_checkpoint(snapshot, model=model.state_dict(), pruning_history=history, iteration=iteration,
+                                target=target, metrics=metrics, **meta)
             state["iterations"].append({
                 "iteration": iteration, "target": target, "one_shot_miou": one_shot["miou"],
                 "miou": metrics["miou"], "iou": metrics["iou"], "pixel_accuracy": metrics["pixel_accuracy"],
                 "epochs": epoch, "recovered": metrics["miou"] >= goal, "checkpoint": str(snapshot),
                 "widths": widths, **model_size(model, height, width),
                 **paired_latency(dense, model, height, width)})
-            write_record(out / PRUNE_STATE, state)
-            (out / CURRENT_CHECKPOINT).unlink(missing_ok=True)
+            if writer:
+                write_record(out / PRUNE_STATE, state)
+                (out / CURRENT_CHECKPOINT).unlink(missing_ok=True)
+            distributed.barrier()  # the next iteration starts from this snapshot on every rank
             progress.update_to(iteration * config.max_epochs)  # the unspent epoch budget too
     return state
 
@@ -138,6 +148,6 @@ def _start_iteration(out, iteration, widths, pruning, state, dense, checkpoint, 
     else:  # the checkpoint itself may be pruned already
         model, history = copy.deepcopy(dense), list(checkpoint.get("pruning_history", []))
     history += prune_to_widths(model, widths, *pruning)
-    one_shot = evaluate(model, val_loader, device)
+    one_shot = evaluate(model, val_loader, device, across_ranks=True)
     print(f"iteration {iteration}: pruned, one-shot mIoU {one_shot['miou']:.4f}")
     return model, history, build_optimizer(model, train_config), 0, one_shot, one_shot
