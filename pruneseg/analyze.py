@@ -7,15 +7,22 @@ for another checkpoint or other settings is refused, never silently mixed. After
 job precomputes the trade-off curves the pruning slider reads: for each MACs-reduction target,
 the plan, its parameters, MACs, measured latency and one-shot mIoU. The file's schema is
 ``pruneseg.records.analysis``.
+
+Under ``torchrun`` the ranks share the cells, then the curve points (``SharedSweep``), each on
+its own device; every cell is still scored on all the analysis's images, so the merged file is
+the one a single process writes. Latencies are then measured while the other ranks work too:
+on a shared CPU that slows the absolute times; the paired speed-ups hold better.
 """
 import copy
+import time
 from dataclasses import asdict
 from pathlib import Path
 
+from pruneseg import distributed
 from pruneseg.checkpoint import load_model
 from pruneseg.config import AnalyzeConfig, VerifyConfig
 from pruneseg.errors import PruneSegError
-from pruneseg.models import default_device
+from pruneseg.jsonio import read_json
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
 from pruneseg.prune.macs import MacsModel
@@ -23,11 +30,94 @@ from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_
 from pruneseg.prune.plans import PLAN_KINDS, check_plan, make_plan
 from pruneseg.prune.tradeoff import CURVE_TARGETS
 from pruneseg.records import file_sha256, write_record
-from pruneseg.records.analysis import analysis_key, read_analysis
+from pruneseg.records.analysis import analysis_key, merge_results, ratio_key, read_analysis
 from pruneseg.train import evaluate
+from pruneseg.workspace.layout import analysis_shard_glob, analysis_shard_path
+
+POLL_SECONDS = 1.0  # how often rank 0 looks for the other ranks' results while it waits
+
+
+class SharedSweep:
+    """The analysis being filled in, by one process or by torchrun's ranks together.
+
+    Rank 0 owns the analysis file: after each result it merges in what the other ranks wrote to
+    their shard files (``layout.analysis_shard_path``) and rewrites it, so a reader (the
+    Sensitivity page) sees every rank's progress. The other ranks write only their shard.
+    ``gather`` waits until every rank's share is in and gives every rank the merged analysis.
+    Alone, there are no shards and this is the plain write-after-every-cell loop.
+    """
+
+    def __init__(self, out, analysis, progress):
+        self.out, self.analysis, self.progress = Path(out), analysis, progress
+        self.own = {"key": analysis["key"], "cells": {}, "curves": {}}
+        self._refresh()
+
+    def missing_cells(self):
+        """``(group, ratio)`` of every cell not finished yet, in sweep order."""
+        return [(group["name"], ratio) for group in self.analysis["groups"]
+                for ratio in map(float, self.analysis["settings"]["ratios"])
+                if ratio_key(ratio) not in self.analysis["cells"][group["name"]]]
+
+    def missing_points(self):
+        """``(plan, target)`` of every curve point not measured yet."""
+        return [(kind, target) for kind in PLAN_KINDS for target in CURVE_TARGETS
+                if target not in {point["target"] for point in self.analysis["curves"][kind]}]
+
+    def known(self, group, ratio):
+        """Whether the cell is finished, or implied by the group's collapse at a smaller ratio."""
+        self._refresh()
+        return ratio_key(ratio) in self.analysis["cells"][group]
+
+    def add_cell(self, group, ratio, cell):
+        self.own["cells"].setdefault(group, {})[ratio_key(ratio)] = cell
+        self._publish()
+
+    def add_point(self, kind, point):
+        self.own["curves"].setdefault(kind, []).append(point)
+        self._publish()
+
+    def gather(self, done):
+        """Wait until ``done()`` says every rank's share is in, then return the merged analysis on every rank."""
+        if distributed.is_main():
+            self._refresh()
+            while not done():
+                time.sleep(POLL_SECONDS)
+                self._refresh()
+        self.analysis = distributed.broadcast(self.analysis)
+        return self.analysis
+
+    def _publish(self):
+        if distributed.is_main():
+            self._refresh()
+        else:
+            write_record(analysis_shard_path(self.out, distributed.rank()), self.own)
+
+    def _refresh(self):
+        """Merge the latest results of every rank; rank 0 writes them to the analysis file."""
+        main = distributed.is_main()
+        base = self.analysis if main else (read_json(self.out) or self.analysis)
+        merged = merge_results(base, [self.own, *read_shards(self.out, self.analysis["key"])])
+        changed, self.analysis = merged != self.analysis, merged
+        if main and changed:
+            write_record(self.out, self.analysis)
+            self.progress.update_to(sum(map(len, self.analysis["cells"].values()))
+                                    + sum(map(len, self.analysis["curves"].values())))
+
+
+def read_shards(out, key):
+    """The readable shard files of the analysis ``out`` made for ``key``."""
+    shards = [read_json(path) for path in sorted(Path(out).parent.glob(analysis_shard_glob(out)))]
+    return [shard for shard in shards if isinstance(shard, dict) and shard.get("key") == key]
+
+
+def remove_shards(out):
+    for path in Path(out).parent.glob(analysis_shard_glob(out)):
+        path.unlink(missing_ok=True)
 
 
 def _start_or_resume(config, model, checkpoint, batches, height, width, device):
+    """The analysis file (rank 0 only): a new one with the baseline, or the existing one with the
+    results of a killed run's shards merged in."""
     sha = file_sha256(config.checkpoint)
     key = analysis_key(sha, asdict(config))
     out = Path(config.out)
@@ -36,72 +126,60 @@ def _start_or_resume(config, model, checkpoint, batches, height, width, device):
         if analysis.get("key") != key:
             raise PruneSegError(f"{out}: holds an analysis of another checkpoint or other settings; "
                                 f"choose another --out or delete it")
-        return analysis
-    groups = list_groups(model, height, width, config.round_to)
-    analysis = {
-        "version": 2, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
-        "model_name": checkpoint["model_name"], "input_size": [height, width], "settings": asdict(config),
-        "baseline": {**evaluate(model, batches, device), **model_size(model, height, width),
-                     "latency_ms": latency_ms(model, height, width)},
-        "groups": [asdict(g) for g in groups], "cells": {g.name: {} for g in groups},
-        "curves": {kind: [] for kind in PLAN_KINDS},
-    }
+        analysis = merge_results(analysis, read_shards(out, key))
+    else:
+        groups = list_groups(model, height, width, config.round_to)
+        analysis = {
+            "version": 2, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
+            "model_name": checkpoint["model_name"], "input_size": [height, width], "settings": asdict(config),
+            "baseline": {**evaluate(model, batches, device), **model_size(model, height, width),
+                         "latency_ms": latency_ms(model, height, width)},
+            "groups": [asdict(g) for g in groups], "cells": {g.name: {} for g in groups},
+            "curves": {kind: [] for kind in PLAN_KINDS},
+        }
     write_record(out, analysis)
+    remove_shards(out)  # their results are in the file now
     return analysis
 
 
 def main(config: AnalyzeConfig):
     """Run (or resume) the sensitivity sweep and the trade-off curves; returns the analysis dict."""
-    device = default_device()
+    device = distributed.init()
     model, checkpoint = load_model(config.checkpoint, device)
     height, width = checkpoint["input_size"]
     batches = load_batches(config.data, "val", config.images, height, width, config.batch_size)
     bn_batches = [images for images, _ in load_batches(
         config.data, "train", config.bn_batches * config.batch_size, height, width, config.batch_size)]
-    analysis = _start_or_resume(config, model, checkpoint, batches, height, width, device)
+    analysis = distributed.broadcast(
+        _start_or_resume(config, model, checkpoint, batches, height, width, device) if distributed.is_main() else None)
     base_miou = analysis["baseline"]["miou"]
-    ratios = [float(r) for r in config.ratios]
-    total = len(analysis["groups"]) * len(ratios) + len(CURVE_TARGETS) * len(PLAN_KINDS)
-    done = sum(len(c) for c in analysis["cells"].values()) + sum(len(c) for c in analysis["curves"].values())
+    total = len(analysis["groups"]) * len(config.ratios) + len(CURVE_TARGETS) * len(PLAN_KINDS)
 
     with Progress(total, "analyse", "cell") as progress:
-        progress.update_to(done)
-        for group in analysis["groups"]:
-            cells = analysis["cells"][group["name"]]
-            collapsed = None
-            for ratio in ratios:
-                if str(ratio) in cells:
-                    collapsed = cells[str(ratio)] if cells[str(ratio)]["collapsed"] else collapsed
-                    continue
-                if collapsed is None:
-                    pruned = copy.deepcopy(model)
-                    prune_by_ratios(pruned, {group["name"]: ratio}, config.round_to, config.importance)
-                    recalibrate_batchnorm(pruned, bn_batches)
-                    miou = evaluate(pruned, batches, device)["miou"]
-                    cell = {"miou": miou, "collapsed": miou < config.collapse * base_miou}
-                    collapsed = cell if cell["collapsed"] else None
-                else:  # pruning more of a collapsed group cannot help: skip the work
-                    cell = {"miou": collapsed["miou"], "collapsed": True}
-                cells[str(ratio)] = cell
-                write_record(config.out, analysis)
-                progress.update(1)
+        sweep = SharedSweep(config.out, analysis, progress)
+        for group, ratio in distributed.share(sweep.missing_cells()):
+            if sweep.known(group, ratio):  # its group collapsed at a smaller ratio: more cannot help
+                continue
+            pruned = copy.deepcopy(model)
+            prune_by_ratios(pruned, {group: ratio}, config.round_to, config.importance)
+            recalibrate_batchnorm(pruned, bn_batches)
+            miou = evaluate(pruned, batches, device)["miou"]
+            sweep.add_cell(group, ratio, {"miou": miou, "collapsed": miou < config.collapse * base_miou})
+        analysis = sweep.gather(lambda: not sweep.missing_cells())
 
         macs_model = MacsModel(model, height, width, config.round_to)
-        for kind in PLAN_KINDS:
-            finished = {point["target"] for point in analysis["curves"][kind]}
-            for target in CURVE_TARGETS:
-                if target in finished:
-                    continue
-                widths = make_plan(kind, analysis, macs_model, target)
-                pruned = copy.deepcopy(model)
-                prune_to_widths(pruned, widths, config.round_to, config.importance)
-                recalibrate_batchnorm(pruned, bn_batches)
-                analysis["curves"][kind].append({
-                    "target": target, "widths": widths, **model_size(pruned, height, width),
-                    **paired_latency(model, pruned, height, width),
-                    "miou": evaluate(pruned, batches, device)["miou"]})
-                write_record(config.out, analysis)
-                progress.update(1)
+        for kind, target in distributed.share(sweep.missing_points()):
+            widths = make_plan(kind, analysis, macs_model, target)
+            pruned = copy.deepcopy(model)
+            prune_to_widths(pruned, widths, config.round_to, config.importance)
+            recalibrate_batchnorm(pruned, bn_batches)
+            sweep.add_point(kind, {
+                "target": target, "widths": widths, **model_size(pruned, height, width),
+                **paired_latency(model, pruned, height, width),
+                "miou": evaluate(pruned, batches, device)["miou"]})
+        analysis = sweep.gather(lambda: not sweep.missing_points())
+    if distributed.is_main():
+        remove_shards(config.out)
     return analysis
 
 
@@ -118,7 +196,7 @@ def verify(config: VerifyConfig):
     if file_sha256(analysis["checkpoint"]) != analysis["checkpoint_sha256"]:
         raise PruneSegError(f"{config.analysis}: its checkpoint {analysis['checkpoint']} changed since the "
                             f"analysis; analyse it again")
-    device = default_device()
+    device = distributed.init()
     model, _ = load_model(analysis["checkpoint"], device)
     height, width = analysis["input_size"]
     batches = load_batches(config.data, "val", settings["images"], height, width, settings["batch_size"])
@@ -130,6 +208,6 @@ def verify(config: VerifyConfig):
     recalibrate_batchnorm(pruned, bn_batches)
     point = {"target": config.target, "plan": config.plan, "widths": widths, **model_size(pruned, height, width),
              **paired_latency(model, pruned, height, width), "miou": evaluate(pruned, batches, device)["miou"]}
-    if config.out:
+    if config.out and distributed.is_main():
         write_record(config.out, point)
     return point
