@@ -19,11 +19,12 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from pruneseg.errors import PruneSegError
 from pruneseg.jobs import record_devices
 
-# Ranks wait at collectives while the others finish their share (a sweep's last cells, rank 0's
-# checkpoint write); torchrun, not a timeout, ends a run whose rank died.
-TIMEOUT = timedelta(hours=2)
+# The longest a rank waits in a collective: while the others finish their share of a sweep or rank 0
+# writes a checkpoint (minutes at most), and what a rank stuck on a lost node waits before it fails.
+TIMEOUT = timedelta(minutes=30)
 
 
 def launched():
@@ -54,7 +55,7 @@ def is_main():
 def device():
     """This rank's device: GPU ``local_rank`` when CUDA is present, else the CPU."""
     if torch.cuda.is_available():
-        return torch.device("cuda", local_rank() % torch.cuda.device_count())
+        return torch.device("cuda", local_rank())
     return torch.device("cpu")
 
 
@@ -66,6 +67,10 @@ def init():
     """
     here = device()
     if launched() and not dist.is_initialized():
+        local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
+        if here.type == "cuda" and local_ranks > torch.cuda.device_count():
+            raise PruneSegError(f"{local_ranks} processes on this machine but {torch.cuda.device_count()} GPU(s) "
+                                "visible: run one process per GPU (or CPU processes with CUDA_VISIBLE_DEVICES=)")
         if here.type == "cuda":
             torch.cuda.set_device(here)
         else:

@@ -1,5 +1,5 @@
 """Data parallelism under torchrun: the plumbing alone (fast), then real ``torchrun --nproc-per-node 2``
-runs on the CPU with gloo (a tiny training launched as a dashboard job, a tiny analysis killed and
+runs on the CPU with gloo (GPUs hidden, so it runs the same on a GPU machine) (a tiny training launched as a dashboard job, a tiny analysis killed and
 resumed) against single-process runs: rank 0 alone writes, the files are those one process writes,
 the validation metrics are those of all images, and the merged analysis cells are identical."""
 import json
@@ -160,17 +160,20 @@ def torchrun_training(data, tmp_path_factory):
     out = workspace / "runs" / "r"
     config = TrainConfig(data=str(data), out=str(out), height=64, width=128, epochs=1, batch_size=2, workers=0,
                          processes=2)
-    first = jobs.start_job(workspace, "train", to_argv(config), {"out": str(out)})
-    wait_for(lambda: jobs.read_job(first).status in jobs.FINAL_STATUSES, 120, "the first training job")
-    first_job, first_epochs = jobs.read_job(first), (out / "epochs.jsonl").read_text()
-    config.epochs = 2
-    second = jobs.start_job(workspace, "train", to_argv(config), {"out": str(out)})
-    wait_for(lambda: jobs.read_job(second).status in jobs.FINAL_STATUSES, 120, "the resumed training job")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CUDA_VISIBLE_DEVICES", "")  # the jobs inherit it
+        first = jobs.start_job(workspace, "train", to_argv(config), {"out": str(out)})
+        wait_for(lambda: jobs.read_job(first).status in jobs.FINAL_STATUSES, 120, "the first training job")
+        first_job, first_epochs = jobs.read_job(first), (out / "epochs.jsonl").read_text()
+        config.epochs = 2
+        second = jobs.start_job(workspace, "train", to_argv(config), {"out": str(out)})
+        wait_for(lambda: jobs.read_job(second).status in jobs.FINAL_STATUSES, 120, "the resumed training job")
     return SimpleNamespace(out=out, first=first_job, first_epochs=first_epochs, second=jobs.read_job(second))
 
 
 def test_torchrun_training_writes_what_one_process_writes_from_rank_0(torchrun_training, data):
-    from pruneseg.evaluate import evaluate_checkpoint
+    from pruneseg.checkpoint import load_model
+    from pruneseg.train import build_loaders, evaluate
 
     run = torchrun_training
     for job in (run.first, run.second):
@@ -187,7 +190,8 @@ def test_torchrun_training_writes_what_one_process_writes_from_rank_0(torchrun_t
     assert epochs[0] == json.loads(run.first_epochs)  # the resume kept the first epoch
     # validation summed the ranks' confusion matrices (2 + 1 images): the metrics of all 3 images
     best = max(epochs, key=lambda e: e["miou"])
-    metrics = evaluate_checkpoint(run.out / "model_best.pt", data, workers=0)
+    _, val_loader = build_loaders(TrainConfig(data=str(data), height=64, width=128, batch_size=2, workers=0))
+    metrics = evaluate(load_model(run.out / "model_best.pt")[0], val_loader, "cpu")
     assert {key: best[key] for key in metrics} == metrics
 
 
@@ -201,7 +205,7 @@ def test_torchrun_analysis_killed_and_resumed_merges_the_single_process_cells(to
     few_targets = [sys.executable, str(ROOT / "tests" / "pruneseg_few_targets.py"), FEW_TARGETS]
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
                 *few_targets[1:]]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     single, sharded = tmp_path / "single.json", tmp_path / "sharded.json"
     alone = subprocess.Popen([*few_targets, *analyze_argv(checkpoint, data, single)], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
