@@ -73,7 +73,6 @@ def data_parallel(model, device, sync_bn=True):
     return DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
 
 
-
 def build_optimizer(model, config):
     """Adam; for FPN the decoder's learning rate is ``head_lr_mult`` times the encoder's."""
     encoder, decoder = [], []

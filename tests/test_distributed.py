@@ -13,14 +13,16 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from conftest import ROOT, make_dataset
+from conftest import ROOT, make_dataset, open_page
 from pruneseg import cli, distributed, jobs
 from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, from_args, to_argv
+from pruneseg.dashboard import checks
 from pruneseg.dashboard.checks import processes_problem, visible_gpus
 from pruneseg.dashboard.labels import devices_text
 from pruneseg.records.analysis import RESULT_SETTINGS, merge_results
 from pruneseg.workspace import layout
 from pruneseg.workspace.listing import list_analyses
+from test_pages import empty_workspace, submit, workspace, write_fake_job, write_fake_run  # noqa: F401 (fixtures)
 
 FEW_TARGETS = "0.2,0.5"  # curve points of the torchrun analysis (tests/pruneseg_few_targets.py)
 
@@ -95,6 +97,21 @@ def test_job_panel_says_where_a_job_runs(tmp_path):
     (path / "state.json").write_text(json.dumps({"status": "running", "ranks": 2, "devices": ["cpu", "cpu"]}))
     job = jobs.read_job(path)
     assert (job.ranks, job.devices) == (2, ["cpu", "cpu"])
+
+
+def test_the_train_form_asks_for_processes_and_the_job_panel_shows_the_ranks(workspace, started, monkeypatch):
+    monkeypatch.setattr(checks, "visible_gpus", lambda: 2)
+    job = write_fake_job(workspace, write_fake_run(workspace))
+    state = json.loads((job / "state.json").read_text())
+    (job / "state.json").write_text(json.dumps({**state, "ranks": 2, "devices": ["cuda:0 GPU", "cuda:1 GPU"]}))
+    at = open_page("app_pages/train.py")
+    assert any("2 processes (torchrun ranks 0-1) on cuda:0 GPU, cuda:1 GPU" in c.value for c in at.caption)
+    next(n for n in at.number_input if n.label == "Processes").set_value(2)
+    next(t for t in at.text_input if t.label == "Run name").set_value("two")
+    submit(at)
+    assert not at.exception, at.exception
+    [(kind, argv)] = started
+    assert kind == "train" and argv[argv.index("--processes") + 1] == "2"
 
 
 def test_processes_check(monkeypatch):
