@@ -1,7 +1,7 @@
 """``python -m pruneseg`` with the trade-off curves cut to a few targets, for tests that run the
 analysis in other processes (under torchrun), where monkeypatching cannot reach:
 
-    torchrun --nproc-per-node 2 tests/pruneseg_few_targets.py 0.2,0.5 analyze ...
+    torchrun --nproc-per-node 2 tests/pruneseg_few_targets.py 0.5 analyze ...
 """
 import sys
 from pathlib import Path

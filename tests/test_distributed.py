@@ -24,7 +24,7 @@ from pruneseg.workspace import layout
 from pruneseg.workspace.listing import list_analyses
 from test_pages import empty_workspace, submit, workspace, write_fake_job, write_fake_run  # noqa: F401 (fixtures)
 
-FEW_TARGETS = "0.2,0.5"  # curve points of the torchrun analysis (tests/pruneseg_few_targets.py)
+FEW_TARGETS = "0.5"  # curve points of the torchrun analysis (tests/pruneseg_few_targets.py)
 
 
 # --- the plumbing, in this process --------------------------------------------------------
