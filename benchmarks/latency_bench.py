@@ -91,7 +91,8 @@ def main():
                      "macs_reduction": 1 - record["macs"] / state["dense"]["macs"], "params": record["params"],
                      "miou": record["miou"], "dense_miou": state["dense"]["miou"],
                      "onnx_fp32_miou": quantized["fp32"]["miou"], "onnx_int8_miou": quantized["int8"]["miou"],
-                     "loop_runtime": record.get("runtime"), "packages": {k: str(v) for k, v in plan_packages.items()}})
+                     "checkpoint": record["checkpoint"], "loop_runtime": record.get("runtime"),
+                     "packages": {k: str(v) for k, v in plan_packages.items()}})
     comparison_path = out / "latency.json"
     run(["target", "latency", *packages, "--intra-op", args.threads, "--rounds", args.rounds,
          "--out", comparison_path])

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from pruneseg.data.classes import CLASS_NAMES  # noqa: E402
-from pruneseg.workspace import read_run_log  # noqa: E402
+from pruneseg.records import read_jsonl  # noqa: E402
 
 TARGET_IOU, TARGET_MIOU = 0.4, 0.65  # every class, and the mean (issue 12)
 
@@ -30,10 +30,10 @@ def run(data, out, extra):
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
     while process.poll() is None:
         time.sleep(0.2)
-        stamps += [time.perf_counter() - start] * (len(read_run_log(log)) - len(stamps))
+        stamps += [time.perf_counter() - start] * (len(read_jsonl(log)) - len(stamps))
     if process.returncode:
         raise SystemExit(f"training failed (exit status {process.returncode}): {' '.join(command)}")
-    records = read_run_log(log)
+    records = read_jsonl(log)
     stamps += [time.perf_counter() - start] * (len(records) - len(stamps))
     return records, stamps, time.perf_counter() - start
 

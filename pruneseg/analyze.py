@@ -13,28 +13,37 @@ finished work kept:
 
 The file is keyed by the checkpoint's hash and the settings: a file made for another checkpoint
 or other settings is refused, never silently mixed. Its schema is ``pruneseg.records.analysis``.
+
+Under ``torchrun`` the ranks share each stage's work (``SharedSweep``), each on its own device;
+every cell is still scored on all the analysis's images, so the merged file is the one a single
+process writes. Latencies are then measured while the other ranks work too: on a shared CPU that
+slows the absolute times; the paired speed-ups hold better.
 """
 import copy
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+from pruneseg import distributed
 from pruneseg.checkpoint import load_model
 from pruneseg.config import AnalyzeConfig, VerifyConfig, check_guards
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.deploy.latency import timer_for
 from pruneseg.errors import PruneSegError
-from pruneseg.models import default_device
+from pruneseg.jsonio import read_json
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
+from pruneseg.prune.guards import check_guarded
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, recalibrate_batchnorm
-from pruneseg.prune.guards import check_guarded
 from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS, check_plan, make_plan
 from pruneseg.prune.tradeoff import plan_targets
 from pruneseg.records import file_sha256, write_record
-from pruneseg.records.analysis import analysis_key, read_analysis
+from pruneseg.records.analysis import analysis_key, merge_results, ratio_key, read_analysis
 from pruneseg.train import evaluate
+from pruneseg.workspace.layout import analysis_shard_glob, analysis_shard_path
+
+POLL_SECONDS = 1.0  # how often rank 0 looks for the other ranks' results while it waits
 
 
 def curve_kinds(settings):
@@ -42,7 +51,113 @@ def curve_kinds(settings):
     return [kind for kind in PLAN_KINDS if settings.get("runtime") or TARGET_KINDS[kind] == "macs"]
 
 
+class SharedSweep:
+    """The analysis being filled in, by one process or by torchrun's ranks together.
+
+    Rank 0 owns the analysis file: after each result it merges in what the other ranks wrote to
+    their shard files (``layout.analysis_shard_path``) and rewrites it, so a reader (the
+    Sensitivity page) sees every rank's progress. The other ranks write only their shard.
+    ``gather`` waits until every rank's share is in and gives every rank the merged analysis.
+    Alone, there are no shards and this is the plain write-after-every-result loop. Rank 0 adds
+    the wall time since its last result to the current ``stage`` (``analysis["seconds"]``).
+    """
+
+    def __init__(self, out, analysis, progress):
+        self.out, self.analysis, self.progress = Path(out), analysis, progress
+        self.own = {"key": analysis["key"], "cells": {}, "latency": {}, "curves": {}}
+        self.stage, self._clock = "cells", time.monotonic()
+        self._refresh()
+
+    def missing_cells(self):
+        """``(group, ratio)`` of every cell not finished yet, in sweep order."""
+        return [(group["name"], ratio) for group in self.analysis["groups"]
+                for ratio in map(float, self.analysis["settings"]["ratios"])
+                if ratio_key(ratio) not in self.analysis["cells"][group["name"]]]
+
+    def missing_latency(self):
+        """``(group, ratio)`` of every latency-table entry not timed yet (none without the table)."""
+        table = self.analysis.get("latency")
+        if table is None:
+            return []
+        return [(group["name"], ratio) for group in self.analysis["groups"]
+                for ratio in map(float, self.analysis["settings"]["latency_ratios"])
+                if ratio_key(ratio) not in table[group["name"]]]
+
+    def missing_points(self):
+        """``(plan, target)`` of every curve point not measured yet."""
+        return [(kind, target) for kind in self.analysis["curves"] for target in plan_targets(TARGET_KINDS[kind])
+                if target not in {point["target"] for point in self.analysis["curves"][kind]}]
+
+    def known(self, group, ratio):
+        """Whether the cell is finished, or implied by the group's collapse at a smaller ratio."""
+        self._refresh()
+        return ratio_key(ratio) in self.analysis["cells"][group]
+
+    def add_cell(self, group, ratio, cell):
+        self.own["cells"].setdefault(group, {})[ratio_key(ratio)] = cell
+        self._publish()
+
+    def add_latency(self, group, ratio, entry):
+        self.own["latency"].setdefault(group, {})[ratio_key(ratio)] = entry
+        self._publish()
+
+    def add_point(self, kind, point):
+        self.own["curves"].setdefault(kind, []).append(point)
+        self._publish()
+
+    def gather(self, done):
+        """Wait until ``done()`` says every rank's share is in, then return the merged analysis on every rank."""
+        if distributed.is_main():
+            self._refresh()
+            while not done():
+                time.sleep(POLL_SECONDS)
+                self._refresh()
+            self._tick()
+            write_record(self.out, self.analysis)
+        self.analysis = distributed.broadcast(self.analysis)
+        return self.analysis
+
+    def _publish(self):
+        if distributed.is_main():
+            self._tick()
+            self._refresh()
+        else:
+            write_record(analysis_shard_path(self.out, distributed.rank()), self.own)
+
+    def _tick(self):
+        """The wall time since the last tick goes to the current stage, summed across resumes."""
+        now = time.monotonic()
+        seconds = self.analysis.setdefault("seconds", {})
+        seconds[self.stage] = seconds.get(self.stage, 0.0) + now - self._clock
+        self._clock = now
+
+    def _refresh(self):
+        """Merge the latest results of every rank; rank 0 writes them to the analysis file."""
+        main = distributed.is_main()
+        base = self.analysis if main else (read_json(self.out) or self.analysis)
+        merged = merge_results(base, [self.own, *read_shards(self.out, self.analysis["key"])])
+        changed, self.analysis = merged != self.analysis, merged
+        if main and changed:
+            write_record(self.out, self.analysis)
+            self.progress.update_to(sum(map(len, self.analysis["cells"].values()))
+                                    + sum(map(len, self.analysis.get("latency", {}).values()))
+                                    + sum(map(len, self.analysis["curves"].values())))
+
+
+def read_shards(out, key):
+    """The readable shard files of the analysis ``out`` made for ``key``."""
+    shards = [read_json(path) for path in sorted(Path(out).parent.glob(analysis_shard_glob(out)))]
+    return [shard for shard in shards if isinstance(shard, dict) and shard.get("key") == key]
+
+
+def remove_shards(out):
+    for path in Path(out).parent.glob(analysis_shard_glob(out)):
+        path.unlink(missing_ok=True)
+
+
 def _start_or_resume(config, model, checkpoint, batches, height, width, device, timer):
+    """The analysis file (rank 0 only): a new one with the baseline, or the existing one with the
+    results of a killed run's shards merged in."""
     sha = file_sha256(config.checkpoint)
     key = analysis_key(sha, asdict(config))
     out = Path(config.out)
@@ -51,110 +166,77 @@ def _start_or_resume(config, model, checkpoint, batches, height, width, device, 
         if analysis.get("key") != key:
             raise PruneSegError(f"{out}: holds an analysis of another checkpoint or other settings; "
                                 f"choose another --out or delete it")
-        return analysis
-    groups = list_groups(model, height, width, config.round_to)
-    analysis = {
-        "version": 3, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
-        "model_name": checkpoint["model_name"], "input_size": [height, width], "settings": asdict(config),
-        "baseline": {**evaluate(model, batches, device), **model_size(model, height, width),
-                     "latency_ms": latency_ms(model, height, width)},
-        "groups": [asdict(g) for g in groups], "cells": {g.name: {} for g in groups},
-        "curves": {kind: [] for kind in curve_kinds(asdict(config))},
-    }
-    if timer:
-        analysis["baseline"]["runtime"] = timer.measure(model)
-        analysis["latency"] = {g.name: {} for g in groups}
+        analysis = merge_results(analysis, read_shards(out, key))
+    else:
+        groups = list_groups(model, height, width, config.round_to)
+        analysis = {
+            "version": 3, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
+            "model_name": checkpoint["model_name"], "input_size": [height, width], "settings": asdict(config),
+            "baseline": {**evaluate(model, batches, device), **model_size(model, height, width),
+                         "latency_ms": latency_ms(model, height, width)},
+            "groups": [asdict(g) for g in groups], "cells": {g.name: {} for g in groups},
+            "curves": {kind: [] for kind in curve_kinds(asdict(config))},
+        }
+        if timer:
+            analysis["baseline"]["runtime"] = timer.measure(model)
+            analysis["latency"] = {g.name: {} for g in groups}
     write_record(out, analysis)
+    remove_shards(out)  # their results are in the file now
     return analysis
 
 
 def main(config: AnalyzeConfig):
     """Run (or resume) the sensitivity sweep, the latency table and the trade-off curves; returns the analysis."""
-    device = default_device()
+    device = distributed.init()
     model, checkpoint = load_model(config.checkpoint, device)
     height, width = checkpoint["input_size"]
     batches = load_batches(config.data, "val", config.images, height, width, config.batch_size)
     bn_batches = [images for images, _ in load_batches(
         config.data, "train", config.bn_batches * config.batch_size, height, width, config.batch_size)]
+
+    def prune(pruning, plan):  # a pruned, recalibrated copy: prune_by_ratios or prune_to_widths
+        pruned = copy.deepcopy(model)
+        pruning(pruned, plan, config.round_to, config.importance)
+        return recalibrate_batchnorm(pruned, bn_batches)
+
     with timer_for(asdict(config), model, height, width) as timer:
-        analysis = _start_or_resume(config, model, checkpoint, batches, height, width, device, timer)
-        kinds = curve_kinds(analysis["settings"])
+        analysis = distributed.broadcast(_start_or_resume(config, model, checkpoint, batches, height, width, device,
+                                                          timer) if distributed.is_main() else None)
+        base_miou = analysis["baseline"]["miou"]
         total = (len(analysis["groups"]) * (len(config.ratios) + (len(config.latency_ratios) if timer else 0))
-                 + sum(len(plan_targets(TARGET_KINDS[kind])) for kind in kinds))
+                 + sum(len(plan_targets(TARGET_KINDS[kind])) for kind in analysis["curves"]))
         with Progress(total, "analyse", "cell") as progress:
-            progress.update_to(sum(len(c) for c in analysis["cells"].values())
-                               + sum(len(c) for c in analysis.get("latency", {}).values())
-                               + sum(len(c) for c in analysis["curves"].values()))
+            sweep = SharedSweep(config.out, analysis, progress)
+            for group, ratio in distributed.share(sweep.missing_cells()):
+                if sweep.known(group, ratio):  # its group collapsed at a smaller ratio: more cannot help
+                    continue
+                metrics = evaluate(prune(prune_by_ratios, {group: ratio}), batches, device)
+                sweep.add_cell(group, ratio, {"miou": metrics["miou"], "iou": metrics["iou"],
+                                              "collapsed": metrics["miou"] < config.collapse * base_miou})
+            analysis = sweep.gather(lambda: not sweep.missing_cells())
 
-            def prune(pruning, plan):  # a pruned, recalibrated copy: prune_by_ratios or prune_to_widths
-                pruned = copy.deepcopy(model)
-                pruning(pruned, plan, config.round_to, config.importance)
-                return recalibrate_batchnorm(pruned, bn_batches)
+            sweep.stage = "latency table"  # each group alone, timed on ONNX Runtime (fp32) against the dense model
+            for group, ratio in distributed.share(sweep.missing_latency()):
+                fp32 = timer.measure(prune(prune_by_ratios, {group: ratio}))["fp32"]
+                sweep.add_latency(group, ratio, {"saved_ms": fp32["dense_ms"] - fp32["ms"], "ms": fp32["ms"],
+                                                 "speedup": fp32["speedup"]})
+            analysis = sweep.gather(lambda: not sweep.missing_latency())
 
-            clock = [time.monotonic()]
-
-            def save(stage):  # the time since the last save goes to ``stage``, across resumes too
-                now = time.monotonic()
-                seconds = analysis.setdefault("seconds", {})
-                seconds[stage] = seconds.get(stage, 0.0) + now - clock[0]
-                clock[0] = now
-                write_record(config.out, analysis)
-                progress.update(1)
-
-            _sweep_cells(config, analysis, prune, batches, device, save)
-            if timer:
-                _latency_table(config, analysis, prune, timer, save)
+            sweep.stage = "curves"
             macs_model = MacsModel(model, height, width, config.round_to)
-            for kind in kinds:
-                finished = {point["target"] for point in analysis["curves"][kind]}
-                for target in plan_targets(TARGET_KINDS[kind]):
-                    if target in finished:
-                        continue
-                    widths = make_plan(kind, analysis, macs_model, target)
-                    pruned = prune(prune_to_widths, widths)
-                    metrics = evaluate(pruned, batches, device)
-                    point = {"target": target, "widths": widths, **model_size(pruned, height, width),
-                             **paired_latency(model, pruned, height, width), "miou": metrics["miou"],
-                             "iou": metrics["iou"]}
-                    if timer:
-                        point["runtime"] = timer.measure(pruned)
-                    analysis["curves"][kind].append(point)
-                    save("curves")
+            for kind, target in distributed.share(sweep.missing_points()):
+                widths = make_plan(kind, analysis, macs_model, target)
+                pruned = prune(prune_to_widths, widths)
+                metrics = evaluate(pruned, batches, device)
+                point = {"target": target, "widths": widths, **model_size(pruned, height, width),
+                         **paired_latency(model, pruned, height, width), "miou": metrics["miou"], "iou": metrics["iou"]}
+                if timer:
+                    point["runtime"] = timer.measure(pruned)
+                sweep.add_point(kind, point)
+            analysis = sweep.gather(lambda: not sweep.missing_points())
+    if distributed.is_main():
+        remove_shards(config.out)
     return analysis
-
-
-def _sweep_cells(config, analysis, prune, batches, device, save):
-    """Each group alone at each ratio; a group's sweep stops once it collapses."""
-    base_miou = analysis["baseline"]["miou"]
-    for group in analysis["groups"]:
-        cells = analysis["cells"][group["name"]]
-        collapsed = None
-        for ratio in (float(r) for r in config.ratios):
-            if str(ratio) in cells:
-                collapsed = cells[str(ratio)] if cells[str(ratio)]["collapsed"] else collapsed
-                continue
-            if collapsed is None:
-                metrics = evaluate(prune(prune_by_ratios, {group["name"]: ratio}), batches, device)
-                cell = {"miou": metrics["miou"], "iou": metrics["iou"],
-                        "collapsed": metrics["miou"] < config.collapse * base_miou}
-                collapsed = cell if cell["collapsed"] else None
-            else:  # pruning more of a collapsed group cannot help: skip the work
-                cell = {**collapsed, "collapsed": True}
-            cells[str(ratio)] = cell
-            save("cells")
-
-
-def _latency_table(config, analysis, prune, timer, save):
-    """Each group alone at each latency ratio, timed on ONNX Runtime (fp32) against the dense model."""
-    for group in analysis["groups"]:
-        table = analysis["latency"].setdefault(group["name"], {})
-        for ratio in (float(r) for r in config.latency_ratios):
-            if str(ratio) in table:
-                continue
-            fp32 = timer.measure(prune(prune_by_ratios, {group["name"]: ratio}))["fp32"]
-            table[str(ratio)] = {"saved_ms": fp32["dense_ms"] - fp32["ms"], "ms": fp32["ms"],
-                                 "speedup": fp32["speedup"]}
-            save("latency table")
 
 
 def verify(config: VerifyConfig):
@@ -177,7 +259,7 @@ def verify(config: VerifyConfig):
     if file_sha256(analysis["checkpoint"]) != analysis["checkpoint_sha256"]:
         raise PruneSegError(f"{config.analysis}: its checkpoint {analysis['checkpoint']} changed since the "
                             f"analysis; analyse it again")
-    device = default_device()
+    device = distributed.init()
     model, _ = load_model(analysis["checkpoint"], device)
     height, width = analysis["input_size"]
     images, size = settings["images"], settings["batch_size"]
@@ -195,10 +277,11 @@ def verify(config: VerifyConfig):
     metrics = evaluate(pruned, batches, device)
     point = {"target": config.target, "plan": config.plan, "guards": dict(config.guards), "widths": widths,
              **model_size(pruned, height, width), **paired_latency(model, pruned, height, width),
-             "miou": metrics["miou"], "iou": metrics["iou"], "images": sum(len(targets) for _, targets in batches), "held_out": held_out}
+             "miou": metrics["miou"], "iou": metrics["iou"], "images": sum(len(targets) for _, targets in batches),
+             "held_out": held_out}
     with timer_for(settings, model, height, width) as timer:
         if timer:
             point["runtime"] = timer.measure(pruned)
-    if config.out:
+    if config.out and distributed.is_main():
         write_record(config.out, point)
     return point

@@ -5,13 +5,14 @@ This module parses and prints; the work is done by the job modules it calls (``t
 """
 import argparse
 import json
+import os
 import sys
 
 from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, InspectConfig,
                              LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VerifyConfig,
                              VideoConfig, add_arguments, from_args)
 from pruneseg.errors import PruneSegError
-from pruneseg.jobs import JobCancelled, job_context
+from pruneseg.jobs import JobCancelled, job_context, torchrun_command
 from pruneseg.target.arguments import add_target_commands
 
 
@@ -277,10 +278,28 @@ def parse_args(argv=None):
     return args
 
 
+def _relaunch_under_torchrun(args, argv):
+    """``--processes N`` with N > 1, outside torchrun: become torchrun running this same command N times.
+
+    The process is replaced (same pid), so a job's cancel reaches torchrun, which stops its ranks.
+    Under torchrun (``RANK`` set) the option is ignored: torchrun decides the processes.
+    """
+    processes = getattr(args, "processes", 1)
+    if processes < 1:
+        raise ValueError(f"--processes must be at least 1, got {processes}")
+    if processes == 1 or "RANK" in os.environ:
+        return
+    command = torchrun_command(processes, argv)
+    print("$ python " + " ".join(command[1:]), flush=True)
+    sys.stderr.flush()
+    os.execv(command[0], command)
+
+
 def main(argv=None):
     try:
         with job_context():  # a usage error is recorded too
             args = parse_args(argv)
+            _relaunch_under_torchrun(args, sys.argv[1:] if argv is None else argv)
             args.func(args)
     except (PruneSegError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -16,6 +16,9 @@ DEFAULT_BATCH_SIZE = {"fpn": 10, "unet": 4}
 INPUT_MULTIPLE = {"fpn": 32, "unet": 16}
 CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
 COMPILE_TARGETS = {"ort-cpu": "ONNX Runtime on a CPU (x86 or Arm)"}
+# ``--processes N`` (N > 1) runs a command under ``torchrun --standalone --nproc-per-node N``
+# (``pruneseg.cli``): one process per GPU, or CPU processes with gloo. It changes how fast a
+# run is, not what it computes, so it is never among the settings that key a result.
 
 
 def check_input_size(model, height, width):
@@ -86,6 +89,8 @@ class TrainConfig:
     amp: bool = True  # float16 mixed precision on CUDA
     cpu_bf16: bool = False  # bfloat16 autocast on the CPU: ~1.5x faster where it has AVX512-BF16 or AMX
     seed: int = 0
+    processes: int = 1  # data-parallel processes under torchrun; batch_size stays the global batch
+    sync_bn: bool = True  # with several CUDA processes, BatchNorm statistics over the global batch
 
     def resolved_batch_size(self):
         return self.batch_size or DEFAULT_BATCH_SIZE.get(self.model, 4)
@@ -120,6 +125,7 @@ class AnalyzeConfig:
     runtime: bool = True  # also time plans on ONNX Runtime (fp32 and int8), and the latency plan
     runtime_threads: int = 1  # ONNX Runtime intra-op threads, as the target runner's --intra-op
     latency_ratios: list = field(default_factory=lambda: [0.25, 0.5, 0.75, 0.9])  # the latency table's ratios
+    processes: int = 1  # under torchrun the ranks share the cells; the results do not change
 
 
 @dataclass
@@ -162,6 +168,7 @@ class PruneConfig:
     batch_size: int = 0  # 0: the seed's batch size for the model
     loss: str = ""  # empty: the dense run's recorded loss, class weights and augmentation
     workers: int = 2
+    processes: int = 1  # data-parallel fine-tuning under torchrun
     guards: dict = field(default_factory=dict)  # class name -> largest IoU drop allowed below the dense model
 
 

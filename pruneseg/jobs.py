@@ -3,7 +3,8 @@
 A job folder ``WORKSPACE/jobs/<id>/`` holds:
 - ``job.json`` (``JobRecord``): id, kind, the command's argv, what it writes, creation time and
   the process id;
-- ``state.json`` (``JobState``): status, progress, message and error, written by the job process;
+- ``state.json`` (``JobState``): status, progress, message and error, the processes and devices,
+  written by the job process (by rank 0 alone when it runs under torchrun);
 - ``log.txt``: the process's stdout and stderr;
 - ``cancel``: present once a cancel was asked for.
 The dashboard and the CLI run the very same command; only the launcher differs.
@@ -16,7 +17,7 @@ import sys
 import time
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NotRequired, TypedDict
 
@@ -51,6 +52,8 @@ class JobState(TypedDict):
     error: NotRequired[str]
     started: NotRequired[float]
     ended: NotRequired[float]
+    ranks: NotRequired[int]  # processes of the run (more than 1 under torchrun)
+    devices: NotRequired[list]  # each rank's device, by rank: "cpu", "cuda:0 NVIDIA H200", ...
 
 
 class JobCancelled(BaseException):
@@ -72,6 +75,8 @@ class Job:
     progress: dict
     message: str
     error: str
+    ranks: int = 1
+    devices: list = field(default_factory=list)
 
     def output(self, name="out"):
         """The path the job writes as ``name`` (None when it does not say)."""
@@ -149,7 +154,8 @@ def read_job(path):
         error = "the job process ended without reporting a result (killed, or out of memory?)"
     return Job(path=path, id=meta["id"], kind=meta["kind"], argv=meta["argv"], outputs=meta.get("outputs") or {},
                config=meta.get("config") or {}, created=meta["created"], status=status, progress=state.get("progress", {}),
-               message=state.get("message", ""), error=error)
+               message=state.get("message", ""), error=error, ranks=state.get("ranks", 1),
+               devices=state.get("devices") or [])
 
 
 def list_jobs(workspace, kind=None):
@@ -177,10 +183,26 @@ def cancel_job(path):
 
 # --- inside the job process -------------------------------------------------------------
 
+def is_main_process():
+    """False on torchrun's ranks other than 0 (``RANK`` > 0): rank 0 alone records a job's state."""
+    return os.environ.get("RANK", "0") == "0"
+
+
+def torchrun_command(processes, argv):
+    """The command running ``python -m pruneseg *argv`` as ``processes`` data-parallel processes on this machine."""
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
+            "-m", "pruneseg", *argv]
+
+
+def record_devices(devices, ranks=1):
+    """Say in the job state where the job runs: ``devices`` (one label per rank) and the number of ranks."""
+    update_state(ranks=ranks, devices=list(devices))
+
+
 def update_state(**fields):
-    """Merge ``fields`` into this process's ``state.json``; a no-op outside a job."""
+    """Merge ``fields`` into this process's ``state.json``; a no-op outside a job and on ranks other than 0."""
     folder = os.environ.get(JOB_DIR_ENV)
-    if not folder:
+    if not folder or not is_main_process():
         return
     path = Path(folder) / JOB_STATE
     state = read_json(path) or {}
@@ -199,7 +221,12 @@ def job_context():
     try:
         yield
     except (JobCancelled, KeyboardInterrupt):
-        update_state(status="cancelled", ended=time.time(), message="cancelled")
+        if os.environ.get("WORLD_SIZE", "1") != "1" and not _cancel_requested():
+            # torchrun stops every rank once one of them failed (or a node was lost)
+            update_state(status="failed", ended=time.time(),
+                         error="stopped by torchrun: another process of this run failed; its error is in the log")
+        else:
+            update_state(status="cancelled", ended=time.time(), message="cancelled")
         raise
     except SystemExit as error:
         if error.code:

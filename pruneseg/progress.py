@@ -1,10 +1,12 @@
-"""Progress for long work: a tqdm bar on the terminal, mirrored into the job state on disk."""
+"""Progress for long work: a tqdm bar on the terminal, mirrored into the job state on disk.
+
+Under torchrun only rank 0 shows and records progress: the others' bars are disabled."""
 import sys
 import time
 
 from tqdm import tqdm
 
-from pruneseg.jobs import update_state
+from pruneseg.jobs import is_main_process, update_state
 
 
 class Progress:
@@ -13,7 +15,7 @@ class Progress:
     def __init__(self, total, desc, unit="it"):
         self.desc = desc
         self.bar = tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True,
-                        mininterval=0.5 if sys.stderr.isatty() else 10.0)
+                        mininterval=0.5 if sys.stderr.isatty() else 10.0, disable=not is_main_process())
         self._last_write = 0.0
         self._publish()
 
@@ -34,6 +36,8 @@ class Progress:
         self.bar.close()
 
     def _publish(self, **postfix):
+        if self.bar.disable:  # a rank other than 0
+            return
         info = self.bar.format_dict
         done, total, elapsed = info["n"], info["total"], info["elapsed"]
         rate = done / elapsed if elapsed > 0 and done else None

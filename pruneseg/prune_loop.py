@@ -9,6 +9,10 @@ job resumes at the epoch it stopped in; ``OUT/iter_<k>.pt`` is the snapshot of i
 Every snapshot (and the dense model) is timed in PyTorch and, when the analysis timed its plans
 on ONNX Runtime, on ONNX Runtime too, paired with the dense model. The state's schema is
 ``pruneseg.records.pruning``.
+
+Under ``torchrun`` the fine-tuning is data-parallel as in ``train`` (validation sums the ranks'
+confusion matrices, so every rank takes the same decisions) and rank 0 alone writes ``OUT`` and
+times the models on ONNX Runtime.
 """
 import copy
 import time
@@ -17,12 +21,12 @@ from pathlib import Path
 
 import torch
 
+from pruneseg import distributed
 from pruneseg.checkpoint import load_checkpoint, load_model, save_checkpoint
 from pruneseg.config import PruneConfig, TrainConfig, check_guards
 from pruneseg.deploy.latency import timer_for
 from pruneseg.errors import PruneSegError
 from pruneseg.losses import build_loss, fill_class_weights
-from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import prune_to_widths
 from pruneseg.prune.guards import check_guarded, guard_misses
@@ -32,7 +36,7 @@ from pruneseg.prune.plans import TARGET_KINDS, check_plan, make_plan
 from pruneseg.records import file_sha256, write_record
 from pruneseg.records.analysis import read_analysis
 from pruneseg.records.pruning import read_state
-from pruneseg.train import build_loaders, build_optimizer, evaluate, train_one_epoch
+from pruneseg.train import build_loaders, build_optimizer, data_parallel, evaluate, train_one_epoch
 from pruneseg.workspace.layout import CURRENT_CHECKPOINT, PRUNE_STATE, snapshot_name
 
 META_KEYS = ("model_name", "num_classes", "class_names", "input_size", "mean", "std")
@@ -47,7 +51,8 @@ def main(config: PruneConfig):
     """Run or resume the iterative pruning loop; returns the state dict."""
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    device = default_device()
+    device = distributed.init()
+    writer = distributed.is_main()  # rank 0 alone writes OUT
     dense, checkpoint = load_model(config.checkpoint, device)
     meta = {key: checkpoint[key] for key in META_KEYS}
     height, width = meta["input_size"]
@@ -67,13 +72,16 @@ def main(config: PruneConfig):
     train_loader, val_loader = build_loaders(train_config)
     macs_model = MacsModel(dense, height, width, round_to)
 
-    with timer_for(analysis["settings"], dense, height, width) as timer:
+    timed = analysis["settings"] if writer else {}  # ranks > 0 write nothing, so they time nothing
+    with timer_for(timed, dense, height, width) as timer:
         if state is None:
-            state = {"config": asdict(config), "dense": {**evaluate(dense, val_loader, device),
-                                                         **_measure_dense(dense, height, width)}, "iterations": []}
+            state = {"config": asdict(config),
+                     "dense": {**evaluate(dense, val_loader, device, across_ranks=True),
+                               **_measure_dense(dense, height, width)}, "iterations": []}
             if timer:
                 state["dense"]["runtime"] = timer.measure(dense)
-            write_record(out / PRUNE_STATE, state)
+            if writer:
+                write_record(out / PRUNE_STATE, state)
         goal = state["dense"]["miou"] - config.tolerance
         _check_dense_knows(config.guards, state["dense"], meta["class_names"])
 
@@ -91,24 +99,27 @@ def main(config: PruneConfig):
                     device)
                 scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
                 scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
+                trainer = data_parallel(model, device, train_config.sync_bn)
                 epoch = start_epoch
                 while not recovered(metrics) and epoch < config.max_epochs:
                     started = time.time()
-                    loss = train_one_epoch(model, train_loader, criterion, optimizer, scheduler, scaler, device,
+                    loss = train_one_epoch(trainer, train_loader, criterion, optimizer, scheduler, scaler, device,
                                            lambda step, loss, lr: None, train_config.cpu_bf16)
-                    metrics = evaluate(model, val_loader, device)
+                    metrics = evaluate(model, val_loader, device, across_ranks=True)
                     epoch += 1
-                    save_checkpoint(out / CURRENT_CHECKPOINT, model=model.state_dict(), pruning_history=history,
-                                    optimizer=optimizer.state_dict(), iteration=iteration, epoch=epoch,
-                                    target=target, one_shot=one_shot, metrics=metrics, **meta)
+                    if writer:
+                        save_checkpoint(out / CURRENT_CHECKPOINT, model=model.state_dict(), pruning_history=history,
+                                        optimizer=optimizer.state_dict(), iteration=iteration, epoch=epoch,
+                                        target=target, one_shot=one_shot, metrics=metrics, **meta)
                     progress.update(1, iteration=iteration, miou=metrics["miou"])
                     missed = guard_misses(metrics["iou"], state["dense"]["iou"], config.guards)
                     print(f"iteration {iteration} epoch {epoch}: loss {loss:.4f} mIoU {metrics['miou']:.4f} "
                           f"(goal {goal:.4f}{'; guards missed: ' + ', '.join(missed) if missed else ''}, "
                           f"{time.time() - started:.0f}s)")
                 snapshot = out / snapshot_name(iteration)
-                save_checkpoint(snapshot, model=model.state_dict(), pruning_history=history, iteration=iteration,
-                                target=target, metrics=metrics, **meta)
+                if writer:
+                    save_checkpoint(snapshot, model=model.state_dict(), pruning_history=history, iteration=iteration,
+                                    target=target, metrics=metrics, **meta)
                 record = {
                     "iteration": iteration, "target": target, "one_shot_miou": one_shot["miou"],
                     "miou": metrics["miou"], "iou": metrics["iou"], "pixel_accuracy": metrics["pixel_accuracy"],
@@ -120,8 +131,10 @@ def main(config: PruneConfig):
                 if timer:
                     record["runtime"] = timer.measure(model)
                 state["iterations"].append(record)
-                write_record(out / PRUNE_STATE, state)
-                (out / CURRENT_CHECKPOINT).unlink(missing_ok=True)
+                if writer:
+                    write_record(out / PRUNE_STATE, state)
+                    (out / CURRENT_CHECKPOINT).unlink(missing_ok=True)
+                distributed.barrier()  # the next iteration starts from this snapshot on every rank
                 progress.update_to(iteration * config.max_epochs)  # the unspent epoch budget too
     return state
 
@@ -185,6 +198,6 @@ def _start_iteration(out, iteration, widths, pruning, state, dense, checkpoint, 
     else:  # the checkpoint itself may be pruned already
         model, history = copy.deepcopy(dense), list(checkpoint.get("pruning_history", []))
     history += prune_to_widths(model, widths, *pruning)
-    one_shot = evaluate(model, val_loader, device)
+    one_shot = evaluate(model, val_loader, device, across_ranks=True)
     print(f"iteration {iteration}: pruned, one-shot mIoU {one_shot['miou']:.4f}")
     return model, history, build_optimizer(model, train_config), 0, one_shot, one_shot

@@ -7,6 +7,7 @@ result records of ``pruneseg.target.results``.
 import math
 
 from pruneseg.config import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
+from pruneseg.jobs import record_devices
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
 from pruneseg.target.manifest import load_package
@@ -18,6 +19,7 @@ from pruneseg.workspace.layout import video_summary_path
 
 def perf(config: PerfConfig):
     """The throughput test of one package; returns the saved result record."""
+    record_devices(["cpu (ONNX Runtime)"])
     segmenter = Segmenter(config.package, config.intra_op)  # a bad package fails here, before the clock runs
     total = math.ceil(config.seconds)
     with Progress(total, "throughput test", "s") as progress:
@@ -40,6 +42,7 @@ def latency(config: LatencyConfig):
 
 def video(config: VideoConfig | CompareConfig):
     """The overlay video of one package, or of two side by side; returns the saved summary record."""
+    record_devices(["cpu (ONNX Runtime)"])
     packages = [config.package] if isinstance(config, VideoConfig) else [config.left, config.right]
     bar = []
 

@@ -3,16 +3,27 @@
 A run folder holds ``config.json``, ``checkpoint.pt`` (last epoch, for resuming),
 ``model_best.pt`` (best validation mIoU), ``steps.jsonl`` (one line per step) and
 ``epochs.jsonl`` (one line per epoch of validation metrics); see ``pruneseg.records.run``.
+
+Under ``torchrun`` (``pruneseg.distributed``) training is data-parallel: each rank trains on its
+share of the images (``DistributedSampler``) with its share of the global batch, gradients are
+averaged by DDP (SyncBatchNorm on CUDA when ``sync_bn``), validation sums the ranks' confusion
+matrices, and rank 0 alone writes the run folder (``steps.jsonl`` holds rank 0's step losses;
+an epoch's ``train_loss`` is the mean over all ranks).
 """
+import contextlib
 import json
 import math
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, Subset
 
+from pruneseg import distributed
 from pruneseg.checkpoint import load_checkpoint, save_checkpoint
 from pruneseg.config import TrainConfig, check_input_size
 from pruneseg.data.cityscapes import scan_split
@@ -21,7 +32,7 @@ from pruneseg.data.classes import CLASS_NAMES, NUM_CLASSES
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, EvalTransform, TrainTransform
 from pruneseg.losses import build_loss, fill_class_weights
 from pruneseg.metrics import ConfusionMatrix
-from pruneseg.models import build_model, default_device
+from pruneseg.models import build_model
 from pruneseg.progress import Progress
 from pruneseg.records import read_jsonl, write_record
 from pruneseg.workspace.layout import BEST_CHECKPOINT, EPOCHS_LOG, LAST_CHECKPOINT, RUN_CONFIG, STEPS_LOG
@@ -30,16 +41,36 @@ ENCODER_PREFIXES = ("stem.", "layer")  # FPN's ResNet18; its decoder gets head_l
 
 
 def build_loaders(config):
-    """Training and validation DataLoaders for ``config``."""
+    """Training and validation DataLoaders for ``config``: this rank's share of each split.
+
+    The batch size is the global batch, split among the ranks (rounded up when it does not
+    divide). Validation images are dealt out without padding, so the ranks' confusion matrices
+    sum to the single-process one (``evaluate(..., across_ranks=True)``).
+    """
     train_set = SegmentationDataset(scan_split(config.data, "train"),
                                     TrainTransform(config.height, config.width, (config.min_scale, config.max_scale)))
     val_set = SegmentationDataset(scan_split(config.data, "val"),
                                   EvalTransform(config.height, config.width))
-    batch_size = config.resolved_batch_size()
-    train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, drop_last=len(train_set) > batch_size,
+    world = distributed.world_size()
+    batch_size = math.ceil(config.resolved_batch_size() / world)
+    sampler = DistributedSampler(train_set, world, distributed.rank(), seed=config.seed) if world > 1 else None
+    train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=sampler is None, sampler=sampler,
+                              drop_last=math.ceil(len(train_set) / world) > batch_size,
                               num_workers=config.workers, persistent_workers=config.workers > 0)
+    if world > 1:
+        val_set = Subset(val_set, distributed.share(range(len(val_set))))
     val_loader = DataLoader(val_set, batch_size=batch_size, num_workers=config.workers)
     return train_loader, val_loader
+
+
+def data_parallel(model, device, sync_bn=True):
+    """``model`` for training on every rank: wrapped in DDP (its BatchNorm synchronised on CUDA when
+    ``sync_bn``; SyncBatchNorm has no CPU kernel); ``model`` itself alone."""
+    if distributed.world_size() == 1:
+        return model
+    if sync_bn and device.type == "cuda":
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    return DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
 
 
 def build_optimizer(model, config):
@@ -67,7 +98,9 @@ def poly_with_warmup(total_steps, warmup_steps, power=0.9):
 def train_one_epoch(model, loader, criterion, optimizer, scheduler, scaler, device, on_step, cpu_bf16=False):
     """One pass over ``loader`` minimising ``criterion(logits, targets)``; ``on_step(step, loss, lr)``
     after every step. Mixed precision: float16 when ``scaler`` is enabled (CUDA), bfloat16 on the CPU
-    with ``cpu_bf16``. Returns the mean loss."""
+    with ``cpu_bf16``. Returns the mean loss (over all ranks' steps)."""
+    if isinstance(getattr(loader, "sampler", None), DistributedSampler):
+        loader.sampler.set_epoch(scheduler.last_epoch)  # a new shuffle every epoch, the same on all ranks
     autocast = scaler.is_enabled() or (cpu_bf16 and device.type == "cpu")
     model.train()
     total = 0.0
@@ -82,12 +115,19 @@ def train_one_epoch(model, loader, criterion, optimizer, scheduler, scaler, devi
         scheduler.step()
         total += loss.item()
         on_step(step, loss.item(), optimizer.param_groups[0]["lr"])
-    return total / max(1, len(loader))
+    distributed.broadcast_buffers(model)  # the model evaluated and saved next is the same on every rank
+    total, steps = distributed.all_reduce_sum(np.array([total, len(loader)], dtype=np.float64))
+    return total / max(1, steps)
 
 
 @torch.no_grad()
-def evaluate(model, loader, device, num_classes=NUM_CLASSES, progress=None):
-    """mIoU, per-class IoU and pixel accuracy of ``model`` over ``loader``."""
+def evaluate(model, loader, device, num_classes=NUM_CLASSES, progress=None, across_ranks=False):
+    """mIoU, per-class IoU and pixel accuracy of ``model`` over ``loader``.
+
+    Args:
+        across_ranks: ``loader`` holds this rank's share of the images (``build_loaders``): the
+            ranks' confusion matrices are summed, so every rank gets the metrics of all images.
+    """
     model.eval()
     confusion = ConfusionMatrix(num_classes)
     for images, targets in loader:
@@ -95,6 +135,8 @@ def evaluate(model, loader, device, num_classes=NUM_CLASSES, progress=None):
         confusion.update(targets, logits.argmax(1))
         if progress:
             progress.update(1)
+    if across_ranks:
+        confusion.matrix = distributed.all_reduce_sum(confusion.matrix)
     return confusion.compute()
 
 
@@ -104,7 +146,8 @@ def main(config: TrainConfig):
     config = fill_class_weights(config)  # computed once, then saved with the config
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    device = default_device()
+    device = distributed.init()
+    writer = distributed.is_main()  # rank 0 alone writes the run folder
     criterion = build_loss(config, device)
     torch.manual_seed(config.seed)
     train_loader, val_loader = build_loaders(config)
@@ -127,31 +170,36 @@ def main(config: TrainConfig):
         scaler.load_state_dict(state["scaler"])
         start_epoch, best_miou = state["epoch"] + 1, state["best_miou"]
         print(f"resuming {out} at epoch {start_epoch + 1} (best mIoU so far {best_miou:.4f})")
-    write_record(out / RUN_CONFIG, asdict(config))
-    _truncate_log(out / STEPS_LOG, start_epoch)
-    _truncate_log(out / EPOCHS_LOG, start_epoch)
+    trainer = data_parallel(model, device, config.sync_bn)  # shares model's parameters
+    if writer:
+        write_record(out / RUN_CONFIG, asdict(config))
+        _truncate_log(out / STEPS_LOG, start_epoch)
+        _truncate_log(out / EPOCHS_LOG, start_epoch)
 
     meta = {"model_name": config.model, "num_classes": NUM_CLASSES, "class_names": list(CLASS_NAMES),
             "input_size": [config.height, config.width], "mean": list(IMAGENET_MEAN),
             "std": list(IMAGENET_STD), "config": asdict(config)}
     progress = Progress((config.epochs - start_epoch) * steps_per_epoch, f"train {config.model}", "step")
-    with progress, open(out / STEPS_LOG, "a") as steps_log:
+    with progress, (open(out / STEPS_LOG, "a") if writer else contextlib.nullcontext()) as steps_log:
         for epoch in range(start_epoch, config.epochs):
             started = time.time()
 
             def on_step(step, loss, lr):
-                _append(steps_log, {"epoch": epoch, "step": step,
-                                    "iteration": epoch * steps_per_epoch + step, "loss": loss, "lr": lr})
+                if steps_log:
+                    _append(steps_log, {"epoch": epoch, "step": step,
+                                        "iteration": epoch * steps_per_epoch + step, "loss": loss, "lr": lr})
                 progress.update(1, epoch=epoch + 1, loss=loss)
 
-            train_loss = train_one_epoch(model, train_loader, criterion, optimizer, scheduler, scaler, device,
+            train_loss = train_one_epoch(trainer, train_loader, criterion, optimizer, scheduler, scaler, device,
                                          on_step, config.cpu_bf16)
-            metrics = evaluate(model, val_loader, device)
+            metrics = evaluate(model, val_loader, device, across_ranks=True)
+            is_best = metrics["miou"] > best_miou
+            best_miou = max(best_miou, metrics["miou"])
+            if not writer:
+                continue
             record = {"epoch": epoch, "train_loss": train_loss, "seconds": time.time() - started, **metrics}
             with open(out / EPOCHS_LOG, "a") as epochs_log:  # before the checkpoint: a resume truncates it
                 _append(epochs_log, record)
-            is_best = metrics["miou"] > best_miou
-            best_miou = max(best_miou, metrics["miou"])
             if is_best:
                 save_checkpoint(out / BEST_CHECKPOINT, model=model.state_dict(), epoch=epoch,
                                 metrics=metrics, **meta)

@@ -4,6 +4,7 @@ Pure functions (no Streamlit, no torch). Checks that must open a file the way th
 (ONNX models, packages, videos) import ONNX, ONNX Runtime or ffmpeg lazily, so drawing a page
 costs neither.
 """
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -43,6 +44,33 @@ def dataset_problem(root, split):
     if not count_images(root, split):
         return (f"{Path(root) / 'leftImg8bit' / split}: no {split} images there "
                 "(expected <city>/*_leftImg8bit.png files)")
+    return None
+
+
+def visible_gpus():
+    """How many NVIDIA GPUs a job would see, without importing torch: ``CUDA_VISIBLE_DEVICES`` when
+    set, else the driver's list of GPUs (0 without the driver)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([d for d in visible.split(",") if d.strip() and not d.strip().startswith("-")])
+    folder = Path("/proc/driver/nvidia/gpus")
+    return len(list(folder.iterdir())) if folder.is_dir() else 0
+
+
+def processes_problem(processes, gpus=None, cores=None):
+    """Why ``processes`` data-parallel processes (torchrun) do not suit this machine, or None.
+
+    Args:
+        gpus, cores: the machine's (default: ``visible_gpus()``, ``os.cpu_count()``).
+    """
+    gpus = visible_gpus() if gpus is None else gpus
+    cores = (os.cpu_count() or 1) if cores is None else cores
+    if processes <= 1:
+        return None
+    if gpus and processes > gpus:
+        return f"{processes} processes, but {gpus} GPU(s) visible: torchrun runs one process per GPU."
+    if not gpus and processes > cores:
+        return f"{processes} CPU processes on {cores} cores would only slow each other down: use at most {cores}."
     return None
 
 

@@ -20,6 +20,18 @@ from pruneseg.records.analysis import read_analysis
 from pruneseg.workspace import layout
 
 
+def processes_input():
+    """The number of data-parallel processes (``--processes``, run under torchrun), in an expander
+    that is open where more than one GPU is visible."""
+    gpus = checks.visible_gpus()
+    seen = f"{gpus} GPUs visible" if gpus else "no GPU visible: CPU processes share the cores"
+    with st.expander(f"Processes: {seen}", expanded=gpus > 1):
+        return int(st.number_input(
+            "Processes", 1, 256, 1, help="Data-parallel processes under torchrun: one per GPU (NCCL), or CPU "
+                                         "processes (gloo). The results do not depend on it; the speed does. "
+                                         "For several machines, see the README."))
+
+
 def train_form(ws, datasets):
     """A new training run."""
     defaults = TrainConfig()
@@ -43,15 +55,16 @@ def train_form(ws, datasets):
                                   help="Adam; FPN's decoder learns 10x faster (the seed's recipe).")
         name = cols[5].text_input("Run name", placeholder="automatic",
                                   help="Folder name under runs/; empty: model and date.").strip()
+        processes = processes_input()
         if not st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:"):
             return None
     root = custom or dataset
     name = name or layout.default_run_name(model)
     config = TrainConfig(model=model, data=str(Path(root).resolve()) if root else "",
                          out=str(layout.run_dir(ws, name)), height=int(height), width=int(width),
-                         epochs=int(epochs), batch_size=int(batch), lr=float(lr))
+                         epochs=int(epochs), batch_size=int(batch), lr=float(lr), processes=processes)
     return config, [checks.size_problem(model, height, width), checks.new_folder_problem(name, layout.runs_dir(ws)),
-                    checks.dataset_problem(root, "train")]
+                    checks.dataset_problem(root, "train"), checks.processes_problem(processes)]
 
 
 def analysis_form(ws, checkpoints, datasets):
@@ -87,16 +100,17 @@ def analysis_form(ws, checkpoints, datasets):
         threads = right.number_input("Runtime threads", 1, 64, defaults.runtime_threads,
                                      help="ONNX Runtime threads per run, as the target runner's --intra-op: time "
                                           "with the thread count the target will use.")
+        processes = processes_input()
         if not st.form_submit_button("Start the analysis", type="primary", icon=":material/play_arrow:"):
             return None
     name = name or (layout.checkpoint_name(checkpoint) if checkpoint else "")
     out = layout.analysis_path(ws, name)
     config = AnalyzeConfig(checkpoint=str(ws / checkpoint) if checkpoint else "", data=str(dataset), out=str(out),
                            images=int(images), ratios=sorted(ratios), bn_batches=int(bn_batches), runtime=runtime,
-                           runtime_threads=int(threads))
+                           runtime_threads=int(threads), processes=processes)
     problems = [None if checkpoint else "Choose a checkpoint: train a model on the Train page first.",
                 checks.dataset_problem(dataset, "val"), None if ratios else "Choose at least one pruning ratio.",
-                name and layout.name_problem(name, "analysis name")]
+                name and layout.name_problem(name, "analysis name"), checks.processes_problem(processes)]
     if not any(problems) and out.exists():
         existing, problem = widgets.load_record(out, read_analysis)
         conflict = problem or checks.analysis_conflict(existing, vars(config))
@@ -128,18 +142,20 @@ def prune_form(ws, analysis, analysis_path, plans, plan_default, guards=None):
         lr = cols[6].number_input("Learning rate", 1e-6, 1.0, defaults.lr, 1e-5, format="%.0e")
         st.caption("Guards: " + (", ".join(f"{n} ≤ {v:g}" for n, v in guards.items()) or "none") +
                    " (set above the slider).")
+        processes = processes_input()
         if not st.form_submit_button("Start pruning", type="primary", icon=":material/content_cut:"):
             return None
     name = name or f"{stem}-{plan}"
     config = PruneConfig(checkpoint=analysis["checkpoint"], data=analysis["settings"]["data"],
                          analysis=str(analysis_path), out=str(layout.pruning_run_dir(ws, name)),
                          iterations=int(iterations), step=float(step), tolerance=float(tolerance),
-                         max_epochs=int(max_epochs), plan=plan, lr=float(lr), guards=guards)
+                         max_epochs=int(max_epochs), plan=plan, lr=float(lr), guards=guards,
+                         processes=processes)
     too_far = (TARGET_KINDS[plan] == "macs" and iterations * step > 0.95
                and f"{iterations} iterations of {step:.2f} end at {iterations * step:.0%} fewer MACs: keep it at 95% "
                    "or less.")
     return config, [layout.name_problem(name), too_far, checks.guard_problem(guards),
-                    checks.pruning_run_conflict(config)]
+                    checks.pruning_run_conflict(config), checks.processes_problem(processes)]
 
 
 def export_form(checkpoint, data, out):

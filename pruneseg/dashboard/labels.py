@@ -3,6 +3,7 @@
 Pure functions shared by several views; no Streamlit, no torch.
 """
 import time
+from collections import Counter
 from pathlib import Path
 
 from pruneseg.jobs import FINAL_STATUSES
@@ -50,6 +51,17 @@ def job_target(job):
     """The name of what a job writes (its output's file or folder name), or its id."""
     out = job.output()
     return out.name if out else job.id
+
+
+def devices_text(job):
+    """Where a job runs, from what it recorded: ``on cpu``, ``2 processes (torchrun ranks 0-1) on
+    2 x cpu``; empty when it has not said (not started yet, or an older job)."""
+    if not job.devices:
+        return ""
+    where = ", ".join(label if count == 1 else f"{count} x {label}" for label, count in Counter(job.devices).items())
+    if job.ranks <= 1:
+        return f"on {where}"
+    return f"{job.ranks} processes (torchrun ranks 0-{job.ranks - 1}) on {where}"
 
 
 def job_label(job):

@@ -16,7 +16,7 @@ import streamlit as st
 from pruneseg import jobs
 from pruneseg.config import outputs, to_argv
 from pruneseg.dashboard.checks import busy_problem
-from pruneseg.dashboard.labels import STATUS_STYLE, format_duration, is_final, progress_summary
+from pruneseg.dashboard.labels import STATUS_STYLE, devices_text, format_duration, is_final, progress_summary
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.records import RecordError
 from pruneseg.workspace.layout import default_workspace
@@ -173,7 +173,9 @@ def _job_header(job, param):
     badge_col, buttons_col = st.columns([4, 1], vertical_alignment="center")
     with badge_col:
         st.badge(text, icon=icon, color=color)
-        st.caption(f"Job `{job.id}`, started {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(job.created))}")
+        where = devices_text(job)
+        st.caption(f"Job `{job.id}`, started {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(job.created))}"
+                   + (f", {where}" if where else ""))
     with buttons_col:
         _job_buttons(job, param)
     cards = st.columns(4)

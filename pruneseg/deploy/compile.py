@@ -20,6 +20,7 @@ from pruneseg.config import CompileConfig
 from pruneseg.data.classes import CLASS_COLORS
 from pruneseg.deploy.onnx_meta import get_metadata, input_shape, load_onnx, missing_metadata, precision_of
 from pruneseg.errors import PruneSegError
+from pruneseg.jobs import record_devices
 from pruneseg.records import RecordError, write_record
 from pruneseg.records.deploy import read_quantize
 from pruneseg.target.manifest import FORMAT_VERSION, MANIFEST_NAME
@@ -116,6 +117,7 @@ def compile_model(model_path, target, out_dir):
 
 def main(config: CompileConfig):
     """``python -m pruneseg compile``: returns the manifest."""
+    record_devices(["cpu (ONNX Runtime)"])
     for name in ("model", "out"):
         if not getattr(config, name):
             raise ValueError(f"compile needs --{name}")

@@ -6,6 +6,7 @@ says so. The parity check runs N validation images through both and records the 
 absolute logit difference and the argmax agreement in ``export.json`` beside the model.
 """
 import contextlib
+import copy
 import io
 import sys
 import time
@@ -21,6 +22,7 @@ from pruneseg.config import ExportConfig
 from pruneseg.data.cityscapes import read_sample, scan_split
 from pruneseg.data.transforms import EvalTransform
 from pruneseg.deploy.onnx_meta import write_metadata
+from pruneseg.jobs import record_devices
 from pruneseg.records import write_record
 from pruneseg.workspace.layout import EXPORT_RECORD, FP32_MODEL
 
@@ -109,13 +111,16 @@ def export_checkpoint(checkpoint_path, out_dir, data="", split="val", parity_ima
     Args:
         data: dataset root for the parity images; without it the parity check uses random
             inputs (and ``export.json`` says so).
-        loaded: an already loaded ``(model, checkpoint)`` pair, to save loading it twice.
+        loaded: an already loaded ``(model, checkpoint)`` pair, to save loading it twice; a model
+            on a GPU is exported from a CPU copy (it stays where it is).
     Returns:
         the ``export.json`` record.
     """
     if parity_images < 1:
         raise ValueError(f"parity_images must be >= 1, got {parity_images}")
     model, checkpoint = loaded or load_model(checkpoint_path, "cpu")
+    if next(model.parameters()).device.type != "cpu":  # the exporter's example input and ORT's parity run on the CPU
+        model = copy.deepcopy(model).cpu().eval()
     height, width = checkpoint["input_size"]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -143,5 +148,6 @@ def export_checkpoint(checkpoint_path, out_dir, data="", split="val", parity_ima
 
 def main(config: ExportConfig):
     """``python -m pruneseg export``: returns the ``export.json`` record."""
+    record_devices(["cpu"])
     return export_checkpoint(config.checkpoint, config.out, config.data, config.split, config.parity_images,
                              config.opset)

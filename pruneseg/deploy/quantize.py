@@ -26,6 +26,7 @@ from pruneseg.config import QuantizeConfig
 from pruneseg.deploy.export import INPUT_NAME, export_checkpoint, model_inputs, pick_samples
 from pruneseg.deploy.onnx_meta import get_metadata, load_onnx, set_metadata
 from pruneseg.errors import PruneSegError
+from pruneseg.jobs import record_devices
 from pruneseg.metrics import ConfusionMatrix
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
@@ -195,6 +196,7 @@ def main(config: QuantizeConfig):
     """Export, quantize, evaluate both models and write ``quantize.json``
     (``pruneseg.records.deploy.QuantizeRecord``); returns the record."""
     _check(config)
+    record_devices(["cpu (ONNX Runtime)"])
     out = Path(config.out)
     calib_samples = pick_samples(config.data, config.calib_split, config.calib)
     eval_samples = pick_samples(config.data, config.eval_split, config.eval_images)

@@ -1,4 +1,4 @@
-"""The sensitivity analysis file and its verified points (written by ``pruneseg.analyze``)."""
+"""The sensitivity analysis file, its shards and its verified points (written by ``pruneseg.analyze``)."""
 import hashlib
 import json
 from typing import NotRequired, TypedDict
@@ -79,6 +79,59 @@ class Analysis(TypedDict):
     latency: NotRequired[dict]  # group -> {str(ratio): {"saved_ms", "ms", "speedup"}}: ONNX Runtime fp32, pruned alone
     seconds: NotRequired[dict]  # wall time per stage ("cells", "latency table", "curves"), summed over resumes
     version: NotRequired[int]
+
+
+class AnalysisShard(TypedDict):
+    """``analyses/<name>.shard-<rank>.json``: the results one rank (> 0) of a torchrun analysis
+    finished; rank 0 merges them into the analysis (``merge_results``), then deletes it."""
+
+    key: str  # the analysis's key: a shard of another analysis is never merged
+    cells: dict  # group -> {str(ratio): Cell}
+    latency: NotRequired[dict]  # group -> {str(ratio): latency-table entry}
+    curves: dict  # plan -> [Point]
+
+
+def ratio_key(ratio):
+    """A ratio as the analysis keys its cells: ``0.3`` -> ``"0.3"``."""
+    return str(float(ratio))
+
+
+def merge_results(analysis, shards):
+    """``analysis`` (a new dict) with the cells, latency-table entries and curve points of ``shards`` added.
+
+    Cells follow the single-process sweep, whoever computed them: once a group collapses at a
+    ratio, each larger ratio of it is that cell again, collapsed. Points stay one per target,
+    sorted by target. So ranks sharing a sweep write the file one process would.
+
+    Args:
+        shards: dicts shaped as the analysis's results (``AnalysisShard``).
+    """
+    sources = [analysis, *shards]
+    cells = {}
+    for group in analysis["cells"]:
+        found = {}
+        for source in reversed(sources):  # the analysis's own cells win
+            found.update(source["cells"].get(group, {}))
+        cells[group], collapsed = {}, None
+        for key in map(ratio_key, analysis["settings"]["ratios"]):
+            if collapsed is not None:
+                cells[group][key] = {**collapsed, "collapsed": True}
+            elif key in found:
+                cells[group][key] = found[key]
+                collapsed = found[key] if found[key]["collapsed"] else None
+    curves = {}
+    for kind in analysis["curves"]:
+        by_target = {}
+        for source in sources:
+            for point in source["curves"].get(kind, []):
+                by_target.setdefault(point["target"], point)
+        curves[kind] = [by_target[target] for target in sorted(by_target)]
+    merged = {**analysis, "cells": cells, "curves": curves}
+    if "latency" in analysis:
+        merged["latency"] = {group: {key: entry for source in reversed(sources)
+                                     for key, entry in source.get("latency", {}).get(group, {}).items()}
+                             for group in analysis["latency"]}
+    return merged
 
 
 def read_analysis(path):

@@ -9,6 +9,7 @@
                                        checkpoint.pt (last epoch), model_best.pt (best mIoU)
       analyses/<name>.json             a sensitivity analysis
       analyses/<name>.verify-<plan>-<target>.json   a verified point of it
+      analyses/<name>.shard-<rank>.json   what rank <rank> of a torchrun analysis finished (merged, then deleted)
       pruned/<run>/                    a pruning run: state.json, current.pt, iter_<k>.pt
       deploy/<name>/                   export and quantize of a checkpoint: model_fp32.onnx,
                                        export.json, model_int8.onnx, quantize.json
@@ -47,6 +48,7 @@ RESUME_CHECKPOINTS = (LAST_CHECKPOINT, CURRENT_CHECKPOINT)  # kept to resume a j
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _NAME_JUNK = re.compile(r"[^A-Za-z0-9._-]+")
 _SNAPSHOT = re.compile(r"^(iter_\d+|current)$")  # the pruning loop's checkpoint names
+_SHARD = re.compile(r"\.shard-\d+\.json$")
 
 
 def default_workspace():
@@ -142,6 +144,21 @@ def verify_glob(analysis):
 
 def is_verify_file(path):
     return ".verify-" in Path(path).name
+
+
+def analysis_shard_path(analysis, rank):
+    """Where rank ``rank`` (> 0) of a torchrun analysis writes what it finished: beside the analysis."""
+    analysis = Path(analysis)
+    return analysis.with_name(f"{analysis.stem}.shard-{rank}.json")
+
+
+def analysis_shard_glob(analysis):
+    """The glob pattern (in the analysis's folder) of its shard files."""
+    return f"{Path(analysis).stem}.shard-*.json"
+
+
+def is_shard_file(path):
+    return bool(_SHARD.search(Path(path).name))
 
 
 def pruned_dir(workspace):

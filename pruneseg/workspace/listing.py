@@ -100,11 +100,11 @@ def deployable_checkpoints(workspace):
 
 
 def list_analyses(workspace):
-    """Analysis files under ``analyses/`` (verified points left out), newest first."""
+    """Analysis files under ``analyses/`` (verified points and shards left out), newest first."""
     folder = layout.analyses_dir(workspace)
     if not folder.is_dir():
         return []
-    paths = [p for p in folder.glob("*.json") if not layout.is_verify_file(p)]
+    paths = [p for p in folder.glob("*.json") if not (layout.is_verify_file(p) or layout.is_shard_file(p))]
     return sorted(paths, key=_mtime, reverse=True)
 
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Reproduce the headline figures of BENCHMARKS.md and README.md from a fresh workspace.
+#
+#     benchmarks/run_all.sh [WORKSPACE]          (default: bench-workspace; about 2.5 hours on 2 cores)
+#
+# Every step is one of the commands quoted in BENCHMARKS.md; its output goes to
+# WORKSPACE/logs/<step>.log (with the wall time at the end) and its tail to the terminal. The
+# machine, thread count, date and commit go to WORKSPACE/machine.txt. A step whose output exists
+# already is skipped, so a rerun continues where a killed one stopped (the pruning benchmarks
+# resume inside too). Run it on an otherwise idle machine: the figures are timings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+W=$(mkdir -p "${1:-bench-workspace}" && cd "${1:-bench-workspace}" && pwd)
+D=$W/datasets/synthcity
+THREADS=1  # ONNX Runtime threads of every latency figure, as the target runner's --intra-op
+mkdir -p "$W/logs" "$W/bench"
+
+{
+    echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
+    echo "memory: $(free -g | awk '/^Mem/ {print $2}') GiB"
+    echo "onnxruntime threads: $THREADS; torch threads: default ($(nproc))"
+} > "$W/machine.txt"
+cat "$W/machine.txt"
+
+step() {  # step NAME DONE_FILE COMMAND...: run COMMAND unless DONE_FILE exists
+    local name=$1 done_file=$2
+    shift 2
+    if [[ -e $done_file ]]; then
+        echo "== $name: done before ($done_file)"
+        return
+    fi
+    echo "== $name: $*"
+    local started=$SECONDS
+    "$@" > "$W/logs/$name.log" 2>&1
+    echo "wall: $((SECONDS - started)) s" >> "$W/logs/$name.log"
+    tail -n 25 "$W/logs/$name.log"
+}
+
+step synth "$D/synthcity.json" "$PY" -m pruneseg synth --out "$D"
+step class_shares "$W/logs/class_shares.log" "$PY" -m pruneseg data stats --root "$D" --json
+step colour_mean "$W/logs/colour_mean.log" "$PY" benchmarks/colour_baseline.py --data "$D"
+step colour_histogram "$W/logs/colour_histogram.log" "$PY" benchmarks/colour_baseline.py --data "$D" --method histogram
+step channel_rounding "$W/logs/channel_rounding.log" "$PY" benchmarks/channel_rounding.py --threads $THREADS
+
+# FPN: the quick preset (per-class IoU against minutes), then the latency-true pruning table
+step fpn_train "$W/runs/fpn-quick/model_best.pt" \
+    "$PY" benchmarks/quick_preset.py --data "$D" --out "$W/runs/fpn-quick"
+step fpn_latency "$W/bench/fpn/results.json" \
+    "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" --data "$D" \
+    --out "$W/bench/fpn" --iterations 5 --macs-step 0.12 --speedup-step 0.25 --epochs 3 --threads $THREADS
+
+# UNet at 64x128, the size this CPU affords (about 25x the FPN's MACs per pixel)
+step unet_train "$W/runs/unet-64x128/model_best.pt" \
+    "$PY" -m pruneseg train --preset quick --model unet --height 64 --width 128 --epochs 20 --data "$D" \
+    --out "$W/runs/unet-64x128"
+step unet_latency "$W/bench/unet/results.json" \
+    "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/unet-64x128/model_best.pt" --data "$D" \
+    --out "$W/bench/unet" --iterations 4 --macs-step 0.18 --speedup-step 0.5 --epochs 2 --threads $THREADS
+
+# per-class guards at equal MACs, and the inspect job on dense, pruned and pruned int8
+step guards "$W/bench/guards/guarded/state.json" \
+    "$PY" benchmarks/guard_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" \
+    --analysis "$W/bench/fpn/analysis.json" --data "$D" --out "$W/bench/guards" --step 0.5 --epochs 2
+PRUNED=$("$PY" -c "import json, sys; rows = json.load(open(sys.argv[1]))['rows']; \
+print(next(r['checkpoint'] for r in rows if r['plan'] == 'sensitivity' and r['iteration']))" "$W/bench/fpn/results.json")
+step inspect "$W/logs/inspect.log" \
+    "$PY" benchmarks/inspect_bench.py --workspace "$W" --data "$D" --model "$W/runs/fpn-quick/model_best.pt" \
+    --model "$PRUNED" --model "$W/bench/fpn/deploy/sensitivity-int8"
+
+step slider_redraw "$W/logs/slider_redraw.log" "$PY" benchmarks/slider_redraw.py
+step torchrun "$W/logs/torchrun.log" "$PY" benchmarks/torchrun_bench.py --out "$W/bench/torchrun"
+echo "all steps done; logs in $W/logs"
