@@ -127,7 +127,7 @@ def main():
     started = time.perf_counter()
     if args.data:
         record = quantize(QuantizeConfig(checkpoint=str(checkpoint), data=args.data, out=str(work),
-                                                     calib=args.calib, latency_runs=0, parity_images=2))
+                                                     calib=args.calib, latency_rounds=0, parity_images=2))
         result["miou"] = {"fp32": record["fp32"]["miou"], "int8": record["int8"]["miou"],
                           "change": record["miou_change"], "images": record["eval"]["images"]}
         result.update(exporter=record["exporter"], parity=record["parity"]["fp32_vs_torch"],

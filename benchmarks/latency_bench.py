@@ -40,7 +40,7 @@ def deploy(checkpoint, data, folder, calib):
     """Quantize (which exports first) and compile fp32 and int8 packages; returns (quantize record, packages)."""
     if not (folder / "quantize.json").exists():
         run(["quantize", "--checkpoint", checkpoint, "--data", data, "--out", folder, "--calib", calib,
-             "--latency-runs", 0])
+             "--latency-rounds", 0])
     packages = {}
     for precision in ("fp32", "int8"):
         package = folder.parent / f"{folder.name}-{precision}"

@@ -119,7 +119,7 @@ class AnalyzeConfig:
     ratios: list = field(default_factory=lambda: [round(0.1 * i, 1) for i in range(1, 10)])
     bn_batches: int = 4  # training batches to re-estimate BatchNorm statistics after pruning; 0: off
     batch_size: int = 8
-    round_to: int = 8  # channel counts stay multiples of this
+    round_to: int = 16  # channel counts stay multiples of this (prune.plans.DEFAULT_ROUND_TO, measured)
     collapse: float = 0.5  # a group's sweep stops once mIoU falls below this share of the baseline
     importance: str = "l2"  # which channels go first (pruneseg.prune.importance)
     runtime: bool = True  # also time plans on ONNX Runtime (fp32 and int8), and the latency plan
@@ -223,7 +223,7 @@ class QuantizeConfig:
     eval_split: str = "val"
     eval_images: int = 0  # 0: the whole split
     parity_images: int = 8
-    latency_runs: int = 10  # median latency of each model over this many runs; 0: skip
+    latency_rounds: int = 7  # fp32 and int8 timed in this many alternating rounds (one thread); 0: skip
     per_channel: bool = True
 
 

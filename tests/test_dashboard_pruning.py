@@ -33,7 +33,7 @@ def synthetic_analysis(groups=20, ratios=RATIOS, seed=0, curve_points=None, runt
         "version": 2, "key": "synthetic", "checkpoint": "/nowhere/runs/fpn-demo/model_best.pt", "checkpoint_sha256": "0" * 64,
         "model_name": "fpn", "input_size": [256, 512],
         "settings": {"checkpoint": "/nowhere/runs/fpn-demo/model_best.pt", "data": "/nowhere/data", "out": "",
-                     "images": 32, "ratios": list(ratios), "bn_batches": 4, "batch_size": 8, "round_to": 8,
+                     "images": 32, "ratios": list(ratios), "bn_batches": 4, "batch_size": 8, "round_to": 16,
                      "collapse": 0.5},
         "baseline": base,
         "groups": [{"name": n, "modules": [n, n.replace("conv", "bn")], "channels": c, "macs_share": 1.0 / groups}
@@ -273,6 +273,7 @@ def test_iteration_rows_put_the_dense_model_first(tmp_path):
     assert rows[2]["fps"] == pytest.approx(1000 / (80.0 * (1 - 0.14)))
     table = prune_view.snapshot_rows(state)
     assert table[3]["checkpoint"] == f"{tmp_path / 'run'}/iter_3.pt" and table[3]["recovered"] == "no"
+    assert table[1]["fine-tuning"] == "2 epochs" and table[0]["fine-tuning"] == ""
     assert table[0]["checkpoint"] == state["config"]["checkpoint"]
     relative = prune_view.snapshot_rows(state, root=tmp_path)
     assert relative[3]["checkpoint"] == "run/iter_3.pt" and relative[0]["checkpoint"] == table[0]["checkpoint"]
@@ -280,6 +281,20 @@ def test_iteration_rows_put_the_dense_model_first(tmp_path):
     bars = [t for t in fig.data if t.type == "bar"]
     assert len(bars) == 4 and list(bars[0].x) == ["dense", "1<br>(10%)", "2<br>(20%)", "3<br>(30%)"]
     assert list(bars[3].y) == pytest.approx([r["gops"] for r in rows])
+
+
+def test_an_iteration_that_needed_no_fine_tuning_says_so_and_runtime_latency_wins(tmp_path):
+    state = synthetic_state(tmp_path / "a.json", tmp_path / "run", iterations=2, step=0.25, plan="latency")
+    state["iterations"][1].update(epochs=0, recovered=True, runtime={
+        "threads": 1, "fp32": {"ms": 20.0, "speedup": 2.0, "speedup_spread": {"q25": 1.9, "q75": 2.1}}})
+    rows = prune_view.iteration_rows(state)
+    assert [r["label"] for r in rows] == ["dense", "1 (0.25x)", "2 (0.50x)"]  # the latency plan's targets
+    assert rows[2]["fps"] == pytest.approx(50.0) and rows[2]["speedup"] == 2.0  # ONNX Runtime, not PyTorch
+    table = prune_view.snapshot_rows(state)
+    assert table[2]["fine-tuning"] == "none needed (one-shot within tolerance)" and table[2]["latency (ms)"] == 20.0
+    cards = {card["label"]: card for card in prune_view.run_cards(state)}
+    assert "mIoU (no fine-tuning needed)" in cards and cards["Speed-up"]["value"] == "2.00x"
+    assert "ONNX Runtime fp32" in cards["Speed-up"]["help"] and "1.90 – 2.10" in cards["Speed-up"]["help"]
 
 
 def test_progress_counts_cells_and_curve_points():

@@ -38,7 +38,7 @@ def quantized(trained, tmp_path_factory):
     data, checkpoint = trained
     out = tmp_path_factory.mktemp("quantized")
     record = quantize(QuantizeConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), calib=4,
-                                     keep_float=["classifier", "enc2dec"], latency_runs=2))
+                                     keep_float=["classifier", "enc2dec"], latency_rounds=2))
     return out, record
 
 

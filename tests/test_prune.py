@@ -75,8 +75,9 @@ def analysis_of_drops(drops, round_to=8):
 
 def test_rounded_width():
     assert rounded_width(64, 0.5) == 32
-    assert rounded_width(64, 0.99) == 8
+    assert rounded_width(64, 0.99) == 16  # at least one multiple of DEFAULT_ROUND_TO (16)
     assert rounded_width(64, 0.0) == 64
+    assert rounded_width(100, 0.5, round_to=8) == 48
     assert rounded_width(100, 0.5, round_to=16) == 48
 
 

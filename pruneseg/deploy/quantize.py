@@ -30,9 +30,12 @@ from pruneseg.jobs import record_devices
 from pruneseg.metrics import ConfusionMatrix
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
+from pruneseg.target.runner import create_session
+from pruneseg.target.timing import paired, time_in_rounds
 from pruneseg.workspace.layout import INT8_MODEL, QUANTIZE_RECORD
 
 CLASSIFIER = "classifier"
+LATENCY_THREADS = 1  # ONNX Runtime threads of the fp32 / int8 timing, as the target runner's default --intra-op
 WEIGHTED_OPS = ("Conv", "ConvTranspose", "Gemm", "MatMul")
 CALIBRATION_METHODS = dict(zip(METHOD_NAMES, (CalibrationMethod.MinMax, CalibrationMethod.Entropy,
                                               CalibrationMethod.Percentile)))
@@ -168,17 +171,14 @@ def argmax_agreement(path_a, path_b, images):
     return same / total if total else None
 
 
-def median_latency_ms(path, height, width, runs):
-    """Median ``InferenceSession.run`` time in ms over ``runs`` runs (after one warm-up)."""
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+def paired_latency(fp32_path, int8_path, height, width, rounds):
+    """The two models timed in alternating rounds in the target runner's session (batch 1, one thread):
+    ``(fp32, int8)``, each ``target.timing.paired`` against fp32 (``ms``, ``speedup`` and spreads)."""
     image = np.random.default_rng(0).standard_normal((1, 3, height, width)).astype(np.float32)
-    session.run(None, {INPUT_NAME: image})
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        session.run(None, {INPUT_NAME: image})
-        times.append(time.perf_counter() - started)
-    return float(np.median(times) * 1e3)
+    sessions = [create_session(path, LATENCY_THREADS) for path in (fp32_path, int8_path)]
+    times = time_in_rounds([lambda session=session: session.run(None, {INPUT_NAME: image}) for session in sessions],
+                           rounds)
+    return paired(times[0], times[0]), paired(times[0], times[1])
 
 
 def _check(config):
@@ -223,8 +223,10 @@ def main(config: QuantizeConfig):
             metrics = evaluate_onnx(path, model_inputs(eval_samples, height, width), num_classes,
                                     on_image=progress.update)
             results[name] = {"model": str(path), "size_bytes": path.stat().st_size, **metrics}
-            if config.latency_runs > 0:
-                results[name]["latency_ms"] = median_latency_ms(path, height, width, config.latency_runs)
+    if config.latency_rounds > 0:
+        for result, timing in zip((results["fp32"], results["int8"]),
+                                  paired_latency(fp32_path, int8_path, height, width, config.latency_rounds)):
+            result.update(latency_ms=timing["ms"], latency_spread=timing["ms_spread"], latency_threads=LATENCY_THREADS)
     parity_samples = pick_samples(config.data, config.eval_split, config.parity_images)
     agreement = argmax_agreement(fp32_path, int8_path, (i for i, _ in model_inputs(parity_samples, height, width)))
 
@@ -241,7 +243,7 @@ def main(config: QuantizeConfig):
         "miou_change": results["int8"]["miou"] - results["fp32"]["miou"],
         "size_ratio": results["fp32"]["size_bytes"] / results["int8"]["size_bytes"],
         "speedup": (results["fp32"]["latency_ms"] / results["int8"]["latency_ms"]
-                    if config.latency_runs > 0 else None),
+                    if config.latency_rounds > 0 else None),
         "parity": {"fp32_vs_torch": export["parity"],
                    "int8_vs_fp32": {"images": len(parity_samples), "argmax_agreement": agreement}},
     }

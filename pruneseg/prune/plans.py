@@ -16,7 +16,8 @@ import numpy as np
 from pruneseg.prune.guards import guarded_costs
 
 TIE_BREAK = 1e-4  # mIoU drop charged per unit of pruning ratio on top of the measured drop
-DEFAULT_ROUND_TO = 8  # channel counts stay multiples of this (fast SIMD kernels)
+DEFAULT_ROUND_TO = 16  # channel counts stay multiples of this: ONNX Runtime's CPU kernels spend ~20% more
+# time per MAC at multiples of 8 than of 16, and no less at 32 (benchmarks/channel_rounding.py, BENCHMARKS.md)
 
 
 def rounded_width(channels, ratio, round_to=DEFAULT_ROUND_TO):

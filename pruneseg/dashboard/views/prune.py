@@ -174,17 +174,24 @@ def run_cards(state):
     done, dense, config = state["iterations"], state["dense"], state["config"]
     last = done[-1] if done else dense
     speedup = point_speedup(last, dense["latency_ms"])
+    untuned = bool(done) and last.get("epochs", 0) == 0
+    runtime = (last.get("runtime") or {}).get("fp32")
     return [
         {"label": "Iterations done", "value": f"{len(done)} / {config['iterations']}",
          "help": f"Target rises by {config['step']:.0%} of the dense MACs per iteration."},
-        {"label": "mIoU (fine-tuned)", "value": f"{last['miou']:.3f}", "delta": f"{last['miou'] - dense['miou']:+.3f}",
+        {"label": "mIoU (no fine-tuning needed)" if untuned else "mIoU (fine-tuned)", "value": f"{last['miou']:.3f}",
+         "delta": f"{last['miou'] - dense['miou']:+.3f}",
          "help": f"Of the last iteration on the validation split; dense {dense['miou']:.3f}. Recovered means "
-                 f"within {config['tolerance']} of it."},
+                 f"within {config['tolerance']} of it" + (": this one was right after pruning." if untuned else ".")},
         {"label": "Parameters", "value": f"{last['params'] / 1e6:.2f} M",
          "delta": f"{last['params'] / dense['params'] - 1:+.0%}", "delta_color": "inverse"},
         {"label": "Speed-up", "value": f"{speedup:.2f}x" if speedup else "—",
          "delta": f"{1 / speedup - 1:+.0%} latency" if speedup else None, "delta_color": "inverse",
-         "help": f"Batch-1 latency {last['latency_ms']:.1f} ms, timed alternately with the dense model."},
+         "help": (f"ONNX Runtime fp32, batch 1, {last['runtime']['threads']} thread(s): median "
+                  f"{runtime['ms']:.2f} ms, speed-up IQR {runtime['speedup_spread']['q25']:.2f} – "
+                  f"{runtime['speedup_spread']['q75']:.2f}, timed in rounds with the dense model."
+                  if runtime else f"PyTorch batch-1 latency {last['latency_ms']:.1f} ms, timed alternately with the "
+                                  "dense model.")},
     ]
 
 
@@ -329,13 +336,31 @@ def iteration_rows(state):
     GOPs count a multiply-add as two operations, as the seed's table does.
     """
     dense = state["dense"]
+    macs_target = TARGET_KINDS.get(state.get("config", {}).get("plan"), "macs") == "macs"
     rows = [{"iteration": 0, "label": "dense", "target": 0.0, "one_shot_miou": None, **dense}]
-    rows += [{**r, "label": f"{r['iteration']} ({r['target']:.0%})"} for r in state.get("iterations", [])]
+    rows += [{**r, "label": f"{r['iteration']} ({r['target']:.0%})" if macs_target else
+              f"{r['iteration']} ({r['target']:.2f}x)"} for r in state.get("iterations", [])]
     for row in rows:
         row["speedup"] = point_speedup(row, dense.get("latency_ms"))
-        row["fps"] = 1000.0 / row["latency_ms"] if row.get("latency_ms") else None
+        row["fps"] = 1000.0 / _latency_ms(row) if _latency_ms(row) else None
         row["gops"] = 2 * row["macs"] / 1e9
     return rows
+
+
+def _latency_ms(record):
+    """A pruning record's batch-1 latency: ONNX Runtime fp32 when timed there, else PyTorch's."""
+    runtime = (record.get("runtime") or {}).get("fp32")
+    return runtime["ms"] if runtime else record.get("latency_ms")
+
+
+def fine_tuning_text(row):
+    """What fine-tuning an iteration needed: ``3 epochs``, or that none was (one-shot within tolerance)."""
+    if row["iteration"] == 0:
+        return ""
+    epochs = row.get("epochs", 0)
+    if epochs == 0 and row.get("recovered"):
+        return "none needed (one-shot within tolerance)"
+    return f"{epochs} epoch{'s' if epochs != 1 else ''}"
 
 
 def snapshot_rows(state, root=None):
@@ -355,8 +380,8 @@ def snapshot_rows(state, root=None):
                     "recovered": "" if row["iteration"] == 0 else ("yes" if row.get("recovered") else
                                                                    f"no ({', '.join(missed)} below guard)" if missed
                                                                    else "no"),
-                    "epochs": row.get("epochs", 0), "params (M)": round(row["params"] / 1e6, 3),
-                    "GMACs": round(row["macs"] / 1e9, 3), "latency (ms)": round(row["latency_ms"], 1),
+                    "fine-tuning": fine_tuning_text(row), "params (M)": round(row["params"] / 1e6, 3),
+                    "GMACs": round(row["macs"] / 1e9, 3), "latency (ms)": round(_latency_ms(row), 1),
                     "speed-up": round(row["speedup"], 2) if row["speedup"] else None})
     return out
 
@@ -366,7 +391,8 @@ def iteration_figure(state):
     rows = iteration_rows(state)
     labels = [r["label"].replace(" (", "<br>(") for r in rows]  # two lines: the panels are narrow
     colors = [DENSE_COLOR] + [LINE_COLOR] * (len(rows) - 1)
-    panels = (("miou", "mIoU (fine-tuned)", "%{y:.3f}"), ("fps", "FPS (batch 1, this machine)", "%{y:.1f}"),
+    runtime = "ONNX Runtime" if state["dense"].get("runtime") else "PyTorch"
+    panels = (("miou", "mIoU (fine-tuned)", "%{y:.3f}"), ("fps", f"FPS ({runtime}, batch 1)", "%{y:.1f}"),
               ("params", "parameters (M)", "%{y:.2f}"), ("gops", "GOPs", "%{y:.2f}"))
     fig = make_subplots(rows=1, cols=4, subplot_titles=[title for _, title, _ in panels], horizontal_spacing=0.06)
     for col, (key, title, fmt) in enumerate(panels, 1):
@@ -382,7 +408,7 @@ def iteration_figure(state):
                                  marker=dict(color=ACCENT_COLOR, size=10, symbol="diamond-open", line=dict(width=2)),
                                  hovertemplate="%{x}: one-shot %{y:.3f}<extra></extra>"), row=1, col=1)
     fig.add_hline(y=state["dense"]["miou"] - SEED_TOLERANCE, row=1, col=1, line=dict(color=ACCENT_COLOR, dash="dash"))
-    fig.update_xaxes(type="category", title_text="iteration (MACs target)")
+    fig.update_xaxes(type="category", title_text="iteration (target)")
     fig = style_figure(fig, "", None, None, height=360)
     fig.update_layout(margin=dict(t=30), legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))
     return fig
@@ -409,4 +435,4 @@ def iteration_iou_figure(state):
                           annotation_text=f"{name} floor", annotation_position="bottom left")
     fig.update_xaxes(type="category")
     fig.update_yaxes(range=[0, 1.05])
-    return style_figure(fig, "Per-class IoU per iteration (fine-tuned)", "iteration (MACs target)", "IoU", height=340)
+    return style_figure(fig, "Per-class IoU per iteration (fine-tuned)", "iteration (target)", "IoU", height=340)
