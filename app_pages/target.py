@@ -42,6 +42,9 @@ def perf_results():
                "pruned fp32 orange, pruned int8 green. Pruning pays off only if these bars move, not just the "
                "MACs.")
     widgets.table(view.perf_rows(results), FPS=st.column_config.NumberColumn("FPS", format="%.1f"))
+    st.caption("Each test sits beside the newest dense fp32 test of its model with the same threads (another thread "
+               "count is not comparable and says so). Tests run at different moments: for a speed-up free of the "
+               "machine's drift, use **Paired latency** below.")
 
 
 def save_upload():

@@ -214,7 +214,13 @@ def test_figures_compare_the_newest_result_of_each_variant(ws):
     finally:
         shutil.rmtree(layout.perf_dir(ws))
     assert [r["fps"] for r in results] == [50, 100, 180, 300]
-    assert [r["FPS"] for r in target_view.perf_rows(results)] == [300, 180, 100, 50]
+    rows = target_view.perf_rows(results)
+    assert [r["FPS"] for r in rows] == [300, 180, 100, 50]
+    assert rows[0]["dense fp32 FPS"] == "100.0" and rows[1]["dense fp32 FPS"] == "(this is dense fp32)"
+    two_threads = dict(results[-1], threads=2)  # the pruned package at a thread count the dense one has too
+    assert target_view.dense_fps_text(results, two_threads) == "180.0"
+    four = target_view.dense_fps_text(results, dict(results[-1], threads=4))
+    assert four.startswith("not comparable: dense fp32 tested with 1, 2 thread(s) only, this package with 4")
     fps = target_view.fps_figure(results)
     assert [t.name.split(" · ")[0] for t in fps.data] == ["dense fp32", "pruned int8"]  # variant order
     assert list(fps.data[0].x) == ["1 thread", "2 threads"] and list(fps.data[0].y) == [100, 180]

@@ -34,8 +34,27 @@ def default_pair(packages):
     return left["path"], right["path"] if right else None
 
 
+def dense_fps_text(results, result):
+    """The FPS of the newest dense fp32 test of the same model with the same threads, to read beside
+    ``result``'s; a refusal naming the thread counts when the dense model was tested with others only."""
+    info = result.get("package_info") or {}
+    if variant(info) == "dense fp32":
+        return "(this is dense fp32)"
+    dense = [r for r in results if variant(r.get("package_info") or {}) == "dense fp32"
+             and (r.get("package_info") or {}).get("model_name") == info.get("model_name")]
+    same = [r for r in dense if (r.get("threads"), r.get("intra_op_threads", 1)) ==
+            (result.get("threads"), result.get("intra_op_threads", 1))]
+    if same:
+        return f"{same[-1]['fps']:.1f}"
+    if dense:
+        counts = ", ".join(sorted({str(r.get("threads")) for r in dense}))
+        return (f"not comparable: dense fp32 tested with {counts} thread(s) only, this package with "
+                f"{result.get('threads')}; test it with the same threads")
+    return "no dense fp32 test yet"
+
+
 def perf_rows(results):
-    """Table rows, newest first, one per throughput result."""
+    """Table rows, newest first, one per throughput result, with the dense fp32 FPS of the same threads."""
     rows = []
     for result in reversed(results):
         info = result.get("package_info") or {}
@@ -44,7 +63,7 @@ def perf_rows(results):
                      "package": Path(result.get("package", "?")).name, "variant": variant(info),
                      "model": info.get("model_name") or "?", "threads": result.get("threads"),
                      "seconds": round(result.get("seconds", 0.0), 1), "frames": result.get("frames"),
-                     "FPS": round(result["fps"], 2),
+                     "FPS": round(result["fps"], 2), "dense fp32 FPS": dense_fps_text(results, result),
                      "latency ms": round(latency["mean"], 2) if latency else None,
                      "p99 ms": round(latency["p99"], 2) if latency else None})
     return rows
