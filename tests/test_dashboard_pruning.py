@@ -340,13 +340,24 @@ def test_comparison_and_verified_rows_put_prediction_beside_measurement(analysis
                 "speedup": 1.5}
     rows = {row[""]: row for row in prune_view.comparison_rows(analysis, predicted, measured)}
     assert rows["mIoU (one-shot)"] == {"": "mIoU (one-shot)", "predicted": round(predicted["miou"], 4), "measured": 0.5}
-    assert rows["speed-up (x)"]["measured"] == 1.5  # the paired measurement, not 80 / 50
+    assert rows["speed-up (x, PyTorch)"]["measured"] == 1.5  # the paired measurement, not 80 / 50
     assert rows["GMACs"]["measured"] == 3.9
     (row,) = prune_view.verified_rows(analysis, [dict(measured, speedup=None)])
     assert row["target"] == "40%" and row["predicted mIoU"] == round(predicted["miou"], 4)
     assert row["speed-up"] == 1.6  # no paired figure: the dense latency over this one
     assert prune_view.verified_point([measured], "uniform", 0.4) is measured
     assert prune_view.verified_point([measured], "sensitivity", 0.4) is None
+
+
+def test_a_verified_point_timed_on_the_runtime_compares_runtime_speed_ups():
+    analysis = synthetic_analysis(runtime=True)
+    predicted = tradeoff.point_at(analysis, "sensitivity", 0.5)
+    measured = {"plan": "sensitivity", "target": 0.5, "miou": 0.6, "params": 5e6, "macs": 3e9, "latency_ms": 50.0,
+                "speedup": 1.3, "runtime": {"fp32": {"speedup": 1.8}, "int8": {"speedup": 4.1}}}
+    rows = {row[""]: row for row in prune_view.comparison_rows(analysis, predicted, measured)}
+    assert rows["speed-up (x, ONNX Runtime fp32)"] == {"": "speed-up (x, ONNX Runtime fp32)",
+                                                      "predicted": round(predicted["ort_speedup"], 2), "measured": 1.8}
+    assert rows["speed-up (x, ONNX Runtime int8)"]["measured"] == 4.1
 
 
 def test_the_speed_up_target_finds_the_lightest_point_measured_that_fast():

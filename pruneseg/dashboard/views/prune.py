@@ -133,12 +133,17 @@ def planner_cards(analysis, point):
 def comparison_rows(analysis, predicted, measured):
     """Predicted (from the curve) next to measured (by ``verify``), one row per quantity."""
     quantities = (("mIoU (one-shot)", "miou", 1, 4), ("parameters (M)", "params", 1e-6, 3),
-                  ("GMACs", "macs", 1e-9, 3), ("latency (ms)", "latency_ms", 1, 1))
+                  ("GMACs", "macs", 1e-9, 3), ("latency (ms, PyTorch)", "latency_ms", 1, 1))
     rows = [{"": label, "predicted": round(predicted[key] * scale, digits),
              "measured": round(measured[key] * scale, digits)} for label, key, scale, digits in quantities]
     speedup = point_speedup(measured, analysis["baseline"]["latency_ms"])
-    rows.append({"": "speed-up (x)", "predicted": round(predicted["speedup"], 2),
+    runtime = "ONNX Runtime fp32" if runtime_speedup(measured) else "PyTorch"
+    rows.append({"": f"speed-up (x, {runtime})", "predicted": round(predicted["speedup"], 2),
                  "measured": round(speedup, 2) if speedup else None})
+    int8 = runtime_speedup(measured, "int8")
+    if int8:
+        rows.append({"": "speed-up (x, ONNX Runtime int8)", "measured": round(int8, 2),
+                     "predicted": round(predicted["ort_int8_speedup"], 2) if predicted.get("ort_int8_speedup") else None})
     return rows
 
 
