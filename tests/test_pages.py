@@ -195,6 +195,25 @@ def test_submitting_the_form_starts_a_train_job(workspace, started):
     assert argv[argv.index("--data") + 1] == str(workspace.resolve() / "datasets" / "synthcity")
 
 
+def test_the_train_form_starts_from_the_quick_recipe_and_the_seed_recipe_is_one_click_away(workspace, started):
+    at = open_page("app_pages/train.py")
+    assert next(n for n in at.number_input if n.label == "Height").value == 128  # the quick preset
+    submit(at)
+    assert not at.exception, at.exception
+    [(_, quick)] = started
+    for flag, value in (("--height", "128"), ("--width", "256"), ("--epochs", "30"), ("--loss", "weighted_ce"),
+                        ("--lr", "0.001")):
+        assert quick[quick.index(flag) + 1] == value, flag
+    assert "--cpu-bf16" in quick and quick[quick.index("--max-scale") + 1] == "1.0"
+    at.segmented_control(key="recipe").set_value("seed").run()
+    assert next(n for n in at.number_input if n.label == "Height").value == 256
+    next(t for t in at.text_input if t.label == "Run name").set_value("seed-run")
+    submit(at)
+    assert not at.exception, at.exception
+    seed = started[1][1]
+    assert seed[seed.index("--loss") + 1] == "ce" and seed[seed.index("--height") + 1] == "256"
+
+
 def test_the_form_refuses_a_size_the_model_cannot_take(workspace, monkeypatch):
     monkeypatch.setattr(jobs, "start_job", lambda *a: pytest.fail("must not start"))
     at = open_page("app_pages/train.py")

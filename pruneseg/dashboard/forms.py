@@ -5,13 +5,14 @@ dataclass the form asks for and the messages of the checks (``pruneseg.dashboard
 failed, None where it passed; the page hands both to ``widgets.launch_job``. Without a submit
 it returns None.
 """
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
 
-from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH_SIZE, INPUT_MULTIPLE, AnalyzeConfig,
-                             CompareConfig, CompileConfig, ExportConfig, InspectConfig, LatencyConfig, PerfConfig,
-                             PruneConfig, QuantizeConfig, TrainConfig, VideoConfig)
+from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH_SIZE, INPUT_MULTIPLE, TRAIN_PRESETS,
+                             AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, InspectConfig, LatencyConfig,
+                             PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VideoConfig)
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
@@ -32,9 +33,19 @@ def processes_input():
                                          "For several machines, see the README."))
 
 
+RECIPES = {"quick": "Quick: this CPU, every class", "seed": "Seed's: Cityscapes on a GPU"}
+LOSS_LABELS = {"ce": "cross-entropy", "weighted_ce": "class-weighted cross-entropy", "ohem": "OHEM cross-entropy",
+               "weighted_ohem": "class-weighted OHEM"}
+
+
 def train_form(ws, datasets):
-    """A new training run."""
-    defaults = TrainConfig()
+    """A new training run, its fields starting from a recipe (``TRAIN_PRESETS``, or the seed's)."""
+    recipe = st.segmented_control(
+        "Recipe", list(RECIPES), default="quick", required=True, key="recipe", format_func=RECIPES.get,
+        help="Quick: the `--preset quick` settings, chosen by measurement so that FPN learns all six classes of the "
+             "built-in data in about ten minutes on 2 CPU cores (BENCHMARKS.md). Seed's: its 256x512 recipe with "
+             "plain cross-entropy, for real Cityscapes and a GPU (the seed trains 200 epochs).")
+    defaults = replace(TrainConfig(), **TRAIN_PRESETS.get(recipe, {"epochs": 20}))
     with st.form("new-run"):
         model_col, data_col, path_col = st.columns([1, 1, 2])
         model = model_col.selectbox("Model", list(INPUT_MULTIPLE), format_func=MODEL_LABELS.get)
@@ -47,7 +58,7 @@ def train_form(ws, datasets):
                                       help="Input height; FPN needs a multiple of 32, UNet of 16.")
         width = cols[1].number_input("Width", 16, 4096, defaults.width, 16,
                                      help="Input width; FPN needs a multiple of 32, UNet of 16.")
-        epochs = cols[2].number_input("Epochs", 1, 1000, 20, help="The seed trains 200 epochs.")
+        epochs = cols[2].number_input("Epochs", 1, 1000, defaults.epochs, help="The seed trains 200 epochs.")
         batch = cols[3].number_input("Batch size", 0, 256, 0,
                                      help="0: the seed's batch size for the model "
                                           f"(FPN {DEFAULT_BATCH_SIZE['fpn']}, UNet {DEFAULT_BATCH_SIZE['unet']}).")
@@ -55,14 +66,19 @@ def train_form(ws, datasets):
                                   help="Adam; FPN's decoder learns 10x faster (the seed's recipe).")
         name = cols[5].text_input("Run name", placeholder="automatic",
                                   help="Folder name under runs/; empty: model and date.").strip()
+        loss_col, _ = st.columns([1, 2])
+        loss = loss_col.selectbox("Loss", list(LOSS_LABELS), index=list(LOSS_LABELS).index(defaults.loss),
+                              format_func=LOSS_LABELS.get,
+                              help="Class weights (1 / ln(1.02 + pixel share), from the training split) let rare "
+                                   "classes such as person and bike be learned; OHEM trains on the hardest pixels.")
         processes = processes_input()
         if not st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:"):
             return None
     root = custom or dataset
     name = name or layout.default_run_name(model)
-    config = TrainConfig(model=model, data=str(Path(root).resolve()) if root else "",
-                         out=str(layout.run_dir(ws, name)), height=int(height), width=int(width),
-                         epochs=int(epochs), batch_size=int(batch), lr=float(lr), processes=processes)
+    config = replace(defaults, model=model, data=str(Path(root).resolve()) if root else "",
+                     out=str(layout.run_dir(ws, name)), height=int(height), width=int(width), epochs=int(epochs),
+                     batch_size=int(batch), lr=float(lr), loss=loss, processes=processes)
     return config, [checks.size_problem(model, height, width), checks.new_folder_problem(name, layout.runs_dir(ws)),
                     checks.dataset_problem(root, "train"), checks.processes_problem(processes)]
 
