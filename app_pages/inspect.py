@@ -8,7 +8,6 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.dashboard import forms, widgets
-from pruneseg.dashboard.labels import job_label
 from pruneseg.dashboard.views import inspect as view
 from pruneseg.data.cityscapes import DatasetError
 from pruneseg.records import RecordError
@@ -117,15 +116,10 @@ with st.expander("Inspect models", expanded=not results and not inspect_jobs, ic
             st.rerun()
         widgets.launch_job(config, problems, forget=("inspect",))
 
-choices = {f"job:{job.id}": job_label(job) for job in inspect_jobs}
-with_jobs = {job.output().name for job in inspect_jobs if job.output()}
-choices.update({f"inspect:{row['name']}": view.result_label(row) for row in results if row["path"].name not in with_jobs})
-if not choices:
-    st.caption("No inspection yet. Choose models above; the results show here.")
-    st.stop()
-kind, ident = widgets.choose_job_or_item(choices, "inspect", "Results", "Every inspection of this workspace.")
+kind, chosen = widgets.choose_job_or_item(
+    inspect_jobs, {row["name"]: (row["path"], view.result_label(row)) for row in results}, "inspect", "Results",
+    "Every inspection of this workspace.", "No inspection yet. Choose models above; the results show here.")
 if kind == "job":
-    job = next(job for job in inspect_jobs if job.id == ident)
-    widgets.job_panel(job.path, details=lambda job: show(job.output()) if job.status == "done" else None)
+    widgets.job_panel(chosen.path, details=lambda job: show(job.output()) if job.status == "done" else None)
 else:
-    show(layout.inspect_path(ws, ident))
+    show(layout.inspect_path(ws, chosen))

@@ -11,7 +11,7 @@ import streamlit as st
 from pruneseg import jobs
 from pruneseg.config import VerifyConfig
 from pruneseg.dashboard import forms, widgets
-from pruneseg.dashboard.labels import is_final, job_label
+from pruneseg.dashboard.labels import is_final
 from pruneseg.dashboard.views import prune as view
 from pruneseg.dashboard.views.sensitivity import progress
 from pruneseg.prune.tradeoff import has_class_iou
@@ -161,16 +161,11 @@ with st.expander("Start an iterative pruning run", expanded=not prune_jobs and n
                                       guards):
         widgets.launch_job(*submitted)
 
-options = {f"job:{j.id}": job_label(j) for j in prune_jobs}
-with_jobs = {j.output().name for j in prune_jobs if j.output()}
-options.update({f"run:{folder.name}": f"{folder.name} · started outside the dashboard"
-                for folder, _ in runs if folder.name not in with_jobs})
-if not options:
-    st.caption("No pruning run of this analysis yet. Start one above; its iterations show here.")
-    st.stop()
-kind, ident = widgets.choose_job_or_item(options, "run", "Pruning runs", "Pruning runs of this analysis, newest first.")
+kind, chosen = widgets.choose_job_or_item(
+    prune_jobs, {folder.name: (folder, f"{folder.name} · started outside the dashboard") for folder, _ in runs},
+    "run", "Pruning runs", "Pruning runs of this analysis, newest first.",
+    "No pruning run of this analysis yet. Start one above; its iterations show here.")
 if kind == "job":
-    job = next(j for j in prune_jobs if j.id == ident)
-    widgets.job_panel(job.path, details=lambda job: run_details(job.output()))
+    widgets.job_panel(chosen.path, details=lambda job: run_details(job.output()))
 else:
-    run_details(layout.pruning_run_dir(ws, ident))
+    run_details(layout.pruning_run_dir(ws, chosen))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.dashboard import forms, widgets
-from pruneseg.dashboard.labels import is_final, job_label
+from pruneseg.dashboard.labels import is_final
 from pruneseg.dashboard.views import sensitivity as view
 from pruneseg.records.analysis import read_analysis
 from pruneseg.prune.tradeoff import SEED_TOLERANCE
@@ -98,22 +98,13 @@ with st.expander("Run a sensitivity analysis", expanded=not analyses and not ana
     if submitted := forms.analysis_form(ws, [c["file"] for c in checkpoints], datasets):
         widgets.launch_job(*submitted, forget=("analysis",))
 
-# Every analyze job, then analysis files made from the command line (no job of their own).
-options = {f"job:{job.id}": job_label(job) for job in analyze_jobs}
-with_jobs = {job.output().name for job in analyze_jobs if job.output()}
-for path in analyses:
-    if path.name not in with_jobs:
-        options[f"analysis:{path.stem}"] = f"{path.stem} · made outside the dashboard"
-if not options:
-    st.caption("No analysis yet. Start one above; its heatmap fills in here cell by cell.")
-    st.stop()
-
-kind, ident = widgets.choose_job_or_item(
-    options, "analysis", "Analyses", "Every analysis of this workspace. The choice is kept in the page address.")
+kind, chosen = widgets.choose_job_or_item(
+    analyze_jobs, {path.stem: (path, f"{path.stem} · made outside the dashboard") for path in analyses},
+    "analysis", "Analyses", "Every analysis of this workspace. The choice is kept in the page address.",
+    "No analysis yet. Start one above; its heatmap fills in here cell by cell.")
 if kind == "job":
-    job = next(job for job in analyze_jobs if job.id == ident)
-    widgets.job_panel(job.path, details=lambda job: show_analysis(job.output(), job))
+    widgets.job_panel(chosen.path, details=lambda job: show_analysis(job.output(), job))
 else:
     if st.button("Refresh", icon=":material/refresh:"):
         st.rerun()
-    show_analysis(layout.analysis_path(ws, ident))
+    show_analysis(layout.analysis_path(ws, chosen))

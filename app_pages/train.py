@@ -7,7 +7,6 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.dashboard import charts, forms, widgets
-from pruneseg.dashboard.labels import job_label
 from pruneseg.dashboard.views import train
 from pruneseg.records import RecordError
 from pruneseg.records.run import best_epoch, read_epochs, read_run_config, read_steps
@@ -67,24 +66,16 @@ with st.expander("Start a new training run", expanded=not train_jobs and not run
     if submitted := forms.train_form(ws, datasets):
         widgets.launch_job(*submitted, forget=("run",))
 
-# Every train job, then runs started from the command line (no job of their own).
-options = {f"job:{job.id}": job_label(job) for job in train_jobs}
-runs_with_jobs = {job.output().name for job in train_jobs if job.output()}
-for run in runs:
-    if run["name"] not in runs_with_jobs:
-        options[f"run:{run['name']}"] = f"{run['name']} · started outside the dashboard"
-if not options:
-    st.caption("No training run yet. Start one above; it will show here with live curves.")
-    st.stop()
-
-kind, ident = widgets.choose_job_or_item(
-    options, "run", "Runs", "Every training job of this workspace, newest first. The choice is kept in the page "
-    "address, so a refresh or a bookmark comes back to it.")
+kind, chosen = widgets.choose_job_or_item(
+    train_jobs, {run["name"]: (run["path"], f"{run['name']} · started outside the dashboard") for run in runs},
+    "run", "Runs", "Every training job of this workspace, newest first, then runs started from the command line. "
+    "The choice is kept in the page address, so a refresh or a bookmark comes back to it.",
+    "No training run yet. Start one above; it will show here with live curves.")
 if kind == "job":
-    job = next(job for job in train_jobs if job.id == ident)
+    job = chosen
     run_dir = job.output()
     widgets.job_panel(job.path, details=(lambda job: run_details(run_dir)) if run_dir else None)
 else:
     if st.button("Refresh", icon=":material/refresh:"):
         st.rerun()
-    run_details(layout.run_dir(ws, ident))
+    run_details(layout.run_dir(ws, chosen))

@@ -16,7 +16,7 @@ import streamlit as st
 from pruneseg import jobs
 from pruneseg.config import outputs, to_argv
 from pruneseg.dashboard.checks import busy_problem
-from pruneseg.dashboard.labels import STATUS_STYLE, devices_text, format_duration, is_final, progress_summary
+from pruneseg.dashboard.labels import STATUS_STYLE, devices_text, format_duration, is_final, job_label, progress_summary
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.records import RecordError
 from pruneseg.workspace.layout import default_workspace
@@ -110,9 +110,24 @@ def shown_job(kind_jobs, param="job", finished_too=False):
     return job
 
 
-def choose_job_or_item(options, item_param, title, help_text):
-    """A selector over ``options`` (``"job:<id>"`` or ``"<item_param>:<name>"`` keys to labels), kept
-    in the page address as ``?job=<id>`` or ``?<item_param>=<name>``. Returns ``(kind, ident)``."""
+def choose_job_or_item(page_jobs, items, item_param, title, help_text, empty):
+    """A selector over a page's jobs and the results on disk that no listed job wrote (made from the
+    command line), kept in the page address as ``?job=<id>`` or ``?<item_param>=<name>``.
+
+    Args:
+        page_jobs: the page's jobs, newest first.
+        items: ``{name: (path, label)}`` of the results on disk.
+        empty: the caption shown, and the page stopped, when there is neither.
+    Returns:
+        ``("job", job)`` or ``(item_param, name)``.
+    """
+    written = {job.output().name for job in page_jobs if job.output()}
+    options = {f"job:{job.id}": job_label(job) for job in page_jobs}
+    options.update({f"{item_param}:{name}": label for name, (path, label) in items.items()
+                    if Path(path).name not in written})
+    if not options:
+        st.caption(empty)
+        st.stop()
     wanted = st.query_params.get("job")
     if wanted and f"job:{wanted}" not in options:
         st.warning(f"Job `{wanted}` is not in this workspace; showing the newest {item_param} instead.")
@@ -126,9 +141,9 @@ def choose_job_or_item(options, item_param, title, help_text):
     if kind == "job":
         st.query_params.pop(item_param, None)
         select_job_param(ident)
-    else:
-        st.query_params.pop("job", None)
-        st.query_params[item_param] = ident
+        return kind, next(job for job in page_jobs if job.id == ident)
+    st.query_params.pop("job", None)
+    st.query_params[item_param] = ident
     return kind, ident
 
 
