@@ -1,10 +1,14 @@
 """Home: the workspace at a glance (datasets, training runs, checkpoints, jobs)."""
 import streamlit as st
 
+from pathlib import Path
+
+from pruneseg.config import DemoConfig
 from pruneseg.dashboard import widgets
 from pruneseg.dashboard.labels import is_final
 from pruneseg.dashboard.views import home
 from pruneseg.jobs import list_jobs
+from pruneseg.records.demo import read_demo
 from pruneseg.workspace import layout, listing
 
 ws = widgets.workspace()
@@ -31,6 +35,31 @@ if not datasets and not runs:
         "2. Or use a real Cityscapes download: type its folder on the **Dataset** page.\n"
         "3. Then start a training run on the **Train** page.",
         icon=":material/rocket_launch:")
+
+st.subheader("The demo")
+demo_path = layout.demo_path(ws, DemoConfig.name)
+demo, demo_problem = widgets.load_record(demo_path, read_demo) if demo_path.exists() else (None, None)
+st.markdown("One job from nothing to a pruned int8 model on screen: the built-in data, a model trained with the "
+            "quick preset, its sensitivity analysis, three pruning iterations, int8 packages of the dense and the "
+            "pruned model, their throughput on the target and an overlay video. Every step's result is an "
+            "ordinary artefact that the other pages show; a stopped demo resumes at its step.")
+if demo_problem:
+    st.warning(demo_problem, icon=":material/warning:")
+demo_job = widgets.shown_job(list_jobs(ws, DemoConfig.KIND), "demo")
+if not home.demo_finished(demo) and not demo_job:
+    if st.button("Run the demo" if demo is None else "Resume the demo", type="primary", icon=":material/play_arrow:"):
+        widgets.launch_job(DemoConfig(workspace=str(ws), out=str(demo_path)), param="demo")
+if demo_job:
+    widgets.job_panel(demo_job.path, param="demo")
+if demo:
+    widgets.table(home.demo_rows(demo))
+    if home.demo_finished(demo) and Path(demo["artefacts"].get("video", "")).is_file():
+        st.video(demo["artefacts"]["video"])
+        st.caption("Left: the dense fp32 model; right: the pruned int8 one, on the built-in drive (synthetic).")
+    links = st.columns(3)
+    links[0].page_link("app_pages/prune.py", label="Pruning trade-offs", icon=":material/content_cut:")
+    links[1].page_link("app_pages/target.py", label="On the target", icon=":material/memory:")
+    links[2].page_link("app_pages/inspect.py", label="Per-class quality", icon=":material/troubleshoot:")
 
 st.subheader("Datasets")
 if datasets:

@@ -8,9 +8,9 @@ import json
 import os
 import sys
 
-from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, InspectConfig,
-                             LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VerifyConfig,
-                             VideoConfig, add_arguments, from_args)
+from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig, ExportConfig,
+                             InspectConfig, LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig,
+                             VerifyConfig, VideoConfig, add_arguments, from_args)
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context, torchrun_command
 from pruneseg.target.arguments import add_target_commands
@@ -120,6 +120,16 @@ def cmd_prune(args):
         missed = f" (guards missed: {', '.join(record['missed_guards'])})" if record.get("missed_guards") else ""
         print(f"iteration {record['iteration']}: {record['target']:.0%} MACs target, mIoU {record['miou']:.4f}"
               f"{guarded}, {record['params'] / 1e6:.2f} M params, {record['latency_ms']:.1f} ms{missed}")
+
+
+def cmd_demo(args):
+    from pruneseg.demo import main
+
+    record = main(from_args(DemoConfig, args))
+    for name, step in record["steps"].items():
+        print(f"{name:8s} {step['seconds'] / 60:6.1f} min")
+    print(f"total    {sum(s['seconds'] for s in record['steps'].values()) / 60:6.1f} min; the artefacts:")
+    print(json.dumps(record["artefacts"], indent=1))
 
 
 def cmd_inspect(args):
@@ -234,7 +244,9 @@ def build_parser(train_preset=None):
              "ONNX Runtime static int8 quantization and its mIoU"),
             ("compile", CompileConfig, ("model", "out"), cmd_compile, "compile an ONNX model into a package for a target"),
             ("inspect", InspectConfig, ("models", "data", "out"), cmd_inspect,
-             "per-class and per-image metrics of checkpoints and packages on one split")):
+             "per-class and per-image metrics of checkpoints and packages on one split"),
+            ("demo", DemoConfig, (), cmd_demo, "the stakeholder demo: built-in data -> train -> analyse -> prune -> "
+             "int8 packages -> throughput and video, resumable")):
         p = commands.add_parser(name, help=text)
         add_arguments(p, config_class, required)
         p.set_defaults(func=func)

@@ -173,6 +173,24 @@ class PruneConfig:
 
 
 @dataclass
+class DemoConfig:
+    """The stakeholder demo: one resumable job from the built-in data to a pruned int8 model on the target."""
+
+    KIND: ClassVar = "demo"
+    COMMAND: ClassVar = ("demo",)
+    OUTPUTS: ClassVar = ("out",)
+
+    model: str = "fpn"
+    preset: str = "quick"  # the training recipe (TRAIN_PRESETS)
+    name: str = "demo"  # every artefact it makes is named after it (runs/<name>-<model>, ...)
+    iterations: int = 3  # pruning iterations of the sensitivity plan
+    step: float = 0.15  # share of the dense MACs each iteration removes more
+    max_epochs: int = 3  # fine-tuning epochs per iteration at most
+    workspace: str = ""  # empty: $PRUNESEG_WORKSPACE or ./workspace
+    out: str = ""  # the demo's record; empty: WORKSPACE/demos/<name>.json
+
+
+@dataclass
 class InspectConfig:
     """Per-class and per-image metrics of up to a few models on one split, for the Inspect page."""
 

@@ -20,7 +20,8 @@ TORCH_FREE = ("pruneseg.config", "pruneseg.errors", "pruneseg.jsonio", "pruneseg
               "pruneseg.workspace", "pruneseg.dashboard", "pruneseg.prune.plans", "pruneseg.prune.tradeoff",
               "pruneseg.data.classes", "pruneseg.data.cityscapes", "pruneseg.data.stats", "pruneseg.target")
 JOBS = ("pruneseg.train", "pruneseg.analyze", "pruneseg.prune_loop", "pruneseg.evaluate", "pruneseg.target_jobs",
-        "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.cli")
+        "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.inspect",
+        "pruneseg.demo", "pruneseg.cli")
 
 
 def module_name(path):

@@ -17,6 +17,7 @@
       target/perf/<time>-<package>-t<threads>.json   throughput results
       target/latency/<time>-<baseline>.json          paired latency comparisons of packages
       target/videos/<time>-<left>[-vs-<right>].mp4   overlay videos (+ .json summary)
+      demos/<name>.json                the demo pipeline's steps, their times and artefacts
       inspect/<name>.json              per-class and per-image metrics of up to three models
       inspect/<name>.predictions.npz   their predicted class maps (and the ground truth)
       uploads/                         videos uploaded in the dashboard
@@ -229,6 +230,16 @@ def uploads_dir(workspace):
 def upload_path(workspace, filename):
     """Where an uploaded file is saved: ``uploads/<safe name>``."""
     return uploads_dir(workspace) / safe_name(Path(filename).name, "upload")
+
+
+# --- the demo pipeline --------------------------------------------------------------------
+
+def demos_dir(workspace):
+    return Path(workspace) / "demos"
+
+
+def demo_path(workspace, name):
+    return demos_dir(workspace) / f"{name}.json"
 
 
 # --- inspections --------------------------------------------------------------------------

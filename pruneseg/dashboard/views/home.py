@@ -29,6 +29,26 @@ def run_rows(runs):
     return rows
 
 
+DEMO_STEPS = {"data": "built-in data (when missing)", "train": "training, quick preset",
+              "analyse": "sensitivity analysis, timed on ONNX Runtime", "prune": "iterative pruning",
+              "deploy": "export, int8, packages (dense and pruned)",
+              "target": "throughput tests and paired latency", "video": "overlay video, dense vs pruned int8"}
+
+
+def demo_rows(record):
+    """One row per demo step (``pruneseg.demo.STEPS`` order): what it does, whether done, its minutes."""
+    steps = (record or {}).get("steps", {})
+    return [{"step": name, "what": what,
+             "status": "done" if steps.get(name, {}).get("done") else ("started" if name in steps else "to do"),
+             "minutes": round(steps[name]["seconds"] / 60, 1) if name in steps else None}
+            for name, what in DEMO_STEPS.items()]
+
+
+def demo_finished(record):
+    """Whether every step of a demo record is done."""
+    return bool(record) and all(row["status"] == "done" for row in demo_rows(record))
+
+
 def job_rows(jobs):
     """One row per job: status, kind, what it writes, progress, ETA, start, note, id."""
     rows = []

@@ -1,0 +1,97 @@
+"""The demo pipeline on a tiny built-in dataset: every step's artefacts, and a killed demo resuming."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pruneseg import analyze, demo
+from pruneseg.config import TRAIN_PRESETS, DemoConfig
+from pruneseg.data.synthcity import generate
+from pruneseg.jobs import JobCancelled
+from pruneseg.records.demo import read_demo
+from pruneseg.workspace import layout, listing
+from conftest import open_page
+from test_pages import empty_workspace  # noqa: F401 (a fixture)
+
+TINY = dict(height=64, width=128, epochs=1, batch_size=2, workers=0, lr=1e-3, loss="weighted_ce")
+
+
+@pytest.fixture
+def tiny_demo(tmp_path, monkeypatch):
+    """A workspace with a tiny synthcity and the demo cut to one epoch, one cell per group, a few points."""
+    ws = tmp_path / "ws"
+    generate(layout.builtin_dataset_dir(ws), train=4, val=2, height=64, width=128, video_frames=3, workers=0)
+    monkeypatch.setitem(TRAIN_PRESETS, "tiny", TINY)
+    monkeypatch.setattr(demo, "ANALYSIS", dict(images=2, ratios=[0.5], latency_ratios=[0.5], bn_batches=1,
+                                               batch_size=2))
+    monkeypatch.setattr(analyze, "plan_targets", lambda kind: [0.3] if kind == "macs" else [1.2])
+    monkeypatch.setattr(demo, "PERF_SECONDS", 0.5)
+    return ws, DemoConfig(preset="tiny", workspace=str(ws), iterations=1, step=0.3, max_epochs=1)
+
+
+def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_and_a_video(tiny_demo, monkeypatch):
+    ws, config = tiny_demo
+
+    def killed(config, made):
+        raise JobCancelled
+
+    prune_step = demo.RUNNERS["prune"]
+    monkeypatch.setitem(demo.RUNNERS, "prune", killed)
+    with pytest.raises(JobCancelled):
+        demo.main(config)
+    record = read_demo(layout.demo_path(ws, "demo"))
+    assert [name for name, step in record["steps"].items() if step["done"]] == ["data", "train", "analyse"]
+    assert not record["steps"]["prune"]["done"]
+    assert json.loads((ws / "runs" / "demo-fpn" / "config.json").read_text())["loss"] == "weighted_ce"
+
+    monkeypatch.setitem(demo.RUNNERS, "prune", prune_step)
+    monkeypatch.setattr(demo.train, "main", lambda config: pytest.fail("a finished step ran again"))
+    record = demo.main(config)
+    assert list(record["steps"]) == list(demo.STEPS) and all(step["done"] for step in record["steps"].values())
+    made = record["artefacts"]
+    packages = {p["name"]: p["manifest"] for p in listing.list_packages(ws)}
+    assert len(packages) == 4 and all(packages.values())
+    assert {(m["precision"], m["pruned"]) for m in packages.values()} == \
+        {("fp32", False), ("int8", False), ("fp32", True), ("int8", True)}
+    assert [r["package"] for r in listing.list_perf_results(ws)] == \
+        [made["dense_fp32"], made["pruned_fp32"], made["pruned_int8"]]
+    comparison = json.loads(open(made["latency"]).read())
+    assert [row["package"] for row in comparison["packages"]] == \
+        [made[k] for k in ("dense_fp32", "dense_int8", "pruned_fp32", "pruned_int8")]
+    assert layout.video_summary_path(made["video"]).exists() and open(made["video"], "rb").read(12)[4:8] == b"ftyp"
+
+
+def test_the_demo_command_refuses_an_unknown_preset(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pruneseg", "demo", "--preset", "huge", "--workspace",
+                           str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 2 and "unknown --preset 'huge'; choose one of: quick" in done.stderr
+
+
+# --- the Home page ---------------------------------------------------------------------------
+
+def test_home_runs_the_demo_as_a_job_and_shows_a_finished_one(empty_workspace, started):
+    at = open_page("app_pages/home.py")
+    assert not at.exception, at.exception
+    next(b for b in at.button if b.label == "Run the demo").click().run()
+    assert not at.exception, at.exception
+    [(kind, argv)] = started
+    ws = empty_workspace.resolve()
+    assert kind == "demo" and argv[0] == "demo"
+    assert argv[argv.index("--workspace") + 1] == str(ws)
+    assert argv[argv.index("--out") + 1] == str(layout.demo_path(ws, "demo"))
+
+    path = layout.demo_path(empty_workspace, "demo")
+    path.parent.mkdir(parents=True)
+    steps = {name: {"done": True, "seconds": 60.0 * (index + 1)} for index, name in enumerate(demo.STEPS)}
+    path.write_text(json.dumps({"config": {}, "steps": steps, "artefacts": {}, "started": 0.0}))
+    at = open_page("app_pages/home.py")
+    assert not at.exception, at.exception
+    assert not [b for b in at.button if b.label in ("Run the demo", "Resume the demo")]
+    rows = at.dataframe[0].value
+    assert list(rows["step"]) == list(demo.STEPS) and list(rows["minutes"]) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+
+    steps["video"] = {"done": False, "seconds": 5.0}
+    path.write_text(json.dumps({"config": {}, "steps": steps, "artefacts": {}, "started": 0.0}))
+    at = open_page("app_pages/home.py")
+    assert [b.label for b in at.button if b.label.endswith("the demo")] == ["Resume the demo"]
