@@ -85,7 +85,9 @@ class SharedSweep:
 
     def missing_points(self):
         """``(plan, target)`` of every curve point not measured yet."""
-        return [(kind, target) for kind in self.analysis["curves"] for target in plan_targets(TARGET_KINDS[kind])
+        stride = self.analysis["settings"].get("curve_stride", 1)
+        return [(kind, target) for kind in self.analysis["curves"]
+                for target in plan_targets(TARGET_KINDS[kind], stride)
                 if target not in {point["target"] for point in self.analysis["curves"][kind]}]
 
     def known(self, group, ratio):
@@ -204,7 +206,7 @@ def main(config: AnalyzeConfig):
                                                           timer) if distributed.is_main() else None)
         base_miou = analysis["baseline"]["miou"]
         total = (len(analysis["groups"]) * (len(config.ratios) + (len(config.latency_ratios) if timer else 0))
-                 + sum(len(plan_targets(TARGET_KINDS[kind])) for kind in analysis["curves"]))
+                 + sum(len(plan_targets(TARGET_KINDS[kind], config.curve_stride)) for kind in analysis["curves"]))
         with Progress(total, "analyse", "cell") as progress:
             sweep = SharedSweep(config.out, analysis, progress)
             for group, ratio in distributed.share(sweep.missing_cells()):

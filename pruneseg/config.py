@@ -125,6 +125,7 @@ class AnalyzeConfig:
     runtime: bool = True  # also time plans on ONNX Runtime (fp32 and int8), and the latency plan
     runtime_threads: int = 1  # ONNX Runtime intra-op threads, as the target runner's --intra-op
     latency_ratios: list = field(default_factory=lambda: [0.25, 0.5, 0.75, 0.9])  # the latency table's ratios
+    curve_stride: int = 1  # a curve point at every n-th target (prune.tradeoff); the slider interpolates between
     processes: int = 1  # under torchrun the ranks share the cells; the results do not change
 
 

@@ -33,7 +33,7 @@ from pruneseg.records.demo import read_demo
 from pruneseg.records.pruning import read_state
 from pruneseg.workspace import layout
 
-ANALYSIS = dict(images=16, ratios=[0.25, 0.5, 0.75], latency_ratios=[0.5])  # enough for the slider and the plans
+ANALYSIS = dict(images=16, ratios=[0.25, 0.5, 0.75], latency_ratios=[0.5], curve_stride=2)  # enough for the slider
 PERF_SECONDS = 5.0  # each throughput test
 STEPS = ("data", "train", "analyse", "prune", "deploy", "target", "video")
 

@@ -13,5 +13,5 @@ from pruneseg.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     targets = [float(target) for target in sys.argv[1].split(",")]
-    analyze.plan_targets = lambda kind: targets
+    analyze.plan_targets = lambda kind, stride=1: targets
     main(sys.argv[2:])

@@ -72,7 +72,7 @@ def test_evaluation_on_the_gpu_agrees_with_the_cpu(cuda_run):
 
 def test_an_analysis_cell_on_the_gpu(cuda_run, tmp_path, monkeypatch):
     run, data = cuda_run
-    monkeypatch.setattr(analyze, "plan_targets", lambda kind: [0.5])
+    monkeypatch.setattr(analyze, "plan_targets", lambda kind, stride=1: [0.5])
     result = analyze.main(AnalyzeConfig(checkpoint=str(run / "model_best.pt"), data=str(data),
                                         out=str(tmp_path / "a.json"), images=2, ratios=[0.5], bn_batches=1,
                                         batch_size=2))

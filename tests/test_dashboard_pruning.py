@@ -303,6 +303,15 @@ def test_progress_counts_cells_and_curve_points():
     assert sensitivity_view.progress(partial) == (2, 3, 4, 36)
 
 
+def test_an_analysis_with_a_curve_stride_is_complete_with_every_other_point():
+    analysis = synthetic_analysis(groups=3, ratios=[0.5], curve_points=None)
+    analysis["settings"]["curve_stride"] = 2
+    for kind in analysis["curves"]:
+        analysis["curves"][kind] = analysis["curves"][kind][::2]
+    assert sensitivity_view.progress(analysis) == (3, 3, 18, 18)
+    assert tradeoff.plan_targets("macs", 2) == tradeoff.CURVE_TARGETS[::2] and tradeoff.plan_targets("macs", 2)[1] == 0.15
+
+
 def test_file_names(tmp_path):
     assert layout.checkpoint_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
     assert layout.checkpoint_name("/w/pruned/a b/iter_2.pt") == "a_b-iter_2"

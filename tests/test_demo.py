@@ -25,7 +25,7 @@ def tiny_demo(tmp_path, monkeypatch):
     monkeypatch.setitem(TRAIN_PRESETS, "tiny", TINY)
     monkeypatch.setattr(demo, "ANALYSIS", dict(images=2, ratios=[0.5], latency_ratios=[0.5], bn_batches=1,
                                                batch_size=2))
-    monkeypatch.setattr(analyze, "plan_targets", lambda kind: [0.3] if kind == "macs" else [1.2])
+    monkeypatch.setattr(analyze, "plan_targets", lambda kind, stride=1: [0.3] if kind == "macs" else [1.2])
     monkeypatch.setattr(demo, "PERF_SECONDS", 0.5)
     return ws, DemoConfig(preset="tiny", workspace=str(ws), iterations=1, step=0.3, max_epochs=1)
 

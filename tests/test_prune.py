@@ -157,7 +157,7 @@ def test_collapsed_groups_stop_early(trained, tmp_path, monkeypatch):
     calls = []
     real = analyze.prune_by_ratios
     monkeypatch.setattr(analyze, "prune_by_ratios", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    monkeypatch.setattr(analyze, "plan_targets", lambda kind: [0.5])
+    monkeypatch.setattr(analyze, "plan_targets", lambda kind, stride=1: [0.5])
     # collapse=2: any pruned model scores below twice the baseline, so one cell per group
     analysis = analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data),
                                               out=str(tmp_path / "a.json"), images=2, ratios=[0.25, 0.5],
@@ -287,7 +287,7 @@ def test_pruning_refuses_mismatched_inputs_before_any_work(trained, analysis_fil
 def test_analysis_times_plans_on_the_runtime_and_the_latency_plan_prunes_to_a_speed_up(trained, tmp_path,
                                                                                         monkeypatch):
     checkpoint, data = trained
-    monkeypatch.setattr(analyze, "plan_targets", lambda kind: [0.3] if kind == "macs" else [1.3])
+    monkeypatch.setattr(analyze, "plan_targets", lambda kind, stride=1: [0.3] if kind == "macs" else [1.3])
     out = tmp_path / "runtime.json"
     analysis = analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), images=1,
                                           ratios=[0.5], latency_ratios=[0.5], bn_batches=0, batch_size=2))

@@ -276,7 +276,7 @@ def real_workspace(tmp_path_factory):
     checkpoint = ws / "runs" / "fpn-tiny" / "model_best.pt"
     analysis = layout.analyses_dir(ws) / "fpn-tiny-model_best.json"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(analyze, "plan_targets", lambda kind: REAL_TARGETS)
+        patch.setattr(analyze, "plan_targets", lambda kind, stride=1: REAL_TARGETS)
         analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data), out=str(analysis), images=2,
                                        ratios=[0.5], bn_batches=0, batch_size=2))
     prune_loop.main(PruneConfig(checkpoint=str(checkpoint), data=str(data), analysis=str(analysis),
@@ -287,7 +287,7 @@ def real_workspace(tmp_path_factory):
 
 def test_pages_read_a_real_analysis_and_pruning_run(real_workspace, monkeypatch):
     monkeypatch.setenv("PRUNESEG_WORKSPACE", str(real_workspace))
-    monkeypatch.setattr(sensitivity_view, "plan_targets", lambda kind: REAL_TARGETS)  # AppTest runs pages here
+    monkeypatch.setattr(sensitivity_view, "plan_targets", lambda kind, stride=1: REAL_TARGETS)  # AppTest runs pages here
     monkeypatch.chdir(ROOT)
     at = open_page(SENSITIVITY)
     assert not at.exception, at.exception

@@ -12,9 +12,9 @@ CURVE_FIELDS = ("miou", "params", "macs", "latency_ms", "speedup", "ort_speedup"
 SEED_TOLERANCE = 0.02  # absolute mIoU drop the seed accepts (its pruning loop's recovery goal)
 
 
-def plan_targets(target_kind):
-    """The targets the analysis computes a curve point at: MACs shares or speed-ups."""
-    return CURVE_TARGETS if target_kind == "macs" else SPEEDUP_TARGETS
+def plan_targets(target_kind, stride=1):
+    """The targets the analysis computes a curve point at: MACs shares or speed-ups, every ``stride``-th."""
+    return (CURVE_TARGETS if target_kind == "macs" else SPEEDUP_TARGETS)[::stride or 1]
 
 
 def runtime_speedup(record, precision="fp32"):

@@ -21,7 +21,8 @@ def progress(analysis):
     curves = analysis.get("curves", {})
     points = sum(len(c) for c in curves.values())
     return (cells, len(analysis["groups"]) * len(ratios), points,
-            sum(len(plan_targets(TARGET_KINDS[kind])) for kind in curves if kind in TARGET_KINDS))
+            sum(len(plan_targets(TARGET_KINDS[kind], analysis.get("settings", {}).get("curve_stride", 1)))
+                for kind in curves if kind in TARGET_KINDS))
 
 
 def latency_progress(analysis):
