@@ -14,6 +14,7 @@ from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, Compil
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context, torchrun_command
 from pruneseg.target.arguments import add_target_commands
+from pruneseg.workspace.layout import default_workspace
 
 
 def cmd_synth(args):
@@ -130,6 +131,18 @@ def cmd_demo(args):
         print(f"{name:8s} {step['seconds'] / 60:6.1f} min")
     print(f"total    {sum(s['seconds'] for s in record['steps'].values()) / 60:6.1f} min; the artefacts:")
     print(json.dumps(record["artefacts"], indent=1))
+
+
+def cmd_report(args):
+    from pathlib import Path
+
+    from pruneseg.dashboard.views.report import gather, report_html, report_json
+
+    data = gather(args.workspace or default_workspace(), args.run)
+    out = Path(args.out)
+    out.write_text(report_html(data))
+    out.with_suffix(".json").write_text(report_json(data))
+    print(f"{out} and {out.with_suffix('.json')}")
 
 
 def cmd_inspect(args):
@@ -271,6 +284,12 @@ def build_parser(train_preset=None):
     parsers["latency"].set_defaults(func=cmd_target_latency)
     for name in ("video", "compare"):  # frames, size and FPS also go to OUT with a .json suffix
         parsers[name].set_defaults(func=cmd_target_video)
+
+    p = commands.add_parser("report", help="one self-contained HTML report (and its numbers as JSON) of a pruning run")
+    p.add_argument("--run", required=True, help="the pruning run's folder (pruned/<name>)")
+    p.add_argument("--out", required=True, help="the HTML file; the JSON goes beside it")
+    p.add_argument("--workspace", default="", help="where its packages and results are (default: the workspace)")
+    p.set_defaults(func=cmd_report)
 
     p = commands.add_parser("eval", help="evaluate a checkpoint")
     p.add_argument("--checkpoint", required=True)

@@ -26,7 +26,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # url path -> page title; a page's own address first: a bookmark must reach the router too
 PAGES = {"train?job=20250101-000000-train-done": "Train", "": "PruneSeg", "dataset": "Dataset",
          "sensitivity": "Sensitivity", "prune": "Prune", "deploy": "Quantize & Compile", "target": "Target",
-         "inspect": "Inspect"}
+         "inspect": "Inspect", "report": "Report"}
 # the menu's labels as the browser shows them (last word, after the icon's name), in the router's order
 NAV = [title.split()[-1] for title in re.findall(r'st\.Page\([^)]*title="([^"]+)"', (ROOT / "app.py").read_text())]
 
@@ -98,7 +98,7 @@ def test_every_page_renders_in_a_real_browser(server):
                 if path == "dataset":
                     page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30_000)
                     assert page.locator('[data-testid="stImage"] img').first.get_attribute("src")
-                if path.startswith(("train", "sensitivity", "prune", "target", "inspect")):
+                if path.startswith(("train", "sensitivity", "prune", "target", "inspect", "report")):
                     page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
                 nav = page.locator('[data-testid="stSidebarNav"] a')
                 labels = [text.split()[-1] for text in nav.all_inner_texts()]  # after the icon's name

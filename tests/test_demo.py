@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from pruneseg import analyze, demo
+from pruneseg.cli import main
 from pruneseg.config import TRAIN_PRESETS, DemoConfig
 from pruneseg.data.synthcity import generate
 from pruneseg.jobs import JobCancelled
@@ -30,7 +31,8 @@ def tiny_demo(tmp_path, monkeypatch):
     return ws, DemoConfig(preset="tiny", workspace=str(ws), iterations=1, step=0.3, max_epochs=1)
 
 
-def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_and_a_video(tiny_demo, monkeypatch):
+def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_video_and_a_report(tiny_demo, tmp_path,
+                                                                                               monkeypatch):
     ws, config = tiny_demo
 
     def killed(config, made):
@@ -60,6 +62,22 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_and_a_
     assert [row["package"] for row in comparison["packages"]] == \
         [made[k] for k in ("dense_fp32", "dense_int8", "pruned_fp32", "pruned_int8")]
     assert layout.video_summary_path(made["video"]).exists() and open(made["video"], "rb").read(12)[4:8] == b"ftyp"
+
+    # the report of the demo's pruning run: the CLI's file, and the Report page
+    out = tmp_path / "report.html"
+    main(["report", "--run", made["pruning_run"], "--out", str(out), "--workspace", str(ws)])
+    page = out.read_text()
+    assert page.count("<script") >= 4 and "plotly" in page and "data:video/mp4;base64," in page
+    numbers = json.loads(out.with_suffix(".json").read_text())
+    speedups = numbers["speedups"]
+    assert set(speedups) == {"dense int8", "pruned fp32", "pruned int8"}
+    assert all(s["speedup"] > 0 and "end to end on the target runner" in s["measured"] for s in speedups.values())
+    assert [row["what"] for row in numbers["provenance"]][:2] == ["dataset", "training"]
+    monkeypatch.setenv("PRUNESEG_WORKSPACE", str(ws))
+    at = open_page("app_pages/report.py")
+    assert not at.exception, at.exception
+    assert [m.label for m in at.metric][:3] == ["pruned fp32: faster", "pruned fp32: smaller", "pruned fp32: mIoU"]
+    assert at.get("video") and at.get("download_button")
 
 
 def test_the_demo_command_refuses_an_unknown_preset(tmp_path):

@@ -10,7 +10,8 @@ from conftest import ROOT, make_dataset, open_page, write_job
 from pruneseg import jobs
 
 PAGES = ("app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/sensitivity.py",
-         "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py", "app_pages/inspect.py")
+         "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py", "app_pages/inspect.py",
+         "app_pages/report.py")
 
 
 def write_fake_run(workspace, name="fpn-demo", epochs_done=3, epochs=3):
@@ -77,7 +78,8 @@ def test_page_on_empty_workspace(empty_workspace, page):
     assert not at.exception, at.exception
     assert at.title
     # prune points to the Sensitivity page, deploy to Train, target to deploy
-    if page not in ("app_pages/train.py", "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py"):
+    if page not in ("app_pages/train.py", "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py",
+                    "app_pages/report.py"):
         assert "python -m pruneseg synth" in texts(at, "info")
 
 

@@ -11,7 +11,7 @@ from pruneseg.jsonio import read_json
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import read_analysis, read_point
 from pruneseg.records.deploy import (read_export, read_latency_comparison, read_manifest, read_perf_result,
-                                     read_quantize)
+                                     read_quantize, read_video_result)
 from pruneseg.records.inspect import read_inspect
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import best_epoch, read_epochs, read_run_config
@@ -213,6 +213,18 @@ def list_latency_comparisons(workspace):
         except RecordError:
             continue
     return sorted(results, key=lambda r: r.get("created", 0), reverse=True)
+
+
+def list_videos(workspace):
+    """Finished overlay videos under ``target/videos/``, newest first: ``video`` (the mp4) and its ``record``."""
+    folder = layout.videos_dir(workspace)
+    videos = []
+    for video in folder.glob("*.mp4") if folder.is_dir() else []:
+        try:
+            videos.append({"video": str(video), "record": read_video_result(layout.video_summary_path(video))})
+        except RecordError:
+            continue
+    return sorted(videos, key=lambda v: v["record"].get("created", 0), reverse=True)
 
 
 def video_sources(workspace):

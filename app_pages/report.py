@@ -1,0 +1,58 @@
+"""Report: one pruning run's outcome for stakeholders, on screen and as one HTML file to hand over.
+
+Everything comes from the workspace's records (``pruneseg.dashboard.views.report``): the pruning
+run, its analysis, the packages compiled from the dense and the last pruned checkpoint, their
+paired latency and throughput on the target, and the overlay video. ``python -m pruneseg report``
+writes the same file.
+"""
+import streamlit as st
+
+from pruneseg.dashboard import widgets
+from pruneseg.dashboard.views import report as view
+from pruneseg.records import RecordError
+from pruneseg.workspace import layout, listing
+
+ws = widgets.workspace()
+runs = listing.list_pruning_runs(ws)
+
+st.title("Report")
+st.markdown("The outcome of one pruning run in one place: how much faster and smaller the pruned fp32 and int8 "
+            "models are than the dense one, what they cost in mIoU, class by class, and the video. "
+            "**Download report** gives one HTML file that opens offline.")
+if not runs:
+    st.info("No pruning run in this workspace yet: run the demo on **Home**, or prune on the **Prune** page.",
+            icon=":material/info:")
+    st.page_link("app_pages/home.py", label="Run the demo", icon=":material/home:")
+    st.stop()
+
+names = [folder.name for folder, _ in runs]
+wanted = st.query_params.get("run")
+name = st.selectbox("Pruning run", names, index=names.index(wanted) if wanted in names else 0,
+                    help="Runs under pruned/, newest first. The choice is kept in the page address.")
+st.query_params["run"] = name
+try:
+    data = view.gather(ws, layout.pruning_run_dir(ws, name))
+except RecordError as error:
+    st.error(str(error), icon=":material/error:")
+    st.stop()
+if not data["state"]["iterations"]:
+    st.info("This run has no finished iteration yet.", icon=":material/hourglass_top:")
+    st.stop()
+
+cards = view.headline_cards(data)
+widgets.cards(cards[:3])
+widgets.cards(cards[3:])
+if not data["comparison"]:
+    st.caption("Speed-ups from the pruning loop's own ONNX Runtime timing (model only). For end-to-end figures, "
+               "compile the packages on **Quantize & Compile** and time them with **Paired latency** on the Target "
+               "page, the dense fp32 package first.")
+for title, figure in view.figures(data):
+    st.subheader(title)
+    st.plotly_chart(figure, width="stretch", key=title)
+if data["video"]:
+    st.subheader("Dense fp32 (left) and pruned int8 (right)")
+    st.video(data["video"])
+st.subheader("Provenance")
+widgets.table(view.provenance_rows(data))
+st.download_button("Download report", view.report_html(data), file_name=f"{name}-report.html", mime="text/html",
+                   icon=":material/download:", type="primary")
