@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # PruneSeg set-up and entry points. Creates .venv from requirements.txt when needed.
 #   ./run.sh dashboard   make the built-in dataset on first use, serve the dashboard on 127.0.0.1:8501
+#                        (PORT=8600 ./run.sh dashboard for another port)
 #   ./run.sh test        run the whole test suite (installs Debian's chromium for the browser test)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -34,7 +35,7 @@ case "${1:-}" in
       echo "== generating the built-in synthcity dataset (under a minute)"
       "$PY" -m pruneseg synth --out "$PRUNESEG_WORKSPACE/datasets/synthcity"
     fi
-    exec "$PY" -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 \
+    exec "$PY" -m streamlit run app.py --server.address 127.0.0.1 --server.port "${PORT:-8501}" \
       --server.headless true --browser.gatherUsageStats false --server.fileWatcherType none
     ;;
   test)

@@ -38,7 +38,7 @@ def prediction_viewer(sample, opacity):
     row = next(r for r in rows if r["name"] == name)
     record = row["record"]
     if problem := inspect_view.dataset_problem(record, row["path"], root, split):
-        st.error(problem, icon=":material/error:")
+        st.error(widgets.plain(problem), icon=":material/error:")
         return
     m = model_col.selectbox("Model", range(len(record["models"])), format_func=lambda i: record["models"][i]["label"])
     image = next((i for i, entry in enumerate(record["images"]) if entry["name"] == sample.name), None)
@@ -50,7 +50,7 @@ def prediction_viewer(sample, opacity):
                                              [truth_key(image), prediction_key(m, image)])
         picture = inspect_view.read_image(record, image)
     except (RecordError, DatasetError) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(widgets.plain(error), icon=":material/error:")
         return
     left, right = st.columns(2)
     left.image(charts.overlay(picture, prediction, opacity), caption=f"prediction of {record['models'][m]['label']}",
@@ -96,7 +96,7 @@ stamp = folder_stamp(root, split)
 try:
     samples = scan(root, split, stamp)
 except DatasetError as error:
-    st.error(str(error), icon=":material/error:")
+    st.error(widgets.plain(error), icon=":material/error:")
     st.stop()
 
 width, height = image_size(samples[0].image)
@@ -117,7 +117,7 @@ with browse_tab:
         try:
             counts = class_counts(root, split, stamp)
         except DatasetError as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(widgets.plain(error), icon=":material/error:")
             st.stop()
         shown = [int(i) for i in np.flatnonzero(counts[:, CLASS_NAMES.index(wanted)] > 0)]
     if not shown:
@@ -150,7 +150,7 @@ with stats_tab:
         try:
             counts = class_counts(root, split, stamp)
         except DatasetError as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(widgets.plain(error), icon=":material/error:")
         else:
             chart_col, table_col = st.columns([2, 1])
             with chart_col:

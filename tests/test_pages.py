@@ -117,6 +117,7 @@ def test_dataset_page_names_the_missing_folder(workspace, tmp_path):
     assert not at.exception, at.exception
     assert len(at.error) == 1
     assert str(tmp_path / "nowhere" / "leftImg8bit" / "train") in at.error[0].value
+    assert "leftImg8bit/\\<split\\>/\\<city\\>/\\*_leftImg8bit.png" in at.error[0].value  # not italics, not a tag
     assert not at.image
 
 

@@ -6,6 +6,7 @@ progress with ETA, cancel and resume, and the error with the log tail when it fa
 the job's state on disk in a ``st.fragment`` so the rest of the page stays put, and stops
 polling once the job ended.
 """
+import re
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -48,11 +49,17 @@ def load_record(path, reader):
     return _read(str(path), f"{reader.__module__}.{reader.__qualname__}", stamp, reader)
 
 
+def plain(text):
+    """``text`` with the Markdown marks that paths and globs hold escaped (``*``, ``<``, ``>``), so
+    ``<city>/*_labelIds.png`` shows as written (a ``_`` inside a word is not emphasis)."""
+    return re.sub(r"([*<>])", r"\\\1", str(text))
+
+
 def show_problems(problems):
     """Show each problem (None skipped) as an error; True when there was any."""
     problems = [p for p in problems if p]
     for problem in problems:
-        st.error(problem, icon=":material/error:")
+        st.error(plain(problem), icon=":material/error:")
     return bool(problems)
 
 
