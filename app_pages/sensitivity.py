@@ -16,7 +16,7 @@ from pruneseg.workspace import layout, listing
 ws = widgets.workspace()
 analyze_jobs = jobs.list_jobs(ws, "analyze")
 analyses = listing.list_analyses(ws)
-checkpoints = [c for c in listing.list_checkpoints(ws) if not c["file"].endswith(layout.CURRENT_CHECKPOINT)]
+checkpoints = [file for file in listing.deployable_checkpoints(ws) if not file.endswith(layout.CURRENT_CHECKPOINT)]
 datasets = listing.list_datasets(ws)
 
 st.title("Sensitivity")
@@ -95,7 +95,7 @@ with st.expander("Run a sensitivity analysis", expanded=not analyses and not ana
     if not datasets:
         st.info("No dataset in the workspace yet: make the built-in one with "
                 f"`python -m pruneseg synth --out {layout.builtin_dataset_dir(ws)}`.", icon=":material/info:")
-    if submitted := forms.analysis_form(ws, [c["file"] for c in checkpoints], datasets):
+    if submitted := forms.analysis_form(ws, checkpoints, datasets):
         widgets.launch_job(*submitted, forget=("analysis",))
 
 kind, chosen = widgets.choose_job_or_item(

@@ -31,6 +31,10 @@ class Progress:
         """Set the number of finished units to ``done``."""
         self.update(done - self.bar.n)
 
+    def write(self, line):
+        """Print ``line`` on a line of its own above the bar (in a job's log too, where the bar has no newline)."""
+        self.bar.write(line, file=sys.stderr)
+
     def close(self):
         self._publish()
         self.bar.close()

@@ -113,9 +113,9 @@ def main(config: PruneConfig):
                                         target=target, one_shot=one_shot, metrics=metrics, **meta)
                     progress.update(1, iteration=iteration, miou=metrics["miou"])
                     missed = guard_misses(metrics["iou"], state["dense"]["iou"], config.guards)
-                    print(f"iteration {iteration} epoch {epoch}: loss {loss:.4f} mIoU {metrics['miou']:.4f} "
-                          f"(goal {goal:.4f}{'; guards missed: ' + ', '.join(missed) if missed else ''}, "
-                          f"{time.time() - started:.0f}s)")
+                    progress.write(f"iteration {iteration} epoch {epoch}: loss {loss:.4f} mIoU {metrics['miou']:.4f} "
+                                   f"(goal {goal:.4f}{'; guards missed: ' + ', '.join(missed) if missed else ''}, "
+                                   f"{time.time() - started:.0f}s)")
                 snapshot = out / snapshot_name(iteration)
                 if writer:
                     save_checkpoint(snapshot, model=model.state_dict(), pruning_history=history, iteration=iteration,

@@ -206,8 +206,8 @@ def main(config: TrainConfig):
             save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(),
                             scheduler=scheduler.state_dict(), scaler=scaler.state_dict(), epoch=epoch,
                             best_miou=best_miou, metrics=metrics, **meta)
-            print(f"epoch {epoch + 1}/{config.epochs}: loss {train_loss:.4f} "
-                  f"val mIoU {metrics['miou']:.4f} pixel acc {metrics['pixel_accuracy']:.4f}")
+            progress.write(f"epoch {epoch + 1}/{config.epochs}: loss {train_loss:.4f} "
+                           f"val mIoU {metrics['miou']:.4f} pixel acc {metrics['pixel_accuracy']:.4f}")
     return best_miou
 
 

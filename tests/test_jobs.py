@@ -119,3 +119,14 @@ def test_a_reused_pid_is_not_the_job(tmp_path):
         (path / "job.json").write_text(json.dumps({"id": "x", "kind": "train", "argv": [], "created": 0,
                                                   "pid": os.getpid(), "pid_start_ticks": recorded}))
         assert read_job(path).status == expected
+
+
+def test_a_progress_line_stands_on_its_own_line_in_a_log(capsys):
+    from pruneseg.progress import Progress
+
+    with Progress(3, "train", "step") as progress:
+        progress.update(1)
+        progress.write("epoch 1/3: loss 0.5")
+        progress.update(2)
+    log = capsys.readouterr().err
+    assert "epoch 1/3: loss 0.5" in log.splitlines()  # as the dashboard's log view splits it (\r too)
