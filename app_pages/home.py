@@ -78,6 +78,16 @@ else:
     st.caption("No training run yet.")
 st.page_link("app_pages/train.py", label="Start or follow a training run", icon=":material/model_training:")
 
+pruning_runs = listing.list_pruning_runs(ws)
+if pruning_runs:
+    st.subheader("Pruning runs")
+    widgets.table(home.pruning_rows(pruning_runs),
+                  report=st.column_config.LinkColumn("report", display_text="open the report"))
+packages = listing.list_packages(ws)
+if packages:
+    st.subheader("Packages")
+    widgets.table(home.package_rows(packages, listing.list_perf_results(ws)))
+
 left, right = st.columns(2)
 with left:
     st.subheader("Checkpoints")
@@ -98,7 +108,9 @@ def jobs_table():
     if current:
         widgets.table(home.job_rows(current[:50]),
                       progress=st.column_config.ProgressColumn("progress", min_value=0, max_value=100,
-                                                               format="%.0f%%"))
+                                                               format="%.0f%%"),
+                      job=st.column_config.LinkColumn("job", display_text=r"=(\d{8}-\d{6}-[^&]+)$",
+                                                      help="Open the job on its page."))
     else:
         st.caption("No background job yet. Jobs started here run as separate processes, with their "
                    f"state and log under `{layout.jobs_dir(ws)}`.")

@@ -94,6 +94,23 @@ def test_home_lists_dataset_run_checkpoint_and_job(workspace):
     assert any("synthcity  (built-in)" in set(f.get("dataset", [])) for f in frames)
     runs = next(f for f in frames if "run" in f)
     assert runs.iloc[0]["epochs"] == "3 / 3" and runs.iloc[0]["best mIoU"] == pytest.approx(0.4)
+    jobs_table = next(f for f in frames if "job" in f)
+    assert jobs_table.iloc[0]["job"].startswith("/train?job=")  # a link to the job on its page
+
+
+def test_home_lists_pruning_runs_and_packages_with_links(workspace):
+    from test_deploy_pages import fill_deploy_workspace
+    from test_pruning_pages import write_analysis, write_state
+
+    write_state(workspace, write_analysis(workspace))
+    fill_deploy_workspace(workspace)
+    at = open_page("app_pages/home.py")
+    assert not at.exception, at.exception
+    frames = [df.value for df in at.dataframe]
+    pruning = next(f for f in frames if "pruning run" in f)
+    assert pruning.iloc[0]["report"] == f"/report?run={pruning.iloc[0]['pruning run']}"
+    packages = next(f for f in frames if "package" in f)
+    assert set(packages["variant"]) >= {"dense fp32"}
 
 
 def test_dataset_page_shows_split_sizes_and_an_overlaid_image(workspace):

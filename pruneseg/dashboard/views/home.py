@@ -1,8 +1,9 @@
 """What the Home page shows: tables of datasets, training runs and jobs. No Streamlit, no torch."""
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
-from pruneseg.dashboard.labels import job_target, progress_summary, status_text
+from pruneseg.dashboard.labels import job_target, progress_summary, status_text, variant
 
 
 def dataset_rows(datasets):
@@ -49,8 +50,49 @@ def demo_finished(record):
     return bool(record) and all(row["status"] == "done" for row in demo_rows(record))
 
 
+JOB_PAGES = {"train": ("train", "job"), "analyze": ("sensitivity", "job"), "verify": ("prune", "verify"),
+             "prune": ("prune", "job"), "export": ("deploy", "job"), "quantize": ("deploy", "job"),
+             "compile": ("deploy", "job"), "target-perf": ("target", "perf"), "target-latency": ("target", "latency"),
+             "target-video": ("target", "video"), "inspect": ("inspect", "job"), "demo": ("", "demo")}
+
+
+def job_link(job):
+    """The address of the page that shows ``job`` (``prune?analysis=<stem>&job=<id>``, ...)."""
+    page, param = JOB_PAGES.get(job.kind, ("", "job"))
+    query = {param: job.id}
+    if job.kind in ("prune", "verify") and job.config.get("analysis"):
+        query = {"analysis": Path(job.config["analysis"]).stem, **query}
+    return f"/{page}?{urlencode(query)}"
+
+
+def pruning_rows(runs):
+    """One row per pruning run of ``list_pruning_runs``: its plan, iterations, and the last one's numbers."""
+    rows = []
+    for folder, state in runs:
+        last, dense = (state["iterations"] or [None])[-1], state["dense"]
+        runtime = ((last or {}).get("runtime") or {}).get("fp32")
+        rows.append({"pruning run": folder.name, "plan": state["config"].get("plan", "sensitivity"),
+                     "iterations": f"{len(state['iterations'])} / {state['config'].get('iterations', '?')}",
+                     "mIoU": round(last["miou"], 4) if last else None, "dense mIoU": round(dense["miou"], 4),
+                     "MACs removed": f"{1 - last['macs'] / dense['macs']:.0%}" if last else "",
+                     "speed-up": f"{runtime['speedup']:.2f}x (ONNX Runtime)" if runtime else "",
+                     "report": f"/report?{urlencode({'run': folder.name})}"})
+    return rows
+
+
+def package_rows(packages, results):
+    """One row per package of ``list_packages`` with the FPS of its newest one-thread throughput test."""
+    rows = []
+    for package in packages:
+        fps = [r["fps"] for r in results if Path(r.get("package", "")) == Path(package["path"]) and r.get("threads") == 1]
+        rows.append({"package": package["name"],
+                     "variant": variant(package["manifest"]) if package["manifest"] else "broken",
+                     "FPS (1 thread)": round(fps[-1], 1) if fps else None})
+    return rows
+
+
 def job_rows(jobs):
-    """One row per job: status, kind, what it writes, progress, ETA, start, note, id."""
+    """One row per job: status, kind, what it writes, progress, ETA, start, note, and a link to its page."""
     rows = []
     for job in jobs:
         fraction, _, eta = progress_summary(job.progress)
@@ -61,6 +103,6 @@ def job_rows(jobs):
             "ETA": eta if job.status == "running" else "",
             "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created)),
             "note": note.splitlines()[0] if note else "",
-            "job": job.id,
+            "job": job_link(job),
         })
     return rows
