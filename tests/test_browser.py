@@ -145,3 +145,30 @@ def find_where_a_model_loses_bike(page, server):
     assert panel.locator('[data-testid="stImage"] img').count() >= 7  # image, truth, 2 x (prediction, errors), disagreement
     assert "loses most bike" in panel.inner_text()
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_the_report_file_opens_offline_with_every_chart(tmp_path):
+    """The HTML the Report page downloads, opened from a file:// address with every other request blocked."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from pruneseg.dashboard.views.report import figures, gather, report_html
+
+    workspace = tmp_path / "ws"
+    run = write_state(workspace, write_analysis(workspace))
+    data = gather(workspace, run)
+    report = tmp_path / "report.html"
+    report.write_text(report_html(data))
+    blocked = []
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
+                       else (blocked.append(route.request.url), route.abort()))
+            page.goto(report.as_uri())
+            charts = page.locator(".js-plotly-plot .main-svg")
+            charts.first.wait_for(timeout=30_000)
+            assert page.locator(".js-plotly-plot").count() == len(figures(data)) >= 3
+            assert page.get_by_role("heading", name="Provenance").is_visible()
+        finally:
+            browser.close()
+    assert not blocked, f"the report asked the network for {blocked}"
