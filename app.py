@@ -4,11 +4,15 @@ Every page file is listed here. They live in ``app_pages/``, not ``pages/``: Str
 a ``pages/`` folder next to this file the old way (each page alone, without this router) when the
 first visit after a start opens a page's own address, such as a bookmarked ``/train?job=...``.
 """
+from pathlib import Path
+
 import streamlit as st
 
 from pruneseg.dashboard.widgets import workspace
 
-st.set_page_config(page_title="PruneSeg", page_icon=":material/content_cut:", layout="wide")
+FAVICON = Path(__file__).parent / "assets" / "favicon.svg"  # shipped: a dashboard served offline fetches nothing
+
+st.set_page_config(page_title="PruneSeg", page_icon=str(FAVICON), layout="wide")
 
 page = st.navigation([
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -110,6 +110,8 @@ def test_every_page_renders_in_a_real_browser(server):
                     Path(shots).mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(Path(shots) / f"{path.split('?')[0] or 'home'}.png"), full_page=True)
                 assert page.locator('[data-testid="stException"]').count() == 0, f"exception on /{path}"
+            icons = page.locator('link[rel*="icon"]').evaluate_all("links => links.map(l => l.href)")
+            assert icons and all(href.startswith("data:image/svg+xml") for href in icons), icons  # shipped, not fetched
             page.locator('[data-testid="stSidebarNav"] a', has_text="Dataset").click()  # the menu works too
             page.get_by_role("heading", name="Dataset", level=1).wait_for(timeout=30_000)
             assert "/dataset" in page.url
