@@ -76,3 +76,11 @@ def test_folder_stamp_changes_when_a_city_gains_an_image(tmp_path):
     (image.parent / "new_leftImg8bit.png").write_bytes(image.read_bytes())
     assert folder_stamp(root, "train") != before
     assert image_size(image) == (128, 64) and image_size(tmp_path / "none.png") == (0, 0)
+
+
+def test_the_training_estimate_scales_the_measured_quick_preset():
+    from pruneseg.dashboard.views.train import training_minutes
+
+    assert training_minutes("fpn", 128, 256, 30, 360) == pytest.approx(30 * 13.4 / 60)  # the measurement itself
+    assert training_minutes("fpn", 256, 512, 30, 360) == pytest.approx(4 * 30 * 13.4 / 60)  # 4x the pixels
+    assert training_minutes("nothing", 128, 256, 30, 360) is None

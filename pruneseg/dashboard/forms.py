@@ -16,6 +16,7 @@ from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
+from pruneseg.dashboard.views.train import training_minutes
 from pruneseg.prune.plans import TARGET_KINDS
 from pruneseg.records.analysis import read_analysis
 from pruneseg.workspace import layout
@@ -46,6 +47,13 @@ def train_form(ws, datasets):
              "built-in data in about ten minutes on 2 CPU cores (BENCHMARKS.md). Seed's: its 256x512 recipe with "
              "plain cross-entropy, for real Cityscapes and a GPU (the seed trains 200 epochs).")
     defaults = replace(TrainConfig(), **TRAIN_PRESETS.get(recipe, {"epochs": 20}))
+    if datasets:
+        images = (datasets[0]["train images"] or 0) + (datasets[0]["val images"] or 0)
+        minutes = training_minutes(defaults.model, defaults.height, defaults.width, defaults.epochs, images)
+        st.caption(f"With these defaults on `{datasets[0]['name']}` ({images} images): about {minutes:.0f} minutes "
+                   f"for FPN on a 2-core CPU like this project's (measured, BENCHMARKS.md); the time grows with "
+                   "epochs x pixels, and a GPU is many times faster. The seed is the vendor tutorial PruneSeg "
+                   "reproduces in the open (FPN-ResNet18 and UNet on 6-class Cityscapes).")
     with st.form("new-run"):
         model_col, data_col, path_col = st.columns([1, 1, 2])
         model = model_col.selectbox("Model", list(INPUT_MULTIPLE), format_func=MODEL_LABELS.get)

@@ -1,4 +1,15 @@
-"""What the Train page shows: a run's cards and epoch table. No Streamlit, no torch."""
+"""What the Train page shows: a run's cards and epoch table, a training time estimate. No Streamlit, no torch."""
+
+# training pixels per second on this project's 2-core CPU, data loading and validation included
+# (BENCHMARKS.md: FPN, quick preset: 300 + 60 images at 128x256 in 13.4 s per epoch; UNet at 64x128)
+PIXELS_PER_SECOND = {"fpn": 360 * 128 * 256 / 13.4, "unet": 360 * 64 * 128 / 21.0}
+
+
+def training_minutes(model, height, width, epochs, images):
+    """Rough minutes to train ``epochs`` over ``images`` (train + val) at ``height`` x ``width`` on a
+    2-core CPU like this project's; None for a model without a measurement."""
+    rate = PIXELS_PER_SECOND.get(model)
+    return epochs * images * height * width / rate / 60 if rate else None
 
 
 def run_cards(config, epochs, steps, best):
