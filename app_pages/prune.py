@@ -161,6 +161,13 @@ with st.expander("Start an iterative pruning run", expanded=not prune_jobs and n
                                       guards):
         widgets.launch_job(*submitted)
 
+if len(runs) > 1:
+    with st.expander("Compare pruning runs", icon=":material/stacked_line_chart:"):
+        names = [folder.name for folder, _ in runs]
+        compared = st.multiselect("Runs", names, default=names[:2],
+                                  help="Say the sensitivity plan against the uniform one, or two tolerances.")
+        st.plotly_chart(view.runs_figure([(folder.name, state) for folder, state in runs if folder.name in compared]),
+                        width="stretch", key="compare-pruning-runs")
 kind, chosen = widgets.choose_job_or_item(
     prune_jobs, {folder.name: (folder, f"{folder.name} · started outside the dashboard") for folder, _ in runs},
     "run", "Pruning runs", "Pruning runs of this analysis, newest first.",

@@ -71,6 +71,13 @@ kind, chosen = widgets.choose_job_or_item(
     "run", "Runs", "Every training job of this workspace, newest first, then runs started from the command line. "
     "The choice is kept in the page address, so a refresh or a bookmark comes back to it.",
     "No training run yet. Start one above; it will show here with live curves.")
+if len(runs) > 1:
+    with st.expander("Compare runs", icon=":material/stacked_line_chart:"):
+        names = [run["name"] for run in runs]
+        compared = st.multiselect("Runs", names, default=names[:2], help="Their validation mIoU per epoch, overlaid.")
+        if compared:
+            st.plotly_chart(charts.runs_miou_figure({name: read_epochs(layout.run_dir(ws, name) / layout.EPOCHS_LOG)
+                                                     for name in compared}), width="stretch", key="compare-runs")
 if kind == "job":
     job = chosen
     run_dir = job.output()

@@ -241,3 +241,13 @@ def test_the_form_refuses_a_size_the_model_cannot_take(workspace, monkeypatch):
     submit(at)
     assert not at.exception, at.exception
     assert "multiples of 32" in at.error[0].value
+
+
+def test_the_train_page_overlays_the_curves_of_two_runs(workspace):
+    write_fake_run(workspace, "first")
+    write_fake_run(workspace, "second", epochs_done=2)
+    at = open_page("app_pages/train.py")
+    assert not at.exception, at.exception
+    compare = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "compared runs" in c.proto.spec)
+    assert sorted(trace["name"] for trace in compare["data"]) == ["first", "second"]
+    assert sorted(len(trace["x"]) for trace in compare["data"]) == [2, 3]

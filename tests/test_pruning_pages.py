@@ -189,6 +189,18 @@ def test_prune_page_shows_the_iterations_of_a_pruning_run(workspace):  # noqa: F
     assert list(snapshots["iteration"]) == ["dense", "1 (10%)", "2 (20%)", "3 (30%)"]
 
 
+def test_two_pruning_runs_compare_side_by_side(workspace):  # noqa: F811
+    path = write_analysis(workspace)
+    write_state(workspace, path)
+    write_state(workspace, path, name="uniform-run", plan="uniform", step=0.2)
+    at = open_page(PRUNE)
+    assert not at.exception, at.exception
+    compare = next(f for f in figures(at) if f["layout"].get("annotations", [{}])[0].get("text") == "mIoU (fine-tuned)")
+    assert sorted({trace["name"] for trace in compare["data"]}) == sorted([f"{STEM}-sensitivity", "uniform-run"])
+    uniform = next(t for t in compare["data"] if t["name"] == "uniform-run" and t["xaxis"] == "x")
+    assert uniform["x"][0] == 0 and uniform["x"][-1] == pytest.approx(0.6)  # dense, then 3 x 0.2 of the MACs
+
+
 def test_submitting_the_prune_form_starts_a_prune_job(workspace, started):  # noqa: F811
     path = write_analysis(workspace)
     at = open_page(PRUNE)

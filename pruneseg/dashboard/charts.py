@@ -94,6 +94,21 @@ def miou_figure(epochs):
     return style_figure(fig, "Validation mIoU", "epoch", "score (0-1)")
 
 
+def runs_miou_figure(runs):
+    """Validation mIoU per epoch of several runs, one line each, to compare recipes.
+
+    Args:
+        runs: ``{run name: records of its epochs.jsonl}``.
+    """
+    fig = go.Figure()
+    for name, epochs in runs.items():
+        fig.add_trace(go.Scatter(x=[r["epoch"] + 1 for r in epochs], y=[r["miou"] for r in epochs],
+                                 mode="lines+markers", name=name, marker=dict(size=4),
+                                 hovertemplate=f"{name}, epoch %{{x}}: mIoU %{{y:.3f}}<extra></extra>"))
+    fig.update_yaxes(range=[0, 1])
+    return style_figure(fig, "Validation mIoU of the compared runs", "epoch", "mIoU", height=360)
+
+
 def class_iou_figure(iou, title="Per-class IoU"):
     """One bar per class, in the class colours; classes absent from the data (None) are left out.
 

@@ -419,6 +419,28 @@ def iteration_figure(state):
     return fig
 
 
+def runs_figure(states):
+    """Several pruning runs side by side: fine-tuned mIoU against the MACs removed, and the measured
+    speed-up against the MACs removed, one line per run starting at its dense model.
+
+    Args:
+        states: ``(name, state)`` of the runs.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["mIoU (fine-tuned)", "measured speed-up (x)"],
+                        horizontal_spacing=0.08)
+    for name, state in states:
+        rows = iteration_rows(state)
+        x = [1 - row["macs"] / state["dense"]["macs"] for row in rows]
+        for col, key in ((1, "miou"), (2, "speedup")):
+            fig.add_trace(go.Scatter(x=x, y=[row[key] for row in rows], mode="lines+markers", name=name,
+                                     legendgroup=name, showlegend=col == 1,
+                                     hovertemplate=f"{name}, %{{x:.0%}} fewer MACs: %{{y:.3f}}<extra></extra>"),
+                          row=1, col=col)
+    fig.update_xaxes(tickformat=".0%", title_text="share of the dense MACs removed")
+    fig = style_figure(fig, "", None, None, height=360)
+    return fig.update_layout(margin=dict(t=30), legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
+
+
 def iteration_iou_figure(state):
     """Per-class IoU of the dense model (iteration 0) and every iteration after fine-tuning, a line per
     class in its colour; a guarded class's floor (dense IoU - its limit) dotted."""
