@@ -120,6 +120,11 @@ if packages:
         widgets.launch_job(*submitted, param="video")
     if job := widgets.shown_job(jobs.list_jobs(ws, VideoConfig.KIND), "video", finished_too=True):
         widgets.job_panel(job.path, details=video_result, param="video")
+    elif videos := listing.list_videos(ws):  # made outside a video job (the demo, the command line)
+        widgets.cards(view.video_cards(videos[0]["record"]))
+        st.video(videos[0]["video"])
+        st.caption(" | ".join(f"{side}: {package_label(info)}"
+                              for side, info in zip(("Left", "Right"), videos[0]["record"].get("packages", []))))
 
 with st.expander("Packages", icon=":material/deployed_code:"):
     if packages:
