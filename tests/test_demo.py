@@ -78,6 +78,9 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_vide
     assert not at.exception, at.exception
     assert [m.label for m in at.metric][:3] == ["pruned fp32: faster", "pruned fp32: smaller", "pruned fp32: mIoU"]
     assert at.get("video") and at.get("download_button")
+    at = open_page("app_pages/target.py")  # the demo's video, made outside a video job
+    assert not at.exception, at.exception
+    assert at.get("video") and [m.label for m in at.metric][:2] == ["Left FPS", "Right FPS"]
 
 
 def test_the_demo_command_refuses_an_unknown_preset(tmp_path):
