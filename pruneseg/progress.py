@@ -32,8 +32,10 @@ class Progress:
         self.update(done - self.bar.n)
 
     def write(self, line):
-        """Print ``line`` on a line of its own above the bar (in a job's log too, where the bar has no newline)."""
-        self.bar.write(line, file=sys.stderr)
+        """Print ``line`` on a line of its own above the bar (in a job's log too, where the bar has no newline);
+        silent on ranks other than 0, as their bars are."""
+        if not self.bar.disable:
+            self.bar.write(line, file=sys.stderr)
 
     def close(self):
         self._publish()
