@@ -22,12 +22,13 @@ st.markdown("Train **FPN** or **UNet** on a dataset. Training runs as a backgrou
             "or refresh, it keeps going, and this page picks it up again.")
 
 
-def run_details(run_dir):
-    """Metrics and curves of one run folder, as far as it got."""
+def run_details(run_dir, planned=None):
+    """Metrics and curves of one run folder, as far as it got; ``planned`` (the job's config) stands in
+    for the run's ``config.json`` until the job writes it."""
     try:
         config = read_run_config(run_dir / layout.RUN_CONFIG)
     except RecordError as error:
-        config = {}
+        config = planned or {}
         if (run_dir / layout.RUN_CONFIG).exists():
             st.warning(str(error), icon=":material/warning:")
     epochs, steps = read_epochs(run_dir / layout.EPOCHS_LOG), read_steps(run_dir / layout.STEPS_LOG)
@@ -81,7 +82,7 @@ if len(runs) > 1:
 if kind == "job":
     job = chosen
     run_dir = job.output()
-    widgets.job_panel(job.path, details=(lambda job: run_details(run_dir)) if run_dir else None)
+    widgets.job_panel(job.path, details=(lambda job: run_details(run_dir, job.config)) if run_dir else None)
 else:
     if st.button("Refresh", icon=":material/refresh:"):
         st.rerun()
