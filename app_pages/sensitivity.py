@@ -63,7 +63,9 @@ def show_analysis(path, job=None):
         column_config={
             "MACs share %": st.column_config.ProgressColumn("MACs share", min_value=0, max_value=100, format="%.1f%%",
                                                             help="Share of the model's MACs in the layers the "
-                                                                 "group touches."),
+                                                                 "group touches. A layer's input channels belong to "
+                                                                 "one group and its outputs to another, so the "
+                                                                 "column sums to more than 100%."),
             "robust up to %": st.column_config.NumberColumn(
                 "robust up to", format="%d%%",
                 help=f"The largest ratio up to which every measured ratio costs at most {SEED_TOLERANCE} "
