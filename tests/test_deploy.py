@@ -164,3 +164,21 @@ def test_export_falls_back_to_the_legacy_exporter_and_says_so(monkeypatch, tmp_p
     assert "falling back to the legacy exporter" in capsys.readouterr().err
     session = ort.InferenceSession(str(tmp_path / "legacy.onnx"), providers=["CPUExecutionProvider"])
     assert session.get_inputs()[0].shape == [1, 3, 64, 128]
+
+
+def test_calibration_sees_every_image_not_only_the_last_few(tmp_path):
+    """One bright image among nine dim ones sets the input's range (onnxruntime#18893 dropped it)."""
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    from pruneseg.deploy.latency import export_for_timing
+    from pruneseg.deploy.quantize import quantize_onnx
+
+    fp32 = export_for_timing(torch.nn.Conv2d(3, 4, 1), tmp_path / "conv.onnx", 8, 8)
+    images = [np.full((1, 3, 8, 8), 100.0 if index == 0 else 1.0, np.float32) for index in range(9)]
+    quantize_onnx(fp32, tmp_path / "conv_int8.onnx", images)
+    model = onnx.load(tmp_path / "conv_int8.onnx")
+    constants = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
+    quantize = next(node for node in model.graph.node if node.op_type == "QuantizeLinear" and node.input[0] == "input")
+    assert float(constants[quantize.input[1]]) * 255 == pytest.approx(100.0, rel=0.01)  # uint8 over [0, 100]

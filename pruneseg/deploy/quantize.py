@@ -141,9 +141,10 @@ def quantize_onnx(fp32_path, int8_path, calibration_images, nodes_to_exclude=(),
         quantize_static(str(prepared), str(int8_path), ImageReader(calibration_images, on_image),
                         quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
                         weight_type=QuantType.QInt8, per_channel=per_channel,
-                        nodes_to_exclude=list(nodes_to_exclude), calibrate_method=CALIBRATION_METHODS[method],
-                        # collect activation ranges in chunks: all calibration outputs at once exhaust memory
-                        extra_options={"CalibMaxIntermediateOutputs": 8})
+                        nodes_to_exclude=list(nodes_to_exclude), calibrate_method=CALIBRATION_METHODS[method])
+    # No "CalibMaxIntermediateOutputs": ONNX Runtime's min-max calibrator drops each full chunk without
+    # computing its ranges (onnxruntime#18893), so all but the last few images went unseen; it keeps only
+    # a min and a max per tensor and image, so it needs no chunks.
     int8_model = load_onnx(int8_path)
     set_metadata(int8_model, dict(get_metadata(load_onnx(fp32_path, load_weights=False)), precision="int8"))
     onnx.save(int8_model, str(int8_path))
