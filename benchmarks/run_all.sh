@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the headline figures of BENCHMARKS.md and README.md from a fresh workspace.
 #
-#     benchmarks/run_all.sh [WORKSPACE]          (default: bench-workspace; about 2.5 hours on 2 cores)
+#     benchmarks/run_all.sh [WORKSPACE]          (default: bench-workspace; about 2 hours on 2 cores)
 #
 # Every step is one of the commands quoted in BENCHMARKS.md; its output goes to
 # WORKSPACE/logs/<step>.log (with the wall time at the end) and its tail to the terminal. The
@@ -54,11 +54,11 @@ step fpn_latency "$W/bench/fpn/results.json" \
 
 # UNet at 64x128, the size this CPU affords (about 25x the FPN's MACs per pixel)
 step unet_train "$W/runs/unet-64x128/model_best.pt" \
-    "$PY" -m pruneseg train --preset quick --model unet --height 64 --width 128 --epochs 20 --data "$D" \
+    "$PY" -m pruneseg train --preset quick --model unet --height 64 --width 128 --epochs 15 --data "$D" \
     --out "$W/runs/unet-64x128"
 step unet_latency "$W/bench/unet/results.json" \
     "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/unet-64x128/model_best.pt" --data "$D" \
-    --out "$W/bench/unet" --iterations 4 --macs-step 0.18 --speedup-step 0.5 --epochs 2 --threads $THREADS
+    --out "$W/bench/unet" --iterations 3 --macs-step 0.25 --speedup-step 0.75 --epochs 2 --threads $THREADS
 
 # per-class guards at equal MACs, and the inspect job on dense, pruned and pruned int8
 step guards "$W/bench/guards/guarded/state.json" \
