@@ -8,6 +8,7 @@ writes the same file.
 import streamlit as st
 
 from pruneseg.dashboard import widgets
+from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import report as view
 from pruneseg.records import RecordError
 from pruneseg.workspace import layout, listing
@@ -52,6 +53,20 @@ for title, figure in view.figures(data):
 if data["video"]:
     st.subheader("Dense fp32 (left) and pruned int8 (right)")
     st.video(data["video"])
+others = [other for other in names if other != name]
+if others:
+    other = st.selectbox("Side by side with", ["none"] + others,
+                         help="Another pruning run, say the uniform plan or another tolerance, next to this one.")
+    if other != "none":
+        try:
+            second = view.gather(ws, layout.pruning_run_dir(ws, other))
+        except RecordError as error:
+            st.error(str(error), icon=":material/error:")
+        else:
+            st.subheader("Side by side")
+            widgets.table(view.side_by_side_rows([data, second]))
+            st.plotly_chart(prune_view.runs_figure([(name, data["state"]), (other, second["state"])]),
+                            width="stretch", key="side-by-side")
 st.subheader("Provenance")
 widgets.table(view.provenance_rows(data))
 st.download_button("Download report", view.report_html(data), file_name=f"{name}-report.html", mime="text/html",

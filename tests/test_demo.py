@@ -1,5 +1,6 @@
 """The demo pipeline on a tiny built-in dataset: every step's artefacts, and a killed demo resuming."""
 import json
+import shutil
 import subprocess
 import sys
 
@@ -78,6 +79,14 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_vide
     assert not at.exception, at.exception
     assert [m.label for m in at.metric][:3] == ["pruned fp32: faster", "pruned fp32: smaller", "pruned fp32: mIoU"]
     assert at.get("video") and at.get("download_button")
+    copy = layout.pruned_dir(ws) / "copy"  # a second run beside it
+    shutil.copytree(made["pruning_run"], copy)
+    at = open_page("app_pages/report.py")
+    beside = next(s for s in at.selectbox if s.label == "Side by side with")
+    beside.set_value(beside.options[1]).run()  # the other run
+    assert not at.exception, at.exception
+    side = next(df.value for df in at.dataframe if "pruning run" in df.value)
+    assert sorted(side["pruning run"]) == ["copy", "demo-fpn"]
     at = open_page("app_pages/target.py")  # the demo's video, made outside a video job
     assert not at.exception, at.exception
     assert at.get("video") and [m.label for m in at.metric][:2] == ["Left FPS", "Right FPS"]

@@ -147,6 +147,22 @@ def headline_cards(data):
     return cards
 
 
+def side_by_side_rows(reports):
+    """One row per gathered report (``gather``), to put pruning runs side by side."""
+    rows = []
+    for data in reports:
+        state = data["state"]
+        last = state["iterations"][-1] if state["iterations"] else None
+        ups = speedups(data)
+        rows.append({"pruning run": Path(data["run"]).name, "plan": state["config"].get("plan", "sensitivity"),
+                     "tolerance": state["config"].get("tolerance"), "iterations": len(state["iterations"]),
+                     "MACs removed": f"{1 - last['macs'] / state['dense']['macs']:.0%}" if last else "",
+                     "mIoU": round(last["miou"], 4) if last else None, "dense mIoU": round(state["dense"]["miou"], 4),
+                     **{f"{role} faster": f"{ups[role][0]:.2f}x" if role in ups else "—"
+                        for role in ("pruned fp32", "pruned int8")}})
+    return rows
+
+
 def class_iou_figure(data):
     """Per-class IoU of dense, pruned and pruned int8 (validation split), grouped by class."""
     quantized, state = data["quantized"], data["state"]
