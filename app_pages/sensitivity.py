@@ -38,6 +38,8 @@ def show_analysis(path, job=None):
         return
     cells, _, points, points_total = view.progress(analysis)
     widgets.cards(view.analysis_cards(analysis))
+    if stages := view.stage_text(analysis):
+        st.caption(f"Wall time so far: {stages}.")
     if not cells:
         st.info("The dense model is measured; the first cells come next.", icon=":material/hourglass_top:")
         return
@@ -84,6 +86,13 @@ def show_analysis(path, job=None):
         st.plotly_chart(view.group_curve_figure(analysis, group, choice), width="stretch", key=f"curve-{path.stem}")
         st.caption("mIoU with this group pruned alone. Below the dashed line the model lost more than "
                    "the seed's tolerance.")
+    if analysis.get("latency"):
+        with st.expander("Latency table: what each group saves on ONNX Runtime", icon=":material/timer:"):
+            st.plotly_chart(view.latency_figure(analysis), width="stretch", key=f"latency-{path.stem}")
+            st.caption(f"Milliseconds saved per image (ONNX Runtime fp32, batch 1, "
+                       f"{analysis['baseline']['runtime']['threads']} thread(s)) with one group pruned alone, timed "
+                       "in rounds with the dense model. The latency plan adds them up to reach a speed-up; they do "
+                       "not add exactly (BENCHMARKS.md), so every plan is measured whole on the Prune page.")
     if points == points_total:
         st.page_link("app_pages/prune.py", label="Plan the pruning with this analysis", icon=":material/content_cut:",
                      query_params={"analysis": path.stem})

@@ -312,6 +312,17 @@ def test_an_analysis_with_a_curve_stride_is_complete_with_every_other_point():
     assert tradeoff.plan_targets("macs", 2) == tradeoff.CURVE_TARGETS[::2] and tradeoff.plan_targets("macs", 2)[1] == 0.15
 
 
+def test_the_sensitivity_view_shows_the_latency_table_and_stage_times():
+    analysis = synthetic_analysis(groups=3, ratios=[0.5], runtime=True)
+    analysis["seconds"] = {"cells": 90.0, "latency table": 30.0}
+    assert sensitivity_view.stage_text(analysis) == "cells 1.5 min · latency table 0.5 min"
+    cards = {card["label"]: card["value"] for card in sensitivity_view.analysis_cards(analysis)}
+    assert cards["Latency table"] == "9 / 9"  # 3 groups x 3 latency ratios
+    heatmap = sensitivity_view.latency_figure(analysis).data[0]
+    assert list(heatmap.x) == ["25%", "50%", "75%"] and heatmap.z[0][1] == pytest.approx(40.0 / 3 * 0.5)
+    assert "Latency table" not in {c["label"] for c in sensitivity_view.analysis_cards(synthetic_analysis(groups=3))}
+
+
 def test_file_names(tmp_path):
     assert layout.checkpoint_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
     assert layout.checkpoint_name("/w/pruned/a b/iter_2.pt") == "a_b-iter_2"

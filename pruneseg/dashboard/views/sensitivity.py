@@ -176,10 +176,34 @@ def group_curve_figure(analysis, group, choice=MIOU):
     return fig
 
 
+def stage_text(analysis):
+    """The wall time of each finished stage, ``cells 4.5 min · latency table 4.7 min · curves 6.1 min``."""
+    return " · ".join(f"{stage} {seconds / 60:.1f} min" for stage, seconds in (analysis.get("seconds") or {}).items())
+
+
+def latency_figure(analysis):
+    """Milliseconds each group saves on ONNX Runtime (fp32) pruned alone, per ratio: the latency plan's table."""
+    table = analysis.get("latency") or {}
+    ratios = [float(r) for r in analysis["settings"].get("latency_ratios") or []]
+    names = [g["name"] for g in analysis["groups"]]
+    z = [[(table.get(name, {}).get(str(r)) or {}).get("saved_ms") for r in ratios] for name in names]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[f"{r:.0%}" for r in ratios], y=names, colorscale="Greens", zmin=0, xgap=2, ygap=2,
+        texttemplate="%{z:.2f}", colorbar=dict(title=dict(text="ms saved", side="right"), thickness=12),
+        hovertemplate="%{y} pruned %{x}: %{z:.2f} ms saved<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category", side="top")
+    return style_figure(fig, "", None, None, height=max(260, 26 * len(names) + 90))
+
+
 def analysis_cards(analysis):
-    """The page's five cards: dense mIoU, model, groups, cells and curve points measured."""
+    """The page's cards: dense mIoU, model, groups, cells, the latency table (when timed) and curve points."""
     cells, cells_total, points, points_total = progress(analysis)
+    timed, timed_total = latency_progress(analysis)
     base, (height, width) = analysis["baseline"], analysis["input_size"]
+    latency = [{"label": "Latency table", "value": f"{timed} / {timed_total}",
+                "help": "Groups x latency ratios: each group pruned alone and timed on ONNX Runtime against the "
+                        "dense model, the milliseconds it saves; the latency plan reads it."}] if timed_total else []
     return [
         {"label": "Dense mIoU", "value": f"{base['miou']:.3f}",
          "help": f"On the {analysis['settings']['images']} validation images every cell is scored on."},
@@ -190,8 +214,10 @@ def analysis_cards(analysis):
          "help": "Sets of layers whose channels must be removed together (residual streams, a conv and the "
                  "layers that read it)."},
         {"label": "Cells measured", "value": f"{cells} / {cells_total}", "help": "Groups x ratios."},
+        *latency,
         {"label": "Curve points", "value": f"{points} / {points_total}",
-         "help": "Whole-model plans at 5% .. 90% fewer MACs, pruned and measured for the Prune page."},
+         "help": "Whole-model plans (MACs targets, and speed-up targets for the latency plan), pruned and "
+                 "measured for the Prune page."},
     ]
 
 
