@@ -82,6 +82,10 @@ def planner():
     states = [(folder.name, state) for folder, state in runs[:3]]
     st.plotly_chart(view.tradeoff_figure(analysis, kind, point, states, verified_points, guards),
                     width="stretch", key="tradeoff")
+    if point is not None and (rows := view.plan_rows(analysis, point["reduction"])):
+        widgets.table(rows)
+        st.caption("Every plan at the slider's share of MACs removed (read off its curve). Efficiency: the measured "
+                   "speed-up over the 1 / (1 - MACs removed) that the MACs alone promise; 1.0 is the physical limit.")
     st.caption("Lines: the plans the analysis pruned and measured (one-shot mIoU"
                + (", and the guarded classes' IoU with their floors dotted; the curves are the plans without guards, "
                   "Verify measures the guarded plan" if guards else "") + "), by the MACs they remove. Dot: the "

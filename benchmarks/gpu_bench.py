@@ -13,6 +13,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -21,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import pruneseg.analyze as analyze  # noqa: E402
 from pruneseg.config import DEFAULT_BATCH_SIZE, AnalyzeConfig, TrainConfig  # noqa: E402
 from pruneseg.data.synthcity import generate  # noqa: E402
+from pruneseg.losses import build_loss  # noqa: E402
 from pruneseg.models import build_model  # noqa: E402
 from pruneseg.train import build_optimizer, train_one_epoch  # noqa: E402
 from pruneseg.train import main as train  # noqa: E402
@@ -38,8 +40,8 @@ def step_images_per_s(name, height, width, steps, amp, device):
     images = torch.randn(batch, 3, height, width, device=device)
     targets = torch.randint(0, 6, (batch, height, width), device=device)
     stamps = []
-    train_one_epoch(model, [(images, targets)] * (steps + 3), optimizer, scheduler, scaler, device,
-                    lambda *step: stamps.append(time.perf_counter()))  # loss.item() syncs every step
+    train_one_epoch(model, [(images, targets)] * (steps + 3), build_loss(TrainConfig(model=name), device), optimizer,
+                    scheduler, scaler, device, lambda *step: stamps.append(time.perf_counter()))  # .item() syncs
     seconds = statistics.median(b - a for a, b in zip(stamps[3:], stamps[4:]))  # after 3 warm-up steps
     return batch / seconds
 
@@ -80,16 +82,16 @@ def main():
         print(rows[-1], flush=True)
 
         config = AnalyzeConfig(checkpoint=str(run / "model_best.pt"), data=str(data), out=str(Path(tmp) / "a.json"),
-                               images=args.images, collapse=0.0)
-        analyze.CURVE_TARGETS = []  # the cells alone first
+                               images=args.images, collapse=0.0, runtime=False)  # the GPU's own work, no CPU runtime
+        analyze.plan_targets = lambda kind, stride=1: []  # the cells alone first
         started = time.perf_counter()
         result = analyze.main(config)
         cells = sum(map(len, result["cells"].values()))
         per_cell = (time.perf_counter() - started) / cells
-        analyze.CURVE_TARGETS = [0.3, 0.5]  # then a few trade-off points, resuming the same file
+        analyze.plan_targets = lambda kind, stride=1: [0.3, 0.5]  # then a few trade-off points, resuming the file
         started = time.perf_counter()
         analyze.main(config)
-        per_point = (time.perf_counter() - started) / (2 * len(analyze.PLAN_KINDS))
+        per_point = (time.perf_counter() - started) / (2 * len(analyze.curve_kinds(asdict(config))))
         rows.append((f"FPN sensitivity analysis, {cells} cells ({len(config.ratios)} ratios, {args.images} images, "
                      f"BN re-estimation), {size}", f"{per_cell:.2f} s per cell (model load and baseline included)"))
         rows.append(("FPN trade-off point (plan, prune, BN, latency, mIoU)", f"{per_point:.2f} s per point"))

@@ -4,7 +4,7 @@
 
 Uses the tests' synthetic analysis (18 curve points per plan, ``--groups`` groups) with a 5-iteration
 pruning run and two verified points drawn over it, as the page does. What is timed is the server's
-work per slider move besides Streamlit itself: ``point_at``, the 4-panel trade-off figure, the
+work per slider move besides Streamlit itself: ``point_at``, the cards, every plan's row, the 4-panel trade-off figure, the
 per-group widths figure, and ``to_json`` of both (what ``st.plotly_chart`` sends). Target: < 300 ms.
 """
 import argparse
@@ -25,9 +25,10 @@ from test_dashboard_pruning import synthetic_analysis, synthetic_state  # noqa: 
 
 def redraw(analysis, kind, target, states, verified):
     point = point_at(analysis, kind, target)
-    tradeoff = view.tradeoff_figure(analysis, kind, target, states, verified)
+    cards, rows = view.planner_cards(analysis, point), view.plan_rows(analysis, target)
+    tradeoff = view.tradeoff_figure(analysis, kind, point, states, verified)
     widths = view.widths_figure(analysis, point["widths"])
-    return len(tradeoff.to_json()) + len(widths.to_json())
+    return len(tradeoff.to_json()) + len(widths.to_json()) + len(json.dumps([cards, rows]))
 
 
 def main():
@@ -36,7 +37,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
-    analysis = synthetic_analysis(groups=args.groups)
+    analysis = synthetic_analysis(groups=args.groups, runtime=True)  # three plans, runtime speed-ups
     states = [("run", synthetic_state("a.json", "run", iterations=5))]
     verified = [{"plan": "sensitivity", "target": 0.3, "miou": 0.6, "params": 5e6, "macs": 4e9, "latency_ms": 60.0},
                 {"plan": "uniform", "target": 0.5, "miou": 0.5, "params": 4e6, "macs": 3e9, "latency_ms": 50.0}]
@@ -44,7 +45,7 @@ def main():
     times, size = [], 0
     for index in range(args.repeats):
         target = 0.05 + (index * 0.37) % 0.85  # a new slider position each time, mostly between points
-        kind = PLAN_KINDS[index % 2]
+        kind = PLAN_KINDS[index % len(PLAN_KINDS)]
         start = time.perf_counter()
         size = redraw(analysis, kind, target, states, verified)
         times.append((time.perf_counter() - start) * 1000)

@@ -14,6 +14,7 @@ from pruneseg import distributed
 from pruneseg.checkpoint import load_checkpoint, load_model
 from pruneseg.config import AnalyzeConfig, TrainConfig, to_argv
 from pruneseg.deploy.export import export_checkpoint
+from pruneseg.losses import build_loss
 from pruneseg.records import read_jsonl
 from pruneseg.train import build_loaders, evaluate, train_one_epoch
 from pruneseg.train import main as train
@@ -56,8 +57,8 @@ def test_a_training_step_computes_in_half_precision(cuda_run):
     first_conv.register_forward_hook(lambda module, inputs, output: dtypes.append(output.dtype))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    loss = train_one_epoch(model, train_loader, optimizer, scheduler, torch.amp.GradScaler("cuda"), device,
-                           lambda *step: None)
+    loss = train_one_epoch(model, train_loader, build_loss(config, device), optimizer, scheduler,
+                           torch.amp.GradScaler("cuda"), device, lambda *step: None)
     assert dtypes and set(dtypes) == {torch.float16} and 0 < loss < 100
 
 
@@ -73,7 +74,7 @@ def test_evaluation_on_the_gpu_agrees_with_the_cpu(cuda_run):
 def test_an_analysis_cell_on_the_gpu(cuda_run, tmp_path, monkeypatch):
     run, data = cuda_run
     monkeypatch.setattr(analyze, "plan_targets", lambda kind, stride=1: [0.5])
-    result = analyze.main(AnalyzeConfig(checkpoint=str(run / "model_best.pt"), data=str(data),
+    result = analyze.main(AnalyzeConfig(checkpoint=str(run / "model_best.pt"), data=str(data), runtime=False,
                                         out=str(tmp_path / "a.json"), images=2, ratios=[0.5], bn_batches=1,
                                         batch_size=2))
     assert all(set(cells) == {"0.5"} for cells in result["cells"].values())

@@ -323,6 +323,15 @@ def test_the_sensitivity_view_shows_the_latency_table_and_stage_times():
     assert "Latency table" not in {c["label"] for c in sensitivity_view.analysis_cards(synthetic_analysis(groups=3))}
 
 
+def test_every_plan_at_the_slider_shows_its_speed_ups_and_efficiency():
+    analysis = synthetic_analysis(runtime=True)
+    rows = {row["plan"]: row for row in prune_view.plan_rows(analysis, 0.5)}
+    assert set(rows) == {"sensitivity", "uniform", "latency"}
+    fp32 = 1 / (1 - 0.9 * 0.5)  # synthetic_analysis's runtime speed-up at half the MACs
+    assert rows["uniform"]["speed-up"] == round(fp32, 2) and rows["uniform"]["int8 speed-up"] == round(2.5 * fp32, 2)
+    assert rows["uniform"]["efficiency"] == round(fp32 * 0.5, 2)
+
+
 def test_file_names(tmp_path):
     assert layout.checkpoint_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
     assert layout.checkpoint_name("/w/pruned/a b/iter_2.pt") == "a_b-iter_2"

@@ -23,6 +23,22 @@ def plans_of(analysis):
     return [kind for kind in PLAN_KINDS if kind in analysis.get("curves", {})]
 
 
+def plan_rows(analysis, reduction):
+    """Every plan at the same share of MACs removed: predicted mIoU, measured speed-ups and the
+    latency / MACs efficiency (measured speed-up over the 1 / (1 - reduction) the MACs promise)."""
+    rows = []
+    for kind in plans_of(analysis):
+        point = point_at(analysis, kind, reduction)
+        if point is None:
+            continue
+        gain = efficiency(point)
+        rows.append({"plan": kind, "MACs removed": f"{reduction:.0%}", "predicted mIoU": round(point["miou"], 4),
+                     "speed-up": round(point["speedup"], 2) if point["speedup"] else None,
+                     "int8 speed-up": round(point["ort_int8_speedup"], 2) if point.get("ort_int8_speedup") else None,
+                     "efficiency": round(gain, 2) if gain else None})
+    return rows
+
+
 def analysis_caption(analysis):
     """One line on what the analysis measured: model, size, checkpoint, dataset, images."""
     (height, width), settings = analysis["input_size"], analysis["settings"]
