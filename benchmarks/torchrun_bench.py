@@ -68,7 +68,8 @@ def main():
         path = out / f"analysis-{setup.replace(' ', '').replace(',', '-')}.json"
         path.unlink(missing_ok=True)
         seconds = run(["analyze", "--checkpoint", str(checkpoint), "--data", str(data), "--out", str(path), "--images",
-                       str(args.images), "--ratios", *args.ratios, "--collapse", "0", "--processes", str(processes)],
+                       str(args.images), "--ratios", *args.ratios, "--collapse", "0", "--no-runtime",  # no timings
+                       "--processes", str(processes)],
                       env)
         analyses[setup] = json.loads(path.read_text())
         cells = sum(map(len, analyses[setup]["cells"].values()))
