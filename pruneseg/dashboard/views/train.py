@@ -1,8 +1,8 @@
 """What the Train page shows: a run's cards and epoch table, a training time estimate. No Streamlit, no torch."""
 
 # training pixels per second on this project's 2-core CPU, data loading and validation included
-# (BENCHMARKS.md: 300 + 60 images per epoch; FPN, quick preset, at 128x256: 13.4 s; UNet at 64x128: 50 s)
-PIXELS_PER_SECOND = {"fpn": 360 * 128 * 256 / 13.4, "unet": 360 * 64 * 128 / 50.0}
+# (BENCHMARKS.md: 300 + 60 images per epoch; FPN, quick preset, at 128x256: 13.4 s; UNet at 64x128: 52 s)
+PIXELS_PER_SECOND = {"fpn": 360 * 128 * 256 / 13.4, "unet": 360 * 64 * 128 / 52.0}
 
 
 def training_minutes(model, height, width, epochs, images):
