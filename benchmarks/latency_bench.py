@@ -56,6 +56,8 @@ def main():
     parser.add_argument("--data", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--images", type=int, default=32)
+    parser.add_argument("--ratios", nargs="+", default=None, help="the analysis's ratios (default: its nine)")
+    parser.add_argument("--curve-stride", type=int, default=1, help="a curve point at every n-th target")
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--macs-step", type=float, default=0.1)
     parser.add_argument("--speedup-step", type=float, default=0.25)
@@ -69,7 +71,8 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     analysis_path = out / "analysis.json"
     seconds = {"analysis": run(["analyze", "--checkpoint", args.checkpoint, "--data", args.data, "--images",
-                                args.images, "--runtime-threads", args.threads, "--out", analysis_path])}
+                                args.images, "--runtime-threads", args.threads, "--curve-stride", args.curve_stride,
+                                *(["--ratios", *args.ratios] if args.ratios else []), "--out", analysis_path])}
     analysis = json.loads(analysis_path.read_text())
     dense_record, dense_packages = deploy(args.checkpoint, args.data, out / "deploy" / "dense", args.calib)
     rows, packages = [], [dense_packages["fp32"], dense_packages["int8"]]
