@@ -1,3 +1,5 @@
+import contextlib
+import signal
 import time
 from pathlib import Path
 
@@ -103,6 +105,9 @@ def test_a_job_started_beside_a_running_one_yields_its_cores(tmp_path, tiny_data
         os.environ.update(env)
         for path in tmp_path.joinpath("jobs").iterdir():
             cancel_job(path)
+            pid = json.loads((path / "job.json").read_text()).get("pid")
+            with contextlib.suppress(ProcessLookupError, TypeError):  # a 500-epoch job must not outlive the test
+                os.killpg(pid, signal.SIGKILL)
 
 
 def test_a_reused_pid_is_not_the_job(tmp_path):
