@@ -21,7 +21,8 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = {"prune": "prune.png", "target": "target.png", "report": "report.png"}  # page address -> file
+# page address -> (file, what to scroll into view first: the Target page's video is below its charts)
+SHOTS = {"prune": ("prune.png", None), "target": ("target.png", "video"), "report": ("report.png", None)}
 
 
 def serve(workspace):
@@ -57,11 +58,13 @@ def main():
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
-            for path, name in SHOTS.items():
+            for path, (name, focus) in SHOTS.items():
                 page.goto(f"{url}/{path}")
                 page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
                 page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
                                        timeout=60_000)
+                if focus:
+                    page.locator(focus).first.scroll_into_view_if_needed(timeout=60_000)
                 page.wait_for_timeout(2000)  # charts and the video draw after the script run
                 page.screenshot(path=str(out / name))
                 print(out / name)
