@@ -72,5 +72,7 @@ step inspect "$W/logs/inspect.log" \
     --model "$PRUNED" --model "$W/bench/fpn/deploy/sensitivity-int8"
 
 step slider_redraw "$W/logs/slider_redraw.log" "$PY" benchmarks/slider_redraw.py
+# the stakeholder demo from nothing, in a workspace of its own (what Home's "Run the demo" runs)
+step demo "$W/demo/demos/demo.json" "$PY" -m pruneseg demo --workspace "$W/demo"
 step torchrun "$W/logs/torchrun.log" "$PY" benchmarks/torchrun_bench.py --out "$W/bench/torchrun"
 echo "all steps done; logs in $W/logs"
