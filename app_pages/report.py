@@ -50,6 +50,8 @@ if not data["comparison"]:
 for title, figure in view.figures(data):
     st.subheader(title)
     st.plotly_chart(figure, width="stretch", key=title)
+    if title == "Per-class IoU":
+        widgets.table(view.class_rows(data))
 if data["video"]:
     st.subheader("Dense fp32 (left) and pruned int8 (right)")
     st.video(data["video"])

@@ -74,6 +74,10 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_vide
     assert set(speedups) == {"dense int8", "pruned fp32", "pruned int8"}
     assert all(s["speedup"] > 0 and "end to end on the target runner" in s["measured"] for s in speedups.values())
     assert [row["what"] for row in numbers["provenance"]][:2] == ["dataset", "training"]
+    per_class = numbers["per_class_iou"]
+    assert [row["class"] for row in per_class] == ["other", "static", "sky", "person", "vehicle", "bike"]
+    assert set(per_class[0]) == {"class", "dense", "pruned", "pruned change", "pruned int8", "pruned int8 change"}
+    assert "<h2>Per-class IoU</h2>" in page
     monkeypatch.setenv("PRUNESEG_WORKSPACE", str(ws))
     at = open_page("app_pages/report.py")
     assert not at.exception, at.exception

@@ -163,13 +163,36 @@ def side_by_side_rows(reports):
     return rows
 
 
-def class_iou_figure(data):
-    """Per-class IoU of dense, pruned and pruned int8 (validation split), grouped by class."""
+def class_ious(data):
+    """``{"dense", "pruned", "pruned int8": per-class IoU or None}`` on the validation split: from the
+    ONNX models' quantize records where they exist, else the pruning run's own evaluations."""
     quantized, state = data["quantized"], data["state"]
     last = state["iterations"][-1] if state["iterations"] else {}
-    series = {"dense": (quantized["dense"] or {}).get("fp32", {}).get("iou") or state["dense"].get("iou"),
-              "pruned": (quantized["pruned"] or {}).get("fp32", {}).get("iou") or last.get("iou"),
-              "pruned int8": (quantized["pruned"] or {}).get("int8", {}).get("iou")}
+    return {"dense": (quantized["dense"] or {}).get("fp32", {}).get("iou") or state["dense"].get("iou"),
+            "pruned": (quantized["pruned"] or {}).get("fp32", {}).get("iou") or last.get("iou"),
+            "pruned int8": (quantized["pruned"] or {}).get("int8", {}).get("iou")}
+
+
+def class_rows(data):
+    """The per-class table: each class's IoU for dense, pruned and pruned int8, and the changes."""
+    series = class_ious(data)
+    dense = series["dense"] or [None] * len(CLASS_NAMES)
+    rows = []
+    for index, name in enumerate(CLASS_NAMES):
+        row = {"class": name}
+        for model, values in series.items():
+            value = values[index] if values else None
+            row[model] = None if value is None else round(value, 3)
+            if model != "dense":
+                row[f"{model} change"] = (None if value is None or dense[index] is None
+                                          else round(value - dense[index], 3))
+        rows.append(row)
+    return rows
+
+
+def class_iou_figure(data):
+    """Per-class IoU of dense, pruned and pruned int8 (validation split), grouped by class."""
+    series = class_ious(data)
     fig = go.Figure()
     for (name, values), opacity in zip(series.items(), (0.45, 0.75, 1.0)):
         if values:
@@ -241,6 +264,11 @@ def report_html(data):
         encoded = base64.b64encode(Path(data["video"]).read_bytes()).decode()
         parts.append("<h2>Dense fp32 (left) and pruned int8 (right)</h2>"
                      f"<video controls loop width='100%' src='data:video/mp4;base64,{encoded}'></video>")
+    rows = class_rows(data)
+    parts.append("<h2>Per-class IoU</h2><table><tr>" + "".join(f"<th>{html.escape(key)}</th>" for key in rows[0])
+                 + "</tr>" + "".join("<tr>" + "".join(f"<td>{'—' if value is None else html.escape(str(value))}</td>"
+                                                      for value in row.values()) + "</tr>" for row in rows)
+                 + "</table>")
     parts.append("<h2>Provenance</h2><table>" + "".join(
         f"<tr><th>{html.escape(row['what'])}</th><td>{html.escape(row['settings'])}</td></tr>"
         for row in provenance_rows(data)) + "</table>")
@@ -256,5 +284,6 @@ def report_json(data):
     """The report's numbers as JSON: cards, speed-ups with how they were measured, provenance."""
     return json.dumps({"run": data["run"], "cards": headline_cards(data),
                        "speedups": {role: {"speedup": up, "measured": how} for role, (up, how) in speedups(data).items()},
-                       "iterations": prune_view.snapshot_rows(data["state"]), "packages": data["packages"],
+                       "iterations": prune_view.snapshot_rows(data["state"]), "per_class_iou": class_rows(data),
+                       "packages": data["packages"],
                        "provenance": provenance_rows(data)}, indent=1)
