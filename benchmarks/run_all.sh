@@ -58,8 +58,8 @@ step unet_train "$W/runs/unet-64x128/model_best.pt" \
     --out "$W/runs/unet-64x128"
 step unet_latency "$W/bench/unet/results.json" \
     "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/unet-64x128/model_best.pt" --data "$D" \
-    --out "$W/bench/unet" --images 16 --ratios 0.25 0.5 0.75 --curve-stride 2 --iterations 3 --macs-step 0.25 \
-    --speedup-step 0.75 --epochs 2 --threads $THREADS
+    --out "$W/bench/unet" --images 16 --ratios 0.25 0.5 0.75 --curve-stride 2 --iterations 2 --macs-step 0.3 \
+    --speedup-step 1.0 --epochs 1 --threads $THREADS
 
 # per-class guards at equal MACs, and the inspect job on dense, pruned and pruned int8
 step guards "$W/bench/guards/guarded/state.json" \

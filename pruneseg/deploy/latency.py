@@ -73,28 +73,31 @@ class RuntimeLatency:
         self._folder = tempfile.TemporaryDirectory(prefix="pruneseg-latency-")
         self._count = 0
         self.image = np.random.default_rng(0).standard_normal((1, 3, height, width)).astype(np.float32)
-        self.dense = self._sessions(dense)
+        self.dense = self._sessions(dense, int8)
 
-    def _sessions(self, model):
+    def _sessions(self, model, int8=True):
         self._count += 1
         fp32 = export_for_timing(model, Path(self._folder.name) / f"m{self._count}.onnx", self.height, self.width)
         sessions = [create_session(fp32, self.threads)]
-        if self.int8:
+        if int8:
             int8 = quantize_for_timing(fp32, fp32.with_suffix(".int8.onnx"), self.height, self.width)
             sessions.append(create_session(int8, self.threads))
         return sessions
 
-    def measure(self, model):
-        """The record above for ``model`` (a PyTorch module with the dense model's input and output)."""
-        sessions = self._sessions(model)
+    def measure(self, model, int8=True):
+        """The record above for ``model`` (a PyTorch module with the dense model's input and output);
+        fp32 alone with ``int8=False`` (quantizing is most of the cost of a measurement)."""
+        int8 = int8 and self.int8
+        sessions = self._sessions(model, int8)
         feed = {INPUT_NAME: self.image}
-        times = time_in_rounds([lambda session=session: session.run(None, feed) for session in [*self.dense, *sessions]],
+        dense = self.dense if int8 else self.dense[:1]
+        times = time_in_rounds([lambda session=session: session.run(None, feed) for session in [*dense, *sessions]],
                                self.rounds, self.runs)
         dense_fp32 = times[0]
         record = {"runtime": "onnxruntime", "threads": self.threads, "input_size": [self.height, self.width],
-                  "rounds": self.rounds, "fp32": dict(paired(dense_fp32, times[len(self.dense)]),
+                  "rounds": self.rounds, "fp32": dict(paired(dense_fp32, times[len(dense)]),
                                                       dense_ms=statistics.median(dense_fp32))}
-        if self.int8:
+        if int8:
             record["int8"] = dict(paired(dense_fp32, times[-1]), dense_int8_ms=statistics.median(times[1]))
         return record
 
