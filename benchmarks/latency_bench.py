@@ -58,6 +58,9 @@ def main():
     parser.add_argument("--images", type=int, default=32)
     parser.add_argument("--ratios", nargs="+", default=None, help="the analysis's ratios (default: its nine)")
     parser.add_argument("--curve-stride", type=int, default=1, help="a curve point at every n-th target")
+    parser.add_argument("--no-runtime", action="store_true",
+                        help="analyse without ONNX Runtime timing (no latency plan, no per-iteration runtime "
+                             "speed-ups; the packages are still compared end to end): for large models on a CPU")
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--macs-step", type=float, default=0.1)
     parser.add_argument("--speedup-step", type=float, default=0.25)
@@ -72,11 +75,13 @@ def main():
     analysis_path = out / "analysis.json"
     seconds = {"analysis": run(["analyze", "--checkpoint", args.checkpoint, "--data", args.data, "--images",
                                 args.images, "--runtime-threads", args.threads, "--curve-stride", args.curve_stride,
+                                *(["--no-runtime"] if args.no_runtime else []),
                                 *(["--ratios", *args.ratios] if args.ratios else []), "--out", analysis_path])}
     analysis = json.loads(analysis_path.read_text())
     dense_record, dense_packages = deploy(args.checkpoint, args.data, out / "deploy" / "dense", args.calib)
     rows, packages = [], [dense_packages["fp32"], dense_packages["int8"]]
-    for plan in PLANS:
+    plans = [plan for plan in PLANS if plan in analysis["curves"]]
+    for plan in plans:
         step = args.speedup_step if plan == "latency" else args.macs_step
         started = time.time()
         run(["prune", "--checkpoint", args.checkpoint, "--data", args.data, "--analysis", analysis_path,
@@ -134,7 +139,7 @@ def main():
     print("| plan | iteration (target) | MACs removed | fine-tuning epochs | mIoU (dense) | ORT fp32 speed-up [IQR] "
           "| ORT int8 speed-up [IQR] |")
     print("|---|---|---|---|---|---|---|")
-    for plan in PLANS:
+    for plan in plans:
         state = json.loads((out / plan / "state.json").read_text())
         for record in state["iterations"]:
             runtime = record.get("runtime") or {}
