@@ -217,12 +217,13 @@ def main(config: AnalyzeConfig):
                                               "collapsed": metrics["miou"] < config.collapse * base_miou})
             analysis = sweep.gather(lambda: not sweep.missing_cells())
 
-            sweep.stage = "latency table"  # each group alone, timed on ONNX Runtime (fp32) against the dense model
-            for group, ratio in distributed.share(sweep.missing_latency()):
-                fp32 = timer.measure(prune(prune_by_ratios, {group: ratio}), int8=False)["fp32"]  # fp32 is read
-                sweep.add_latency(group, ratio, {"saved_ms": fp32["dense_ms"] - fp32["ms"], "ms": fp32["ms"],
-                                                 "speedup": fp32["speedup"]})
-            analysis = sweep.gather(lambda: not sweep.missing_latency())
+            if timer:  # the latency table: each group alone, timed on ONNX Runtime (fp32) against the dense model
+                sweep.stage = "latency table"
+                for group, ratio in distributed.share(sweep.missing_latency()):
+                    fp32 = timer.measure(prune(prune_by_ratios, {group: ratio}), int8=False)["fp32"]  # fp32 is read
+                    sweep.add_latency(group, ratio, {"saved_ms": fp32["dense_ms"] - fp32["ms"], "ms": fp32["ms"],
+                                                     "speedup": fp32["speedup"]})
+                analysis = sweep.gather(lambda: not sweep.missing_latency())
 
             sweep.stage = "curves"
             macs_model = MacsModel(model, height, width, config.round_to)
