@@ -422,3 +422,12 @@ def test_the_figure_draws_the_latency_plan_and_int8_speed_ups():
     assert {"latency plan", "latency plan, int8", "sensitivity plan", "uniform plan"} <= names
     assert "ONNX Runtime" in fig.layout.annotations[3].text
     assert [t.x[0] for t in fig.data if t.name == "slider"] == [point["reduction"]] * 4
+
+
+def test_a_speed_up_no_plan_reached_names_the_best_one_measured():
+    analysis = synthetic_analysis(runtime=True)
+    point, problem = prune_view.pick_point(analysis, "uniform", "speedup", 9.0)
+    best = tradeoff.best_speedup(analysis, "uniform")
+    assert point is None and problem == f"No uniform plan was measured 9.00x faster on ONNX Runtime; the best it " \
+                                        f"reached is {best:.2f}x."
+    assert prune_view.pick_point(analysis, "uniform", "speedup", 2.0)[0]["ort_speedup"] >= 2.0

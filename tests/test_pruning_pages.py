@@ -172,6 +172,20 @@ def test_verify_button_starts_a_verify_job_and_its_result_shows(workspace, start
     assert not [b for b in at.button if b.label == "Verify"]
 
 
+def test_asking_for_a_2x_faster_model_reads_the_runtime_curve_and_verifies_that_plan(workspace, started):  # noqa: F811
+    path = write_analysis(workspace, synthetic_analysis(runtime=True))
+    at = open_page(PRUNE)
+    at.segmented_control(key="mode").set_value("speedup").run()
+    at.slider(key="speedup").set_value(2.0).run()
+    assert not at.exception, at.exception
+    values = metrics(at)
+    assert float(values["Speed-up"].rstrip("x")) >= 2.0  # the lightest point measured that fast on the runtime
+    next(b for b in at.button if b.label == "Verify").click().run()
+    [(kind, argv)] = started
+    target = float(argv[argv.index("--target") + 1])
+    assert kind == "verify" and argv[argv.index("--plan") + 1] == "sensitivity" and 0 < target < 1  # its MACs share
+
+
 def test_prune_page_shows_the_iterations_of_a_pruning_run(workspace):  # noqa: F811
     path = write_analysis(workspace)
     out = write_state(workspace, path)
