@@ -30,7 +30,6 @@ from pruneseg.jobs import update_state
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
 from pruneseg.records.demo import read_demo
-from pruneseg.records.pruning import read_state
 from pruneseg.workspace import layout
 
 ANALYSIS = dict(images=16, ratios=[0.25, 0.5, 0.75], latency_ratios=[0.5], curve_stride=2)  # enough for the slider

@@ -7,6 +7,7 @@ speed-up is a paired one: from the newest target latency comparison of this run'
 Runtime timing of its snapshots against the dense model.
 """
 import base64
+import functools
 import html
 import json
 import os
@@ -61,8 +62,10 @@ def _comparison(ws, packages):
     return None
 
 
+@functools.cache
 def code_version():
-    """The checkout's commit (``git rev-parse --short HEAD``), or "unknown"."""
+    """The checkout's commit (``git rev-parse --short HEAD``), or "unknown"; asked once per process,
+    not on every redraw of the Report page."""
     try:
         done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
                               cwd=Path(__file__).parent)
