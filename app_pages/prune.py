@@ -61,17 +61,23 @@ guards = widgets.guards_input(has_class_iou(analysis))
 def planner():
     """Plan kind and target, read off the precomputed curves: a rerun of this fragment only."""
     modes, plans = view.target_modes(analysis), view.plans_of(analysis)
+    for key, default in (("mode", "macs"), ("plan", "sensitivity"), ("target", 30), ("speedup", 1.5)):
+        widgets.kept(key, default)  # the slider and the plan survive a visit to another page
+    if st.session_state["mode"] not in modes:
+        st.session_state["mode"] = "macs"
+    if st.session_state["plan"] not in plans:
+        st.session_state["plan"] = plans[0]
     columns = st.columns([1, 1, 3] if len(modes) > 1 else [1, 3], vertical_alignment="bottom")
-    mode = columns[0].segmented_control("Target", modes, default="macs", required=True, key="mode",
+    mode = columns[0].segmented_control("Target", modes, required=True, key="mode",
                                         format_func=view.TARGET_MODES.get) if len(modes) > 1 else "macs"
     kind = columns[-2].segmented_control(
-        "Plan", plans, default="sensitivity", required=True, key="plan", format_func=str.capitalize,
+        "Plan", plans, required=True, key="plan", format_func=str.capitalize,
         help=" ".join(f"{name.capitalize()}: {view.PLAN_HELP[name]}." for name in plans))
     if mode == "macs":
-        value = columns[-1].slider("MACs to remove", 5, 90, 30, 1, format="%d%%", key="target",
+        value = columns[-1].slider("MACs to remove", 5, 90, step=1, format="%d%%", key="target",
                                    help="Share of the dense model's multiply-accumulates the plan removes.") / 100
     else:
-        value = columns[-1].slider("Speed-up to reach", 1.1, 4.0, 1.5, 0.05, format="%.2fx", key="speedup",
+        value = columns[-1].slider("Speed-up to reach", 1.1, 4.0, step=0.05, format="%.2fx", key="speedup",
                                    help="The lightest pruning of this plan measured at least this much faster than "
                                         "the dense model on ONNX Runtime (fp32).")
     point, problem = view.pick_point(analysis, kind, mode, value)

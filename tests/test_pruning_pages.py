@@ -150,6 +150,19 @@ def test_prune_slider_and_plan_redraw_the_cards(workspace):  # noqa: F811
     assert widths["layout"]["title"]["text"].startswith("Channels kept per group at 60%")
 
 
+def test_the_slider_and_plan_survive_a_visit_to_another_page(workspace):  # noqa: F811
+    write_analysis(workspace)
+    at = open_page(PRUNE)
+    at.slider[0].set_value(60).run()
+    at.button_group[0].set_value("uniform").run()
+    at.switch_page("app_pages/home.py").run()
+    assert not at.exception, at.exception
+    at.switch_page(PRUNE).run()
+    assert not at.exception, at.exception
+    assert at.slider[0].value == 60 and at.button_group[0].value == "uniform"
+    assert metrics(at)["Predicted mIoU"] == "0.484"
+
+
 def test_verify_button_starts_a_verify_job_and_its_result_shows(workspace, started):  # noqa: F811
     path = write_analysis(workspace)
     at = open_page(PRUNE)

@@ -55,6 +55,16 @@ def plain(text):
     return re.sub(r"([*<>])", r"\\\1", str(text))
 
 
+def kept(key, default):
+    """Give the keyed widget ``key`` the value it had when this page was last left (Streamlit drops a
+    widget's state once a run does not draw it), else ``default``. Create the widget after this call,
+    with ``key=key`` and without its own default."""
+    memory = f"kept-{key}"
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(memory, default)
+    st.session_state[memory] = st.session_state[key]
+
+
 def show_problems(problems):
     """Show each problem (None skipped) as an error; True when there was any."""
     problems = [p for p in problems if p]
