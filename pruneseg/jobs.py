@@ -77,6 +77,8 @@ class Job:
     error: str
     ranks: int = 1
     devices: list = field(default_factory=list)
+    started: float = 0.0  # when the job's process began work; 0 before
+    ended: float = 0.0  # when it finished, failed or was cancelled; 0 before
 
     def output(self, name="out"):
         """The path the job writes as ``name`` (None when it does not say)."""
@@ -155,7 +157,7 @@ def read_job(path):
     return Job(path=path, id=meta["id"], kind=meta["kind"], argv=meta["argv"], outputs=meta.get("outputs") or {},
                config=meta.get("config") or {}, created=meta["created"], status=status, progress=state.get("progress", {}),
                message=state.get("message", ""), error=error, ranks=state.get("ranks", 1),
-               devices=state.get("devices") or [])
+               devices=state.get("devices") or [], started=state.get("started", 0.0), ended=state.get("ended", 0.0))
 
 
 def list_jobs(workspace, kind=None):

@@ -45,14 +45,16 @@ def tiny_dataset(tmp_path):
 
 
 def write_job(workspace, kind, argv, status="done", outputs=None, config=None, pid=None, error="", progress=None,
-              log="", name=None):
-    """A job folder as ``pruneseg.jobs`` leaves it, for process ``pid`` (none by default)."""
+              log="", name=None, times=(1.0e9, 1.0e9 + 12)):
+    """A job folder as ``pruneseg.jobs`` leaves it, for process ``pid`` (none by default); ``times``: when
+    its process started and ended."""
     path = workspace / "jobs" / (name or f"20250101-000000-{kind}-{status}")
     path.mkdir(parents=True)
     (path / "job.json").write_text(json.dumps({"id": path.name, "kind": kind, "argv": argv, "outputs": outputs or {},
                                                "config": config or {}, "created": 1.0e9, "pid": pid}))
     (path / "state.json").write_text(json.dumps({"status": status, "error": error, "message": "",
-                                                 "progress": progress or {"desc": kind, "done": 2, "total": 2}}))
+                                                 "progress": progress or {"desc": kind, "done": 2, "total": 2},
+                                                 "started": times[0], "ended": times[1]}))
     (path / "log.txt").write_text(log)
     return path
 

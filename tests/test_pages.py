@@ -191,6 +191,16 @@ def test_train_page_follows_and_cancels_a_running_job(workspace):
         process.wait()
 
 
+def test_a_finished_job_without_progress_counts_says_done_and_how_long_it_took(workspace):
+    run = write_fake_run(workspace, epochs_done=3)
+    write_job(workspace, "train", ["train", "--out", str(run)], "done", outputs={"out": str(run)},
+              progress={"desc": "train fpn"}, times=(1.0e9, 1.0e9 + 75))
+    at = open_page("app_pages/train.py")
+    assert not at.exception, at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["Progress"] == "all done" and values["Elapsed"] == "1 min 15 s"
+
+
 def test_run_started_outside_the_dashboard_is_listed(workspace):
     write_fake_run(workspace, name="cli-run", epochs_done=2, epochs=5)
     at = open_page("app_pages/train.py")

@@ -17,7 +17,8 @@ import streamlit as st
 from pruneseg import jobs
 from pruneseg.config import outputs, to_argv
 from pruneseg.dashboard.checks import busy_problem
-from pruneseg.dashboard.labels import STATUS_STYLE, devices_text, format_duration, is_final, job_label, progress_summary
+from pruneseg.dashboard.labels import (STATUS_STYLE, devices_text, elapsed_seconds, format_duration, is_final,
+                                      job_label, progress_summary)
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.records import RecordError
 from pruneseg.workspace.layout import default_workspace
@@ -186,12 +187,13 @@ def job_panel(job_path, details=None, param="job", poll_seconds=POLL_SECONDS):
         poll_seconds: refresh period while the job is queued or running.
     """
     job_path = Path(job_path)
-    live = not is_final(jobs.read_job(job_path))
+    drawn = jobs.read_job(job_path).status
+    live = drawn not in jobs.FINAL_STATUSES
 
     def body():
         job = jobs.read_job(job_path)
-        if live and is_final(job):
-            st.rerun()  # the whole page: stop polling and refresh what depends on the outcome
+        if live and job.status != drawn:
+            st.rerun()  # the whole page: selectors name the new status; polling stops once the job ended
         _job_header(job, param)
         if details is not None:
             details(job)
@@ -211,13 +213,13 @@ def _job_header(job, param):
     with buttons_col:
         _job_buttons(job, param)
     cards = st.columns(4)
-    cards[0].metric("Progress", count, help=job.progress.get("desc"))
+    cards[0].metric("Progress", "all done" if fraction is None and job.status == "done" else count,
+                    help=job.progress.get("desc"))
     cards[1].metric("Time left", eta if job.status == "running" else "—")
     rate = job.progress.get("rate")
     cards[2].metric("Speed", f"{rate:.2f} / s" if rate else "—",
                     help="Units of work (training steps, images, …) per second.")
-    done = job.progress.get("done")
-    cards[3].metric("Elapsed", format_duration(done / rate if rate and done else None))
+    cards[3].metric("Elapsed", format_duration(elapsed_seconds(job)), help="From the job's start to its end.")
     if fraction is not None:
         st.progress(fraction, text=f"{job.progress.get('desc', 'progress')}: {count} ({fraction:.0%})")
     elif job.status in ("queued", "running"):
