@@ -94,11 +94,11 @@ if rows:
         "mIoU": st.column_config.ProgressColumn("mIoU", min_value=0.0, max_value=1.0, format="%.3f", width="small",
                                                 help="Validation mIoU measured on the ONNX model by Quantize."),
         "path": None,  # the caption above the forms says where things go; the table stays one screen wide
-        "parity": st.column_config.NumberColumn("parity", format="percent",
-                                                help="Pixels with the same class as the reference model."),
-        "latency ms": st.column_config.NumberColumn("latency ms", format="%.1f",
-                                                    help="Models: ONNX Runtime median from Quantize. Packages: "
-                                                         "the newest one-thread throughput test on the Target page."),
+        "parity": st.column_config.Column("parity", alignment="right",
+                                          help="Pixels with the same class as the reference model."),
+        "latency ms": st.column_config.Column("latency ms", alignment="right",
+                                              help="Models: ONNX Runtime median from Quantize. Packages: "
+                                                   "the newest one-thread throughput test on the Target page."),
     })
     st.caption("Parity: fp32 ONNX against PyTorch, int8 against fp32 ONNX (share of pixels given the same class). "
                "A package inherits the mIoU of the model it was compiled from.")

@@ -166,11 +166,11 @@ def test_artefact_rows_cover_models_and_packages(ws):
     finally:
         shutil.rmtree(layout.perf_dir(ws))
     fp32 = rows["fpn-demo-model_best", "ONNX fp32"]
-    assert (fp32["mIoU"], fp32["parity"], fp32["parity vs"], fp32["latency ms"]) == (0.61, 0.999, "PyTorch", 5.0)
+    assert (fp32["mIoU"], fp32["parity"], fp32["parity vs"], fp32["latency ms"]) == (0.61, "99.90%", "PyTorch", 5.0)
     assert fp32["pruned"] == "no" and fp32["checkpoint"] == "fpn-demo/model_best" and fp32["size MB"] == 0.0
     assert fp32["path"] == "deploy/fpn-demo-model_best/model_fp32.onnx"
     int8 = rows["fpn-demo-model_best", "ONNX int8"]
-    assert (int8["mIoU"], int8["parity"], int8["parity vs"]) == (0.6, 0.97, "ONNX fp32")
+    assert (int8["mIoU"], int8["parity"], int8["parity vs"]) == (0.6, "97.00%", "ONNX fp32")
     dense = rows["fpn-demo-model_best-fp32", "package fp32 (ort-cpu)"]
     assert dense["latency ms"] == 7.5 and dense["mIoU"] == 0.5  # the checkpoint's: no quantize.json beside it
     pruned = rows["fpn-p-iter_2-int8", "package int8 (ort-cpu)"]

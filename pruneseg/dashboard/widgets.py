@@ -165,9 +165,24 @@ def choose_job_or_item(page_jobs, items, item_param, title, help_text, empty):
     return kind, ident
 
 
+NOT_MEASURED = "—"
+
+
+def _cell_text(value):
+    if pd.isna(value):
+        return NOT_MEASURED
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
 def table(rows, **column_config):
-    """Rows (a list of dicts) as a full-width table without the index column."""
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config=column_config or None)
+    """Rows (a list of dicts) as a full-width table without the index column; a value that is None (not
+    measured, not recorded) shows as a dash, except in the number and progress columns of ``column_config``."""
+    frame = pd.DataFrame(rows)
+    for name in frame.columns:
+        kind = ((column_config.get(name) or {}).get("type_config") or {}).get("type")
+        if kind not in ("number", "progress") and frame[name].isna().any():
+            frame[name] = frame[name].map(_cell_text)  # as text: the table would show a mixed column's dash as None
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config or None)
 
 
 def select_job_param(job_id, param="job"):

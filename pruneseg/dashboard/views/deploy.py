@@ -25,7 +25,7 @@ def _artefact(workspace, path, fmt, checkpoint, pruned, miou, parity, parity_vs,
     return {"artefact": path.parent.name if path.is_file() else path.name, "format": fmt,
             "checkpoint": checkpoint_label(checkpoint), "pruned": "yes" if pruned else "no",
             "size MB": round((path.stat().st_size if path.is_file() else folder_bytes(path)) / 1e6, 2),
-            "mIoU": miou, "parity": parity, "parity vs": parity_vs,
+            "mIoU": miou, "parity": None if parity is None else f"{parity:.2%}", "parity vs": parity_vs,
             "latency ms": None if latency_ms is None else round(latency_ms, 2),
             "path": str(path.relative_to(workspace)) if path.is_relative_to(workspace) else str(path)}
 
