@@ -2,7 +2,7 @@
 
 The slider redraws from the analysis file alone (``pruneseg.dashboard.views.prune``). Two
 background jobs make things real: ``verify`` prunes to one plan and measures it; ``prune`` runs
-the seed's iterative prune / fine-tune loop and snapshots every iteration under ``pruned/<name>/``.
+the vendor tutorial's iterative prune / fine-tune loop and snapshots every iteration under ``pruned/<name>/``.
 """
 from pathlib import Path
 
@@ -24,7 +24,7 @@ analyses = listing.list_analyses(ws)
 
 st.title("Prune")
 st.markdown("Choose how much computation to remove and see what it costs, read off the curves the "
-            "sensitivity analysis measured. **Verify** one point for real, then run the seed's iterative "
+            "sensitivity analysis measured. **Verify** one point for real, then run the vendor tutorial's iterative "
             "loop: prune a little more, fine-tune until the mIoU is back, snapshot, repeat.")
 if not analyses:
     st.info("No sensitivity analysis in this workspace yet: the pruning plans are built from one. "

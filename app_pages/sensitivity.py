@@ -71,7 +71,7 @@ def show_analysis(path, job=None):
             "robust up to %": st.column_config.NumberColumn(
                 "robust up to", format="%d%%",
                 help=f"The largest ratio up to which every measured ratio costs at most {SEED_TOLERANCE} "
-                     "mIoU (the seed's tolerance)."),
+                     "mIoU (the vendor tutorial's tolerance)."),
             "worst drop": st.column_config.NumberColumn("worst drop", format="%.3f"),
             "most fragile class": st.column_config.TextColumn(
                 "most fragile class", help="The class this group's pruning hurts most (largest IoU drop over the "
@@ -85,7 +85,7 @@ def show_analysis(path, job=None):
                    "The most fragile group; select another in the table below.")
         st.plotly_chart(view.group_curve_figure(analysis, group, choice), width="stretch", key=f"curve-{path.stem}")
         st.caption("mIoU with this group pruned alone. Below the dashed line the model lost more than "
-                   "the seed's tolerance.")
+                   "the vendor tutorial's tolerance.")
     if analysis.get("latency"):
         with st.expander("Latency table: what each group saves on ONNX Runtime", icon=":material/timer:"):
             st.plotly_chart(view.latency_figure(analysis), width="stretch", key=f"latency-{path.stem}")

@@ -34,25 +34,25 @@ def processes_input():
                                          "For several machines, see the README."))
 
 
-RECIPES = {"quick": "Quick: this CPU, every class", "seed": "Seed's: Cityscapes on a GPU"}
+RECIPES = {"quick": "Quick: this CPU, every class", "seed": "Vendor tutorial's: Cityscapes on a GPU"}
 LOSS_LABELS = {"ce": "cross-entropy", "weighted_ce": "class-weighted cross-entropy", "ohem": "OHEM cross-entropy",
                "weighted_ohem": "class-weighted OHEM"}
 
 
 def train_form(ws, datasets):
-    """A new training run, its fields starting from a recipe (``TRAIN_PRESETS``, or the seed's)."""
+    """A new training run, its fields starting from a recipe (``TRAIN_PRESETS``, or the vendor tutorial's)."""
     recipe = st.segmented_control(
         "Recipe", list(RECIPES), default="quick", required=True, key="recipe", format_func=RECIPES.get,
         help="Quick: the `--preset quick` settings, chosen by measurement so that FPN learns all six classes of the "
              "built-in data in about ten minutes on 2 CPU cores (BENCHMARKS.md). Seed's: its 256x512 recipe with "
-             "plain cross-entropy, for real Cityscapes and a GPU (the seed trains 200 epochs).")
+             "plain cross-entropy, for real Cityscapes and a GPU (the vendor tutorial trains 200 epochs).")
     defaults = replace(TrainConfig(), **TRAIN_PRESETS.get(recipe, {"epochs": 20}))
     if datasets:
         images = (datasets[0]["train images"] or 0) + (datasets[0]["val images"] or 0)
         minutes = training_minutes(defaults.model, defaults.height, defaults.width, defaults.epochs, images)
         st.caption(f"With these defaults on `{datasets[0]['name']}` ({images} images): about {minutes:.0f} minutes "
                    f"for FPN on a 2-core CPU like this project's (measured, BENCHMARKS.md); the time grows with "
-                   "epochs x pixels, and a GPU is many times faster. The seed is the vendor tutorial PruneSeg "
+                   "epochs x pixels, and a GPU is many times faster. The vendor tutorial is the licensed workflow PruneSeg "
                    "reproduces in the open (FPN-ResNet18 and UNet on 6-class Cityscapes).")
     with st.form("new-run"):
         model_col, data_col, path_col = st.columns([1, 1, 2])
@@ -66,12 +66,12 @@ def train_form(ws, datasets):
                                       help="Input height; FPN needs a multiple of 32, UNet of 16.")
         width = cols[1].number_input("Width", 16, 4096, defaults.width, 16,
                                      help="Input width; FPN needs a multiple of 32, UNet of 16.")
-        epochs = cols[2].number_input("Epochs", 1, 1000, defaults.epochs, help="The seed trains 200 epochs.")
+        epochs = cols[2].number_input("Epochs", 1, 1000, defaults.epochs, help="The vendor tutorial trains 200 epochs.")
         batch = cols[3].number_input("Batch size", 0, 256, 0,
-                                     help="0: the seed's batch size for the model "
+                                     help="0: the vendor tutorial's batch size for the model "
                                           f"(FPN {DEFAULT_BATCH_SIZE['fpn']}, UNet {DEFAULT_BATCH_SIZE['unet']}).")
         lr = cols[4].number_input("Learning rate", 1e-6, 1.0, defaults.lr, 1e-5, format="%.0e",
-                                  help="Adam; FPN's decoder learns 10x faster (the seed's recipe).")
+                                  help="Adam; FPN's decoder learns 10x faster (the vendor tutorial's recipe).")
         name = cols[5].text_input("Run name", placeholder="automatic",
                                   help="Folder name under runs/; empty: model and date.").strip()
         loss_col, _ = st.columns([1, 2])
@@ -114,7 +114,7 @@ def analysis_form(ws, checkpoints, datasets):
                                   help="File name under analyses/; empty: the checkpoint's run and file name.").strip()
         ratios = cols[3].multiselect("Pruning ratios", RATIO_CHOICES, default=defaults.ratios,
                                      format_func=lambda r: f"{r:.0%}",
-                                     help="Shares of a group's channels removed, one cell each. The seed "
+                                     help="Shares of a group's channels removed, one cell each. The vendor tutorial "
                                           "sweeps 10% .. 90%.")
         left, right = st.columns([1, 3], vertical_alignment="bottom")
         runtime = left.checkbox("Time on ONNX Runtime", value=defaults.runtime,
@@ -160,9 +160,9 @@ def prune_form(ws, analysis, analysis_path, plans, plan_default, guards=None):
                                          "latency plan the speed-up target rises by it: 5 x 0.2 ends at 2x.")
         tolerance = cols[4].number_input("Tolerance", 0.0, 1.0, defaults.tolerance, 0.005, format="%.3f",
                                          help="Fine-tuning stops once the mIoU is this close to the dense model's "
-                                              "(absolute; the seed uses 0.02).")
+                                              "(absolute; the vendor tutorial uses 0.02).")
         max_epochs = cols[5].number_input("Max epochs", 1, 1000, 20,
-                                          help="Fine-tuning epochs per iteration at most (the seed allows 200).")
+                                          help="Fine-tuning epochs per iteration at most (the vendor tutorial allows 200).")
         lr = cols[6].number_input("Learning rate", 1e-6, 1.0, defaults.lr, 1e-5, format="%.0e")
         st.caption("Guards: " + (", ".join(f"{n} ≤ {v:g}" for n, v in guards.items()) or "none") +
                    " (set above the slider).")
@@ -240,8 +240,8 @@ def perf_form(ws, packages, labels):
         cols = st.columns([3, 1, 1])
         package = cols[0].selectbox("Package", packages, format_func=labels.get)
         threads = cols[1].number_input("Threads", 1, 64, 1, help="Concurrent workers, each segmenting frames "
-                                                                 "(the seed's -t). With 1, latency is measured too.")
-        seconds = cols[2].number_input("Seconds", 1, 600, 10, help="Test length (the seed's -s).")
+                                                                 "(the vendor tutorial's -t). With 1, latency is measured too.")
+        seconds = cols[2].number_input("Seconds", 1, 600, 10, help="Test length (the vendor tutorial's -s).")
         if not st.form_submit_button("Run throughput test", type="primary", icon=":material/speed:"):
             return None
     config = PerfConfig(package=package, threads=int(threads), seconds=float(seconds),

@@ -354,7 +354,7 @@ def widths_figure(analysis, widths, title="Channels per group"):
 def iteration_rows(state):
     """The dense model (iteration 0) and every finished iteration, with speed-up and GOPs.
 
-    GOPs count a multiply-add as two operations, as the seed's table does.
+    GOPs count a multiply-add as two operations, as the vendor tutorial's table does.
     """
     dense = state["dense"]
     macs_target = TARGET_KINDS.get(state.get("config", {}).get("plan"), "macs") == "macs"
