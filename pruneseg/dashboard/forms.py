@@ -220,7 +220,7 @@ def quantize_form(checkpoint, data, out):
 
 
 def compile_form(models, package_dir):
-    """Compile one of ``models`` (``{precision: ONNX file}``) into ``package_dir(precision)``."""
+    """Compile one of ``models`` (``{precision: ONNX file}``) into ``package_dir(precision, target)``."""
     with st.form("compile"):
         st.markdown("**3 · Compile a package**")
         st.caption("Optimised offline for the target; host-specific layouts are applied when it loads there.")
@@ -230,7 +230,7 @@ def compile_form(models, package_dir):
             f"{name}: {text}" for name, text in COMPILE_TARGETS.items()) + ".")
         if not st.form_submit_button("Compile", icon=":material/deployed_code:", width="stretch", disabled=not models):
             return None
-    config = CompileConfig(model=str(models[precision]), target=target, out=str(package_dir(precision)))
+    config = CompileConfig(model=str(models[precision]), target=target, out=str(package_dir(precision, target)))
     return config, [checks.onnx_problem(models[precision])]
 
 
