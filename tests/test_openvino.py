@@ -1,6 +1,7 @@
 """The OpenVINO target: compile fp32 and int8 QDQ models to IR, run them in the target runner beside
 ONNX Runtime packages of the same models, the message when OpenVINO is missing, and the Target page."""
 import json
+import shutil
 import sys
 
 import numpy as np
@@ -144,3 +145,11 @@ def test_target_page_lists_openvino_packages_with_their_runtime(tmp_path, monkey
     assert list(paired["runtime"]) == ["ONNX Runtime", "OpenVINO"]
     options = next(s for s in at.selectbox if s.label == "Package").options
     assert any(option.endswith(f"· OpenVINO ({openvino.name})") for option in options)
+
+
+def test_a_broken_openvino_package_is_named(packages, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(packages["fp32", "openvino-cpu"], broken)
+    (broken / "model.bin").unlink()
+    with pytest.raises(TargetError, match="broken/model.xml: not a loadable OpenVINO model .*bin file"):
+        Segmenter(broken)

@@ -17,9 +17,10 @@ from pruneseg.target.manifest import TargetError
 OPENVINO_REQUIREMENT = "openvino==2026.4.1"
 
 
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+def _reason(error, last=False):
+    """The telling line of a runtime's error: ONNX Runtime's first, OpenVINO's last (after its stack of sources)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return (lines[-1] if last else lines[0]) if lines else type(error).__name__
 
 
 def create_session(model_path, intra_op_threads=0):
@@ -39,7 +40,7 @@ def create_session(model_path, intra_op_threads=0):
     try:
         return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
     except Exception as error:
-        raise TargetError(f"{model_path}: not a loadable ONNX model ({_first_line(error)})") from error
+        raise TargetError(f"{model_path}: not a loadable ONNX model ({_reason(error)})") from error
 
 
 def import_openvino(model_path):
@@ -83,7 +84,7 @@ class OpenVinoModel:
         try:
             self.compiled = openvino.Core().compile_model(str(model_path), "CPU", openvino_config(threads))
         except RuntimeError as error:
-            raise TargetError(f"{model_path}: not a loadable OpenVINO model ({_first_line(error)})") from error
+            raise TargetError(f"{model_path}: not a loadable OpenVINO model ({_reason(error, last=True)})") from error
         self.input_shapes = [_shape(port) for port in self.compiled.inputs]
         self.output_shapes = [_shape(port) for port in self.compiled.outputs]
         self._local = threading.local()
