@@ -34,8 +34,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     out = Path(args.out).resolve()
-    models = out / "models"
-    seconds = {}
+    models, results_path = out / "models", out / "results.json"
+    seconds = json.loads(results_path.read_text())["seconds"] if results_path.exists() else {}  # a resumed run's
     if not (models / "quantize.json").exists():
         seconds["quantize"] = run(["quantize", "--checkpoint", args.checkpoint, "--data", args.data, "--out", models,
                                    "--calib", args.calib, "--eval-images", args.eval_images, "--latency-rounds", 0])
@@ -64,7 +64,7 @@ def main():
                            "threads": comparison["threads"]},
                "date": time.strftime("%Y-%m-%d"), "rounds": comparison["rounds"], "runs": comparison.get("runs"),
                "seconds": seconds, "rows": rows, "argv": sys.argv}
-    (out / "results.json").write_text(json.dumps(results, indent=1))
+    results_path.write_text(json.dumps(results, indent=1))
     print(f"\n{Path(args.checkpoint).name}: end to end (preprocess + model + argmax), {comparison['threads']} "
           f"thread(s), median of {comparison['rounds']} alternating rounds")
     print("| runtime | precision | mIoU (source ONNX) | median ms [IQR] | FPS | speed-up vs ORT fp32 [IQR] "
@@ -75,7 +75,7 @@ def main():
         print(f"| {row['runtime']} | {row['precision']} | {row['miou']:.4f} | {row['ms']:.2f} [{ms['q25']:.2f}, "
               f"{ms['q75']:.2f}] | {row['fps']:.1f} | **{row['speedup']:.2f}x** [{up['q25']:.2f}, {up['q75']:.2f}] "
               f"| {row['parity']['argmax_agreement']:.4f} |")
-    print(f"\nresults: {out / 'results.json'}")
+    print(f"\nresults: {results_path}")
 
 
 if __name__ == "__main__":
