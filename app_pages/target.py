@@ -26,9 +26,9 @@ pair = [str(p) if p else "" for p in view.default_pair(packages)]  # dense fp32 
 
 st.title("Target")
 st.markdown("Run compiled packages with the target runner: ONNX Runtime or OpenVINO (as the package says), numpy "
-            "and OpenCV only, as on the device (here, this machine stands in for it). The **throughput test** measures frames per second and, with "
-            "one thread, the end-to-end latency; the **video demo** blends each frame with its colour mask and "
-            "draws the FPS on it, for one package or two side by side.")
+            "and OpenCV only, as on the device (here, this machine stands in for it). The **throughput test** "
+            "measures frames per second and, with one thread, the end-to-end latency; the **video demo** blends "
+            "each frame with its colour mask and draws the FPS on it, for one package or two side by side.")
 
 
 def perf_results():
@@ -43,8 +43,9 @@ def perf_results():
                "MACs.")
     widgets.table(view.perf_rows(results), FPS=st.column_config.NumberColumn("FPS", format="%.1f"))
     st.caption("Each test sits beside the newest dense fp32 ONNX Runtime test of its model with the same threads "
-               "(another thread count is not comparable and says so; a thread count means the same on OpenVINO). Tests run at different moments: for a speed-up free of the "
-               "machine's drift, use **Paired latency** below.")
+               "(another thread count is not comparable and says so; a thread count means the same on OpenVINO). "
+               "Tests run at different moments: for a speed-up free of the machine's drift, use **Paired latency** "
+               "below.")
 
 
 def save_upload():

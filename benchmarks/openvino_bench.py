@@ -59,7 +59,8 @@ def main():
                      "package": row["package"], "ms": row["ms"], "ms_spread": row["ms_spread"], "fps": 1000 / row["ms"],
                      "speedup": row["speedup"], "speedup_spread": row["speedup_spread"],
                      "miou": quantized[precision]["miou"], "parity": manifest["parity"],
-                     "int8_convolutions": manifest.get("int8_convolutions"), "convolutions": manifest.get("convolutions")})
+                     "int8_convolutions": manifest.get("int8_convolutions"),
+                     "convolutions": manifest.get("convolutions")})
     results = {"machine": {"cpu": platform.processor() or platform.machine(), "python": platform.python_version(),
                            "threads": comparison["threads"]},
                "date": time.strftime("%Y-%m-%d"), "rounds": comparison["rounds"], "runs": comparison.get("runs"),

@@ -139,8 +139,8 @@ def test_target_page_lists_openvino_packages_with_their_runtime(tmp_path, monkey
     listed = next(t for t in tables if "folder" in t)
     assert dict(zip(listed["package"], listed["runtime"])) == {ort.name: "ONNX Runtime", openvino.name: "OpenVINO"}
     perf = next(t for t in tables if "dense fp32 FPS" in t)
-    assert list(perf["runtime"]) == ["OpenVINO", "ONNX Runtime"] and list(perf["dense fp32 FPS"]) == ["80.0",
-                                                                                                       "(this is dense fp32)"]
+    assert list(perf["runtime"]) == ["OpenVINO", "ONNX Runtime"]
+    assert list(perf["dense fp32 FPS"]) == ["80.0", "(this is dense fp32)"]
     paired = next(t for t in tables if "speed-up" in t)
     assert list(paired["runtime"]) == ["ONNX Runtime", "OpenVINO"]
     options = next(s for s in at.selectbox if s.label == "Package").options

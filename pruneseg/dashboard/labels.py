@@ -101,7 +101,7 @@ def variant(info):
 
 
 def package_label(info):
-    """``dense fp32 · fpn · fpn-1/model_best · OpenVINO``: variant, model, source checkpoint and runtime of a manifest."""
+    """``dense fp32 · fpn · fpn-1/model_best · OpenVINO``: a manifest's variant, model, source checkpoint, runtime."""
     parts = [variant(info), str(info.get("model_name") or "?"), checkpoint_label(info.get("source_checkpoint")),
              runtime_name(info)]
     return " · ".join(parts)

@@ -69,8 +69,9 @@ def compile_openvino_cpu(model_path, out_dir):
         raise CompileError(f"{model_path}: OpenVINO cannot convert this model ({str(error).strip()[:300]})") from error
     openvino.save_model(model, str(out_dir / PACKAGE_IR), compress_to_fp16=False)
     int8, total = int8_convolutions(OpenVinoModel(out_dir / PACKAGE_IR, threads=1).compiled)
-    return {"model_file": PACKAGE_IR, "backend": "openvino", "runtime": f"openvino {openvino.__version__.split('-')[0]}",
-            "device": "CPU", "int8_convolutions": int8, "convolutions": total}
+    version = openvino.__version__.split("-")[0]  # "2026.4.1-22982-e213a147257-releases/2026/4"
+    return {"model_file": PACKAGE_IR, "backend": "openvino", "runtime": f"openvino {version}", "device": "CPU",
+            "int8_convolutions": int8, "convolutions": total}
 
 
 def int8_convolutions(compiled):

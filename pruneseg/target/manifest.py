@@ -34,7 +34,7 @@ class Manifest(TypedDict):
     color_order: NotRequired[str]  # "RGB"
     scale: NotRequired[float]
     backend: NotRequired[str]  # a RUNTIME_NAMES key: what the runner loads the model with
-    runtime: NotRequired[str]  # "onnxruntime 1.22.0", "openvino 2026.4.1"
+    runtime: NotRequired[str]  # "onnxruntime 1.31.1", "openvino 2026.4.1"
     execution_provider: NotRequired[str]
     optimization_level: NotRequired[str]
     device: NotRequired[str]  # OpenVINO's device, "CPU"
@@ -85,7 +85,7 @@ class Package:
         """Short name for overlays, e.g. ``fpn pruned int8 · OpenVINO``."""
         pruned = "pruned" if self.manifest.get("pruned") else None
         name = " ".join(str(part) for part in (self.manifest.get("model_name"), pruned,
-                                               self.manifest.get("precision")) if part)
+                                                self.manifest.get("precision")) if part)
         return f"{name} · {runtime_name(self.manifest)}"
 
 

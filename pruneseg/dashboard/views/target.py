@@ -36,7 +36,7 @@ def default_pair(packages):
 
 
 def is_baseline(info):
-    """Whether a manifest (or ``package_info``) is the baseline every speed-up is against: dense fp32 on ONNX Runtime."""
+    """Whether a manifest (or ``package_info``) is the baseline of speed-ups: dense fp32 on ONNX Runtime."""
     return variant(info) == "dense fp32" and (info.get("backend") or DEFAULT_BACKEND) == DEFAULT_BACKEND
 
 
@@ -71,7 +71,8 @@ def perf_rows(results):
         latency = result.get("latency_ms") or {}
         rows.append({"when": time.strftime("%Y-%m-%d %H:%M", time.localtime(result.get("created", 0))),
                      "package": Path(result.get("package", "?")).name, "variant": variant(info),
-                     "runtime": runtime_name(info), "model": info.get("model_name") or "?", "threads": result.get("threads"),
+                     "runtime": runtime_name(info), "model": info.get("model_name") or "?",
+                     "threads": result.get("threads"),
                      "seconds": round(result.get("seconds", 0.0), 1), "frames": result.get("frames"),
                      "FPS": round(result["fps"], 2), "dense fp32 FPS": dense_fps_text(results, result),
                      "latency ms": round(latency["mean"], 2) if latency else None,
@@ -183,8 +184,8 @@ def comparison_figure(comparison):
         text = "baseline" if index == 0 else f"{row['speedup']:.2f}x"
         fig.add_trace(go.Bar(
             x=[f"{runtime_label(info)}<br>{Path(row['package']).name}"], y=[row["ms"]], name=package_label(info),
-            showlegend=False, marker=dict(color=VARIANT_COLORS.get(kind, "#BAB0AC")), text=[text], textposition="outside",
-            cliponaxis=False, error_y=dict(type="data", symmetric=False, array=[spread["q75"] - row["ms"]],
+            showlegend=False, marker=dict(color=VARIANT_COLORS.get(kind, "#BAB0AC")), text=[text],
+            textposition="outside", cliponaxis=False, error_y=dict(type="data", symmetric=False, array=[spread["q75"] - row["ms"]],
                                            arrayminus=[row["ms"] - spread["q25"]], color="#555"),
             hovertemplate=(f"median %{{y:.2f}} ms [{spread['q25']:.2f}, {spread['q75']:.2f}]<br>"
                            f"speed-up {row['speedup']:.2f}x [{row['speedup_spread']['q25']:.2f}, "
