@@ -19,7 +19,8 @@ from pruneseg.workspace.layout import video_summary_path
 
 def perf(config: PerfConfig):
     """The throughput test of one package; returns the saved result record."""
-    segmenter = Segmenter(config.package, config.intra_op)  # a bad package fails here, before the clock runs
+    # a bad package fails here, before the clock runs
+    segmenter = Segmenter(config.package, config.intra_op, config.threads)
     record_devices([f"cpu ({runtime_name(segmenter.package.manifest)})"])
     total = math.ceil(config.seconds)
     with Progress(total, "throughput test", "s") as progress:

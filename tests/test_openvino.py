@@ -78,7 +78,12 @@ def test_the_runner_segments_alike_on_both_runtimes(packages):
         classes = openvino.segment(frame)
         assert classes.shape == (64, 128) and classes.dtype == np.uint8
         assert (classes == ort.segment(frame)).mean() > least
-    report = measure_throughput(packages["int8", "openvino-cpu"], threads=2, seconds=0.3)  # a request per thread
+    compiled = openvino.model.compiled  # set up as ONNX Runtime is: batch 1, one stream, one thread, fp32
+    assert [compiled.get_property(name) for name in ("NUM_STREAMS", "INFERENCE_NUM_THREADS")] == [1, 1]
+    assert compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name() == "f32"
+    two = Segmenter(packages["int8", "openvino-cpu"], 1, workers=2)  # a stream per worker, and their threads
+    assert [two.model.compiled.get_property(name) for name in ("NUM_STREAMS", "INFERENCE_NUM_THREADS")] == [2, 2]
+    report = measure_throughput(two, threads=2, seconds=0.3)  # an infer request per worker thread
     assert report["fps"] > 0 and report["model"] == "fpn int8 · OpenVINO"
 
 

@@ -3,7 +3,9 @@
 The manifest's ``backend`` picks one. Both get the runner's one thread setting: ONNX Runtime as
 ``intra_op_num_threads`` with one inter-op thread (the graph runs node after node), OpenVINO as
 ``INFERENCE_NUM_THREADS`` in one stream with the latency hint; 0 leaves each its default (one
-thread per physical core). Neither pins its threads to cores (ONNX Runtime does not by default),
+thread per physical core). Several workers calling one ONNX Runtime session run at once, each
+with its threads; OpenVINO runs one request per stream, so it gets a stream per worker and the
+threads of all of them. Neither pins its threads to cores (ONNX Runtime does not by default),
 and OpenVINO computes float layers in fp32 as ONNX Runtime does (on a CPU with bf16 it would pick
 bf16). OpenVINO is imported only to run its packages, so an edge box that runs ONNX Runtime
 packages does not need it.
@@ -53,19 +55,20 @@ def import_openvino(model_path):
     return openvino
 
 
-def openvino_config(threads):
-    """OpenVINO CPU settings matching ``create_session``'s: batch 1, one stream, ``threads`` (0: default)."""
-    config = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1, "INFERENCE_PRECISION_HINT": "f32",
+def openvino_config(threads, workers=1):
+    """OpenVINO CPU settings matching ``create_session``'s: batch 1, a stream per worker with ``threads``
+    each (0: OpenVINO's default)."""
+    config = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": workers, "INFERENCE_PRECISION_HINT": "f32",
               "ENABLE_CPU_PINNING": False}
     if threads:
-        config["INFERENCE_NUM_THREADS"] = threads
+        config["INFERENCE_NUM_THREADS"] = threads * workers  # all streams' threads together
     return config
 
 
 class OnnxRuntimeModel:
-    """A model in an ONNX Runtime session: its input and output shapes, and ``run``."""
+    """A model in an ONNX Runtime session: its input and output shapes, and ``run`` (any number of workers)."""
 
-    def __init__(self, model_path, threads):
+    def __init__(self, model_path, threads, workers=1):
         self.session = create_session(model_path, threads)
         self.input_shapes = [list(i.shape) for i in self.session.get_inputs()]
         self.output_shapes = [list(o.shape) for o in self.session.get_outputs()]
@@ -79,10 +82,10 @@ class OpenVinoModel:
     """A model compiled by OpenVINO for the CPU; each calling thread gets its own infer request
     (one request must not run in two threads at once)."""
 
-    def __init__(self, model_path, threads):
+    def __init__(self, model_path, threads, workers=1):
         openvino = import_openvino(model_path)
         try:
-            self.compiled = openvino.Core().compile_model(str(model_path), "CPU", openvino_config(threads))
+            self.compiled = openvino.Core().compile_model(str(model_path), "CPU", openvino_config(threads, workers))
         except RuntimeError as error:
             raise TargetError(f"{model_path}: not a loadable OpenVINO model ({_reason(error, last=True)})") from error
         self.input_shapes = [_shape(port) for port in self.compiled.inputs]
@@ -104,12 +107,13 @@ def _shape(port):
 MODELS = {"onnxruntime": OnnxRuntimeModel, "openvino": OpenVinoModel}
 
 
-def load_model(model_path, backend, threads=0):
-    """The model at ``model_path`` loaded in ``backend`` (a ``MODELS`` name) with ``threads`` per run.
+def load_model(model_path, backend, threads=0, workers=1):
+    """The model at ``model_path`` loaded in ``backend`` (a ``MODELS`` name) with ``threads`` per run,
+    for ``workers`` threads calling ``run`` at once.
 
     Raises:
         TargetError naming the file when the backend is unknown, missing, or cannot load it.
     """
     if backend not in MODELS:
         raise TargetError(f"{model_path}: backend {backend!r} unknown; this runner runs {', '.join(MODELS)}")
-    return MODELS[backend](model_path, threads)
+    return MODELS[backend](model_path, threads, workers)

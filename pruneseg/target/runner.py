@@ -53,16 +53,17 @@ class Segmenter:
         package: a ``Package`` or a package folder.
         intra_op_threads: threads per ``run`` call (ONNX Runtime's intra-op threads, OpenVINO's
             ``INFERENCE_NUM_THREADS``; 0: the runtime's default, one per physical core).
+        workers: how many threads will call ``segment`` at once (OpenVINO runs that many streams).
     """
 
-    def __init__(self, package, intra_op_threads=0):
+    def __init__(self, package, intra_op_threads=0, workers=1):
         self.package = package if isinstance(package, Package) else load_package(package)
         manifest = self.package.manifest
         self.height, self.width = self.package.input_size
         self.mean, self.std = manifest["mean"], manifest["std"]
         self.colors = np.asarray(manifest["class_colors"], np.uint8)
         self.intra_op_threads = intra_op_threads
-        self.model = load_model(self.package.model_path, self.package.backend, intra_op_threads)
+        self.model = load_model(self.package.model_path, self.package.backend, intra_op_threads, workers)
         self._check_model_matches_manifest()
 
     def _check_model_matches_manifest(self):
@@ -106,7 +107,8 @@ def measure_throughput(package, threads=1, seconds=10.0, intra_op_threads=1, fra
     one loaded model, each ``run`` using ``intra_op_threads`` threads.
 
     Args:
-        package: package folder, ``Package`` or an already loaded ``Segmenter`` (whose threads then apply).
+        package: package folder, ``Package`` or an already loaded ``Segmenter`` (whose threads and
+            workers then apply).
         frame: RGB uint8 (h, w, 3) to segment; default: fixed noise at the model's input size.
         on_wait: called with the elapsed seconds about twice a second while the test runs.
     Returns:
@@ -115,7 +117,7 @@ def measure_throughput(package, threads=1, seconds=10.0, intra_op_threads=1, fra
     """
     if threads < 1 or seconds <= 0:
         raise ValueError(f"threads must be >= 1 and seconds > 0, got {threads} and {seconds}")
-    segmenter = package if isinstance(package, Segmenter) else Segmenter(package, intra_op_threads)
+    segmenter = package if isinstance(package, Segmenter) else Segmenter(package, intra_op_threads, threads)
     if frame is None:
         frame = np.random.default_rng(0).integers(0, 256, (segmenter.height, segmenter.width, 3), np.uint8)
     segmenter.segment(frame)  # warm-up: first run allocates and plans
