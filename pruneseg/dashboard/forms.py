@@ -256,7 +256,7 @@ def latency_form(ws, packages, labels, pair):
         baseline = cols[0].selectbox("Baseline", packages, index=packages.index(pair[0]), format_func=labels.get,
                                      help="Usually the dense fp32 package: every speed-up is against it.")
         others = cols[1].multiselect("Against", packages, default=[pair[1]] if pair[1] else [], format_func=labels.get,
-                                     help="Pruned and int8 packages, timed in the same rounds as the baseline.")
+                                     help="Pruned, int8 and OpenVINO packages, timed in the same rounds as the baseline.")
         threads = cols[2].number_input("Threads", 1, 64, 1, key="latency-threads",
                                        help="ONNX Runtime threads per run, the same for every package.")
         if not st.form_submit_button("Compare latency", icon=":material/compare_arrows:"):
