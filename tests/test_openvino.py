@@ -126,6 +126,8 @@ def test_an_openvino_package_compares_with_the_onnx_runtime_baseline():
     other_threads = result("int8", "openvino", threads=2)
     assert target_view.dense_fps_text([ort, openvino], other_threads).startswith("not comparable")
     assert target_view.runtime_label(openvino["package_info"]) == "dense fp32 · OpenVINO"
+    newest_first = [{"path": result["package"], "manifest": result["package_info"]} for result in (openvino, ort)]
+    assert target_view.default_pair(newest_first) == (ort["package"], openvino["package"])  # the baseline left
 
 
 def test_target_page_lists_openvino_packages_with_their_runtime(tmp_path, monkeypatch):

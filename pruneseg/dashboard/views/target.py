@@ -19,13 +19,17 @@ PATTERNS = ("", "/", "x", ".", "\\", "+")  # several packages of one variant: sa
 
 
 def default_pair(packages):
-    """(left, right) package folders to compare first: the newest dense fp32 and the newest pruned int8.
+    """(left, right) package folders to compare first: the newest dense fp32 and the newest pruned int8,
+    on ONNX Runtime before OpenVINO.
 
     Falls back on the newest packages of other variants; right is None with fewer than two packages.
     """
     def rank(package, wanted):
+        """0: the ``wanted`` variant on ONNX Runtime, 1: on another runtime, 2: another variant (or broken)."""
         manifest = package["manifest"]
-        return 0 if manifest and variant(manifest) == wanted else 1
+        if not manifest or variant(manifest) != wanted:
+            return 2
+        return 0 if (manifest.get("backend") or DEFAULT_BACKEND) == DEFAULT_BACKEND else 1
 
     if not packages:
         return None, None
