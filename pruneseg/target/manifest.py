@@ -78,7 +78,7 @@ class Package:
 
     @property
     def backend(self):
-        return self.manifest.get("backend", DEFAULT_BACKEND)
+        return backend_of(self.manifest)
 
     @property
     def label(self):
@@ -89,10 +89,14 @@ class Package:
         return f"{name} · {runtime_name(self.manifest)}"
 
 
+def backend_of(manifest):
+    """A manifest's (or a result's ``package_info``'s) backend: ``onnxruntime`` when it predates the field."""
+    return manifest.get("backend") or DEFAULT_BACKEND
+
+
 def runtime_name(manifest):
     """``ONNX Runtime`` or ``OpenVINO``: what runs a manifest's (or a result's ``package_info``'s) model."""
-    backend = manifest.get("backend") or DEFAULT_BACKEND
-    return RUNTIME_NAMES.get(backend, backend)
+    return RUNTIME_NAMES.get(backend_of(manifest), backend_of(manifest))
 
 
 def load_package(path):

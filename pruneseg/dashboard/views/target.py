@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import style_figure
 from pruneseg.dashboard.labels import checkpoint_label, package_label, package_miou, variant
-from pruneseg.target.manifest import DEFAULT_BACKEND, runtime_name
+from pruneseg.target.manifest import DEFAULT_BACKEND, backend_of, runtime_name
 
 VARIANTS = ("dense fp32", "dense int8", "pruned fp32", "pruned int8")  # chart order
 VARIANT_COLORS = {"dense fp32": "#4C78A8", "dense int8": "#72B7B2", "pruned fp32": "#F58518",
@@ -29,7 +29,7 @@ def default_pair(packages):
         manifest = package["manifest"]
         if not manifest or variant(manifest) != wanted:
             return 2
-        return 0 if (manifest.get("backend") or DEFAULT_BACKEND) == DEFAULT_BACKEND else 1
+        return 0 if backend_of(manifest) == DEFAULT_BACKEND else 1
 
     if not packages:
         return None, None
@@ -41,7 +41,7 @@ def default_pair(packages):
 
 def is_baseline(info):
     """Whether a manifest (or ``package_info``) is the baseline of speed-ups: dense fp32 on ONNX Runtime."""
-    return variant(info) == "dense fp32" and (info.get("backend") or DEFAULT_BACKEND) == DEFAULT_BACKEND
+    return variant(info) == "dense fp32" and backend_of(info) == DEFAULT_BACKEND
 
 
 def dense_fps_text(results, result):
