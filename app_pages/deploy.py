@@ -4,6 +4,8 @@ Each button launches a background job (``python -m pruneseg export|quantize|comp
 the artefacts land under ``deploy/<checkpoint>/`` and ``packages/<checkpoint>-<precision>/``
 and the table at the bottom compares them all (``pruneseg.dashboard.views.deploy``).
 """
+from functools import partial
+
 import streamlit as st
 
 from pruneseg import jobs
@@ -61,7 +63,7 @@ else:
                               placeholder="none in workspace",
                               help="Images for the parity check, calibration and the int8 evaluation.") or ""
     out, name = layout.deploy_folder(ws, checkpoint), layout.checkpoint_name(checkpoint)
-    st.caption(f"Models go to `{out}`, packages to `{layout.packages_dir(ws) / (name + '-<precision>')}`.")
+    st.caption(f"Models go to `{out}`, packages to `{layout.packages_dir(ws) / (name + '-<precision>[-<target>]')}`.")
     models = next((e["models"] for e in listing.list_exports(ws) if e["name"] == name), {})
     columns = st.columns([1, 1.4, 1])
     with columns[0]:
@@ -71,7 +73,7 @@ else:
         if submitted := forms.quantize_form(str(ws / checkpoint), data, out):
             widgets.launch_job(*submitted)
     with columns[2]:
-        if submitted := forms.compile_form(models, lambda precision: layout.package_dir(ws, name, precision)):
+        if submitted := forms.compile_form(models, partial(layout.package_dir, ws, name)):
             widgets.launch_job(*submitted)
 
 if deploy_jobs:

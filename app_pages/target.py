@@ -25,10 +25,10 @@ results = listing.list_perf_results(ws)
 pair = [str(p) if p else "" for p in view.default_pair(packages)]  # dense fp32 vs pruned int8 first
 
 st.title("Target")
-st.markdown("Run compiled packages with the target runner: ONNX Runtime, numpy and OpenCV only, as on the device "
-            "(here, this machine stands in for it). The **throughput test** measures frames per second and, with "
-            "one thread, the end-to-end latency; the **video demo** blends each frame with its colour mask and "
-            "draws the FPS on it, for one package or two side by side.")
+st.markdown("Run compiled packages with the target runner: ONNX Runtime or OpenVINO (as the package says), numpy "
+            "and OpenCV only, as on the device (here, this machine stands in for it). The **throughput test** "
+            "measures frames per second and, with one thread, the end-to-end latency; the **video demo** blends "
+            "each frame with its colour mask and draws the FPS on it, for one package or two side by side.")
 
 
 def perf_results():
@@ -42,9 +42,10 @@ def perf_results():
                "pruned fp32 orange, pruned int8 green. Pruning pays off only if these bars move, not just the "
                "MACs.")
     widgets.table(view.perf_rows(results), FPS=st.column_config.NumberColumn("FPS", format="%.1f"))
-    st.caption("Each test sits beside the newest dense fp32 test of its model with the same threads (another thread "
-               "count is not comparable and says so). Tests run at different moments: for a speed-up free of the "
-               "machine's drift, use **Paired latency** below.")
+    st.caption("Each test sits beside the newest dense fp32 ONNX Runtime test of its model with the same threads "
+               "(another thread count is not comparable and says so; a thread count means the same on OpenVINO). "
+               "Tests run at different moments: for a speed-up free of the machine's drift, use **Paired latency** "
+               "below.")
 
 
 def save_upload():
@@ -101,7 +102,7 @@ if len(packages) > 1:
     st.subheader("Paired latency")
     st.caption("The packages' end-to-end latency timed in alternating rounds on this machine, so each speed-up is "
                "against the baseline measured at the same moment, with the same threads: the figure to trust "
-               "when the machine is busy.")
+               "when the machine is busy. ONNX Runtime and OpenVINO packages of one model can be timed together.")
     if submitted := forms.latency_form(ws, paths, labels, pair):
         widgets.launch_job(*submitted, param="latency")
     if job := widgets.shown_job(jobs.list_jobs(ws, LatencyConfig.KIND), "latency"):

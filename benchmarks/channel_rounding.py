@@ -22,7 +22,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 from pruneseg.deploy.latency import export_for_timing  # noqa: E402
 from pruneseg.deploy.quantize import quantize_onnx  # noqa: E402
-from pruneseg.target.runner import create_session  # noqa: E402
+from pruneseg.target.backends import create_session  # noqa: E402
 from pruneseg.target.timing import time_in_rounds  # noqa: E402
 
 LAYERS = 4

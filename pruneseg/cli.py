@@ -191,8 +191,11 @@ def cmd_compile(args):
     from pruneseg.deploy.compile import main
 
     manifest = main(from_args(CompileConfig, args))
+    parity = manifest["parity"]
     print(f"{args.out}: {manifest['model_name']} {manifest['precision']} for {manifest['target']} "
-          f"({manifest['optimization_level']}); run it with `python -m pruneseg.target perf {args.out}`")
+          f"({manifest['runtime']}); against ONNX Runtime on the source model: max |logit diff| "
+          f"{parity['max_abs_diff']:.2e}, argmax agreement {parity['argmax_agreement']:.4f}; "
+          f"run it with `python -m pruneseg.target perf {args.out}`")
 
 
 def cmd_target_perf(args):

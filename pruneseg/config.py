@@ -15,7 +15,8 @@ DEFAULT_BATCH_SIZE = {"fpn": 10, "unet": 4}
 # seed's UNet; FPN's transposed convs double exactly).
 INPUT_MULTIPLE = {"fpn": 32, "unet": 16}
 CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
-COMPILE_TARGETS = {"ort-cpu": "ONNX Runtime on a CPU (x86 or Arm)"}
+COMPILE_TARGETS = {"ort-cpu": "ONNX Runtime on a CPU (x86 or Arm)",
+                   "openvino-cpu": "OpenVINO on a CPU (x86 or Arm; the device needs `pip install openvino==2026.4.1`)"}
 # ``--processes N`` (N > 1) runs a command under ``torchrun --standalone --nproc-per-node N``
 # (``pruneseg.cli``): one process per GPU, or CPU processes with gloo. It changes how fast a
 # run is, not what it computes, so it is never among the settings that key a result.
@@ -271,7 +272,7 @@ class PerfConfig:
     package: str = ""
     threads: int = 1  # concurrent workers (the seed's -t)
     seconds: float = 10.0  # test length (the seed's -s)
-    intra_op: int = 1  # ONNX Runtime threads per run
+    intra_op: int = 1  # runtime threads per run (ONNX Runtime intra-op, OpenVINO INFERENCE_NUM_THREADS)
     out: str = ""  # result JSON file
 
 
@@ -285,7 +286,7 @@ class LatencyConfig:
     OUTPUTS: ClassVar = ("out",)
 
     packages: list = field(default_factory=list)  # the baseline first
-    intra_op: int = 1  # ONNX Runtime threads per run, for all
+    intra_op: int = 1  # runtime threads per run, for all
     rounds: int = 7
     out: str = ""  # result JSON file
 
@@ -303,7 +304,7 @@ class VideoConfig:
     input: str = ""  # the video to segment
     out: str = ""  # .mp4; its summary goes beside it as .json
     max_frames: int = 0  # 0: all
-    intra_op: int = 0  # ONNX Runtime threads per frame; 0: one per core
+    intra_op: int = 0  # runtime threads per frame; 0: one per core
 
 
 @dataclass

@@ -34,7 +34,7 @@ from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.records import RecordError, write_record
 from pruneseg.records.inspect import FORMAT_VERSION, model_stamp, prediction_key, read_inspect, truth_key
-from pruneseg.target.manifest import MANIFEST_NAME
+from pruneseg.target.manifest import MANIFEST_NAME, runtime_name
 from pruneseg.target.runner import Segmenter
 from pruneseg.workspace.layout import predictions_path
 
@@ -72,12 +72,13 @@ class _Checkpoint:
 class _Package:
     """A compiled package run through the target runner, frame by frame as on the device."""
 
-    kind, runtime = "package", "ONNX Runtime"
+    kind = "package"
 
     def __init__(self, path):
         self.segmenter = Segmenter(path)
         package = self.segmenter.package
         manifest = package.manifest
+        self.runtime = runtime_name(manifest)
         self.path = Path(path)
         self.model_name = manifest.get("model_name") or "?"
         self.class_names = list(manifest["class_names"])

@@ -1,6 +1,6 @@
 """The target runner's commands as dashboard jobs: progress in the job state, results saved as records.
 
-``python -m pruneseg target perf|video|compare`` runs the same torch-free runner as
+``python -m pruneseg target perf|latency|video|compare`` runs the same torch-free runner as
 ``python -m pruneseg.target``; this adds a progress bar the dashboard can follow and writes the
 result records of ``pruneseg.target.results``.
 """
@@ -10,7 +10,7 @@ from pruneseg.config import CompareConfig, LatencyConfig, PerfConfig, VideoConfi
 from pruneseg.jobs import record_devices
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
-from pruneseg.target.manifest import load_package
+from pruneseg.target.manifest import load_package, runtime_name
 from pruneseg.target.results import saved_latency_comparison, saved_perf_result, saved_video_result
 from pruneseg.target.runner import Segmenter, compare_latency, measure_throughput
 from pruneseg.target.video import render_side_by_side, render_video
@@ -19,8 +19,9 @@ from pruneseg.workspace.layout import video_summary_path
 
 def perf(config: PerfConfig):
     """The throughput test of one package; returns the saved result record."""
-    record_devices(["cpu (ONNX Runtime)"])
-    segmenter = Segmenter(config.package, config.intra_op)  # a bad package fails here, before the clock runs
+    # a bad package fails here, before the clock runs
+    segmenter = Segmenter(config.package, config.intra_op, config.threads)
+    record_devices([f"cpu ({runtime_name(segmenter.package.manifest)})"])
     total = math.ceil(config.seconds)
     with Progress(total, "throughput test", "s") as progress:
         result = measure_throughput(segmenter, config.threads, config.seconds,
@@ -42,8 +43,9 @@ def latency(config: LatencyConfig):
 
 def video(config: VideoConfig | CompareConfig):
     """The overlay video of one package, or of two side by side; returns the saved summary record."""
-    record_devices(["cpu (ONNX Runtime)"])
     packages = [config.package] if isinstance(config, VideoConfig) else [config.left, config.right]
+    manifests = [load_package(path).manifest for path in packages]
+    record_devices([f"cpu ({' + '.join(sorted({runtime_name(manifest) for manifest in manifests}))})"])
     bar = []
 
     def on_frame(done, total):
@@ -60,6 +62,6 @@ def video(config: VideoConfig | CompareConfig):
     finally:
         if bar:
             bar[0].close()
-    record = saved_video_result(summary, [(path, load_package(path).manifest) for path in packages])
+    record = saved_video_result(summary, list(zip(packages, manifests)))
     write_record(video_summary_path(config.out), record)
     return record

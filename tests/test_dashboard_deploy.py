@@ -64,13 +64,13 @@ def make_deploy(workspace, name="fpn-demo-model_best", checkpoint=CHECKPOINT, qu
     return folder
 
 
-def make_package(workspace, name, precision="fp32", pruned=False, checkpoint=CHECKPOINT):
-    """A package compiled by the real ``ort-cpu`` compiler from a tiny model."""
+def make_package(workspace, name, precision="fp32", pruned=False, checkpoint=CHECKPOINT, target="ort-cpu"):
+    """A package compiled by the real ``target`` compiler from a tiny model."""
     from pruneseg.deploy.compile import compile_model
 
     source = tiny_onnx(workspace / "sources" / f"{name}.onnx", precision, pruned, checkpoint)
     out = layout.packages_dir(workspace) / name
-    manifest = compile_model(source, "ort-cpu", out)
+    manifest = compile_model(source, target, out)
     if precision == "int8":  # the tiny model has no quantization ops: say what the test wants it to be
         (out / layout.MANIFEST).write_text(json.dumps(dict(manifest, precision="int8", int8_miou=0.48)))
     return out
@@ -82,7 +82,8 @@ def write_perf_result(workspace, package, threads=1, fps=100.0, latency=8.0, cre
     created = time.time() if created is None else created
     record = {"package": str(package), "model": "fpn", "threads": threads, "seconds": 1.0, "frames": int(fps),
               "fps": fps, "created": created,
-              "package_info": {k: manifest.get(k) for k in ("model_name", "precision", "pruned", "source_checkpoint")}}
+              "package_info": {k: manifest.get(k) for k in ("model_name", "precision", "pruned", "source_checkpoint",
+                                                            "backend")}}
     if threads == 1:
         record["latency_ms"] = {"mean": latency, "p50": latency, "p99": latency * 1.5, "preprocess_mean": 1.0,
                                 "run_mean": latency - 2, "argmax_mean": 1.0}
@@ -124,6 +125,7 @@ def test_names_come_from_the_checkpoint_path():
     assert layout.checkpoint_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
     assert layout.checkpoint_name("pruned/my run/iter_2.pt") == "my_run-iter_2"
     assert layout.package_dir("/ws", "fpn-1-model_best", "int8").name == "fpn-1-model_best-int8"
+    assert layout.package_dir("/ws", "fpn-1", "int8", "openvino-cpu").name == "fpn-1-int8-openvino-cpu"
     assert layout.upload_path("/ws", "../my drive (1).mp4").name == "my_drive_1_.mp4"
     assert layout.perf_result_path("/ws", "/ws/packages/p", 2, 0).name.endswith("-p-t2.json")
     assert layout.video_out_path("/ws", "/x/a", "/x/b", 0).name.endswith("-a-vs-b.mp4")
@@ -134,7 +136,7 @@ def test_variant_reads_the_manifest_and_falls_back_on_the_snapshot_name():
     assert labels.variant({"precision": "fp32", "pruned": False, "source_checkpoint": "/p/iter_3.pt"}) == "dense fp32"
     assert labels.variant({"precision": "fp32", "source_checkpoint": "/ws/pruned/p/iter_3.pt"}) == "pruned fp32"
     label = labels.package_label({"precision": "fp32", "model_name": "unet", "source_checkpoint": CHECKPOINT})
-    assert label == "dense fp32 · unet · fpn-demo/model_best"
+    assert label == "dense fp32 · unet · fpn-demo/model_best · ONNX Runtime"
 
 
 def test_calibration_methods_and_targets_match_the_deploy_code():
@@ -173,6 +175,7 @@ def test_artefact_rows_cover_models_and_packages(ws):
     assert (int8["mIoU"], int8["parity"], int8["parity vs"]) == (0.6, "97.00%", "ONNX fp32")
     dense = rows["fpn-demo-model_best-fp32", "package fp32 (ort-cpu)"]
     assert dense["latency ms"] == 7.5 and dense["mIoU"] == 0.5  # the checkpoint's: no quantize.json beside it
+    assert (dense["parity"], dense["parity vs"]) == (1.0, "source ONNX")  # compile's check against ONNX Runtime
     pruned = rows["fpn-p-iter_2-int8", "package int8 (ort-cpu)"]
     assert pruned["pruned"] == "yes" and pruned["mIoU"] == 0.48 and pruned["latency ms"] is None
 

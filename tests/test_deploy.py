@@ -136,7 +136,7 @@ def test_compile_writes_package_with_manifest(quantized, trained, tmp_path, caps
 
 
 def test_compile_rejects_bad_targets_and_models(quantized, tmp_path):
-    with pytest.raises(ValueError, match="unknown target 'dpu'; choose one of: ort-cpu"):
+    with pytest.raises(ValueError, match="unknown target 'dpu'; choose one of: openvino-cpu, ort-cpu"):
         compile_model(quantized[0] / "model_fp32.onnx", "dpu", tmp_path)
     corrupt = tmp_path / "corrupt.onnx"
     corrupt.write_bytes(b"not a model" * 10)

@@ -103,6 +103,11 @@ def test_deploy_page_lists_artefacts_and_launches_the_three_jobs(ws, started):
     kind, argv = started[-1]
     assert kind == "compile" and argv[argv.index("--model") + 1] == str(Path(out) / "model_int8.onnx")
     assert argv[argv.index("--out") + 1] == str(ws / "packages" / "fpn-demo-model_best-int8")
+    next(s for s in at.selectbox if s.label == "Target").set_value("openvino-cpu")
+    click(at, "Compile")
+    kind, argv = started[-1]  # beside the ONNX Runtime package, not over it
+    assert argv[argv.index("--target") + 1] == "openvino-cpu"
+    assert argv[argv.index("--out") + 1] == str(ws / "packages" / "fpn-demo-model_best-int8-openvino-cpu")
     assert not at.error
 
 

@@ -220,7 +220,7 @@ def quantize_form(checkpoint, data, out):
 
 
 def compile_form(models, package_dir):
-    """Compile one of ``models`` (``{precision: ONNX file}``) into ``package_dir(precision)``."""
+    """Compile one of ``models`` (``{precision: ONNX file}``) into ``package_dir(precision, target)``."""
     with st.form("compile"):
         st.markdown("**3 · Compile a package**")
         st.caption("Optimised offline for the target; host-specific layouts are applied when it loads there.")
@@ -230,7 +230,7 @@ def compile_form(models, package_dir):
             f"{name}: {text}" for name, text in COMPILE_TARGETS.items()) + ".")
         if not st.form_submit_button("Compile", icon=":material/deployed_code:", width="stretch", disabled=not models):
             return None
-    config = CompileConfig(model=str(models[precision]), target=target, out=str(package_dir(precision)))
+    config = CompileConfig(model=str(models[precision]), target=target, out=str(package_dir(precision, target)))
     return config, [checks.onnx_problem(models[precision])]
 
 
@@ -256,7 +256,7 @@ def latency_form(ws, packages, labels, pair):
         baseline = cols[0].selectbox("Baseline", packages, index=packages.index(pair[0]), format_func=labels.get,
                                      help="Usually the dense fp32 package: every speed-up is against it.")
         others = cols[1].multiselect("Against", packages, default=[pair[1]] if pair[1] else [], format_func=labels.get,
-                                     help="Pruned and int8 packages, timed in the same rounds as the baseline.")
+                                     help="Pruned, int8 and OpenVINO packages, timed in the same rounds as the baseline.")
         threads = cols[2].number_input("Threads", 1, 64, 1, key="latency-threads",
                                        help="ONNX Runtime threads per run, the same for every package.")
         if not st.form_submit_button("Compare latency", icon=":material/compare_arrows:"):

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from pruneseg.jobs import FINAL_STATUSES
+from pruneseg.target.manifest import runtime_name
 from pruneseg.workspace.layout import is_snapshot
 
 MODEL_LABELS = {"fpn": "FPN (ResNet18, ~11 M params)", "unet": "UNet (~31 M params)"}
@@ -107,8 +108,9 @@ def variant(info):
 
 
 def package_label(info):
-    """``dense fp32 · fpn · fpn-1/model_best``: variant, model and source checkpoint of a manifest."""
-    parts = [variant(info), str(info.get("model_name") or "?"), checkpoint_label(info.get("source_checkpoint"))]
+    """``dense fp32 · fpn · fpn-1/model_best · OpenVINO``: a manifest's variant, model, source checkpoint, runtime."""
+    parts = [variant(info), str(info.get("model_name") or "?"), checkpoint_label(info.get("source_checkpoint")),
+             runtime_name(info)]
     return " · ".join(parts)
 
 

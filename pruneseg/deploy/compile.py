@@ -9,6 +9,12 @@ uses only standard ONNX ops plus ONNX Runtime's ``com.microsoft`` CPU ops, whose
 their instruction set (SSE, AVX2, AVX-512, NEON) when the model loads. ``ORT_ENABLE_ALL`` would
 also bake in the NCHWc layout, whose block size is that of the compiling machine's vector
 width, so it is left to the runner, which applies it at load time on the device itself.
+
+``openvino-cpu`` converts the ONNX graph to OpenVINO IR (``model.xml`` + ``model.bin``), whose
+layouts and kernels OpenVINO picks when the runner compiles it on the device.
+
+Either way the package is then loaded by the target runner and its logits compared with ONNX
+Runtime's on the source model (the parity recorded in the manifest).
 """
 import time
 from pathlib import Path
@@ -23,10 +29,12 @@ from pruneseg.errors import PruneSegError
 from pruneseg.jobs import record_devices
 from pruneseg.records import RecordError, write_record
 from pruneseg.records.deploy import read_quantize
+from pruneseg.target.backends import OpenVinoModel, create_session, import_openvino
 from pruneseg.target.manifest import FORMAT_VERSION, MANIFEST_NAME
 from pruneseg.target.runner import Segmenter
-from pruneseg.workspace.layout import PACKAGE_MODEL, QUANTIZE_RECORD
+from pruneseg.workspace.layout import PACKAGE_IR, PACKAGE_MODEL, QUANTIZE_RECORD
 
+PARITY_FRAMES = 4
 
 
 class CompileError(PruneSegError):
@@ -43,11 +51,58 @@ def compile_ort_cpu(model_path, out_dir):
         ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
     except Exception as error:
         raise CompileError(f"{model_path}: ONNX Runtime cannot load this model ({str(error).strip()[:300]})") from error
-    return {"model_file": PACKAGE_MODEL, "runtime": f"onnxruntime {ort.__version__}",
+    return {"model_file": PACKAGE_MODEL, "backend": "onnxruntime", "runtime": f"onnxruntime {ort.__version__}",
             "execution_provider": "CPUExecutionProvider", "optimization_level": "ORT_ENABLE_EXTENDED"}
 
 
-TARGETS = {"ort-cpu": compile_ort_cpu}  # the names and descriptions: pruneseg.config.COMPILE_TARGETS
+def compile_openvino_cpu(model_path, out_dir):
+    """OpenVINO on the CPU: the graph converted to IR, weights kept as they are (not compressed to fp16).
+
+    An int8 QDQ model stays int8: OpenVINO folds the QuantizeLinear / DequantizeLinear pairs into
+    quantized layers. How many (de)convolutions run int8 kernels is read back from the model
+    compiled for this CPU and recorded.
+    """
+    openvino = import_openvino(model_path)
+    try:
+        model = openvino.convert_model(str(model_path))
+    except Exception as error:
+        raise CompileError(f"{model_path}: OpenVINO cannot convert this model ({str(error).strip()[:300]})") from error
+    openvino.save_model(model, str(out_dir / PACKAGE_IR), compress_to_fp16=False)
+    int8, total = int8_convolutions(OpenVinoModel(out_dir / PACKAGE_IR, threads=1).compiled)
+    version = openvino.__version__.split("-")[0]  # "2026.4.1-22982-e213a147257-releases/2026/4"
+    return {"model_file": PACKAGE_IR, "backend": "openvino", "runtime": f"openvino {version}", "device": "CPU",
+            "int8_convolutions": int8, "convolutions": total}
+
+
+def int8_convolutions(compiled):
+    """(int8, all): the (de)convolutions of an OpenVINO compiled model, and how many of them run int8 kernels."""
+    kinds = [(op.get_rt_info()["layerType"].astype(str), op.get_rt_info()["runtimePrecision"].astype(str))
+             for op in compiled.get_runtime_model().get_ops()]
+    convolutions = [precision for kind, precision in kinds if kind in ("Convolution", "Deconvolution")]
+    return sum(precision in ("i8", "u8") for precision in convolutions), len(convolutions)
+
+
+TARGETS = {"ort-cpu": compile_ort_cpu, "openvino-cpu": compile_openvino_cpu}  # described in config.COMPILE_TARGETS
+
+
+def package_parity(segmenter, model_path, frames=PARITY_FRAMES):
+    """The package's logits against ONNX Runtime's on the source model, over ``frames`` frames of fixed noise.
+
+    Returns:
+        dict with frames, reference, max_abs_diff and argmax_agreement (fraction of pixels with the same class).
+    """
+    reference = create_session(model_path, 1)
+    input_name = reference.get_inputs()[0].name
+    rng = np.random.default_rng(0)
+    max_diff, agree, pixels = 0.0, 0, 0
+    for _ in range(frames):
+        tensor = segmenter.preprocess(rng.integers(0, 256, (segmenter.height, segmenter.width, 3), np.uint8))
+        expected, got = reference.run(None, {input_name: tensor})[0], segmenter.run(tensor)
+        max_diff = max(max_diff, float(np.abs(expected - got).max()))
+        agree += int((expected.argmax(1) == got.argmax(1)).sum())
+        pixels += expected[:, 0].size
+    return {"frames": frames, "reference": "onnxruntime on the source model", "max_abs_diff": max_diff,
+            "argmax_agreement": agree / pixels}
 
 
 def class_colors(count):
@@ -111,7 +166,8 @@ def compile_model(model_path, target, out_dir):
     }
     write_record(out_dir / MANIFEST_NAME, manifest)
     # the package must load and run in the target runner exactly as it will on the device
-    Segmenter(out_dir, intra_op_threads=1).segment(np.zeros((height, width, 3), np.uint8))
+    manifest["parity"] = package_parity(Segmenter(out_dir, intra_op_threads=1), model_path)
+    write_record(out_dir / MANIFEST_NAME, manifest)
     return manifest
 
 

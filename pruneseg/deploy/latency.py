@@ -23,7 +23,7 @@ import torch
 
 from pruneseg.deploy.export import INPUT_NAME, OUTPUT_NAME
 from pruneseg.deploy.quantize import quantize_onnx
-from pruneseg.target.runner import create_session
+from pruneseg.target.backends import create_session
 from pruneseg.target.timing import ROUNDS, RUNS_PER_ROUND, paired, time_in_rounds
 
 

@@ -30,7 +30,7 @@ from pruneseg.jobs import record_devices
 from pruneseg.metrics import ConfusionMatrix
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
-from pruneseg.target.runner import create_session
+from pruneseg.target.backends import create_session
 from pruneseg.target.timing import paired, time_in_rounds
 from pruneseg.workspace.layout import INT8_MODEL, QUANTIZE_RECORD
 

@@ -1,5 +1,8 @@
 """The target commands' arguments, shared by ``python -m pruneseg.target`` and the main CLI's
-``python -m pruneseg target`` (which runs them as dashboard jobs). Imports argparse only."""
+``python -m pruneseg target`` (which runs them as dashboard jobs). Imports argparse only.
+
+"Runtime threads" are ONNX Runtime's intra-op threads or OpenVINO's ``INFERENCE_NUM_THREADS``,
+whichever runtime the package names."""
 
 
 def add_target_commands(commands):
@@ -12,12 +15,12 @@ def add_target_commands(commands):
     p.add_argument("package", help="compiled package folder (manifest.json + model)")
     p.add_argument("--threads", "-t", type=int, default=1, help="concurrent workers (default: 1)")
     p.add_argument("--seconds", "-s", type=float, default=10.0, help="test length (default: 10)")
-    p.add_argument("--intra-op", type=int, default=1, help="ONNX Runtime threads per run (default: 1)")
+    p.add_argument("--intra-op", type=int, default=1, help="runtime threads per run (default: 1)")
     parsers["perf"] = p
     p = commands.add_parser("latency", help="paired end-to-end latency of packages in alternating rounds, "
                                             "speed-ups against the first")
     p.add_argument("packages", nargs="+", help="package folders, the baseline (e.g. dense fp32) first")
-    p.add_argument("--intra-op", type=int, default=1, help="ONNX Runtime threads per run, for all (default: 1)")
+    p.add_argument("--intra-op", type=int, default=1, help="runtime threads per run, for all (default: 1)")
     p.add_argument("--rounds", type=int, default=7, help="alternating rounds (default: 7)")
     parsers["latency"] = p
     for name, sources, text in (("video", ["package"], "blend frames with their colour masks, FPS on each frame"),
@@ -29,6 +32,6 @@ def add_target_commands(commands):
         p.add_argument("--out", required=True, help="output .mp4 (H.264)")
         p.add_argument("--max-frames", type=int, default=None)
         p.add_argument("--intra-op", type=int, default=0,
-                       help="ONNX Runtime threads per frame (default 0: one per core)")
+                       help="runtime threads per frame (default 0: one per core)")
         parsers[name] = p
     return parsers

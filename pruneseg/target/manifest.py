@@ -13,6 +13,9 @@ from pruneseg.errors import PruneSegError
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
+# the runtime each backend is, as people name it; a manifest without ``backend`` predates OpenVINO packages
+RUNTIME_NAMES = {"onnxruntime": "ONNX Runtime", "openvino": "OpenVINO"}
+DEFAULT_BACKEND = "onnxruntime"
 
 
 class Manifest(TypedDict):
@@ -30,9 +33,14 @@ class Manifest(TypedDict):
     layout: NotRequired[str]  # "NCHW"
     color_order: NotRequired[str]  # "RGB"
     scale: NotRequired[float]
-    runtime: NotRequired[str]
+    backend: NotRequired[str]  # a RUNTIME_NAMES key: what the runner loads the model with
+    runtime: NotRequired[str]  # "onnxruntime 1.31.1", "openvino 2026.4.1"
     execution_provider: NotRequired[str]
     optimization_level: NotRequired[str]
+    device: NotRequired[str]  # OpenVINO's device, "CPU"
+    int8_convolutions: NotRequired[int]  # OpenVINO: (de)convolutions that run int8 kernels, of ...
+    convolutions: NotRequired[int]  # ... all of them
+    parity: NotRequired[dict]  # the package against ONNX Runtime on the source model: max_abs_diff, argmax_agreement
     model_name: NotRequired[str]
     precision: NotRequired[str]  # "fp32" or "int8"
     pruned: NotRequired[bool]
@@ -69,11 +77,26 @@ class Package:
         return tuple(self.manifest["input_size"])
 
     @property
+    def backend(self):
+        return backend_of(self.manifest)
+
+    @property
     def label(self):
-        """Short name for overlays, e.g. ``fpn pruned int8``."""
+        """Short name for overlays, e.g. ``fpn pruned int8 · OpenVINO``."""
         pruned = "pruned" if self.manifest.get("pruned") else None
-        return " ".join(str(part) for part in (self.manifest.get("model_name"), pruned,
-                                               self.manifest.get("precision")) if part)
+        name = " ".join(str(part) for part in (self.manifest.get("model_name"), pruned,
+                                                self.manifest.get("precision")) if part)
+        return f"{name} · {runtime_name(self.manifest)}"
+
+
+def backend_of(manifest):
+    """A manifest's (or a result's ``package_info``'s) backend: ``onnxruntime`` when it predates the field."""
+    return manifest.get("backend") or DEFAULT_BACKEND
+
+
+def runtime_name(manifest):
+    """``ONNX Runtime`` or ``OpenVINO``: what runs a manifest's (or a result's ``package_info``'s) model."""
+    return RUNTIME_NAMES.get(backend_of(manifest), backend_of(manifest))
 
 
 def load_package(path):

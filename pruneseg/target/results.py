@@ -8,7 +8,7 @@ from typing import NotRequired, TypedDict
 
 # the manifest fields a result keeps, so it can be labelled after the package is gone
 PACKAGE_INFO = ("model_name", "precision", "pruned", "source_checkpoint", "fp32_miou", "int8_miou", "target",
-                "input_size")
+                "backend", "input_size")
 
 
 class Latency(TypedDict):

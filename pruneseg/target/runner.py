@@ -1,4 +1,4 @@
-"""Segment frames of a compiled package with ONNX Runtime; the throughput test.
+"""Segment frames of a compiled package with its runtime (``pruneseg.target.backends``); the throughput test.
 
 Everything pre- and post-processing need comes from the package's manifest
 (``pruneseg.target.manifest``), so nothing here imports torch or the rest of PruneSeg.
@@ -8,8 +8,8 @@ import time
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
+from pruneseg.target.backends import load_model
 from pruneseg.target.manifest import MANIFEST_NAME, Package, TargetError, load_package
 from pruneseg.target.timing import ROUNDS, RUNS_PER_ROUND, paired, time_in_rounds
 
@@ -46,69 +46,47 @@ def argmax_classes(logits):
     return classes
 
 
-def create_session(model_path, intra_op_threads=0):
-    """The ONNX Runtime CPU session the runner runs a model in (also what latency measurements time).
-
-    The package holds a portable, offline-optimised graph; the host-specific layout
-    optimisations (``ORT_ENABLE_ALL``) are applied here, on the machine that runs it.
-
-    Raises:
-        TargetError naming the file when ONNX Runtime cannot load it.
-    """
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = intra_op_threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    try:
-        return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-    except Exception as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise TargetError(f"{model_path}: not a loadable ONNX model ({first_line})") from error
-
-
 class Segmenter:
-    """One ONNX Runtime session over a package; ``segment`` is safe to call from several threads.
+    """A package's model loaded in its runtime; ``segment`` is safe to call from several threads.
 
     Args:
         package: a ``Package`` or a package folder.
-        intra_op_threads: ONNX Runtime threads per ``run`` call (0: ONNX Runtime's default,
-            one per physical core).
+        intra_op_threads: threads per ``run`` call (ONNX Runtime's intra-op threads, OpenVINO's
+            ``INFERENCE_NUM_THREADS``; 0: the runtime's default, one per physical core).
+        workers: how many threads will call ``segment`` at once (OpenVINO runs that many streams).
     """
 
-    def __init__(self, package, intra_op_threads=0):
+    def __init__(self, package, intra_op_threads=0, workers=1):
         self.package = package if isinstance(package, Package) else load_package(package)
         manifest = self.package.manifest
         self.height, self.width = self.package.input_size
         self.mean, self.std = manifest["mean"], manifest["std"]
         self.colors = np.asarray(manifest["class_colors"], np.uint8)
         self.intra_op_threads = intra_op_threads
-        self.session = create_session(self.package.model_path, intra_op_threads)
+        self.model = load_model(self.package.model_path, self.package.backend, intra_op_threads, workers)
         self._check_model_matches_manifest()
-        self.input_name = self.session.get_inputs()[0].name
 
     def _check_model_matches_manifest(self):
         manifest_path = self.package.path / MANIFEST_NAME
-        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        inputs, outputs = self.model.input_shapes, self.model.output_shapes
         if len(inputs) != 1 or len(outputs) != 1:
             raise TargetError(f"{self.package.model_path}: a segmentation model has one input and one output, "
                               f"found {len(inputs)} and {len(outputs)}")
-        shape = inputs[0].shape
         expected = [1, 3, self.height, self.width]
-        if list(shape) != expected:
+        if inputs[0] != expected:
             raise TargetError(f"{manifest_path}: manifest says input {expected} but the model "
-                              f"{self.package.model_path.name} takes {shape}")
-        classes = outputs[0].shape[1] if len(outputs[0].shape) == 4 else None
+                              f"{self.package.model_path.name} takes {inputs[0]}")
+        classes = outputs[0][1] if len(outputs[0]) == 4 else None
         if classes != len(self.package.manifest["class_names"]):
             raise TargetError(f"{manifest_path}: manifest lists {len(self.package.manifest['class_names'])} "
-                              f"classes but the model {self.package.model_path.name} outputs {outputs[0].shape}")
+                              f"classes but the model {self.package.model_path.name} outputs {outputs[0]}")
 
     def preprocess(self, frame):
         return preprocess(frame, self.height, self.width, self.mean, self.std)
 
     def run(self, tensor):
         """(1, 3, H, W) float32 -> logits (1, K, H, W)."""
-        return self.session.run(None, {self.input_name: tensor})[0]
+        return self.model.run(tensor)
 
     def segment(self, frame):
         """RGB uint8 frame (h, w, 3) of any size -> class indices (H, W) uint8 at the model's size."""
@@ -126,10 +104,11 @@ def measure_throughput(package, threads=1, seconds=10.0, intra_op_threads=1, fra
     """The throughput test: ``threads`` workers segment frames for ``seconds``.
 
     Every frame goes through preprocess + run + argmax, as on the device. The workers share
-    one session, each ``run`` using ``intra_op_threads`` threads.
+    one loaded model, each ``run`` using ``intra_op_threads`` threads.
 
     Args:
-        package: package folder, ``Package`` or an already loaded ``Segmenter`` (whose threads then apply).
+        package: package folder, ``Package`` or an already loaded ``Segmenter`` (whose threads and
+            workers then apply).
         frame: RGB uint8 (h, w, 3) to segment; default: fixed noise at the model's input size.
         on_wait: called with the elapsed seconds about twice a second while the test runs.
     Returns:
@@ -138,7 +117,7 @@ def measure_throughput(package, threads=1, seconds=10.0, intra_op_threads=1, fra
     """
     if threads < 1 or seconds <= 0:
         raise ValueError(f"threads must be >= 1 and seconds > 0, got {threads} and {seconds}")
-    segmenter = package if isinstance(package, Segmenter) else Segmenter(package, intra_op_threads)
+    segmenter = package if isinstance(package, Segmenter) else Segmenter(package, intra_op_threads, threads)
     if frame is None:
         frame = np.random.default_rng(0).integers(0, 256, (segmenter.height, segmenter.width, 3), np.uint8)
     segmenter.segment(frame)  # warm-up: first run allocates and plans
@@ -172,7 +151,7 @@ def measure_throughput(package, threads=1, seconds=10.0, intra_op_threads=1, fra
                 if on_wait:
                     on_wait(time.perf_counter() - began)
     finally:
-        deadline[0] = 0.0  # on a cancel, let the workers leave ONNX Runtime before the process exits
+        deadline[0] = 0.0  # on a cancel, let the workers leave the runtime before the process exits
         for worker in workers:
             worker.join()
     elapsed = max([r[-1][3] for r in timings if r], default=time.perf_counter()) - began

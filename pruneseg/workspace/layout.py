@@ -44,6 +44,7 @@ PRUNE_STATE, CURRENT_CHECKPOINT = "state.json", "current.pt"
 FP32_MODEL, INT8_MODEL = "model_fp32.onnx", "model_int8.onnx"
 EXPORT_RECORD, QUANTIZE_RECORD = "export.json", "quantize.json"
 MANIFEST, PACKAGE_MODEL = MANIFEST_NAME, "model.onnx"
+PACKAGE_IR = "model.xml"  # an OpenVINO package's model; its weights are model.bin beside it
 RESUME_CHECKPOINTS = (LAST_CHECKPOINT, CURRENT_CHECKPOINT)  # kept to resume a job; rarely the one to use
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -185,9 +186,10 @@ def packages_dir(workspace):
     return Path(workspace) / "packages"
 
 
-def package_dir(workspace, deploy_name, precision):
-    """``packages/<deploy name>-<precision>/``."""
-    return packages_dir(workspace) / f"{deploy_name}-{precision}"
+def package_dir(workspace, deploy_name, precision, target="ort-cpu"):
+    """``packages/<deploy name>-<precision>/`` for ONNX Runtime, ``...-<precision>-<target>/`` for another target."""
+    suffix = "" if target == "ort-cpu" else f"-{target}"
+    return packages_dir(workspace) / f"{deploy_name}-{precision}{suffix}"
 
 
 def perf_dir(workspace):

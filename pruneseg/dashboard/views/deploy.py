@@ -34,7 +34,8 @@ def artefact_rows(workspace, exports, packages, perf_results=()):
     """One table row per ONNX model of ``exports`` and per package of ``packages`` (``listing`` rows).
 
     mIoU comes from ``quantize.json`` (measured on the ONNX model) or the manifest; parity is the
-    argmax agreement with PyTorch (fp32 export) or with the fp32 ONNX model (int8); latency is
+    argmax agreement with PyTorch (fp32 export), with the fp32 ONNX model (int8) or, for packages,
+    with ONNX Runtime on the ONNX model they were compiled from (on noise frames); latency is
     ONNX Runtime's median from ``quantize.json`` for models, the newest one-thread throughput
     test's mean end-to-end time for packages.
     """
@@ -62,7 +63,9 @@ def artefact_rows(workspace, exports, packages, perf_results=()):
             continue
         rows.append(_artefact(workspace, package["path"], f"package {manifest.get('precision', '?')} "
                               f"({manifest.get('target', '?')})", manifest.get("source_checkpoint"),
-                              is_pruned(manifest), package_miou(manifest), None, "",
+                              is_pruned(manifest), package_miou(manifest),
+                              (manifest.get("parity") or {}).get("argmax_agreement"),
+                              "source ONNX" if manifest.get("parity") else "",
                               latest_latency(perf_results, package["path"])))
     return rows
 

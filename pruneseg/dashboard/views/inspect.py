@@ -37,7 +37,7 @@ def model_options(workspace, checkpoints, packages):
     """``{path: label}`` of what can be inspected: checkpoints (relative to ``workspace``) and
     package rows of ``listing.list_packages`` (those with a readable manifest)."""
     options = {str(Path(workspace) / file): f"{checkpoint_label(file)} · checkpoint (PyTorch)" for file in checkpoints}
-    options.update({str(row["path"]): f"{package_row_label(row)} · package (ONNX Runtime)"
+    options.update({str(row["path"]): f"{package_row_label(row)} · package"
                     for row in packages if row["manifest"] is not None})
     return options
 

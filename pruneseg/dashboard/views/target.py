@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import style_figure
 from pruneseg.dashboard.labels import checkpoint_label, package_label, package_miou, variant
+from pruneseg.target.manifest import DEFAULT_BACKEND, backend_of, runtime_name
 
 VARIANTS = ("dense fp32", "dense int8", "pruned fp32", "pruned int8")  # chart order
 VARIANT_COLORS = {"dense fp32": "#4C78A8", "dense int8": "#72B7B2", "pruned fp32": "#F58518",
@@ -18,13 +19,17 @@ PATTERNS = ("", "/", "x", ".", "\\", "+")  # several packages of one variant: sa
 
 
 def default_pair(packages):
-    """(left, right) package folders to compare first: the newest dense fp32 and the newest pruned int8.
+    """(left, right) package folders to compare first: the newest dense fp32 and the newest pruned int8,
+    on ONNX Runtime before OpenVINO.
 
     Falls back on the newest packages of other variants; right is None with fewer than two packages.
     """
     def rank(package, wanted):
+        """0: the ``wanted`` variant on ONNX Runtime, 1: on another runtime, 2: another variant (or broken)."""
         manifest = package["manifest"]
-        return 0 if manifest and variant(manifest) == wanted else 1
+        if not manifest or variant(manifest) != wanted:
+            return 2
+        return 0 if backend_of(manifest) == DEFAULT_BACKEND else 1
 
     if not packages:
         return None, None
@@ -34,13 +39,22 @@ def default_pair(packages):
     return left["path"], right["path"] if right else None
 
 
+def is_baseline(info):
+    """Whether a manifest (or ``package_info``) is the baseline of speed-ups: dense fp32 on ONNX Runtime."""
+    return variant(info) == "dense fp32" and backend_of(info) == DEFAULT_BACKEND
+
+
 def dense_fps_text(results, result):
-    """The FPS of the newest dense fp32 test of the same model with the same threads, to read beside
-    ``result``'s; a refusal naming the thread counts when the dense model was tested with others only."""
+    """The FPS of the newest dense fp32 ONNX Runtime test of the same model with the same threads, to read
+    beside ``result``'s; a refusal naming the thread counts when the dense model was tested with others only.
+
+    The thread count means the same on both runtimes (``pruneseg.target.backends``), so an OpenVINO
+    package compares with the ONNX Runtime baseline at equal threads.
+    """
     info = result.get("package_info") or {}
-    if variant(info) == "dense fp32":
+    if is_baseline(info):
         return "(this is dense fp32)"
-    dense = [r for r in results if variant(r.get("package_info") or {}) == "dense fp32"
+    dense = [r for r in results if is_baseline(r.get("package_info") or {})
              and (r.get("package_info") or {}).get("model_name") == info.get("model_name")]
     same = [r for r in dense if (r.get("threads"), r.get("intra_op_threads", 1)) ==
             (result.get("threads"), result.get("intra_op_threads", 1))]
@@ -61,7 +75,8 @@ def perf_rows(results):
         latency = result.get("latency_ms") or {}
         rows.append({"when": time.strftime("%Y-%m-%d %H:%M", time.localtime(result.get("created", 0))),
                      "package": Path(result.get("package", "?")).name, "variant": variant(info),
-                     "model": info.get("model_name") or "?", "threads": result.get("threads"),
+                     "runtime": runtime_name(info), "model": info.get("model_name") or "?",
+                     "threads": result.get("threads"),
                      "seconds": round(result.get("seconds", 0.0), 1), "frames": result.get("frames"),
                      "FPS": round(result["fps"], 2), "dense fp32 FPS": dense_fps_text(results, result),
                      "latency ms": round(latency["mean"], 2) if latency else None,
@@ -127,7 +142,7 @@ def latency_figure(results):
         stages = (f"preprocess {latency['preprocess_mean']:.2f} ms, model {latency['run_mean']:.2f} ms, "
                   f"argmax {latency['argmax_mean']:.2f} ms")
         fig.add_trace(go.Bar(
-            x=[variant(result.get("package_info") or {})], y=[latency["mean"]], name=label,
+            x=[runtime_label(result.get("package_info") or {})], y=[latency["mean"]], name=label,
             marker=dict(color=color, pattern_shape=pattern), showlegend=False,
             error_y=dict(type="data", symmetric=False, array=[max(0.0, latency["p99"] - latency["mean"])],
                          arrayminus=[0], color="#555"),
@@ -148,9 +163,15 @@ def video_cards(summary):
     return cards
 
 
+def runtime_label(info):
+    """``dense int8 · OpenVINO``: a bar's name where ONNX Runtime and OpenVINO packages stand side by side."""
+    return f"{variant(info)} · {runtime_name(info)}"
+
+
 def package_rows(packages):
     """The package table: one row per package of ``list_packages``."""
     return [{"package": p["name"], "variant": variant(p["manifest"]) if p["manifest"] else "broken",
+             "runtime": runtime_name(p["manifest"]) if p["manifest"] else None,
              "model": (p["manifest"] or {}).get("model_name"),
              "checkpoint": checkpoint_label((p["manifest"] or {}).get("source_checkpoint")),
              "mIoU": package_miou(p["manifest"] or {}), "folder": str(p["path"])} for p in packages]
@@ -166,9 +187,9 @@ def comparison_figure(comparison):
         spread = row["ms_spread"]
         text = "baseline" if index == 0 else f"{row['speedup']:.2f}x"
         fig.add_trace(go.Bar(
-            x=[f"{kind}<br>{Path(row['package']).name}"], y=[row["ms"]], name=package_label(info), showlegend=False,
-            marker=dict(color=VARIANT_COLORS.get(kind, "#BAB0AC")), text=[text], textposition="outside",
-            cliponaxis=False, error_y=dict(type="data", symmetric=False, array=[spread["q75"] - row["ms"]],
+            x=[f"{runtime_label(info)}<br>{Path(row['package']).name}"], y=[row["ms"]], name=package_label(info),
+            showlegend=False, marker=dict(color=VARIANT_COLORS.get(kind, "#BAB0AC")), text=[text],
+            textposition="outside", cliponaxis=False, error_y=dict(type="data", symmetric=False, array=[spread["q75"] - row["ms"]],
                                            arrayminus=[row["ms"] - spread["q25"]], color="#555"),
             hovertemplate=(f"median %{{y:.2f}} ms [{spread['q25']:.2f}, {spread['q75']:.2f}]<br>"
                            f"speed-up {row['speedup']:.2f}x [{row['speedup_spread']['q25']:.2f}, "
@@ -183,7 +204,7 @@ def comparison_rows(comparison):
     rows = []
     for row in comparison["packages"]:
         info, ms, up = row.get("package_info") or {}, row["ms_spread"], row["speedup_spread"]
-        rows.append({"package": Path(row["package"]).name, "variant": variant(info),
+        rows.append({"package": Path(row["package"]).name, "variant": variant(info), "runtime": runtime_name(info),
                      "latency ms": round(row["ms"], 2), "latency IQR": f"{ms['q25']:.2f} – {ms['q75']:.2f}",
                      "speed-up": round(row["speedup"], 2), "speed-up IQR": f"{up['q25']:.2f} – {up['q75']:.2f}",
                      "FPS": round(1000 / row["ms"], 1)})
