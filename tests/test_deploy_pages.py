@@ -82,7 +82,7 @@ def test_deploy_page_lists_artefacts_and_launches_the_three_jobs(ws, started):
     table = next(df.value for df in at.dataframe if "artefact" in df.value)
     assert sorted(table["format"]) == ["ONNX fp32", "ONNX int8", "package fp32 (ort-cpu)", "package int8 (ort-cpu)"]
     packages = table[table["format"].str.startswith("package")]
-    assert list(packages["parity"]) == ["—", "—"]  # not measured, and said so without a "None"
+    assert "—" in list(packages["latency ms"])  # a package not run on the target yet says so without a "None"
     assert at.query_params["checkpoint"] in (CHECKPOINT, [CHECKPOINT])
     out = str(ws / "deploy" / "fpn-demo-model_best")
 
