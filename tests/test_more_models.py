@@ -10,6 +10,7 @@ import torchvision
 
 from pruneseg.checkpoint import CheckpointError, load_model, save_checkpoint
 from pruneseg.config import TORCHVISION_MODELS, TORCHVISION_PREFIX, check_input_size
+from pruneseg.dashboard.labels import model_label, package_label
 from pruneseg.deploy.export import export_checkpoint
 from pruneseg.models import build_model, count_macs, model_table
 from pruneseg.models.user import ModelError, check_output_shape, model_source
@@ -219,3 +220,10 @@ def test_training_a_torchvision_model_adds_the_auxiliary_loss(tiny_dataset, tmp_
                         or segmentation_loss(criterion, outputs, targets))
     main(tiny_config(tiny_dataset, tmp_path / "run", model=DEEPLAB, epochs=1, width=64, batch_size=2))
     assert seen == [True, True]  # 4 images, batch 2
+
+
+def test_pages_show_every_kind_of_model_name_sensibly():
+    assert [model_label(n) for n in ("fpn", LRASPP, "/home/me/nets/my_net.py:build")] == [
+        "FPN", "lraspp_mobilenet_v3_large (torchvision)", "build from my_net.py"]
+    info = {"precision": "fp32", "model_name": "/home/me/nets/my_net.py:build", "source_checkpoint": "/ws/runs/a/b.pt"}
+    assert package_label(info) == "dense fp32 · my_net-build · a/b"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from pruneseg.config import model_short_name
 from pruneseg.dashboard.charts import style_figure
 from pruneseg.dashboard.labels import checkpoint_label, package_label, package_miou, variant
 
@@ -61,7 +62,7 @@ def perf_rows(results):
         latency = result.get("latency_ms") or {}
         rows.append({"when": time.strftime("%Y-%m-%d %H:%M", time.localtime(result.get("created", 0))),
                      "package": Path(result.get("package", "?")).name, "variant": variant(info),
-                     "model": info.get("model_name") or "?", "threads": result.get("threads"),
+                     "model": model_short_name(info.get("model_name") or "?"), "threads": result.get("threads"),
                      "seconds": round(result.get("seconds", 0.0), 1), "frames": result.get("frames"),
                      "FPS": round(result["fps"], 2), "dense fp32 FPS": dense_fps_text(results, result),
                      "latency ms": round(latency["mean"], 2) if latency else None,
@@ -151,7 +152,7 @@ def video_cards(summary):
 def package_rows(packages):
     """The package table: one row per package of ``list_packages``."""
     return [{"package": p["name"], "variant": variant(p["manifest"]) if p["manifest"] else "broken",
-             "model": (p["manifest"] or {}).get("model_name"),
+             "model": model_short_name((p["manifest"] or {}).get("model_name") or "?"),
              "checkpoint": checkpoint_label((p["manifest"] or {}).get("source_checkpoint")),
              "mIoU": package_miou(p["manifest"] or {}), "folder": str(p["path"])} for p in packages]
 
