@@ -2,6 +2,7 @@
 model file (``path/to/file.py:function``): built, trained, pruned, reloaded and exported."""
 import copy
 import socket
+from pathlib import Path
 
 import onnx
 import pytest
@@ -9,8 +10,9 @@ import torch
 import torchvision
 
 from pruneseg.checkpoint import CheckpointError, load_model, save_checkpoint
-from pruneseg.config import TORCHVISION_MODELS, TORCHVISION_PREFIX, check_input_size
+from pruneseg.config import TORCHVISION_MODELS, TORCHVISION_PREFIX, DemoConfig, check_input_size
 from pruneseg.dashboard.labels import model_label, package_label
+from pruneseg.demo import artefacts
 from pruneseg.deploy.export import export_checkpoint
 from pruneseg.models import build_model, count_macs, model_table
 from pruneseg.models.user import ModelError, check_output_shape, model_source
@@ -227,3 +229,8 @@ def test_pages_show_every_kind_of_model_name_sensibly():
         "FPN", "lraspp_mobilenet_v3_large (torchvision)", "build from my_net.py"]
     info = {"precision": "fp32", "model_name": "/home/me/nets/my_net.py:build", "source_checkpoint": "/ws/runs/a/b.pt"}
     assert package_label(info) == "dense fp32 · my_net-build · a/b"
+
+
+def test_the_demo_names_its_artefacts_after_the_short_model_name(tmp_path):
+    made = artefacts(DemoConfig(model=LRASPP, workspace=str(tmp_path)))
+    assert Path(made["run"]).name == "demo-lraspp_mobilenet_v3_large"
