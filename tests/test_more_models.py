@@ -206,6 +206,10 @@ def test_a_model_torch_pruning_cannot_prune_is_named(tmp_path):
     with pytest.raises(PruningError, match="layer body.3 .*breaks the model"):
         check_prunable(model)
     check_prunable(build_model(f"{write_model(tmp_path, name='fine.py')}:build", 6))
+    hidden = write_model(tmp_path, USER_MODEL.replace("self.head(self.body(x))", "self.head(self.body(x).detach())"),
+                         name="hidden.py")
+    with pytest.raises(PruningError, match="finds nothing to prune"):
+        check_prunable(build_model(f"{hidden}:build", 6))
 
 
 def test_an_unknown_model_lists_every_kind_of_choice():

@@ -148,8 +148,9 @@ def replay_history(model, history):
 
 
 def check_prunable(model, round_to=DEFAULT_ROUND_TO):
-    """Raise PruningError unless a copy of ``model`` traces, runs with every group cut in half, and the
-    pruning history replayed on another copy gives the same shapes (a checkpoint would reload).
+    """Raise PruningError unless a copy of ``model`` traces to at least one group, runs with every group
+    cut in half, and the pruning history replayed on another copy gives the same shapes (a checkpoint
+    would reload).
 
     Run when a user's model starts training, so one Torch-Pruning cannot handle fails in seconds;
     when the model breaks, each group is then tried alone to name the one at fault.
@@ -159,6 +160,9 @@ def check_prunable(model, round_to=DEFAULT_ROUND_TO):
         names = list(group_widths(pruned, round_to))
     except Exception as error:
         raise PruningError(f"Torch-Pruning cannot trace the model ({_reason(error)})") from error
+    if not names:
+        raise PruningError(f"Torch-Pruning finds nothing to prune: no conv of at least {round_to} channels whose "
+                           "output it can trace (a forward under torch.no_grad or through .detach() hides them)")
     try:
         history = prune_by_ratios(pruned, dict.fromkeys(names, 0.5), round_to)
         pruned(torch.zeros(1, 3, TRACE_SIZE, TRACE_SIZE))
