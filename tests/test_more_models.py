@@ -12,6 +12,7 @@ import torchvision
 from pruneseg.checkpoint import CheckpointError, load_model, save_checkpoint
 from pruneseg.config import TORCHVISION_MODELS, TORCHVISION_PREFIX, DemoConfig, check_input_size
 from pruneseg.dashboard.labels import model_label, package_label
+from pruneseg.dashboard.views.home import run_rows
 from pruneseg.demo import artefacts
 from pruneseg.deploy.export import export_checkpoint
 from pruneseg.models import build_model, count_macs, model_table
@@ -233,6 +234,9 @@ def test_pages_show_every_kind_of_model_name_sensibly():
         "FPN", "lraspp_mobilenet_v3_large (torchvision)", "build from my_net.py"]
     info = {"precision": "fp32", "model_name": "/home/me/nets/my_net.py:build", "source_checkpoint": "/ws/runs/a/b.pt"}
     assert package_label(info) == "dense fp32 · my_net-build · a/b"
+    run = {"name": "r", "config": {"model": "/home/me/nets/my_net.py:build"}, "best": None, "epochs_done": 0,
+           "best_checkpoint": False, "problem": None}
+    assert run_rows([run])[0]["model"] == "my_net-build"
 
 
 def test_the_demo_names_its_artefacts_after_the_short_model_name(tmp_path):
