@@ -107,7 +107,7 @@ def segmentation_loss(criterion, outputs, targets):
 
 
 def train_one_epoch(model, loader, criterion, optimizer, scheduler, scaler, device, on_step, cpu_bf16=False):
-    """One pass over ``loader`` minimising ``criterion(logits, targets)``; ``on_step(step, loss, lr)``
+    """One pass over ``loader`` minimising ``segmentation_loss(criterion, ...)``; ``on_step(step, loss, lr)``
     after every step. Mixed precision: float16 when ``scaler`` is enabled (CUDA), bfloat16 on the CPU
     with ``cpu_bf16``. Returns the mean loss (over all ranks' steps)."""
     if isinstance(getattr(loader, "sampler", None), DistributedSampler):
