@@ -1,12 +1,15 @@
 """Checkpoints: plain tensors and Python values only, so ``torch.load(weights_only=True)`` reads them."""
 import os
+import sys
 from pathlib import Path
 
 import torch
 
 from pruneseg.errors import PruneSegError
 from pruneseg.models import build_model
+from pruneseg.models.user import ModelError
 from pruneseg.prune.groups import replay_history
+from pruneseg.records import file_sha256
 
 
 class CheckpointError(PruneSegError):
@@ -38,13 +41,15 @@ def load_checkpoint(path, device="cpu"):
 def load_model(path, device="cpu"):
     """Build the checkpoint's model with its weights, in eval mode.
 
-    A pruned checkpoint carries its pruning history, replayed on a fresh model first.
+    A pruned checkpoint carries its pruning history, replayed on a fresh model first. A user's model
+    is built from the file the checkpoint records (``model_source``), with a warning when it has
+    changed since.
 
     Returns:
         (model, checkpoint dict)
     """
     checkpoint = load_checkpoint(path, device)
-    model = build_model(checkpoint["model_name"], checkpoint["num_classes"])
+    model = _build(path, checkpoint)
     if checkpoint.get("pruning_history"):
         replay_history(model, checkpoint["pruning_history"])
     try:
@@ -53,3 +58,21 @@ def load_model(path, device="cpu"):
         raise CheckpointError(f"{path}: weights do not fit model {checkpoint['model_name']!r} "
                               f"({str(error).splitlines()[0]})") from error
     return model.to(device).eval(), checkpoint
+
+
+def _build(path, checkpoint):
+    """A fresh model of the checkpoint at ``path``."""
+    source = checkpoint.get("model_source")
+    if not source:
+        return build_model(checkpoint["model_name"], checkpoint["num_classes"])
+    file = Path(source["path"])
+    if not file.is_file():
+        raise CheckpointError(f"{path}: its model file {file} is missing (trained as {checkpoint['model_name']}); "
+                              "put the file back there to load it")
+    if file_sha256(file) != source["sha256"]:
+        print(f"warning: {file} has changed since {path} was saved; building the model from it as it is now",
+              file=sys.stderr)
+    try:
+        return build_model(f"{file}:{source['function']}", checkpoint["num_classes"])
+    except ModelError as error:
+        raise CheckpointError(f"{path}: {error}") from error

@@ -8,9 +8,9 @@ import json
 import os
 import sys
 
-from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig, ExportConfig,
-                             InspectConfig, LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig,
-                             VerifyConfig, VideoConfig, add_arguments, from_args)
+from pruneseg.config import (MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig,
+                             ExportConfig, InspectConfig, LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig,
+                             TrainConfig, VerifyConfig, VideoConfig, add_arguments, from_args)
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context, torchrun_command
 from pruneseg.target.arguments import add_target_commands
@@ -51,8 +51,9 @@ def cmd_models(args):
         print(json.dumps(rows))
         return
     for row in rows:
-        print(f"{row['name']:6s} {row['parameters'] / 1e6:8.2f} M params "
-              f"{row['macs_1x3x256x512'] / 1e9:8.2f} GMACs at 1x3x256x512")
+        print(f"{row['name']:32s} {row['parameters'] / 1e6:8.2f} M params {row['macs_1x3x256x512'] / 1e9:8.2f} "
+              f"GMACs at 1x3x256x512, sizes in multiples of {row['input_multiple']}")
+    print(f"or your own: --model {MODEL_FILE_FORM}, where function(num_classes) returns the torch.nn.Module")
 
 
 def cmd_train(args):

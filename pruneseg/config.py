@@ -8,12 +8,20 @@ a job records them, so pages find what a job writes without reading its argv. St
 import argparse
 import typing
 from dataclasses import dataclass, field, fields
+from pathlib import PurePath
 from typing import ClassVar
 
 DEFAULT_BATCH_SIZE = {"fpn": 10, "unet": 4}
+# ``torchvision.models.list_models(module=torchvision.models.segmentation)``, kept here so that forms
+# need no torch (a test compares), each with its output stride; ``--model tv:<name>`` builds one.
+TORCHVISION_MODELS = {"deeplabv3_mobilenet_v3_large": 16, "deeplabv3_resnet101": 8, "deeplabv3_resnet50": 8,
+                      "fcn_resnet101": 8, "fcn_resnet50": 8, "lraspp_mobilenet_v3_large": 16}
+TORCHVISION_PREFIX = "tv:"
+MODEL_FILE_FORM = "path/to/file.py:function"  # the user's own model (pruneseg.models.user)
 # Input height and width must be multiples of the model's total stride (no padding in the
-# seed's UNet; FPN's transposed convs double exactly).
-INPUT_MULTIPLE = {"fpn": 32, "unet": 16}
+# seed's UNet; FPN's transposed convs double exactly; torchvision's feature maps then align).
+INPUT_MULTIPLE = {"fpn": 32, "unet": 16,
+                  **{TORCHVISION_PREFIX + name: stride for name, stride in TORCHVISION_MODELS.items()}}
 CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
 COMPILE_TARGETS = {"ort-cpu": "ONNX Runtime on a CPU (x86 or Arm)",
                    "openvino-cpu": "OpenVINO on a CPU (x86 or Arm; the device needs `pip install openvino==2026.4.1`)"}
@@ -22,11 +30,34 @@ COMPILE_TARGETS = {"ort-cpu": "ONNX Runtime on a CPU (x86 or Arm)",
 # run is, not what it computes, so it is never among the settings that key a result.
 
 
+def is_model_file(model):
+    """Whether ``model`` names the user's own model, ``path/to/file.py:function``."""
+    path, sep, function = str(model).rpartition(":")
+    return bool(sep) and path.endswith(".py") and function.isidentifier()
+
+
+def input_multiple(model):
+    """What ``model``'s input height and width must divide by: its stride, or 1 for a model file (whose
+    output size is checked when training starts). ValueError listing the choices for an unknown name."""
+    if is_model_file(model):
+        return 1
+    if model not in INPUT_MULTIPLE:
+        raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(INPUT_MULTIPLE)}, "
+                         f"or your own as {MODEL_FILE_FORM}")
+    return INPUT_MULTIPLE[model]
+
+
+def model_short_name(model):
+    """``model`` as run and file names take it: ``fpn``, ``lraspp_mobilenet_v3_large``, ``my_net-build``."""
+    if is_model_file(model):
+        path, _, function = model.rpartition(":")
+        return f"{PurePath(path).stem}-{function}"
+    return model.removeprefix(TORCHVISION_PREFIX)
+
+
 def check_input_size(model, height, width):
     """Raise ValueError unless (height, width) suits ``model``: positive multiples of its stride."""
-    if model not in INPUT_MULTIPLE:
-        raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(sorted(INPUT_MULTIPLE))}")
-    multiple = INPUT_MULTIPLE[model]
+    multiple = input_multiple(model)
     if height % multiple or width % multiple or height <= 0 or width <= 0:
         raise ValueError(
             f"{model} needs an input height and width that are positive multiples of {multiple}; "

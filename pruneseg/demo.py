@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pruneseg import analyze, prune_loop, target_jobs, train
 from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig, LatencyConfig,
-                             PerfConfig, PruneConfig, QuantizeConfig, TrainConfig)
+                             PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, model_short_name)
 from pruneseg.data.synthcity import generate
 from pruneseg.deploy import compile as compile_job
 from pruneseg.deploy import quantize
@@ -40,7 +40,7 @@ STEPS = ("data", "train", "analyse", "prune", "deploy", "target", "video")
 def artefacts(config: DemoConfig):
     """Where every step writes, from the config alone (the pruned checkpoint is known after ``prune``)."""
     ws = Path(config.workspace) if config.workspace else layout.default_workspace()
-    name = f"{config.name}-{config.model}"
+    name = f"{config.name}-{model_short_name(config.model)}"
     run = layout.run_dir(ws, name)
     return {"workspace": str(ws), "dataset": str(layout.builtin_dataset_dir(ws)), "run": str(run),
             "checkpoint": str(run / layout.BEST_CHECKPOINT), "analysis": str(layout.analysis_path(ws, name)),

@@ -55,6 +55,7 @@ def main(config: PruneConfig):
     writer = distributed.is_main()  # rank 0 alone writes OUT
     dense, checkpoint = load_model(config.checkpoint, device)
     meta = {key: checkpoint[key] for key in META_KEYS}
+    meta["model_source"] = checkpoint.get("model_source")  # a user's model file; None for a built-in model
     height, width = meta["input_size"]
     analysis = read_analysis(config.analysis)
     state = read_state(out / PRUNE_STATE) if (out / PRUNE_STATE).exists() else None  # None: dense not measured yet

@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader, DistributedSampler, Subset
 
 from pruneseg import distributed
 from pruneseg.checkpoint import load_checkpoint, save_checkpoint
-from pruneseg.config import TrainConfig, check_input_size
+from pruneseg.config import TrainConfig, check_input_size, is_model_file
 from pruneseg.data.cityscapes import scan_split
 from pruneseg.data.dataset import SegmentationDataset
 from pruneseg.data.classes import CLASS_NAMES, NUM_CLASSES
@@ -33,11 +33,14 @@ from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, EvalTransform,
 from pruneseg.losses import build_loss, fill_class_weights
 from pruneseg.metrics import ConfusionMatrix
 from pruneseg.models import build_model
+from pruneseg.models.user import check_output_shape, model_source
 from pruneseg.progress import Progress
+from pruneseg.prune.groups import check_prunable
 from pruneseg.records import read_jsonl, write_record
 from pruneseg.workspace.layout import BEST_CHECKPOINT, EPOCHS_LOG, LAST_CHECKPOINT, RUN_CONFIG, STEPS_LOG
 
 ENCODER_PREFIXES = ("stem.", "layer")  # FPN's ResNet18; its decoder gets head_lr_mult
+AUX_WEIGHT = 0.5  # an auxiliary head's share of the loss, as in torchvision's reference train.py
 
 
 def build_loaders(config):
@@ -95,8 +98,16 @@ def poly_with_warmup(total_steps, warmup_steps, power=0.9):
     return factor
 
 
+def segmentation_loss(criterion, outputs, targets):
+    """``criterion(logits, targets)``; for a model with an auxiliary head, whose training output is
+    ``{"out", "aux"}`` (``pruneseg.models.tv``), plus ``AUX_WEIGHT`` times the auxiliary loss."""
+    if isinstance(outputs, dict):
+        return criterion(outputs["out"], targets) + AUX_WEIGHT * criterion(outputs["aux"], targets)
+    return criterion(outputs, targets)
+
+
 def train_one_epoch(model, loader, criterion, optimizer, scheduler, scaler, device, on_step, cpu_bf16=False):
-    """One pass over ``loader`` minimising ``criterion(logits, targets)``; ``on_step(step, loss, lr)``
+    """One pass over ``loader`` minimising ``segmentation_loss(criterion, ...)``; ``on_step(step, loss, lr)``
     after every step. Mixed precision: float16 when ``scaler`` is enabled (CUDA), bfloat16 on the CPU
     with ``cpu_bf16``. Returns the mean loss (over all ranks' steps)."""
     if isinstance(getattr(loader, "sampler", None), DistributedSampler):
@@ -107,7 +118,7 @@ def train_one_epoch(model, loader, criterion, optimizer, scheduler, scaler, devi
     for step, (images, targets) in enumerate(loader):
         images, targets = images.to(device, non_blocking=True), targets.to(device, non_blocking=True)
         with torch.autocast(device.type, enabled=autocast):
-            loss = criterion(model(images), targets)
+            loss = segmentation_loss(criterion, model(images), targets)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
@@ -153,6 +164,9 @@ def main(config: TrainConfig):
     train_loader, val_loader = build_loaders(config)
 
     model = build_model(config.model, NUM_CLASSES).to(device)
+    if is_model_file(config.model):  # a user's model fails now, not after training
+        check_output_shape(model, config.model, NUM_CLASSES, config.height, config.width)
+        check_prunable(model)
     optimizer = build_optimizer(model, config)
     steps_per_epoch = len(train_loader)
     warmup_epochs = min(config.warmup_epochs, config.epochs / 10)  # short runs still train
@@ -178,7 +192,8 @@ def main(config: TrainConfig):
 
     meta = {"model_name": config.model, "num_classes": NUM_CLASSES, "class_names": list(CLASS_NAMES),
             "input_size": [config.height, config.width], "mean": list(IMAGENET_MEAN),
-            "std": list(IMAGENET_STD), "config": asdict(config)}
+            "std": list(IMAGENET_STD), "config": asdict(config),
+            "model_source": model_source(config.model)}  # a user's model file: where it is, its sha256
     progress = Progress((config.epochs - start_epoch) * steps_per_epoch, f"train {config.model}", "step")
     with progress, (open(out / STEPS_LOG, "a") if writer else contextlib.nullcontext()) as steps_log:
         for epoch in range(start_epoch, config.epochs):

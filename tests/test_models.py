@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from pruneseg.config import INPUT_MULTIPLE, check_input_size
+from pruneseg.config import INPUT_MULTIPLE, TORCHVISION_MODELS, TORCHVISION_PREFIX, check_input_size
 from pruneseg.models import MODELS, build_model, count_macs, count_parameters, default_device
 
 
@@ -24,7 +24,8 @@ class ModelChecks:
 
     def test_backward_reaches_every_parameter(self):
         model = build_model(self.name)
-        model(torch.randn(2, 3, *self.size)).mean().backward()
+        outputs = model(torch.randn(2, 3, *self.size))  # {"out", "aux"} in training where there is an aux head
+        sum(o.mean() for o in (outputs.values() if isinstance(outputs, dict) else [outputs])).backward()
         assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
 
     def test_state_dict_round_trip(self):
@@ -63,7 +64,7 @@ class TestUNet(ModelChecks):
 
 
 def test_every_model_has_an_input_multiple():
-    assert set(INPUT_MULTIPLE) == set(MODELS)
+    assert set(INPUT_MULTIPLE) == set(MODELS) | {TORCHVISION_PREFIX + name for name in TORCHVISION_MODELS}
 
 
 def test_unknown_model_lists_the_choices():

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import ROOT, make_dataset, open_page, write_job
 from pruneseg import jobs
+from pruneseg.config import INPUT_MULTIPLE
+from pruneseg.dashboard.labels import MODEL_LABELS
 
 PAGES = ("app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/sensitivity.py",
          "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py", "app_pages/inspect.py",
@@ -223,6 +225,30 @@ def test_submitting_the_form_starts_a_train_job(workspace, started):
     assert argv[argv.index("--model") + 1] == "unet" and argv[argv.index("--epochs") + 1] == "7"
     assert argv[argv.index("--out") + 1] == str(workspace.resolve() / "runs" / "my-run")
     assert argv[argv.index("--data") + 1] == str(workspace.resolve() / "datasets" / "synthcity")
+
+
+def test_the_train_form_offers_torchvision_models_and_a_model_file(workspace, started, tmp_path, monkeypatch):
+    at = open_page("app_pages/train.py")
+    [select] = [s for s in at.selectbox if s.label == "Model"]
+    assert select.options == [MODEL_LABELS[name] for name in MODEL_LABELS]
+    assert set(MODEL_LABELS) == set(INPUT_MULTIPLE)  # the seed's and every torchvision model
+    select.set_value("tv:lraspp_mobilenet_v3_large")
+    submit(at)
+    assert not at.exception, at.exception
+    argv = started[-1][1]
+    assert argv[argv.index("--model") + 1] == "tv:lraspp_mobilenet_v3_large"
+    assert Path(argv[argv.index("--out") + 1]).name.startswith("lraspp_mobilenet_v3_large-")
+    (tmp_path / "my_net.py").write_text("def build(num_classes): ...\n")
+    monkeypatch.chdir(tmp_path)  # a relative path is recorded absolute
+    next(t for t in at.text_input if t.label == "…or your own model").set_value("my_net.py:build")
+    submit(at)
+    assert not at.exception, at.exception
+    argv = started[-1][1]
+    assert argv[argv.index("--model") + 1] == f"{tmp_path.resolve()}/my_net.py:build"
+    assert Path(argv[argv.index("--out") + 1]).name.startswith("my_net-build-")
+    next(t for t in at.text_input if t.label == "…or your own model").set_value("gone.py:build")
+    submit(at)
+    assert len(started) == 2 and "gone.py: no such model file" in at.error[0].value
 
 
 def test_the_train_form_starts_from_the_quick_recipe_and_the_seed_recipe_is_one_click_away(workspace, started):

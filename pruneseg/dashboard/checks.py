@@ -8,7 +8,7 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from pruneseg.config import AnalyzeConfig, check_guards, check_input_size, outputs
+from pruneseg.config import AnalyzeConfig, check_guards, check_input_size, is_model_file, outputs
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import RESULT_SETTINGS
@@ -23,6 +23,14 @@ def size_problem(model, height, width):
         check_input_size(model, height, width)
     except ValueError as error:
         return str(error)
+    return None
+
+
+def model_file_problem(model):
+    """Why ``model``, when it names a model file (``file.py:function``), cannot be built: no such file; or None."""
+    path = model.rpartition(":")[0]
+    if is_model_file(model) and not Path(path).is_file():
+        return f"{path}: no such model file"
     return None
 
 

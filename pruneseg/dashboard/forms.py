@@ -10,9 +10,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH_SIZE, INPUT_MULTIPLE, TRAIN_PRESETS,
-                             AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, InspectConfig, LatencyConfig,
-                             PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VideoConfig)
+from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH_SIZE, MODEL_FILE_FORM,
+                             TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, InspectConfig,
+                             LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VideoConfig,
+                             is_model_file, model_short_name)
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
@@ -56,20 +57,27 @@ def train_form(ws, datasets):
                    "reproduces in the open (FPN-ResNet18 and UNet on 6-class Cityscapes).")
     with st.form("new-run"):
         model_col, data_col, path_col = st.columns([1, 1, 2])
-        model = model_col.selectbox("Model", list(INPUT_MULTIPLE), format_func=MODEL_LABELS.get)
+        model = model_col.selectbox("Model", list(MODEL_LABELS), format_func=MODEL_LABELS.get,
+                                    help="The seed's two, or one of torchvision's segmentation models (untrained, "
+                                         "nothing is downloaded).")
+        own = model_col.text_input("…or your own model", placeholder=MODEL_FILE_FORM,
+                                   help="A Python file and a function in it: function(num_classes) returns a "
+                                        "torch.nn.Module giving logits (N, classes, H, W) at input size. Overrides "
+                                        "the model above when filled in.").strip()
         labels = {d["path"]: dataset_label(d) for d in datasets}
         dataset = data_col.selectbox("Dataset", list(labels), format_func=labels.get, placeholder="none in workspace")
         custom = path_col.text_input("…or a Cityscapes root folder", placeholder="/data/cityscapes",
                                      help="Overrides the dataset on the left when filled in.").strip()
         cols = st.columns(6)
         height = cols[0].number_input("Height", 16, 2048, defaults.height, 16,
-                                      help="Input height; FPN needs a multiple of 32, UNet of 16.")
+                                      help="Input height, a multiple of the model's stride: FPN 32, UNet and "
+                                           "MobileNetV3 models 16, ResNet models 8.")
         width = cols[1].number_input("Width", 16, 4096, defaults.width, 16,
-                                     help="Input width; FPN needs a multiple of 32, UNet of 16.")
+                                     help="Input width, a multiple of the model's stride (as the height).")
         epochs = cols[2].number_input("Epochs", 1, 1000, defaults.epochs, help="The vendor tutorial trains 200 epochs.")
         batch = cols[3].number_input("Batch size", 0, 256, 0,
-                                     help="0: the vendor tutorial's batch size for the model "
-                                          f"(FPN {DEFAULT_BATCH_SIZE['fpn']}, UNet {DEFAULT_BATCH_SIZE['unet']}).")
+                                     help="0: the vendor tutorial's batch size for the model (FPN "
+                                          f"{DEFAULT_BATCH_SIZE['fpn']}, UNet {DEFAULT_BATCH_SIZE['unet']}, others 4).")
         lr = cols[4].number_input("Learning rate", 1e-6, 1.0, defaults.lr, 1e-5, format="%.0e",
                                   help="Adam; FPN's decoder learns 10x faster (the vendor tutorial's recipe).")
         name = cols[5].text_input("Run name", placeholder="automatic",
@@ -83,11 +91,15 @@ def train_form(ws, datasets):
         if not st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:"):
             return None
     root = custom or dataset
-    name = name or layout.default_run_name(model)
+    if own:  # the run records the file by its absolute path, wherever the job starts
+        path, _, function = own.rpartition(":")
+        model = f"{Path(path).expanduser().resolve()}:{function}" if is_model_file(own) else own
+    name = name or layout.default_run_name(model_short_name(model))
     config = replace(defaults, model=model, data=str(Path(root).resolve()) if root else "",
                      out=str(layout.run_dir(ws, name)), height=int(height), width=int(width), epochs=int(epochs),
                      batch_size=int(batch), lr=float(lr), loss=loss, processes=processes)
-    return config, [checks.size_problem(model, height, width), checks.new_folder_problem(name, layout.runs_dir(ws)),
+    return config, [checks.size_problem(model, height, width), checks.model_file_problem(model),
+                    checks.new_folder_problem(name, layout.runs_dir(ws)),
                     checks.dataset_problem(root, "train"), checks.processes_problem(processes)]
 
 

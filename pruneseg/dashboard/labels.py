@@ -6,11 +6,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from pruneseg.config import TORCHVISION_PREFIX, is_model_file, model_short_name
 from pruneseg.jobs import FINAL_STATUSES
 from pruneseg.target.manifest import runtime_name
 from pruneseg.workspace.layout import is_snapshot
 
-MODEL_LABELS = {"fpn": "FPN (ResNet18, ~11 M params)", "unet": "UNet (~31 M params)"}
+# every name of config.INPUT_MULTIPLE, in the order the Train form's model selector offers them
+MODEL_LABELS = {"fpn": "FPN (ResNet18, ~11 M params)", "unet": "UNet (~31 M params)",
+                "tv:lraspp_mobilenet_v3_large": "LR-ASPP MobileNetV3-Large (torchvision, ~3.2 M params)",
+                "tv:deeplabv3_mobilenet_v3_large": "DeepLabV3 MobileNetV3-Large (torchvision, ~11 M params)",
+                "tv:deeplabv3_resnet50": "DeepLabV3 ResNet50 (torchvision, ~42 M params)",
+                "tv:deeplabv3_resnet101": "DeepLabV3 ResNet101 (torchvision, ~61 M params)",
+                "tv:fcn_resnet50": "FCN ResNet50 (torchvision, ~35 M params)",
+                "tv:fcn_resnet101": "FCN ResNet101 (torchvision, ~54 M params)"}
 # status -> (text, badge colour, material icon); plain text elsewhere (emoji fonts are not everywhere)
 STATUS_STYLE = {"queued": ("Queued", "gray", ":material/schedule:"),
                 "running": ("Running", "blue", ":material/autorenew:"),
@@ -78,6 +86,17 @@ def job_label(job):
     return f"{job_target(job)} · {job.kind} · {status_text(job.status).lower()} · {when}"
 
 
+def model_label(name):
+    """A model name as page headings show it: ``FPN``, ``lraspp_mobilenet_v3_large (torchvision)``,
+    ``build from my_net.py`` (a user's model file)."""
+    if is_model_file(name):
+        path, _, function = name.rpartition(":")
+        return f"{function} from {Path(path).name}"
+    if name.startswith(TORCHVISION_PREFIX):
+        return f"{model_short_name(name)} (torchvision)"
+    return name.upper()
+
+
 def dataset_label(dataset):
     """A dataset row of ``list_datasets`` as a selector shows it."""
     return dataset["name"] + (" (built-in)" if dataset["builtin"] else "")
@@ -109,8 +128,8 @@ def variant(info):
 
 def package_label(info):
     """``dense fp32 · fpn · fpn-1/model_best · OpenVINO``: a manifest's variant, model, source checkpoint, runtime."""
-    parts = [variant(info), str(info.get("model_name") or "?"), checkpoint_label(info.get("source_checkpoint")),
-             runtime_name(info)]
+    parts = [variant(info), model_short_name(str(info.get("model_name") or "?")),
+             checkpoint_label(info.get("source_checkpoint")), runtime_name(info)]
     return " · ".join(parts)
 
 

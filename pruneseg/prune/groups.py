@@ -4,20 +4,29 @@ A *group* is a set of layers whose channels must be removed together (a residual
 conv and the BatchNorm and next conv that read it), as Torch-Pruning's DependencyGraph finds
 them. Its name is the name of its root layer (for example ``layer2.0.downsample.0``), which
 stays the same when the model is pruned, so plans and analyses can refer to it. The model's
-classifier is never pruned, so the class count survives every operation.
+classifier is never pruned, so the class count survives every operation: the layers a model
+names in ``classifier_names``, or for a model that names none (a user's own) every conv whose
+channels reach an output. A model whose heads run in training only (torchvision's auxiliary
+head) gives them all from ``all_outputs(x)``, which is what the graph traces.
 """
+import copy
 from dataclasses import dataclass
 
 import torch
 import torch_pruning as tp
 from torch import nn
 
+from pruneseg.errors import PruneSegError
 from pruneseg.prune.importance import build_importance
 from pruneseg.prune.measure import layer_macs
 from pruneseg.prune.plans import DEFAULT_ROUND_TO, rounded_width
 
 CONV_TYPES = (nn.Conv2d, nn.ConvTranspose2d)
 TRACE_SIZE = 64  # graph tracing does not depend on the input size; keep it cheap
+
+
+class PruningError(PruneSegError):
+    """A model Torch-Pruning cannot trace or prune; the message names the layer where it can."""
 
 
 @dataclass
@@ -36,11 +45,26 @@ def build_graph(model):
     example = torch.zeros(1, 3, TRACE_SIZE, TRACE_SIZE, device=device)
     for param in model.parameters():
         param.requires_grad_(True)  # a frozen model prunes nothing, silently
-    return tp.DependencyGraph().build_dependency(model, example_inputs=example)
+    return tp.DependencyGraph().build_dependency(model, example_inputs=example,
+                                                 forward_fn=lambda module, x: getattr(module, "all_outputs", module)(x))
 
 
-def _classifier_layers(model):
-    return [m for name in model.classifier_names for m in model.get_submodule(name).modules()]
+def _classifier_layers(model, graph):
+    """The layers never pruned: every module under the model's ``classifier_names``, else the convs
+    whose channels reach an output with no other layer mixing them (the class logits)."""
+    if hasattr(model, "classifier_names"):
+        return [m for name in model.classifier_names for m in model.get_submodule(name).modules()]
+    found, seen = [], set()
+    todo = [node for node in graph.module2node.values() if isinstance(node.module, tp.ops._OutputOp)]
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            if isinstance(node.module, (*CONV_TYPES, nn.Linear)):
+                found.append(node.module)
+            else:
+                todo.extend(node.inputs)
+    return found
 
 
 def iter_groups(model, graph, round_to=DEFAULT_ROUND_TO):
@@ -49,7 +73,7 @@ def iter_groups(model, graph, round_to=DEFAULT_ROUND_TO):
     Groups narrower than ``round_to`` are skipped (FPN's decoder, as wide as the classes).
     """
     names = {module: name for name, module in model.named_modules()}
-    for group in graph.get_all_groups(ignored_layers=_classifier_layers(model), root_module_types=CONV_TYPES):
+    for group in graph.get_all_groups(ignored_layers=_classifier_layers(model, graph), root_module_types=CONV_TYPES):
         channels = len(group[0].idxs)
         if channels >= round_to:
             yield names[group[0].dep.target.module], group
@@ -121,3 +145,49 @@ def replay_history(model, history):
     graph = build_graph(model)
     graph.load_pruning_history([(name, bool(is_out), list(idxs)) for name, is_out, idxs in history])
     return model
+
+
+def check_prunable(model, round_to=DEFAULT_ROUND_TO):
+    """Raise PruningError unless a copy of ``model`` traces to at least one group, runs with every group
+    cut in half, and the pruning history replayed on another copy gives the same shapes (a checkpoint
+    would reload).
+
+    Run when a user's model starts training, so one Torch-Pruning cannot handle fails in seconds;
+    when the model breaks, each group is then tried alone to name the one at fault.
+    """
+    pruned = copy.deepcopy(model).cpu().eval()
+    try:
+        names = list(group_widths(pruned, round_to))
+    except Exception as error:
+        raise PruningError(f"Torch-Pruning cannot trace the model ({_reason(error)})") from error
+    if not names:
+        raise PruningError(f"Torch-Pruning finds nothing to prune: no conv of at least {round_to} channels whose "
+                           "output it can trace (a forward under torch.no_grad or through .detach() hides them)")
+    try:
+        history = prune_by_ratios(pruned, dict.fromkeys(names, 0.5), round_to)
+        pruned(torch.zeros(1, 3, TRACE_SIZE, TRACE_SIZE))
+    except Exception as error:
+        for name in names:
+            _check_group(model, name, round_to)
+        raise PruningError(f"the model fails with its {len(names)} groups pruned ({_reason(error)})") from error
+    replayed = replay_history(copy.deepcopy(model).cpu(), history)
+    shapes = {key: value.shape for key, value in replayed.state_dict().items()}
+    wrong = [key for key, value in pruned.state_dict().items() if shapes.get(key) != value.shape]
+    if wrong:
+        raise PruningError(f"replaying the pruning history does not give the pruned shapes (first: {wrong[0]})")
+
+
+def _check_group(model, name, round_to):
+    """Raise PruningError naming group ``name`` when pruning it alone breaks a copy of ``model``."""
+    pruned = copy.deepcopy(model).cpu().eval()
+    try:
+        prune_by_ratios(pruned, {name: 0.5}, round_to)
+        pruned(torch.zeros(1, 3, TRACE_SIZE, TRACE_SIZE))
+    except Exception as error:
+        raise PruningError(f"pruning the channels of layer {name} (and the layers coupled to it) breaks the model "
+                           f"({_reason(error)}); name the layer in the model's classifier_names to keep it whole"
+                           ) from error
+
+
+def _reason(error):
+    return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"

@@ -3,6 +3,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from pruneseg.config import model_short_name
 from pruneseg.dashboard.labels import job_target, progress_summary, status_text, variant
 
 
@@ -18,7 +19,7 @@ def run_rows(runs):
     for run in runs:
         config, best = run["config"], run["best"]
         rows.append({
-            "run": run["name"], "model": config.get("model", "?"),
+            "run": run["name"], "model": model_short_name(config.get("model", "?")),
             "size": f"{config.get('height', '?')}x{config.get('width', '?')}",
             "epochs": f"{run['epochs_done']} / {config.get('epochs', '?')}",
             "best mIoU": None if best is None else round(best["miou"], 4),

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
+from pruneseg.dashboard.labels import model_label
 from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES
 from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS
 from pruneseg.prune.tradeoff import (SEED_TOLERANCE, best_speedup, curve, efficiency, point_at, point_meeting,
@@ -42,7 +43,7 @@ def plan_rows(analysis, reduction):
 def analysis_caption(analysis):
     """One line on what the analysis measured: model, size, checkpoint, dataset, images."""
     (height, width), settings = analysis["input_size"], analysis["settings"]
-    return (f"{analysis['model_name'].upper()} at {height}x{width} · checkpoint `{analysis['checkpoint']}` · "
+    return (f"{model_label(analysis['model_name'])} at {height}x{width} · checkpoint `{analysis['checkpoint']}` · "
             f"dataset `{settings['data']}` · {settings['images']} validation images per measurement")
 
 

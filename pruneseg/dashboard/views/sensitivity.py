@@ -5,6 +5,7 @@ Pure functions of an analysis file (``pruneseg.records.analysis``); no Streamlit
 import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
+from pruneseg.dashboard.labels import model_label
 from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES
 from pruneseg.prune.plans import TARGET_KINDS
 from pruneseg.prune.tradeoff import SEED_TOLERANCE, drop_table, has_class_iou, plan_targets
@@ -207,7 +208,7 @@ def analysis_cards(analysis):
     return [
         {"label": "Dense mIoU", "value": f"{base['miou']:.3f}",
          "help": f"On the {analysis['settings']['images']} validation images every cell is scored on."},
-        {"label": "Model", "value": analysis["model_name"].upper(),
+        {"label": "Model", "value": model_label(analysis["model_name"]),
          "help": f"At {height}x{width}: {base['params'] / 1e6:.2f} M parameters, {base['macs'] / 1e9:.2f} GMACs, "
                  f"{base['latency_ms']:.1f} ms per image here."},
         {"label": "Groups", "value": len(analysis["groups"]),

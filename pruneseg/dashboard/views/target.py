@@ -8,6 +8,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from pruneseg.config import model_short_name
 from pruneseg.dashboard.charts import style_figure
 from pruneseg.dashboard.labels import checkpoint_label, package_label, package_miou, variant
 from pruneseg.target.manifest import DEFAULT_BACKEND, backend_of, runtime_name
@@ -75,7 +76,7 @@ def perf_rows(results):
         latency = result.get("latency_ms") or {}
         rows.append({"when": time.strftime("%Y-%m-%d %H:%M", time.localtime(result.get("created", 0))),
                      "package": Path(result.get("package", "?")).name, "variant": variant(info),
-                     "runtime": runtime_name(info), "model": info.get("model_name") or "?",
+                     "runtime": runtime_name(info), "model": model_short_name(info.get("model_name") or "?"),
                      "threads": result.get("threads"),
                      "seconds": round(result.get("seconds", 0.0), 1), "frames": result.get("frames"),
                      "FPS": round(result["fps"], 2), "dense fp32 FPS": dense_fps_text(results, result),
@@ -172,7 +173,7 @@ def package_rows(packages):
     """The package table: one row per package of ``list_packages``."""
     return [{"package": p["name"], "variant": variant(p["manifest"]) if p["manifest"] else "broken",
              "runtime": runtime_name(p["manifest"]) if p["manifest"] else None,
-             "model": (p["manifest"] or {}).get("model_name"),
+             "model": model_short_name((p["manifest"] or {}).get("model_name") or "?"),
              "checkpoint": checkpoint_label((p["manifest"] or {}).get("source_checkpoint")),
              "mIoU": package_miou(p["manifest"] or {}), "folder": str(p["path"])} for p in packages]
 
