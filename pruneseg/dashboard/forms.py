@@ -45,7 +45,7 @@ def train_form(ws, datasets):
     recipe = st.segmented_control(
         "Recipe", list(RECIPES), default="quick", required=True, key="recipe", format_func=RECIPES.get,
         help="Quick: the `--preset quick` settings, chosen by measurement so that FPN learns all six classes of the "
-             "built-in data in about ten minutes on 2 CPU cores (BENCHMARKS.md). Seed's: its 256x512 recipe with "
+             "built-in data in about ten minutes on 2 CPU cores (BENCHMARKS.md). Vendor tutorial's: its 256x512 recipe with "
              "plain cross-entropy, for real Cityscapes and a GPU (the vendor tutorial trains 200 epochs).")
     defaults = replace(TrainConfig(), **TRAIN_PRESETS.get(recipe, {"epochs": 20}))
     if datasets:
@@ -58,7 +58,7 @@ def train_form(ws, datasets):
     with st.form("new-run"):
         model_col, data_col, path_col = st.columns([1, 1, 2])
         model = model_col.selectbox("Model", list(MODEL_LABELS), format_func=MODEL_LABELS.get,
-                                    help="The seed's two, or one of torchvision's segmentation models (untrained, "
+                                    help="The vendor tutorial's two, or one of torchvision's segmentation models (untrained, "
                                          "nothing is downloaded).")
         own = model_col.text_input("…or your own model", placeholder=MODEL_FILE_FORM,
                                    help="A Python file and a function in it: function(num_classes) returns a "
