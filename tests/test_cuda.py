@@ -57,7 +57,7 @@ def test_a_training_step_computes_in_half_precision(cuda_run):
     first_conv.register_forward_hook(lambda module, inputs, output: dtypes.append(output.dtype))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    loss = train_one_epoch(model, train_loader, build_loss(config, device), optimizer, scheduler,
+    loss = train_one_epoch(model, train_loader, build_loss(config, 6, device), optimizer, scheduler,
                            torch.amp.GradScaler("cuda"), device, lambda *step: None)
     assert dtypes and set(dtypes) == {torch.float16} and 0 < loss < 100
 
