@@ -176,14 +176,15 @@ def main(config: TrainConfig):
         start_epoch, best_miou = state["epoch"] + 1, state["best_miou"]
         print(f"resuming {out} at epoch {start_epoch + 1} (best mIoU so far {best_miou:.4f})")
     trainer = data_parallel(model, device, config.sync_bn)  # shares model's parameters
+    run_config = {**asdict(config), **classes.record()}  # config.json, and each checkpoint's "config"
     if writer:
-        write_record(out / RUN_CONFIG, {**asdict(config), **classes.record()})
+        write_record(out / RUN_CONFIG, run_config)
         _truncate_log(out / STEPS_LOG, start_epoch)
         _truncate_log(out / EPOCHS_LOG, start_epoch)
 
     meta = {"model_name": config.model, "num_classes": len(classes), **classes.record(),
             "input_size": [config.height, config.width], "mean": list(IMAGENET_MEAN),
-            "std": list(IMAGENET_STD), "config": asdict(config)}
+            "std": list(IMAGENET_STD), "config": run_config}
     progress = Progress((config.epochs - start_epoch) * steps_per_epoch, f"train {config.model}", "step")
     with progress, (open(out / STEPS_LOG, "a") if writer else contextlib.nullcontext()) as steps_log:
         for epoch in range(start_epoch, config.epochs):
