@@ -82,7 +82,7 @@ def scan_split(root, split):
     for image, mask, name in pairs:
         if not mask.is_file():
             raise DatasetError(f"{image}: no mask; expected {mask}")
-        image_size, mask_size = _check_png(image), _check_png(mask)
+        image_size, mask_size = _check_image(image), _check_image(mask)
         if image_size != mask_size:
             raise DatasetError(
                 f"{mask}: mask is {mask_size[0]}x{mask_size[1]} but its image is "
@@ -91,7 +91,7 @@ def scan_split(root, split):
     return samples
 
 
-def _check_png(path):
+def _check_image(path):
     """Return (width, height) of an image file after checking it is complete."""
     try:
         with Image.open(path) as image:

@@ -44,13 +44,14 @@ def read_classes(root):
         raise DatasetError(f"{path}: unreadable ({error})") from error
     if not isinstance(spec, dict) or not isinstance(spec.get("classes"), list) or not spec["classes"]:
         raise DatasetError(f'{path}: expected {{"classes": [{{"name", "color", "values"}}, ...], "ignore": [...]}}')
+    if len(spec["classes"]) > IGNORE_INDEX:
+        raise DatasetError(f"{path}: {len(spec['classes'])} classes; at most {IGNORE_INDEX} are supported")
     lookup = [UNLISTED] * MASK_VALUES
     owner = {}  # mask value -> what claimed it, for the message when two claim one
     names, colors = [], []
     for index, entry in enumerate(spec["classes"]):
-        what = f"class {index}"
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
-            raise DatasetError(f"{path}: {what} has no name")
+            raise DatasetError(f"{path}: class {index} has no name")
         name = entry["name"]
         what = f"class {name!r}"
         if name in names:
@@ -62,8 +63,6 @@ def read_classes(root):
         names.append(name)
         colors.append(tuple(color))
     _claim(path, "ignore", spec.get("ignore", []), IGNORE_INDEX, lookup, owner)
-    if len(names) > IGNORE_INDEX:
-        raise DatasetError(f"{path}: {len(names)} classes; at most {IGNORE_INDEX} are supported")
     return ClassSet(tuple(names), tuple(colors)), tuple(lookup)
 
 
