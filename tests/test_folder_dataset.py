@@ -83,6 +83,24 @@ def test_data_stats_prints_the_datasets_classes(folder_dataset, capsys):
     assert stats["class_names"] == NAMES and stats["class_pixels"][1] == 2 * 13 * 64  # car: two bands, 13 rows per image
 
 
+def test_the_workspace_lists_folder_datasets_with_their_classes(tmp_path):
+    from pruneseg.dashboard import checks
+    from pruneseg.workspace import listing
+
+    own = make_folder_dataset(tmp_path / "datasets" / "own")
+    make_dataset(tmp_path / "datasets" / "city", train=1, val=1)
+    broken = make_folder_dataset(tmp_path / "datasets" / "broken", train=1, val=1)
+    (broken / "classes.json").write_text("{")
+    rows = {row["name"]: row for row in listing.list_datasets(tmp_path)}
+    assert rows["own"]["layout"] == "folder" and rows["own"]["classes"] == NAMES
+    assert rows["own"]["train images"] == 4 and rows["own"]["val images"] == 2 and rows["own"]["problem"] is None
+    assert rows["city"]["layout"] == "cityscapes" and len(rows["city"]["classes"]) == 6
+    assert rows["broken"]["classes"] == [] and rows["broken"]["problem"].startswith(f"{broken / 'classes.json'}: unreadable")
+    assert checks.dataset_problem(str(own), "val") is None
+    assert checks.dataset_problem(str(own), "test").startswith(f"{own}: no test images there")
+    assert checks.dataset_problem(str(broken), "train") == rows["broken"]["problem"]
+
+
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     """A 3-class dataset taken through train, analyze, prune and export by the command line: its folders."""
