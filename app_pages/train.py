@@ -51,7 +51,8 @@ def run_details(run_dir, planned=None):
     if best:
         iou_col, table_col = st.columns([2, 1])
         with iou_col:
-            st.plotly_chart(charts.class_iou_epochs_figure(epochs, classes_of(config)), width="stretch", key=f"iou-{run_dir.name}")
+            st.plotly_chart(charts.class_iou_epochs_figure(epochs, classes_of(config)), width="stretch",
+                            key=f"iou-{run_dir.name}")
             st.caption(f"How well each class is segmented after each epoch; dotted: the best epoch "
                        f"({best['epoch'] + 1}), the one saved. Small, rare classes (person, bike) usually trail.")
         with table_col:
