@@ -112,7 +112,7 @@ def pipeline(tmp_path_factory):
     checkpoint = run / "model_best.pt"
     cli_main(["analyze", "--checkpoint", str(checkpoint), "--data", str(data), "--out", str(analysis),
               "--no-runtime", "--images", "2", "--ratios", "0.5", "--bn-batches", "1", "--batch-size", "2",
-              "--curve-stride", "9"])
+              "--curve-stride", "18"])
     cli_main(["prune", "--checkpoint", str(checkpoint), "--data", str(data), "--analysis", str(analysis),
               "--out", str(pruned), "--iterations", "1", "--step", "0.2", "--max-epochs", "1", "--workers", "0",
               "--guard", "car=0.5"])
