@@ -12,7 +12,7 @@ from pruneseg.checkpoint import load_checkpoint, load_model
 from pruneseg.cli import main as cli_main
 from pruneseg.data import DatasetError
 from pruneseg.data.cityscapes import dataset_classes, read_sample, scan_split
-from pruneseg.data.classes import CITYSCAPES_CLASSES, IGNORE_INDEX, classes_of
+from pruneseg.data.classes import CITYSCAPES_CLASSES, CLASS_NAMES, IGNORE_INDEX, classes_of
 from pruneseg.evaluate import evaluate_checkpoint
 
 NAMES = ["road", "car", "tree"]
@@ -29,6 +29,15 @@ def test_scan_and_read_map_mask_values_to_the_datasets_classes(folder_dataset):
     assert mask[0, 0] == 2 and mask[10, 0] == 1 and mask[15, 0] == 1 and mask[20, 0] == 0  # tree, car (2 and 3), road
     assert mask[-1, 0] == IGNORE_INDEX  # value 0 is ignored
     assert dataset_classes(make_dataset(folder_dataset.parent / "city", train=1, val=1)) == CITYSCAPES_CLASSES
+
+
+def test_a_records_classes_and_the_builtin_six_for_records_older_than_them():
+    assert classes_of({}) == CITYSCAPES_CLASSES
+    assert classes_of({"class_names": list(CLASS_NAMES)}) == CITYSCAPES_CLASSES  # names without colours
+    own = classes_of({"class_names": ["a", "b"], "class_colors": [[1, 2, 3], [4, 5, 6]]})
+    assert own.names == ("a", "b") and own.colors[1] == (4, 5, 6) and own.index("b") == 1 and len(own) == 2
+    assert own.record() == {"class_names": ["a", "b"], "class_colors": [[1, 2, 3], [4, 5, 6]]}
+    assert len(set(classes_of({"class_names": list("abcdefgh")}).colors)) == 8
 
 
 def test_an_unlisted_mask_value_names_the_mask_and_the_value(folder_dataset):
