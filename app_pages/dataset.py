@@ -1,4 +1,5 @@
-"""Dataset: check a Cityscapes-layout folder, browse its images with the classes overlaid."""
+"""Dataset: check a dataset (Cityscapes layout, or a folder with its own classes.json), browse its images with
+the classes overlaid."""
 from pathlib import Path
 
 import numpy as np
@@ -8,8 +9,9 @@ from pruneseg.dashboard import charts, widgets
 from pruneseg.dashboard.labels import dataset_label
 from pruneseg.dashboard.views import inspect as inspect_view
 from pruneseg.dashboard.views.dataset import folder_stamp, image_size
-from pruneseg.data.cityscapes import DatasetError, class_pixel_counts, read_sample, scan_split
-from pruneseg.data.classes import CLASS_NAMES, NUM_CLASSES
+from pruneseg.data import DatasetError
+from pruneseg.data.cityscapes import class_pixel_counts, dataset_classes, read_sample, scan_split
+from pruneseg.data.classes import classes_of
 from pruneseg.data.stats import image_class_counts
 from pruneseg.records import RecordError
 from pruneseg.records.inspect import prediction_key, read_predictions, truth_key
@@ -52,33 +54,36 @@ def prediction_viewer(sample, opacity):
     except (RecordError, DatasetError) as error:
         st.error(widgets.plain(error), icon=":material/error:")
         return
+    colors = classes_of(record).colors
     left, right = st.columns(2)
-    left.image(charts.overlay(picture, prediction, opacity), caption=f"prediction of {record['models'][m]['label']}",
-               width="stretch")
-    right.image(inspect_view.error_map(picture, truth, prediction), width="stretch",
+    left.image(charts.overlay(picture, prediction, colors, opacity),
+               caption=f"prediction of {record['models'][m]['label']}", width="stretch")
+    right.image(inspect_view.error_map(picture, truth, prediction, colors), width="stretch",
                 caption="errors: wrong pixels in the colour of their true class")
 
 
 @st.cache_data(show_spinner="Counting pixels per class…", max_entries=16)
-def class_counts(root, split, stamp):
-    """(N, 7) pixel counts per image and class (last column: ignored), cached per root and split."""
-    return image_class_counts(scan(root, split, stamp))
+def class_counts(root, split, stamp, count):
+    """(N, count + 1) pixel counts per image and class (last column: ignored), cached per root and split."""
+    return image_class_counts(scan(root, split, stamp), count)
 
 
 ws = widgets.workspace()
 st.title("Dataset")
-st.markdown("Check a dataset in the Cityscapes folder layout and look at what the models learn: "
-            "each image with its ground-truth classes overlaid.")
+st.markdown("Check a dataset, in the Cityscapes folder layout or a folder of your own with its `classes.json` "
+            "(see the README, *Your own dataset*), and look at what the models learn: each image with its "
+            "ground-truth classes overlaid.")
 
 datasets = listing.list_datasets(ws)
 names = {d["path"]: dataset_label(d) for d in datasets}
-names[CUSTOM] = "Another folder (Cityscapes root)…"
+names[CUSTOM] = "Another folder…"
 pick_col, path_col, split_col = st.columns([1.2, 2, 0.8])
 choice = pick_col.selectbox("Dataset", list(names), format_func=names.get)
 if choice == CUSTOM:
-    root = path_col.text_input("Cityscapes root folder", placeholder="/data/cityscapes",
-                               help="The folder holding leftImg8bit/<split>/<city>/*_leftImg8bit.png and "
-                                    "gtFine/<split>/<city>/*_gtFine_labelIds.png").strip()
+    root = path_col.text_input("Dataset root folder", placeholder="/data/cityscapes",
+                               help="A Cityscapes root, holding leftImg8bit/<split>/<city>/*_leftImg8bit.png and "
+                                    "gtFine/<split>/<city>/*_gtFine_labelIds.png; or a folder of your own holding "
+                                    "classes.json, images/<split>/*.png and masks/<split>/<image name>.png").strip()
 else:
     root = choice
     path_col.text_input("Folder", value=choice, disabled=True)
@@ -88,12 +93,13 @@ if not root:
     if not datasets:
         st.info("No dataset in the workspace yet. Make the built-in one with "
                 f"`python -m pruneseg synth --out {layout.builtin_dataset_dir(ws)}` (or start the dashboard with "
-                "`./run.sh dashboard`), or type the folder of a Cityscapes download above.",
+                "`./run.sh dashboard`), or type the folder of a Cityscapes download or of your own dataset above.",
                 icon=":material/info:")
     st.stop()
 
 stamp = folder_stamp(root, split)
 try:
+    classes = dataset_classes(root)
     samples = scan(root, split, stamp)
 except DatasetError as error:
     st.error(widgets.plain(error), icon=":material/error:")
@@ -103,23 +109,23 @@ width, height = image_size(samples[0].image)
 widgets.cards([{"label": "Train images", "value": listing.count_images(root, "train")},
                {"label": "Val images", "value": listing.count_images(root, "val")},
                {"label": "Image size", "value": f"{width} x {height}"},
-               {"label": "Classes", "value": NUM_CLASSES, "help": ", ".join(CLASS_NAMES)}])
+               {"label": "Classes", "value": len(classes), "help": ", ".join(classes.names)}])
 
 browse_tab, stats_tab = st.tabs(["Browse images", "Class statistics"])
 
 with browse_tab:
     filter_col, opacity_col, index_col = st.columns([1.2, 1.5, 1])
-    wanted = filter_col.selectbox("Show images containing", ["any class", *CLASS_NAMES])
+    wanted = filter_col.selectbox("Show images containing", ["any class", *classes.names])
     opacity = opacity_col.slider("Mask opacity", 0.0, 1.0, 0.5, 0.05,
                                  help="0 shows the photo alone, 1 the class colours alone.")
     shown = list(range(len(samples)))
     if wanted != "any class":
         try:
-            counts = class_counts(root, split, stamp)
+            counts = class_counts(root, split, stamp, len(classes))
         except DatasetError as error:
             st.error(widgets.plain(error), icon=":material/error:")
             st.stop()
-        shown = [int(i) for i in np.flatnonzero(counts[:, CLASS_NAMES.index(wanted)] > 0)]
+        shown = [int(i) for i in np.flatnonzero(counts[:, classes.index(wanted)] > 0)]
     if not shown:
         st.warning(f"No {split} image contains the class **{wanted}**.")
     else:
@@ -127,16 +133,16 @@ with browse_tab:
         sample = samples[shown[number - 1]]
         image_col, side_col = st.columns([3, 1])
         try:
-            image, classes = read_sample(sample)
+            image, mask = read_sample(sample)
         except DatasetError as error:
             image_col.error(str(error), icon=":material/error:")
         else:
-            image_col.image(charts.overlay(image, classes, opacity), width="stretch",
-                            caption=f"{sample.name} · {Path(sample.image).parent.name} · {split}")
+            image_col.image(charts.overlay(image, mask, classes.colors, opacity), width="stretch",
+                            caption=f"{sample.name} · {Path(sample.image).relative_to(root)}")
             with side_col:
                 st.markdown("**Classes**")
-                st.html(charts.legend_html())
-                share = charts.class_share(class_pixel_counts(classes))
+                st.html(charts.legend_html(classes))
+                share = charts.class_share(class_pixel_counts(mask, len(classes)), classes)
                 st.markdown("**This image**")
                 widgets.table([{"class": name, "pixels": f"{100 * value:.1f}%"}
                                for name, value in share.items() if value > 0])
@@ -148,19 +154,20 @@ with stats_tab:
         st.caption(f"The {split} split has {len(samples)} images; counting their pixels reads every mask.")
     else:
         try:
-            counts = class_counts(root, split, stamp)
+            counts = class_counts(root, split, stamp, len(classes))
         except DatasetError as error:
             st.error(widgets.plain(error), icon=":material/error:")
         else:
             chart_col, table_col = st.columns([2, 1])
             with chart_col:
-                st.plotly_chart(charts.class_share_figure(counts, f"Pixel share per class ({split})"),
+                st.plotly_chart(charts.class_share_figure(counts, classes, f"Pixel share per class ({split})"),
                                 width="stretch", key="class-share")
-                st.caption("Share of all pixels of the split per class. Ignored pixels (vegetation, traffic "
-                           "lights and signs, trains, …) are neither trained on nor scored. Rare classes are "
-                           "the hardest to segment: expect their IoU to trail.")
+                st.caption("Share of all pixels of the split per class. Ignored pixels (in Cityscapes: vegetation, "
+                           "traffic lights and signs, trains, …; in a folder of your own: the `ignore` values of its "
+                           "classes.json) are neither trained on nor scored. Rare classes are the hardest to "
+                           "segment: expect their IoU to trail.")
             with table_col:
-                share = charts.class_share(counts)
-                images = [int((counts[:, i] > 0).sum()) for i in range(NUM_CLASSES + 1)]
+                share = charts.class_share(counts, classes)
+                images = [int((counts[:, i] > 0).sum()) for i in range(len(classes) + 1)]
                 widgets.table([{"class": name, "pixel share": f"{100 * value:.2f}%", "images with it": n}
                                for (name, value), n in zip(share.items(), images)])

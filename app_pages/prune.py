@@ -14,6 +14,7 @@ from pruneseg.dashboard import forms, widgets
 from pruneseg.dashboard.labels import is_final
 from pruneseg.dashboard.views import prune as view
 from pruneseg.dashboard.views.sensitivity import progress
+from pruneseg.data.classes import classes_of
 from pruneseg.prune.tradeoff import has_class_iou
 from pruneseg.records.analysis import read_analysis
 from pruneseg.records.pruning import read_state
@@ -54,7 +55,7 @@ verified_points = listing.read_verified(path)
 verify_jobs = [j for j in jobs.list_jobs(ws, "verify") if j.config.get("analysis") == str(path)]
 prune_jobs = [j for j in jobs.list_jobs(ws, "prune") if j.config.get("analysis") == str(path)]
 runs = listing.list_pruning_runs(ws, path)
-guards = widgets.guards_input(has_class_iou(analysis))
+guards = widgets.guards_input(classes_of(analysis), has_class_iou(analysis))
 
 
 @st.fragment

@@ -8,6 +8,7 @@ import streamlit as st
 from pruneseg import jobs
 from pruneseg.dashboard import charts, forms, widgets
 from pruneseg.dashboard.views import train
+from pruneseg.data.classes import classes_of
 from pruneseg.records import RecordError
 from pruneseg.records.run import best_epoch, read_epochs, read_run_config, read_steps
 from pruneseg.workspace import layout, listing
@@ -45,12 +46,13 @@ def run_details(run_dir, planned=None):
                    "steadily; a flat or rising curve means the learning rate is off.")
     with miou_col:
         st.plotly_chart(charts.miou_figure(epochs), width="stretch", key=f"miou-{run_dir.name}")
-        st.caption("Mean intersection-over-union of the 6 classes on the validation split after each epoch "
+        st.caption("Mean intersection-over-union of the classes on the validation split after each epoch "
                    "(1 is perfect). The star marks the best epoch, the one saved as model_best.pt.")
     if best:
         iou_col, table_col = st.columns([2, 1])
         with iou_col:
-            st.plotly_chart(charts.class_iou_epochs_figure(epochs), width="stretch", key=f"iou-{run_dir.name}")
+            st.plotly_chart(charts.class_iou_epochs_figure(epochs, classes_of(config)), width="stretch",
+                            key=f"iou-{run_dir.name}")
             st.caption(f"How well each class is segmented after each epoch; dotted: the best epoch "
                        f"({best['epoch'] + 1}), the one saved. Small, rare classes (person, bike) usually trail.")
         with table_col:

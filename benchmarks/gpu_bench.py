@@ -40,7 +40,7 @@ def step_images_per_s(name, height, width, steps, amp, device):
     images = torch.randn(batch, 3, height, width, device=device)
     targets = torch.randint(0, 6, (batch, height, width), device=device)
     stamps = []
-    train_one_epoch(model, [(images, targets)] * (steps + 3), build_loss(TrainConfig(model=name), device), optimizer,
+    train_one_epoch(model, [(images, targets)] * (steps + 3), build_loss(TrainConfig(model=name), 6, device), optimizer,
                     scheduler, scaler, device, lambda *step: stamps.append(time.perf_counter()))  # .item() syncs
     seconds = statistics.median(b - a for a, b in zip(stamps[3:], stamps[4:]))  # after 3 warm-up steps
     return batch / seconds

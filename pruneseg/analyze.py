@@ -27,7 +27,8 @@ from pathlib import Path
 from pruneseg import distributed
 from pruneseg.checkpoint import load_model
 from pruneseg.config import AnalyzeConfig, VerifyConfig, check_guards
-from pruneseg.data.classes import CLASS_NAMES
+from pruneseg.data.cityscapes import check_classes
+from pruneseg.data.classes import classes_of
 from pruneseg.deploy.latency import timer_for
 from pruneseg.errors import PruneSegError
 from pruneseg.jsonio import read_json
@@ -157,7 +158,7 @@ def remove_shards(out):
         path.unlink(missing_ok=True)
 
 
-def _start_or_resume(config, model, checkpoint, batches, height, width, device, timer):
+def _start_or_resume(config, model, checkpoint, classes, batches, height, width, device, timer):
     """The analysis file (rank 0 only): a new one with the baseline, or the existing one with the
     results of a killed run's shards merged in."""
     sha = file_sha256(config.checkpoint)
@@ -173,8 +174,9 @@ def _start_or_resume(config, model, checkpoint, batches, height, width, device, 
         groups = list_groups(model, height, width, config.round_to)
         analysis = {
             "version": 3, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
-            "model_name": checkpoint["model_name"], "input_size": [height, width], "settings": asdict(config),
-            "baseline": {**evaluate(model, batches, device), **model_size(model, height, width),
+            "model_name": checkpoint["model_name"], **classes.record(), "input_size": [height, width],
+            "settings": asdict(config),
+            "baseline": {**evaluate(model, batches, device, len(classes)), **model_size(model, height, width),
                          "latency_ms": latency_ms(model, height, width)},
             "groups": [asdict(g) for g in groups], "cells": {g.name: {} for g in groups},
             "curves": {kind: [] for kind in curve_kinds(asdict(config))},
@@ -191,6 +193,7 @@ def main(config: AnalyzeConfig):
     """Run (or resume) the sensitivity sweep, the latency table and the trade-off curves; returns the analysis."""
     device = distributed.init()
     model, checkpoint = load_model(config.checkpoint, device)
+    classes = check_classes(config.data, classes_of(checkpoint), config.checkpoint)
     height, width = checkpoint["input_size"]
     batches = load_batches(config.data, "val", config.images, height, width, config.batch_size)
     bn_batches = [images for images, _ in load_batches(
@@ -202,8 +205,8 @@ def main(config: AnalyzeConfig):
         return recalibrate_batchnorm(pruned, bn_batches)
 
     with timer_for(asdict(config), model, height, width) as timer:
-        analysis = distributed.broadcast(_start_or_resume(config, model, checkpoint, batches, height, width, device,
-                                                          timer) if distributed.is_main() else None)
+        analysis = distributed.broadcast(_start_or_resume(config, model, checkpoint, classes, batches, height, width,
+                                                          device, timer) if distributed.is_main() else None)
         base_miou = analysis["baseline"]["miou"]
         total = (len(analysis["groups"]) * (len(config.ratios) + (len(config.latency_ratios) if timer else 0))
                  + sum(len(plan_targets(TARGET_KINDS[kind], config.curve_stride)) for kind in analysis["curves"]))
@@ -212,7 +215,7 @@ def main(config: AnalyzeConfig):
             for group, ratio in distributed.share(sweep.missing_cells()):
                 if sweep.known(group, ratio):  # its group collapsed at a smaller ratio: more cannot help
                     continue
-                metrics = evaluate(prune(prune_by_ratios, {group: ratio}), batches, device)
+                metrics = evaluate(prune(prune_by_ratios, {group: ratio}), batches, device, len(classes))
                 sweep.add_cell(group, ratio, {"miou": metrics["miou"], "iou": metrics["iou"],
                                               "collapsed": metrics["miou"] < config.collapse * base_miou})
             analysis = sweep.gather(lambda: not sweep.missing_cells())
@@ -230,7 +233,7 @@ def main(config: AnalyzeConfig):
             for kind, target in distributed.share(sweep.missing_points()):
                 widths = make_plan(kind, analysis, macs_model, target)
                 pruned = prune(prune_to_widths, widths)
-                metrics = evaluate(pruned, batches, device)
+                metrics = evaluate(pruned, batches, device, len(classes))
                 point = {"target": target, "widths": widths, **model_size(pruned, height, width),
                          **paired_latency(model, pruned, height, width), "miou": metrics["miou"], "iou": metrics["iou"]}
                 if timer:
@@ -255,8 +258,9 @@ def verify(config: VerifyConfig):
         a ``VerifiedPoint``, also written to ``config.out`` when given.
     """
     check_plan(config.plan)
-    check_guards(config.guards, CLASS_NAMES)
     analysis = read_analysis(config.analysis)
+    classes = classes_of(analysis)
+    check_guards(config.guards, classes.names)
     check_guarded(analysis, config.guards)
     settings = analysis["settings"]
     if file_sha256(analysis["checkpoint"]) != analysis["checkpoint_sha256"]:
@@ -264,6 +268,7 @@ def verify(config: VerifyConfig):
                             f"analysis; analyse it again")
     device = distributed.init()
     model, _ = load_model(analysis["checkpoint"], device)
+    check_classes(config.data, classes, config.analysis)
     height, width = analysis["input_size"]
     images, size = settings["images"], settings["batch_size"]
     batches = load_batches(config.data, "val", images, height, width, size, skip=images)
@@ -277,7 +282,7 @@ def verify(config: VerifyConfig):
     pruned = copy.deepcopy(model)
     prune_to_widths(pruned, widths, settings["round_to"], settings.get("importance", "l2"))
     recalibrate_batchnorm(pruned, bn_batches)
-    metrics = evaluate(pruned, batches, device)
+    metrics = evaluate(pruned, batches, device, len(classes))
     point = {"target": config.target, "plan": config.plan, "guards": dict(config.guards), "widths": widths,
              **model_size(pruned, height, width), **paired_latency(model, pruned, height, width),
              "miou": metrics["miou"], "iou": metrics["iou"], "images": sum(len(targets) for _, targets in batches),

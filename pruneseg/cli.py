@@ -30,15 +30,14 @@ def cmd_synth(args):
 
 
 def cmd_data_stats(args):
-    from pruneseg.data.classes import CLASS_NAMES
     from pruneseg.data.stats import split_stats
 
     stats = split_stats(args.root, args.split)
     if args.json:
         print(json.dumps(stats))
         return
-    print(f"{stats['images']} images")
-    for name, count in zip(CLASS_NAMES, stats["class_pixels"]):
+    print(f"{stats['images']} images, {len(stats['class_names'])} classes")
+    for name, count in zip(stats["class_names"], stats["class_pixels"]):
         print(f"  {name:8s} {count:>14,d}")
     print(f"  {'ignored':8s} {stats['ignored_pixels']:>14,d}")
 
@@ -63,7 +62,6 @@ def cmd_train(args):
 
 
 def cmd_eval(args):
-    from pruneseg.data.classes import CLASS_NAMES
     from pruneseg.evaluate import evaluate_checkpoint
 
     metrics = evaluate_checkpoint(args.checkpoint, args.data, args.split, args.batch_size)
@@ -71,7 +69,7 @@ def cmd_eval(args):
         print(json.dumps(metrics))
         return
     print(f"mIoU {metrics['miou']:.4f}  pixel accuracy {metrics['pixel_accuracy']:.4f}")
-    for name, iou in zip(CLASS_NAMES, metrics["iou"]):
+    for name, iou in zip(metrics["class_names"], metrics["iou"]):
         print(f"  {name:8s} {'-' if iou is None else f'{iou:.4f}'}")
 
 
@@ -97,28 +95,32 @@ def cmd_analyze(args):
 
 def cmd_verify(args):
     from pruneseg.analyze import verify
+    from pruneseg.data.classes import classes_of
+    from pruneseg.records.analysis import read_analysis
 
     config = from_args(VerifyConfig, args)
     point = verify(config)
-    guarded = "".join(f", {name} IoU {_iou(point['iou'], name)}" for name in config.guards)
+    names = classes_of(read_analysis(config.analysis)).names
+    guarded = "".join(f", {name} IoU {_iou(point['iou'], names, name)}" for name in config.guards)
     print(json.dumps(point) if args.json else
           f"{config.plan} plan at {config.target:.0%} fewer MACs: mIoU {point['miou']:.4f}{guarded}, "
           f"{point['params'] / 1e6:.2f} M params, {point['macs'] / 1e9:.2f} GMACs, {point['latency_ms']:.1f} ms")
 
 
-def _iou(iou, name):
-    from pruneseg.data.classes import CLASS_NAMES
-
-    value = iou[CLASS_NAMES.index(name)]
+def _iou(iou, class_names, name):
+    value = iou[list(class_names).index(name)]
     return "-" if value is None else f"{value:.4f}"
 
 
 def cmd_prune(args):
+    from pruneseg.data.classes import classes_of
     from pruneseg.prune_loop import main
 
     state = main(from_args(PruneConfig, args))
+    names = classes_of(state).names
     for record in state["iterations"]:
-        guarded = "".join(f", {name} IoU {_iou(record['iou'], name)}" for name in state["config"].get("guards", {}))
+        guarded = "".join(f", {name} IoU {_iou(record['iou'], names, name)}"
+                          for name in state["config"].get("guards", {}))
         missed = f" (guards missed: {', '.join(record['missed_guards'])})" if record.get("missed_guards") else ""
         print(f"iteration {record['iteration']}: {record['target']:.0%} MACs target, mIoU {record['miou']:.4f}"
               f"{guarded}, {record['params'] / 1e6:.2f} M params, {record['latency_ms']:.1f} ms{missed}")
@@ -239,7 +241,7 @@ def build_parser(train_preset=None):
 
     data = commands.add_parser("data", help="dataset tools").add_subparsers(dest="data_command", required=True)
     p = data.add_parser("stats", help="images and pixels per class of one split")
-    p.add_argument("--root", required=True, help="dataset root (Cityscapes layout)")
+    p.add_argument("--root", required=True, help="dataset root (Cityscapes or folder layout)")
     p.add_argument("--split", default="train")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_data_stats)

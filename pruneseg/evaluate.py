@@ -2,7 +2,8 @@
 from torch.utils.data import DataLoader
 
 from pruneseg.checkpoint import load_model
-from pruneseg.data.cityscapes import scan_split
+from pruneseg.data.cityscapes import check_classes, scan_split
+from pruneseg.data.classes import classes_of
 from pruneseg.data.dataset import SegmentationDataset
 from pruneseg.data.transforms import EvalTransform
 from pruneseg.models import count_macs, count_parameters, default_device
@@ -12,14 +13,15 @@ from pruneseg.train import evaluate
 
 
 def evaluate_checkpoint(checkpoint_path, data, split="val", batch_size=4, workers=2):
-    """mIoU, per-class IoU and pixel accuracy of a checkpoint on ``data``/``split``."""
+    """mIoU, per-class IoU, pixel accuracy and the class names of a checkpoint on ``data``/``split``."""
     device = default_device()
     model, checkpoint = load_model(checkpoint_path, device)
+    classes = check_classes(data, classes_of(checkpoint), checkpoint_path)
     height, width = checkpoint["input_size"]
     dataset = SegmentationDataset(scan_split(data, split), EvalTransform(height, width))
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers)
     with Progress(len(loader), f"eval {split}", "batch") as progress:
-        return evaluate(model, loader, device, checkpoint["num_classes"], progress)
+        return {**evaluate(model, loader, device, len(classes), progress), "class_names": list(classes.names)}
 
 
 def checkpoint_info(checkpoint_path):

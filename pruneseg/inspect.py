@@ -25,8 +25,8 @@ import torch
 
 from pruneseg.checkpoint import load_model
 from pruneseg.config import InspectConfig
-from pruneseg.data.cityscapes import read_sample, scan_split
-from pruneseg.data.classes import CLASS_NAMES, NUM_CLASSES
+from pruneseg.data.cityscapes import dataset_classes, read_sample, scan_split
+from pruneseg.data.classes import classes_of
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, normalize
 from pruneseg.errors import PruneSegError
 from pruneseg.metrics import class_scores, confusion_matrix, image_metrics
@@ -55,7 +55,7 @@ class _Checkpoint:
         self.device = device
         self.path = Path(path)
         self.model_name = checkpoint["model_name"]
-        self.class_names = list(checkpoint.get("class_names") or [])
+        self.class_names = list(classes_of(checkpoint).names)
         self.size = tuple(checkpoint["input_size"])
         self.mean, self.std = checkpoint.get("mean") or IMAGENET_MEAN, checkpoint.get("std") or IMAGENET_STD
         self.precision, self.pruned = "fp32", bool(checkpoint.get("pruning_history"))
@@ -109,15 +109,15 @@ def model_label(model):
     return f"{name} · {'pruned' if model.pruned else 'dense'} {model.precision} · {model.runtime}"
 
 
-def check_fit(models, sample):
-    """Refuse models whose classes are not the dataset's, whose input sizes differ, or whose input
-    has another shape than the dataset's images."""
+def check_fit(models, sample, classes):
+    """Refuse models whose classes are not the dataset's (``classes``), whose input sizes differ, or whose
+    input has another shape than the dataset's images."""
     image_height, image_width = read_sample(sample)[0].shape[:2]
     for model in models:
-        if model.class_names != list(CLASS_NAMES):
+        if model.class_names != list(classes.names):
             raise InspectError(f"{model.path}: predicts {len(model.class_names)} classes "
-                               f"({', '.join(map(str, model.class_names))}) but the dataset has {NUM_CLASSES} "
-                               f"({', '.join(CLASS_NAMES)})")
+                               f"({', '.join(map(str, model.class_names))}) but the dataset has {len(classes)} "
+                               f"({', '.join(classes.names)})")
         height, width = model.size
         if abs((height / width) / (image_height / image_width) - 1) > ASPECT_SLACK:
             raise InspectError(f"{model.path}: its input {height}x{width} does not fit the dataset's images "
@@ -173,15 +173,16 @@ def main(config: InspectConfig):
     if not config.out:
         raise ValueError("inspect needs --out")
     check_out(config)
+    classes = dataset_classes(config.data)
     samples = scan_split(config.data, config.split)
     if config.images > 0:
         samples = samples[:config.images]
     device = default_device()
     models = [load_inspected(path, device) for path in config.models]
-    check_fit(models, samples[0])
+    check_fit(models, samples[0], classes)
     height, width = models[0].size
     out = Path(config.out)
-    confusion = [np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64) for _ in models]
+    confusion = [np.zeros((len(classes), len(classes)), np.int64) for _ in models]
     seconds = [0.0] * len(models)
     images = []
     started = time.time()
@@ -191,9 +192,9 @@ def main(config: InspectConfig):
             for start in range(0, len(samples), max(1, config.batch_size)):
                 batch = samples[start:start + max(1, config.batch_size)]
                 pairs = [read_sample(sample) for sample in batch]
-                truths = [cv2.resize(classes, (width, height), interpolation=cv2.INTER_NEAREST) for _, classes in pairs]
+                truths = [cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST) for _, mask in pairs]
                 rows = [{"name": sample.name, "file": str(sample.image.relative_to(Path(config.data))),
-                         "pixels": [int(v) for v in np.bincount(truth.reshape(-1), minlength=256)[:NUM_CLASSES]],
+                         "pixels": [int(v) for v in np.bincount(truth.reshape(-1), minlength=256)[:len(classes)]],
                          "iou": []} for sample, truth in zip(batch, truths)]
                 for index, truth in enumerate(truths, start):
                     writer.put(truth_key(index), truth)
@@ -202,15 +203,15 @@ def main(config: InspectConfig):
                     predictions = model.predict([image for image, _ in pairs])
                     seconds[m] += time.perf_counter() - tick
                     for index, (row, truth, prediction) in enumerate(zip(rows, truths, predictions), start):
-                        confusion[m] += confusion_matrix(truth, prediction, NUM_CLASSES)
+                        confusion[m] += confusion_matrix(truth, prediction, len(classes))
                         row["iou"].append([None if v is None else round(v, 5)
-                                           for v in image_metrics(truth, prediction, NUM_CLASSES)["iou"]])
+                                           for v in image_metrics(truth, prediction, len(classes))["iou"]])
                         writer.put(prediction_key(m, index), prediction)
                 images += rows
                 progress.update(len(batch))
         record = {
             "version": FORMAT_VERSION, "created": time.time(), "config": asdict(config),
-            "data": str(config.data), "split": config.split, "class_names": list(CLASS_NAMES),
+            "data": str(config.data), "split": config.split, **classes.record(),
             "input_size": [height, width], "seconds": time.time() - started,
             "predictions": predictions_path(out).name,
             "models": [_model_entry(model, matrix, spent, len(samples)) for model, matrix, spent

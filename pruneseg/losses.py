@@ -11,7 +11,7 @@ from dataclasses import asdict, is_dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from pruneseg.data.classes import IGNORE_INDEX, NUM_CLASSES
+from pruneseg.data.classes import IGNORE_INDEX
 
 LOSSES = ("ce", "weighted_ce", "ohem", "weighted_ohem")
 ENET_C = 1.02
@@ -32,7 +32,7 @@ def class_weights_from_counts(counts):
 
 
 def split_class_weights(root, split="train"):
-    """ENet class weights of one split of a Cityscapes-layout dataset (reads every mask once)."""
+    """ENet class weights of one split of a dataset (reads every mask once)."""
     from pruneseg.data.stats import split_stats
 
     return class_weights_from_counts(split_stats(root, split)["class_pixels"])
@@ -82,20 +82,21 @@ def fill_class_weights(config):
     return config
 
 
-def build_loss(config, device="cpu"):
+def build_loss(config, num_classes, device="cpu"):
     """The training loss a run's config names: ``loss(logits, target) -> scalar``.
 
     Args:
         config: a TrainConfig or its dict (as saved in config.json and checkpoints); keys missing
             from an older record mean plain cross-entropy.
+        num_classes: the classes the model predicts (a weighted loss needs one weight each).
     """
     values = asdict(config) if is_dataclass(config) else dict(config)
     name = values.get("loss", "ce")
     weight = None
     if needs_class_weights(name):
         weights = values.get("class_weights") or []
-        if len(weights) != NUM_CLASSES:
-            raise ValueError(f"loss {name!r} needs {NUM_CLASSES} class weights, got {len(weights)}")
+        if len(weights) != num_classes:
+            raise ValueError(f"loss {name!r} needs {num_classes} class weights, got {len(weights)}")
         weight = torch.tensor(weights, dtype=torch.float32, device=device)
     if name.endswith("ohem"):
         thresh, min_kept = values.get("ohem_thresh", 0.7), values.get("ohem_min_kept", 0.1)

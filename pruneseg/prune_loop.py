@@ -24,6 +24,8 @@ import torch
 from pruneseg import distributed
 from pruneseg.checkpoint import load_checkpoint, load_model, save_checkpoint
 from pruneseg.config import PruneConfig, TrainConfig, check_guards
+from pruneseg.data.cityscapes import check_classes
+from pruneseg.data.classes import classes_of
 from pruneseg.deploy.latency import timer_for
 from pruneseg.errors import PruneSegError
 from pruneseg.losses import build_loss, fill_class_weights
@@ -39,7 +41,7 @@ from pruneseg.records.pruning import read_state
 from pruneseg.train import build_loaders, build_optimizer, data_parallel, evaluate, train_one_epoch
 from pruneseg.workspace.layout import CURRENT_CHECKPOINT, PRUNE_STATE, snapshot_name
 
-META_KEYS = ("model_name", "num_classes", "class_names", "input_size", "mean", "std")
+META_KEYS = ("model_name", "num_classes", "input_size", "mean", "std")  # and the classes (classes_of)
 TRAIN_FIELDS = {item.name for item in fields(TrainConfig)}
 
 
@@ -54,12 +56,13 @@ def main(config: PruneConfig):
     device = distributed.init()
     writer = distributed.is_main()  # rank 0 alone writes OUT
     dense, checkpoint = load_model(config.checkpoint, device)
-    meta = {key: checkpoint[key] for key in META_KEYS}
+    classes = check_classes(config.data, classes_of(checkpoint), config.checkpoint)
+    meta = {**{key: checkpoint[key] for key in META_KEYS}, **classes.record()}
     meta["model_source"] = checkpoint.get("model_source")  # a user's model file; None for a built-in model
     height, width = meta["input_size"]
     analysis = read_analysis(config.analysis)
     state = read_state(out / PRUNE_STATE) if (out / PRUNE_STATE).exists() else None  # None: dense not measured yet
-    _check(config, analysis, state, meta["class_names"])
+    _check(config, analysis, state, classes.names)
     round_to = analysis["settings"]["round_to"]
     importance = analysis["settings"].get("importance", "l2")
     # fine-tune with the dense run's recipe (loss, class weights, augmentation) as its checkpoint records it
@@ -68,7 +71,7 @@ def main(config: PruneConfig):
         **recipe, "model": meta["model_name"], "data": config.data, "height": height, "width": width,
         "batch_size": config.batch_size, "workers": config.workers, "lr": config.lr,
         "loss": config.loss or recipe.get("loss", "ce")}))
-    criterion = build_loss(train_config, device)
+    criterion = build_loss(train_config, len(classes), device)
     meta["config"] = asdict(train_config)  # snapshots record the recipe they were fine-tuned with
     train_loader, val_loader = build_loaders(train_config)
     macs_model = MacsModel(dense, height, width, round_to)
@@ -76,18 +79,21 @@ def main(config: PruneConfig):
     timed = analysis["settings"] if writer else {}  # ranks > 0 write nothing, so they time nothing
     with timer_for(timed, dense, height, width) as timer:
         if state is None:
-            state = {"config": asdict(config),
-                     "dense": {**evaluate(dense, val_loader, device, across_ranks=True),
+            state = {"config": asdict(config), **classes.record(),
+                     "dense": {**evaluate(dense, val_loader, device, len(classes), across_ranks=True),
                                **_measure_dense(dense, height, width)}, "iterations": []}
             if timer:
                 state["dense"]["runtime"] = timer.measure(dense)
             if writer:
                 write_record(out / PRUNE_STATE, state)
         goal = state["dense"]["miou"] - config.tolerance
-        _check_dense_knows(config.guards, state["dense"], meta["class_names"])
+        _check_dense_knows(config.guards, state["dense"], classes.names)
+
+        def misses(metrics):
+            return guard_misses(metrics["iou"], state["dense"]["iou"], config.guards, classes.names)
 
         def recovered(metrics):
-            return metrics["miou"] >= goal and not guard_misses(metrics["iou"], state["dense"]["iou"], config.guards)
+            return metrics["miou"] >= goal and not misses(metrics)
 
         total = config.iterations * config.max_epochs
         with Progress(total, "prune", "epoch") as progress:
@@ -97,7 +103,7 @@ def main(config: PruneConfig):
                 widths = make_plan(config.plan, analysis, macs_model, target, config.guards)
                 model, history, optimizer, start_epoch, one_shot, metrics = _start_iteration(
                     out, iteration, widths, (round_to, importance), state, dense, checkpoint, train_config, val_loader,
-                    device)
+                    len(classes), device)
                 scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
                 scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
                 trainer = data_parallel(model, device, train_config.sync_bn)
@@ -106,14 +112,14 @@ def main(config: PruneConfig):
                     started = time.time()
                     loss = train_one_epoch(trainer, train_loader, criterion, optimizer, scheduler, scaler, device,
                                            lambda step, loss, lr: None, train_config.cpu_bf16)
-                    metrics = evaluate(model, val_loader, device, across_ranks=True)
+                    metrics = evaluate(model, val_loader, device, len(classes), across_ranks=True)
                     epoch += 1
                     if writer:
                         save_checkpoint(out / CURRENT_CHECKPOINT, model=model.state_dict(), pruning_history=history,
                                         optimizer=optimizer.state_dict(), iteration=iteration, epoch=epoch,
                                         target=target, one_shot=one_shot, metrics=metrics, **meta)
                     progress.update(1, iteration=iteration, miou=metrics["miou"])
-                    missed = guard_misses(metrics["iou"], state["dense"]["iou"], config.guards)
+                    missed = misses(metrics)
                     progress.write(f"iteration {iteration} epoch {epoch}: loss {loss:.4f} mIoU {metrics['miou']:.4f} "
                                    f"(goal {goal:.4f}{'; guards missed: ' + ', '.join(missed) if missed else ''}, "
                                    f"{time.time() - started:.0f}s)")
@@ -125,7 +131,7 @@ def main(config: PruneConfig):
                     "iteration": iteration, "target": target, "one_shot_miou": one_shot["miou"],
                     "miou": metrics["miou"], "iou": metrics["iou"], "pixel_accuracy": metrics["pixel_accuracy"],
                     "epochs": epoch, "recovered": recovered(metrics),
-                    "missed_guards": guard_misses(metrics["iou"], state["dense"]["iou"], config.guards),
+                    "missed_guards": misses(metrics),
                     "checkpoint": str(snapshot),
                     "widths": widths, **model_size(model, height, width),
                     **paired_latency(dense, model, height, width)}
@@ -178,7 +184,7 @@ def _check_dense_knows(guards, dense, class_names):
 
 
 def _start_iteration(out, iteration, widths, pruning, state, dense, checkpoint, train_config, val_loader,
-                     device):
+                     num_classes, device):
     """The model of ``iteration``: resumed from ``current.pt``, or the last snapshot pruned further.
 
     ``pruning`` is ``(round_to, importance)`` of the analysis.
@@ -199,6 +205,6 @@ def _start_iteration(out, iteration, widths, pruning, state, dense, checkpoint, 
     else:  # the checkpoint itself may be pruned already
         model, history = copy.deepcopy(dense), list(checkpoint.get("pruning_history", []))
     history += prune_to_widths(model, widths, *pruning)
-    one_shot = evaluate(model, val_loader, device, across_ranks=True)
+    one_shot = evaluate(model, val_loader, device, num_classes, across_ranks=True)
     print(f"iteration {iteration}: pruned, one-shot mIoU {one_shot['miou']:.4f}")
     return model, history, build_optimizer(model, train_config), 0, one_shot, one_shot

@@ -26,9 +26,8 @@ from torch.utils.data import DataLoader, DistributedSampler, Subset
 from pruneseg import distributed
 from pruneseg.checkpoint import load_checkpoint, save_checkpoint
 from pruneseg.config import TrainConfig, check_input_size, is_model_file
-from pruneseg.data.cityscapes import scan_split
+from pruneseg.data.cityscapes import dataset_classes, scan_split
 from pruneseg.data.dataset import SegmentationDataset
-from pruneseg.data.classes import CLASS_NAMES, NUM_CLASSES
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, EvalTransform, TrainTransform
 from pruneseg.losses import build_loss, fill_class_weights
 from pruneseg.metrics import ConfusionMatrix
@@ -132,10 +131,11 @@ def train_one_epoch(model, loader, criterion, optimizer, scheduler, scaler, devi
 
 
 @torch.no_grad()
-def evaluate(model, loader, device, num_classes=NUM_CLASSES, progress=None, across_ranks=False):
+def evaluate(model, loader, device, num_classes, progress=None, across_ranks=False):
     """mIoU, per-class IoU and pixel accuracy of ``model`` over ``loader``.
 
     Args:
+        num_classes: the classes ``model`` predicts; the confusion matrix is that square.
         across_ranks: ``loader`` holds this rank's share of the images (``build_loaders``): the
             ranks' confusion matrices are summed, so every rank gets the metrics of all images.
     """
@@ -152,20 +152,25 @@ def evaluate(model, loader, device, num_classes=NUM_CLASSES, progress=None, acro
 
 
 def main(config: TrainConfig):
-    """Train as ``config`` says, resuming from ``config.out/checkpoint.pt`` when present."""
+    """Train as ``config`` says, resuming from ``config.out/checkpoint.pt`` when present.
+
+    The model predicts the dataset's classes (``dataset_classes``); the run's ``config.json`` and
+    checkpoints record them.
+    """
     check_input_size(config.model, config.height, config.width)
+    classes = dataset_classes(config.data)
     config = fill_class_weights(config)  # computed once, then saved with the config
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     device = distributed.init()
     writer = distributed.is_main()  # rank 0 alone writes the run folder
-    criterion = build_loss(config, device)
+    criterion = build_loss(config, len(classes), device)
     torch.manual_seed(config.seed)
     train_loader, val_loader = build_loaders(config)
 
-    model = build_model(config.model, NUM_CLASSES).to(device)
+    model = build_model(config.model, len(classes)).to(device)
     if is_model_file(config.model):  # a user's model fails now, not after training
-        check_output_shape(model, config.model, NUM_CLASSES, config.height, config.width)
+        check_output_shape(model, config.model, len(classes), config.height, config.width)
         check_prunable(model)
     optimizer = build_optimizer(model, config)
     steps_per_epoch = len(train_loader)
@@ -185,14 +190,15 @@ def main(config: TrainConfig):
         start_epoch, best_miou = state["epoch"] + 1, state["best_miou"]
         print(f"resuming {out} at epoch {start_epoch + 1} (best mIoU so far {best_miou:.4f})")
     trainer = data_parallel(model, device, config.sync_bn)  # shares model's parameters
+    run_config = {**asdict(config), **classes.record()}  # config.json, and each checkpoint's "config"
     if writer:
-        write_record(out / RUN_CONFIG, asdict(config))
+        write_record(out / RUN_CONFIG, run_config)
         _truncate_log(out / STEPS_LOG, start_epoch)
         _truncate_log(out / EPOCHS_LOG, start_epoch)
 
-    meta = {"model_name": config.model, "num_classes": NUM_CLASSES, "class_names": list(CLASS_NAMES),
+    meta = {"model_name": config.model, "num_classes": len(classes), **classes.record(),
             "input_size": [config.height, config.width], "mean": list(IMAGENET_MEAN),
-            "std": list(IMAGENET_STD), "config": asdict(config),
+            "std": list(IMAGENET_STD), "config": run_config,
             "model_source": model_source(config.model)}  # a user's model file: where it is, its sha256
     progress = Progress((config.epochs - start_epoch) * steps_per_epoch, f"train {config.model}", "step")
     with progress, (open(out / STEPS_LOG, "a") if writer else contextlib.nullcontext()) as steps_log:
@@ -207,7 +213,7 @@ def main(config: TrainConfig):
 
             train_loss = train_one_epoch(trainer, train_loader, criterion, optimizer, scheduler, scaler, device,
                                          on_step, config.cpu_bf16)
-            metrics = evaluate(model, val_loader, device, across_ranks=True)
+            metrics = evaluate(model, val_loader, device, len(classes), across_ranks=True)
             is_best = metrics["miou"] > best_miou
             best_miou = max(best_miou, metrics["miou"])
             if not writer:

@@ -44,6 +44,41 @@ def tiny_dataset(tmp_path):
     return make_dataset(tmp_path / "tiny")
 
 
+# a dataset of one's own: 3 classes, "car" from two mask values, 0 and 255 ignored
+FOLDER_CLASSES = {"classes": [{"name": "road", "color": [128, 64, 128], "values": [1]},
+                              {"name": "car", "color": [0, 0, 142], "values": [2, 3]},
+                              {"name": "tree", "color": [107, 142, 35], "values": [7]}],
+                  "ignore": [0, 255]}
+FOLDER_BANDS = (7, 2, 3, 1, 0)  # mask values painted as horizontal bands, top to bottom
+
+
+def make_folder_dataset(root, train=4, val=2, height=32, width=64, seed=0):
+    """Write a tiny dataset in the folder layout (``pruneseg.data.folder``); one image of each split is a JPEG."""
+    rng = np.random.default_rng(seed)
+    (root / "classes.json").parent.mkdir(parents=True, exist_ok=True)
+    (root / "classes.json").write_text(json.dumps(FOLDER_CLASSES))
+    for split, count in (("train", train), ("val", val)):
+        (root / "images" / split).mkdir(parents=True, exist_ok=True)
+        (root / "masks" / split).mkdir(parents=True, exist_ok=True)
+        for index in range(count):
+            mask = np.zeros((height, width), np.uint8)
+            edges = np.linspace(0, height, len(FOLDER_BANDS) + 1).astype(int)
+            for value, top, bottom in zip(FOLDER_BANDS, edges[:-1], edges[1:]):
+                mask[top:bottom] = value
+            image = (mask[..., None] * np.array([37, 71, 23]) % 256).astype(np.uint8)
+            image = np.clip(image + rng.integers(-10, 10, image.shape), 0, 255).astype(np.uint8)
+            suffix = ".jpg" if index == 0 else ".png"
+            Image.fromarray(image).save(root / "images" / split / f"frame{index:03d}{suffix}")
+            Image.fromarray(mask).save(root / "masks" / split / f"frame{index:03d}.png")
+    return root
+
+
+@pytest.fixture
+def folder_dataset(tmp_path):
+    """A 4 + 2 image, 3-class dataset of 32x64 pixels in the folder layout."""
+    return make_folder_dataset(tmp_path / "own")
+
+
 def write_job(workspace, kind, argv, status="done", outputs=None, config=None, pid=None, error="", progress=None,
               log="", name=None, times=(1.0e9, 1.0e9 + 12)):
     """A job folder as ``pruneseg.jobs`` leaves it, for process ``pid`` (none by default); ``times``: when

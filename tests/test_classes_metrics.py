@@ -23,7 +23,7 @@ def test_ignored_ids_include_vegetation_traffic_and_trains():
 
 def test_six_classes_with_names_and_colours():
     assert NUM_CLASSES == len(CLASS_NAMES) == len(CLASS_COLORS) == 6
-    rgb = colorize(np.array([[0, 5, IGNORE_INDEX]]))
+    rgb = colorize(np.array([[0, 5, IGNORE_INDEX]]), CLASS_COLORS)
     assert rgb.shape == (1, 3, 3)
     assert tuple(rgb[0, 1]) == CLASS_COLORS[5] and tuple(rgb[0, 2]) == (0, 0, 0)
 

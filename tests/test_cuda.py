@@ -57,7 +57,7 @@ def test_a_training_step_computes_in_half_precision(cuda_run):
     first_conv.register_forward_hook(lambda module, inputs, output: dtypes.append(output.dtype))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    loss = train_one_epoch(model, train_loader, build_loss(config, device), optimizer, scheduler,
+    loss = train_one_epoch(model, train_loader, build_loss(config, 6, device), optimizer, scheduler,
                            torch.amp.GradScaler("cuda"), device, lambda *step: None)
     assert dtypes and set(dtypes) == {torch.float16} and 0 < loss < 100
 
@@ -65,8 +65,8 @@ def test_a_training_step_computes_in_half_precision(cuda_run):
 def test_evaluation_on_the_gpu_agrees_with_the_cpu(cuda_run):
     run, data = cuda_run
     _, val_loader = build_loaders(tiny_config(data, run))
-    on_gpu = evaluate(load_model(run / "model_best.pt", "cuda")[0], val_loader, torch.device("cuda"))
-    on_cpu = evaluate(load_model(run / "model_best.pt", "cpu")[0], val_loader, torch.device("cpu"))
+    on_gpu = evaluate(load_model(run / "model_best.pt", "cuda")[0], val_loader, torch.device("cuda"), 6)
+    on_cpu = evaluate(load_model(run / "model_best.pt", "cpu")[0], val_loader, torch.device("cpu"), 6)
     assert on_gpu["pixel_accuracy"] == pytest.approx(on_cpu["pixel_accuracy"], abs=0.01)
     assert on_gpu["miou"] == pytest.approx(on_cpu["miou"], abs=0.02)
 

@@ -208,7 +208,7 @@ def test_torchrun_training_writes_what_one_process_writes_from_rank_0(torchrun_t
     # validation summed the ranks' confusion matrices (2 + 1 images): the metrics of all 3 images
     best = max(epochs, key=lambda e: e["miou"])
     _, val_loader = build_loaders(TrainConfig(data=str(data), height=64, width=128, batch_size=2, workers=0))
-    metrics = evaluate(load_model(run.out / "model_best.pt")[0], val_loader, "cpu")
+    metrics = evaluate(load_model(run.out / "model_best.pt")[0], val_loader, "cpu", 6)
     assert {key: best[key] for key in metrics} == metrics
 
 

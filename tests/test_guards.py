@@ -56,8 +56,8 @@ def test_a_guard_parses_and_bad_ones_are_named():
     with pytest.raises(ValueError, match="unknown class 'bikes'; classes: other, static"):
         check_guards({"bikes": 0.1}, CLASS_NAMES)
     check_guards({"bike": 0.0, "person": 1.0}, CLASS_NAMES)
-    assert checks.guard_problem({"car": 0.1}).startswith("guard car=0.1: unknown class")
-    assert checks.guard_problem({"person": 0.02}) is None
+    assert checks.guard_problem({"car": 0.1}, {}).startswith("guard car=0.1: unknown class")
+    assert checks.guard_problem({"person": 0.02}, {}) is None
 
 
 @pytest.mark.parametrize("config_class", [PruneConfig, VerifyConfig])
@@ -120,10 +120,10 @@ def test_guards_need_an_analysis_with_per_class_iou_and_known_classes():
 def test_an_iteration_recovers_only_within_every_guard():
     dense = [0.9, 0.8, 0.9, 0.5, 0.8, 0.6]
     now = [0.9, 0.8, 0.9, 0.47, 0.8, 0.55]
-    assert guard_misses(now, dense, {}) == []
-    assert guard_misses(now, dense, {"person": 0.03, "bike": 0.05}) == []  # exactly at the limits
-    assert guard_misses(now, dense, {"person": 0.02, "bike": 0.03}) == ["person", "bike"]
-    assert guard_misses([None] * 6, dense, {"person": 0.0}) == []  # unknown: not measurable, not a miss
+    assert guard_misses(now, dense, {}, CLASS_NAMES) == []
+    assert guard_misses(now, dense, {"person": 0.03, "bike": 0.05}, CLASS_NAMES) == []  # exactly at the limits
+    assert guard_misses(now, dense, {"person": 0.02, "bike": 0.03}, CLASS_NAMES) == ["person", "bike"]
+    assert guard_misses([None] * 6, dense, {"person": 0.0}, CLASS_NAMES) == []  # unknown: not measurable, not a miss
 
 
 def test_verified_points_are_named_by_their_guards():

@@ -44,7 +44,7 @@ def test_weighted_ce_equals_hand_computation():
     logits[0, 0, 0, 3] = 9.0
     target = torch.tensor([[[0, 0, 1, IGN]]])
     weights = [1.0, 3.0, 1.0, 1.0, 1.0, 1.0]
-    loss = build_loss({"loss": "weighted_ce", "class_weights": weights})(logits, target)
+    loss = build_loss({"loss": "weighted_ce", "class_weights": weights}, len(weights))(logits, target)
     e = math.e
     nll = [-math.log(e ** 2 / (e ** 2 + 5)), -math.log(1 / (e + 5)), -math.log(e / (2 * e + 4))]
     hand = (1 * nll[0] + 1 * nll[1] + 3 * nll[2]) / (1 + 1 + 3)  # the ignored pixel counts nowhere
@@ -81,7 +81,7 @@ def test_ignored_pixels_never_count(loss):
     logits = torch.randn(2, 6, 4, 4, requires_grad=True)
     target = torch.randint(0, 6, (2, 4, 4))
     target[:, :2] = IGN
-    criterion = build_loss({"loss": loss, "class_weights": [1.0, 2, 3, 4, 5, 6], "ohem_min_kept": 1.0})
+    criterion = build_loss({"loss": loss, "class_weights": [1.0, 2, 3, 4, 5, 6], "ohem_min_kept": 1.0}, 6)
     value = criterion(logits, target)
     changed = logits.detach().clone()
     changed[:, :, :2] = 100 * torch.randn(2, 6, 2, 4)  # whatever the model says where nothing is labelled
@@ -95,16 +95,16 @@ def test_ignored_pixels_never_count(loss):
 def test_all_ignored_batch_gives_zero_loss():
     logits = torch.randn(1, 6, 2, 2, requires_grad=True)
     target = torch.full((1, 2, 2), IGN)
-    loss = build_loss({"loss": "ohem"})(logits, target)
+    loss = build_loss({"loss": "ohem"}, 6)(logits, target)
     loss.backward()
     assert loss.item() == 0 and logits.grad.abs().max() == 0
 
 
 def test_build_loss_reads_a_config_and_names_the_choices():
-    assert build_loss(TrainConfig())(torch.zeros(1, 6, 1, 1), torch.zeros(1, 1, 1, dtype=torch.long)).item() \
+    assert build_loss(TrainConfig(), 6)(torch.zeros(1, 6, 1, 1), torch.zeros(1, 1, 1, dtype=torch.long)).item() \
         == pytest.approx(math.log(6))
-    assert build_loss({})  # a config recorded before losses existed means plain cross-entropy
+    assert build_loss({}, 6)  # a config recorded before losses existed means plain cross-entropy
     with pytest.raises(ValueError, match="unknown loss 'focal'; choose one of: ce, weighted_ce, ohem, weighted_ohem"):
-        build_loss({"loss": "focal"})
+        build_loss({"loss": "focal"}, 6)
     with pytest.raises(ValueError, match="needs 6 class weights, got 0"):
-        build_loss(TrainConfig(loss="weighted_ce"))
+        build_loss(TrainConfig(loss="weighted_ce"), 6)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, make_dataset, open_page, write_job
+from conftest import ROOT, make_dataset, make_folder_dataset, open_page, write_job
 from pruneseg import jobs
 from pruneseg.config import INPUT_MULTIPLE
 from pruneseg.dashboard.labels import MODEL_LABELS
@@ -127,6 +127,21 @@ def test_dataset_page_shows_split_sizes_and_an_overlaid_image(workspace):
     assert not at.exception and len(at.image) == 1
     at.radio[0].set_value("val").run()
     assert not at.exception and "(of 2)" in at.number_input[0].label
+
+
+def test_dataset_page_shows_a_folder_datasets_own_classes(empty_workspace):
+    make_folder_dataset(empty_workspace / "datasets" / "own")
+    at = open_page("app_pages/dataset.py")
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Classes"] == "3" and metrics["Train images"] == "4" and metrics["Image size"] == "64 x 32"
+    assert at.selectbox[1].options == ["any class", "road", "car", "tree"]
+    legend = " ".join(str(element.proto.body) for element in at.get("html"))
+    assert "tree" in legend and "rgb(107, 142, 35)" in legend and "person" not in legend
+    chart = at.get("plotly_chart")[0].proto.spec
+    assert all(f'"{name}"' in chart for name in ("road", "car", "tree", "ignored")) and '"person"' not in chart
+    at.selectbox[1].set_value("car").run()
+    assert not at.exception and len(at.image) == 1
 
 
 def test_dataset_page_names_the_missing_folder(workspace, tmp_path):

@@ -161,7 +161,8 @@ def test_pruning_fine_tunes_with_the_dense_runs_recorded_loss(tiny_dataset, tmp_
     analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(dense), data=str(tiny_dataset), out=str(analysis),
                                images=2, ratios=[0.5], bn_batches=0, batch_size=2))
     used = []
-    monkeypatch.setattr(prune_loop, "build_loss", lambda config, device: used.append(config) or build_loss(config))
+    monkeypatch.setattr(prune_loop, "build_loss",
+                        lambda config, num_classes, device: used.append(config) or build_loss(config, num_classes))
 
     def prune(out, **overrides):
         prune_loop.main(PruneConfig(checkpoint=str(dense), data=str(tiny_dataset), analysis=str(analysis),

@@ -2,7 +2,7 @@
 import numpy as np
 import plotly.graph_objects as go
 
-from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES, NUM_CLASSES, colorize
+from pruneseg.data.classes import colorize
 from pruneseg.records.run import best_epoch
 
 IGNORED_COLOR = (160, 160, 160)
@@ -16,12 +16,13 @@ def rgb(color):
     return "rgb({}, {}, {})".format(*color)
 
 
-def overlay(image, classes, opacity=0.5):
+def overlay(image, classes, colors, opacity=0.5):
     """Blend a class mask's colours over an image.
 
     Args:
         image: uint8 array (H, W, 3), RGB.
-        classes: uint8 array (H, W) of classes 0..5 or ``IGNORE_INDEX``.
+        classes: uint8 array (H, W) of classes 0..K-1 or ``IGNORE_INDEX``.
+        colors: K ``(r, g, b)`` class colours (``ClassSet.colors``).
         opacity: weight of the class colour, 0 (image only) .. 1 (colours only).
     Returns:
         uint8 array (H, W, 3). Ignored pixels keep the image whatever the opacity.
@@ -31,9 +32,9 @@ def overlay(image, classes, opacity=0.5):
     if image.shape[:2] != classes.shape:
         raise ValueError(f"image is {image.shape[:2]} but its mask is {classes.shape} (height, width)")
     opacity = float(np.clip(opacity, 0.0, 1.0))
-    blend = image * (1.0 - opacity) + colorize(classes) * opacity
+    blend = image * (1.0 - opacity) + colorize(classes, colors) * opacity
     out = np.rint(blend).astype(np.uint8)
-    ignored = classes >= NUM_CLASSES
+    ignored = classes >= len(colors)
     out[ignored] = image[ignored]
     return out
 
@@ -109,14 +110,15 @@ def runs_miou_figure(runs):
     return style_figure(fig, "Validation mIoU of the compared runs", "epoch", "mIoU", height=360)
 
 
-def class_iou_figure(iou, title="Per-class IoU"):
+def class_iou_figure(iou, classes, title="Per-class IoU"):
     """One bar per class, in the class colours; classes absent from the data (None) are left out.
 
     Args:
-        iou: sequence of NUM_CLASSES floats in 0..1 or None.
+        iou: sequence of K floats in 0..1 or None.
+        classes: the ClassSet ``iou`` lists.
     """
     names, values, colors = [], [], []
-    for name, color, value in zip(CLASS_NAMES, CLASS_COLORS, iou):
+    for name, color, value in zip(classes.names, classes.colors, iou):
         if value is not None:
             names.append(name), values.append(value), colors.append(rgb(color))
     fig = go.Figure(go.Bar(x=names, y=values, marker_color=colors,
@@ -125,17 +127,18 @@ def class_iou_figure(iou, title="Per-class IoU"):
     return style_figure(fig, title, "class", "IoU")
 
 
-def class_iou_epochs_figure(epochs, title="Per-class IoU per epoch"):
+def class_iou_epochs_figure(epochs, classes, title="Per-class IoU per epoch"):
     """Validation IoU of every class after each epoch (1-based), a line per class in its colour, the
     best epoch (by mIoU) dotted; classes never scored are left out.
 
     Args:
         epochs: records of ``epochs.jsonl`` (``epoch``, ``miou``, ``iou``).
+        classes: the run's ClassSet.
     """
     x = [r["epoch"] + 1 for r in epochs]
     fig = go.Figure()
-    for index, (name, color) in enumerate(zip(CLASS_NAMES, CLASS_COLORS)):
-        values = [(r.get("iou") or [None] * NUM_CLASSES)[index] for r in epochs]
+    for index, (name, color) in enumerate(zip(classes.names, classes.colors)):
+        values = [r["iou"][index] if r.get("iou") else None for r in epochs]
         if any(v is not None for v in values):
             fig.add_trace(go.Scatter(x=x, y=values, mode="lines+markers" if len(x) < 30 else "lines", name=name,
                                      line=dict(color=rgb(color), width=2),
@@ -149,25 +152,26 @@ def class_iou_epochs_figure(epochs, title="Per-class IoU per epoch"):
     return style_figure(fig, title, "epoch", "IoU")
 
 
-def class_share(counts):
+def class_share(counts, classes):
     """Fractions of pixels per class and ignored, from per-class counts.
 
     Args:
-        counts: NUM_CLASSES + 1 pixel counts (the last one counts ignored pixels), or an
-            (N, NUM_CLASSES + 1) array of them (summed over N).
+        counts: K + 1 pixel counts (the last one counts ignored pixels), or an (N, K + 1) array
+            of them (summed over N).
+        classes: the dataset's ClassSet (K classes).
     Returns:
         dict name -> fraction of all pixels (``ignored`` last); zeros for no pixels.
     """
-    counts = np.asarray(counts, dtype=np.float64).reshape(-1, NUM_CLASSES + 1).sum(0)
+    counts = np.asarray(counts, dtype=np.float64).reshape(-1, len(classes) + 1).sum(0)
     total = counts.sum()
     shares = counts / total if total else np.zeros_like(counts)
-    return dict(zip((*CLASS_NAMES, "ignored"), (float(s) for s in shares)))
+    return dict(zip((*classes.names, "ignored"), (float(s) for s in shares)))
 
 
-def class_share_figure(counts, title="Pixel share per class"):
-    """Bar chart of ``class_share(counts)`` in percent, the class colours, ignored in grey."""
-    shares = class_share(counts)
-    colors = [rgb(c) for c in CLASS_COLORS] + [rgb(IGNORED_COLOR)]
+def class_share_figure(counts, classes, title="Pixel share per class"):
+    """Bar chart of ``class_share(counts, classes)`` in percent, the class colours, ignored in grey."""
+    shares = class_share(counts, classes)
+    colors = [rgb(c) for c in classes.colors] + [rgb(IGNORED_COLOR)]
     values = [100 * v for v in shares.values()]
     fig = go.Figure(go.Bar(x=list(shares), y=values, marker_color=colors,
                            text=[f"{v:.1f}%" for v in values], textposition="outside"))
@@ -175,9 +179,9 @@ def class_share_figure(counts, title="Pixel share per class"):
     return style_figure(fig, title, "class", "% of pixels")
 
 
-def legend_html(names=CLASS_NAMES, colors=CLASS_COLORS, ignored=True):
-    """An HTML legend of coloured swatches, one per class (and ignored pixels)."""
-    items = list(zip(names, colors))
+def legend_html(classes, ignored=True):
+    """An HTML legend of coloured swatches, one per class of ``classes`` (a ClassSet), and ignored pixels."""
+    items = list(zip(classes.names, classes.colors))
     if ignored:
         items.append(("ignored", None))
     spans = []

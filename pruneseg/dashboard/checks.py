@@ -9,7 +9,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pruneseg.config import AnalyzeConfig, check_guards, check_input_size, is_model_file, outputs
-from pruneseg.data.classes import CLASS_NAMES
+from pruneseg.data import DatasetError
+from pruneseg.data.cityscapes import dataset_classes
+from pruneseg.data.classes import classes_of
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import RESULT_SETTINGS
 from pruneseg.records.pruning import read_state
@@ -46,12 +48,16 @@ def new_folder_problem(name, folder, what="run name"):
 
 
 def dataset_problem(root, split):
-    """Why ``root`` cannot serve ``split`` (no dataset chosen, no images there), or None."""
+    """Why ``root`` cannot serve ``split`` (no dataset chosen, unreadable classes.json, no images there), or None."""
     if not root:
         return "Choose a dataset, or type the folder of a Cityscapes download."
+    try:
+        dataset_classes(root)
+    except DatasetError as error:
+        return str(error)
     if not count_images(root, split):
-        return (f"{Path(root) / 'leftImg8bit' / split}: no {split} images there "
-                "(expected <city>/*_leftImg8bit.png files)")
+        return (f"{root}: no {split} images there (expected images/{split}/*.png or *.jpg with a classes.json, "
+                f"or the Cityscapes leftImg8bit/{split}/<city>/*_leftImg8bit.png)")
     return None
 
 
@@ -130,16 +136,20 @@ def pruning_run_conflict(config):
     return None
 
 
-def inspect_problem(models):
-    """Why ``models`` (checkpoint files or package folders) cannot be inspected together: a package
-    that is broken, predicts other classes than the dataset's, or takes another input size than the
-    others; or None.
+def inspect_problem(models, dataset):
+    """Why ``models`` (checkpoint files or package folders) cannot be inspected together on ``dataset``: a
+    package that is broken, predicts other classes than the dataset's, or takes another input size than
+    the others; or None.
 
     Reads package manifests only: a checkpoint is known once the job loads it (with torch), and the
     job refuses it then, naming it.
     """
     from pruneseg.target.manifest import TargetError, load_package
 
+    try:
+        classes = dataset_classes(dataset) if dataset else None
+    except DatasetError as error:
+        return str(error)
     sizes = {}
     for path in models:
         if Path(path).is_dir():
@@ -147,9 +157,10 @@ def inspect_problem(models):
                 package = load_package(path)
             except TargetError as error:
                 return str(error)
-            if list(package.manifest["class_names"]) != list(CLASS_NAMES):
-                return (f"{path}: predicts {len(package.manifest['class_names'])} classes "
-                        f"({', '.join(map(str, package.manifest['class_names']))}), not the dataset's {len(CLASS_NAMES)}")
+            names = package.manifest["class_names"]
+            if classes and list(names) != list(classes.names):
+                return (f"{path}: predicts {len(names)} classes ({', '.join(map(str, names))}), not the dataset's "
+                        f"{len(classes)} ({', '.join(classes.names)})")
             sizes[Path(path).name] = tuple(package.input_size)
     if len(set(sizes.values())) > 1:
         listed = ", ".join(f"{name} {h}x{w}" for name, (h, w) in sizes.items())
@@ -157,10 +168,10 @@ def inspect_problem(models):
     return None
 
 
-def guard_problem(guards):
-    """Why ``guards`` (``{class: limit}``) cannot be used, or None."""
+def guard_problem(guards, analysis):
+    """Why ``guards`` (``{class: limit}``) cannot be used with ``analysis``, or None."""
     try:
-        check_guards(guards, CLASS_NAMES)
+        check_guards(guards, classes_of(analysis).names)
     except ValueError as error:
         return str(error)
     return None

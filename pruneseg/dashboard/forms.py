@@ -190,7 +190,7 @@ def prune_form(ws, analysis, analysis_path, plans, plan_default, guards=None):
     too_far = (TARGET_KINDS[plan] == "macs" and iterations * step > 0.95
                and f"{iterations} iterations of {step:.2f} end at {iterations * step:.0%} fewer MACs: keep it at 95% "
                    "or less.")
-    return config, [layout.name_problem(name), too_far, checks.guard_problem(guards),
+    return config, [layout.name_problem(name), too_far, checks.guard_problem(guards, analysis),
                     checks.pruning_run_conflict(config), checks.processes_problem(processes)]
 
 
@@ -320,4 +320,4 @@ def inspect_form(ws, options, datasets, chosen=()):
     config = InspectConfig(models=list(models), data=str(dataset or ""), split=split,
                            out=str(layout.inspect_path(ws, layout.inspect_name(models, dataset or "", split))))
     return config, [None if models else "Choose at least one model.", checks.dataset_problem(dataset, split),
-                    checks.inspect_problem(models)]
+                    checks.inspect_problem(models, dataset)]

@@ -19,7 +19,6 @@ from pruneseg.config import outputs, to_argv
 from pruneseg.dashboard.checks import busy_problem
 from pruneseg.dashboard.labels import (STATUS_STYLE, devices_text, elapsed_seconds, format_duration, is_final,
                                       job_label, progress_summary)
-from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.records import RecordError
 from pruneseg.workspace.layout import default_workspace
 
@@ -81,14 +80,15 @@ def cards(specs):
                       help=spec.get("help"), border=True)
 
 
-def guards_input(enabled=True, key="guards"):
-    """Per-class guards: pick classes, give each the largest IoU drop it may take. Returns ``{class: limit}``.
+def guards_input(classes, enabled=True, key="guards"):
+    """Per-class guards: pick classes of ``classes`` (the analysis's ClassSet), give each the largest IoU
+    drop it may take. Returns ``{class: limit}``.
 
     ``enabled``: False for an analysis without per-class IoU (guards cannot plan from it).
     """
     names_col, limits_col = st.columns([2, 3], vertical_alignment="bottom")
     names = names_col.multiselect(
-        "Guarded classes", CLASS_NAMES, key=f"{key}-classes", disabled=not enabled, placeholder="none",
+        "Guarded classes", classes.names, key=f"{key}-classes", disabled=not enabled, placeholder="none",
         help="Classes that must not lose more than a given IoU: the sensitivity plan prunes the groups that hurt "
              "them less, and the pruning loop fine-tunes until each is back within its limit." if enabled else
              "This analysis recorded no per-class IoU (an older version made it): analyse again to use guards.")

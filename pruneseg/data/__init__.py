@@ -1,1 +1,7 @@
-"""Datasets: the reduced Cityscapes loader and the built-in synthcity generator."""
+"""Datasets: the reader of both layouts (``cityscapes``: Cityscapes, and the generic folder layout of
+``folder``), class sets (``classes``) and the built-in synthcity generator."""
+from pruneseg.errors import PruneSegError
+
+
+class DatasetError(PruneSegError):
+    """A dataset problem a user can fix; the message names the file or folder."""

@@ -1,9 +1,13 @@
-"""The 6-class reduction of Cityscapes (reference section 1).
+"""Class sets: a dataset's class names and colours, and the built-in 6-class reduction of Cityscapes
+(reference section 1).
 
-Masks on disk hold Cityscapes *label ids*; everything else in PruneSeg works with
-reduced class indices 0..5, and ``IGNORE_INDEX`` (255) for pixels that are neither
-scored nor trained on.
+Cityscapes masks on disk hold *label ids*, reduced here to class indices 0..5; a folder dataset
+names its own classes (``pruneseg.data.folder``). Everything else in PruneSeg works with class
+indices 0..K-1, and ``IGNORE_INDEX`` (255) for pixels that are neither scored nor trained on.
+Torch-free.
 """
+from dataclasses import dataclass
+
 import numpy as np
 
 IGNORE_INDEX = 255
@@ -56,8 +60,58 @@ def label_ids_to_classes(label_ids):
     return out
 
 
-def colorize(classes):
-    """Colour a class mask (H, W) as RGB uint8 (H, W, 3); ignored pixels are black."""
-    palette = np.zeros((256, 3), dtype=np.uint8)
-    palette[:NUM_CLASSES] = CLASS_COLORS
-    return palette[np.asarray(classes, dtype=np.uint8)]
+@dataclass(frozen=True)
+class ClassSet:
+    """The classes a dataset defines and a model predicts, in class-index order.
+
+    Attributes:
+        names: tuple of K class names.
+        colors: tuple of K ``(r, g, b)`` colours for overlays and legends.
+    """
+
+    names: tuple
+    colors: tuple
+
+    def __len__(self):
+        return len(self.names)
+
+    def index(self, name):
+        return self.names.index(name)
+
+    def record(self):
+        """``{"class_names", "class_colors"}``: how records, checkpoints and manifests store the set."""
+        return {"class_names": list(self.names), "class_colors": [list(color) for color in self.colors]}
+
+
+CITYSCAPES_CLASSES = ClassSet(CLASS_NAMES, CLASS_COLORS)
+
+
+def palette(count):
+    """``count`` RGB colours: the built-in classes' colours, then fixed pseudo-random ones."""
+    colors = [tuple(color) for color in CLASS_COLORS[:count]]
+    rng = np.random.default_rng(0)
+    while len(colors) < count:
+        colors.append(tuple(int(v) for v in rng.integers(0, 256, 3)))
+    return tuple(colors)
+
+
+def classes_of(record):
+    """The classes a record was made with: a checkpoint, run config, analysis, pruning state,
+    inspection, ONNX metadata or manifest (any dict with ``class_names``, ``class_colors``).
+
+    Records older than these fields were made with the built-in 6 classes; a record with names but
+    no colours gets ``palette`` colours.
+    """
+    names = record.get("class_names")
+    if not names:
+        return CITYSCAPES_CLASSES
+    colors = record.get("class_colors") or palette(len(names))
+    return ClassSet(tuple(names), tuple(tuple(color) for color in colors))
+
+
+def colorize(classes, colors):
+    """Colour a class mask (H, W) as RGB uint8 (H, W, 3) with ``colors`` (one per class); ignored pixels
+    are black."""
+    table = np.zeros((256, 3), dtype=np.uint8)
+    table[:len(colors)] = colors
+    return table[np.asarray(classes, dtype=np.uint8)]

@@ -1,22 +1,23 @@
 """Per-class pixel statistics of a split."""
 import numpy as np
 
-from pruneseg.data.cityscapes import class_pixel_counts, read_sample, scan_split
+from pruneseg.data.cityscapes import class_pixel_counts, dataset_classes, read_sample, scan_split
 
 
-def image_class_counts(samples, progress=None):
-    """Pixels per class for each sample: int64 array (N, 7), the last column counts ignored pixels."""
+def image_class_counts(samples, count, progress=None):
+    """Pixels per class for each sample: int64 array (N, count + 1), the last column counts ignored pixels."""
     rows = []
     for sample in samples:
-        rows.append(class_pixel_counts(read_sample(sample)[1]))
+        rows.append(class_pixel_counts(read_sample(sample)[1], count))
         if progress:
             progress.update(1)
-    return np.array(rows, dtype=np.int64).reshape(len(rows), -1)
+    return np.array(rows, dtype=np.int64).reshape(len(rows), count + 1)
 
 
 def split_stats(root, split):
-    """``{"images": N, "class_pixels": [6 ints], "ignored_pixels": N}`` for one split."""
+    """``{"images": N, "class_names": [K names], "class_pixels": [K ints], "ignored_pixels": N}`` for one split."""
+    classes = dataset_classes(root)
     samples = scan_split(root, split)
-    counts = image_class_counts(samples).sum(0)
-    return {"images": len(samples), "class_pixels": [int(c) for c in counts[:-1]],
+    counts = image_class_counts(samples, len(classes)).sum(0)
+    return {"images": len(samples), "class_names": list(classes.names), "class_pixels": [int(c) for c in counts[:-1]],
             "ignored_pixels": int(counts[-1])}

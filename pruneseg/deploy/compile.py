@@ -23,7 +23,7 @@ import numpy as np
 import onnxruntime as ort
 
 from pruneseg.config import CompileConfig
-from pruneseg.data.classes import CLASS_COLORS
+from pruneseg.data.classes import classes_of
 from pruneseg.deploy.onnx_meta import get_metadata, input_shape, load_onnx, missing_metadata, precision_of
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import record_devices
@@ -105,15 +105,6 @@ def package_parity(segmenter, model_path, frames=PARITY_FRAMES):
             "argmax_agreement": agree / pixels}
 
 
-def class_colors(count):
-    """RGB colour per class: the dataset's palette, then fixed pseudo-random colours beyond it."""
-    colors = [list(c) for c in CLASS_COLORS[:count]]
-    rng = np.random.default_rng(0)
-    while len(colors) < count:
-        colors.append([int(v) for v in rng.integers(0, 256, 3)])
-    return colors
-
-
 def known_miou(model_path, metadata):
     """(fp32 mIoU, int8 mIoU, source) from a ``quantize.json`` beside the model, else the checkpoint's."""
     record_path = Path(model_path).parent / QUANTIZE_RECORD
@@ -157,7 +148,7 @@ def compile_model(model_path, target, out_dir):
         "format_version": FORMAT_VERSION, "target": target, **target_info,
         "input_name": "input", "input_size": [height, width], "layout": "NCHW", "color_order": "RGB",
         "scale": 1 / 255, "mean": metadata["mean"], "std": metadata["std"],
-        "class_names": metadata["class_names"], "class_colors": class_colors(len(metadata["class_names"])),
+        **classes_of(metadata).record(),
         "model_name": metadata["model_name"], "precision": precision,
         "source_model": str(model_path.resolve()), "source_checkpoint": metadata.get("source_checkpoint"),
         "pruned": metadata.get("pruned"),  # None: exported before this field existed

@@ -19,7 +19,8 @@ import torch
 
 from pruneseg.checkpoint import load_model
 from pruneseg.config import ExportConfig
-from pruneseg.data.cityscapes import read_sample, scan_split
+from pruneseg.data.cityscapes import check_classes, read_sample, scan_split
+from pruneseg.data.classes import classes_of
 from pruneseg.data.transforms import EvalTransform
 from pruneseg.deploy.onnx_meta import write_metadata
 from pruneseg.jobs import record_devices
@@ -96,7 +97,7 @@ def checkpoint_metadata(checkpoint, checkpoint_path):
     """What the target needs to know about a checkpoint, stored inside its ONNX export."""
     metrics = checkpoint.get("metrics") or {}
     return {"model_name": checkpoint["model_name"], "num_classes": checkpoint["num_classes"],
-            "class_names": list(checkpoint["class_names"]), "input_size": list(checkpoint["input_size"]),
+            **classes_of(checkpoint).record(), "input_size": list(checkpoint["input_size"]),
             "mean": list(checkpoint["mean"]), "std": list(checkpoint["std"]),
             "source_checkpoint": str(Path(checkpoint_path).resolve()),
             "checkpoint_miou": metrics.get("miou"), "precision": "fp32",
@@ -125,8 +126,9 @@ def export_checkpoint(checkpoint_path, out_dir, data="", split="val", parity_ima
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / FP32_MODEL
-    if data:
-        samples = pick_samples(data, split, parity_images)  # checks the data before the slow export
+    if data:  # checks the data before the slow export
+        check_classes(data, classes_of(checkpoint), checkpoint_path)
+        samples = pick_samples(data, split, parity_images)
     started = time.perf_counter()
     info = export_model(model, path, height, width, opset)
     metadata = checkpoint_metadata(checkpoint, checkpoint_path)

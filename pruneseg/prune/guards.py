@@ -16,7 +16,7 @@ In the pruning loop. An iteration counts as recovered, and fine-tuning stops, on
 mIoU is within the tolerance of the dense model's and every guarded class's IoU within its
 limit of the dense model's (``guard_misses``).
 """
-from pruneseg.data.classes import CLASS_NAMES
+from pruneseg.data.classes import classes_of
 from pruneseg.prune.tradeoff import SEED_TOLERANCE, drop_table, has_class_iou
 
 GUARD_SCALE = SEED_TOLERANCE  # a guarded class losing its limit costs a group as much as this mIoU drop
@@ -34,34 +34,37 @@ def guarded_costs(analysis, guards):
     if not guards:
         return table
     check_guarded(analysis, guards)
+    classes = classes_of(analysis)
     for name, limit in guards.items():
         scale = GUARD_SCALE / max(limit, 1e-6)  # a limit of 0: any measured drop costs too much
-        for group, by_ratio in drop_table(analysis, CLASS_NAMES.index(name)).items():
+        for group, by_ratio in drop_table(analysis, classes.index(name)).items():
             for ratio, drop in by_ratio.items():
                 table[group][ratio] = max(table[group][ratio], min(drop * scale, MAX_COST))
     return table
 
 
 def check_guarded(analysis, guards):
-    """ValueError unless every guard names a class and the analysis recorded per-class IoU."""
+    """ValueError unless every guard names a class of the analysis and it recorded per-class IoU."""
+    names = classes_of(analysis).names
     for name in guards:
-        if name not in CLASS_NAMES:
-            raise ValueError(f"guard {name}={guards[name]}: unknown class {name!r}; classes: {', '.join(CLASS_NAMES)}")
+        if name not in names:
+            raise ValueError(f"guard {name}={guards[name]}: unknown class {name!r}; classes: {', '.join(names)}")
     if guards and not has_class_iou(analysis):
         raise ValueError("this analysis recorded no per-class IoU (an older version made it): analyse the "
                          "checkpoint again to plan with guards")
 
 
-def guard_misses(iou, dense_iou, guards):
+def guard_misses(iou, dense_iou, guards, class_names):
     """The guarded classes whose IoU fell more than their limit below the dense model's.
 
     Args:
         iou, dense_iou: per-class IoU lists (None where unknown: such a class cannot miss).
         guards: ``{class name: largest IoU drop}``.
+        class_names: the classes ``iou`` lists, in order.
     """
     misses = []
     for name, limit in guards.items():
-        index = CLASS_NAMES.index(name)
+        index = list(class_names).index(name)
         now, dense = iou[index], dense_iou[index]
         if now is not None and dense is not None and now < dense - limit - 1e-12:
             misses.append(name)

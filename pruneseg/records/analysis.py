@@ -79,6 +79,8 @@ class Analysis(TypedDict):
     latency: NotRequired[dict]  # group -> {str(ratio): {"saved_ms", "ms", "speedup"}}: ONNX Runtime fp32, pruned alone
     seconds: NotRequired[dict]  # wall time per stage ("cells", "latency table", "curves"), summed over resumes
     version: NotRequired[int]
+    class_names: NotRequired[list]  # the classes every ``iou`` lists; files before this field: the built-in 6
+    class_colors: NotRequired[list]  # [r, g, b] per class
 
 
 class AnalysisShard(TypedDict):

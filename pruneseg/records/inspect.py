@@ -53,6 +53,7 @@ class InspectRecord(TypedDict):
     split: str
     class_names: list
     input_size: list  # [height, width] of every model
+    class_colors: NotRequired[list]  # [r, g, b] per class; records before this field: ``classes_of`` picks them
     predictions: str  # file name of the predictions beside the record
     models: list  # of InspectedModel
     images: list  # of InspectedImage

@@ -31,6 +31,8 @@ class PruningState(TypedDict):
     config: dict  # the PruneConfig
     dense: dict  # metrics, params, macs, latency_ms of the dense model
     iterations: list  # of Iteration
+    class_names: NotRequired[list]  # the classes ``iou`` lists; states before this field: the built-in 6
+    class_colors: NotRequired[list]  # [r, g, b] per class
 
 
 def read_state(path):

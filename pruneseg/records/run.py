@@ -1,17 +1,20 @@
 """A training run's records: ``config.json`` (a ``TrainConfig``), ``steps.jsonl`` and ``epochs.jsonl``."""
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from pruneseg.records import read_jsonl, read_record
 
 
 class RunConfig(TypedDict):
-    """``config.json``: the run's ``pruneseg.config.TrainConfig`` as a dict (the keys pages rely on)."""
+    """``config.json``: the run's ``pruneseg.config.TrainConfig`` as a dict (the keys pages rely on), and
+    the dataset's classes the model predicts (``pruneseg.data.classes.classes_of`` reads them)."""
 
     model: str
     data: str
     height: int
     width: int
     epochs: int
+    class_names: NotRequired[list]  # runs before this field: the built-in 6 classes
+    class_colors: NotRequired[list]  # [r, g, b] per class
 
 
 class StepRecord(TypedDict):

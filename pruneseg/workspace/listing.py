@@ -6,7 +6,8 @@ Every listing reads records through ``pruneseg.records``; a broken one is listed
 import time
 from pathlib import Path
 
-from pruneseg.data.cityscapes import IMAGE_SUFFIX
+from pruneseg.data import DatasetError, folder
+from pruneseg.data.cityscapes import IMAGE_SUFFIX, dataset_classes
 from pruneseg.jsonio import read_json
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import read_analysis, read_point
@@ -32,21 +33,31 @@ def _newest_first(rows, key="modified"):
 
 
 def count_images(root, split):
-    """Images of one split by file name alone (fast, unchecked)."""
+    """Images of one split by file name alone (fast, unchecked), in either layout."""
+    if folder.is_folder_dataset(root):
+        return len(folder.image_files(root, split))
     return sum(1 for _ in (Path(root) / "leftImg8bit" / split).glob(f"*/*{IMAGE_SUFFIX}"))
 
 
 def list_datasets(workspace):
-    """Folders under ``datasets/``, the built-in one first: name, path, builtin, image counts, video, info."""
-    folder = layout.datasets_dir(workspace)
-    if not folder.is_dir():
+    """Folders under ``datasets/``, the built-in one first: name, path, builtin, layout ("folder" or
+    "cityscapes"), classes (their names), image counts, video, info, and the ``problem`` of a
+    ``classes.json`` that cannot be read (classes then empty)."""
+    datasets = layout.datasets_dir(workspace)
+    if not datasets.is_dir():
         return []
     rows = []
-    for path in sorted(p for p in folder.iterdir() if p.is_dir()):
+    for path in sorted(p for p in datasets.iterdir() if p.is_dir()):
         info = read_json(path / layout.SYNTHCITY_INFO)
+        try:
+            classes, problem = list(dataset_classes(path).names), None
+        except DatasetError as error:
+            classes, problem = [], str(error)
         rows.append({"name": path.name, "path": str(path), "builtin": path.name == layout.BUILTIN_DATASET,
-                     "train images": count_images(path, "train"), "val images": count_images(path, "val"),
-                     "video": (path / layout.DRIVE_VIDEO).exists(), "info": info if isinstance(info, dict) else {}})
+                     "layout": "folder" if folder.is_folder_dataset(path) else "cityscapes", "classes": classes,
+                     "problem": problem, "train images": count_images(path, "train"),
+                     "val images": count_images(path, "val"), "video": (path / layout.DRIVE_VIDEO).exists(),
+                     "info": info if isinstance(info, dict) else {}})
     return sorted(rows, key=lambda row: (not row["builtin"], row["name"]))
 
 

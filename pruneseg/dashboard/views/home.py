@@ -8,9 +8,11 @@ from pruneseg.dashboard.labels import job_target, progress_summary, status_text,
 
 
 def dataset_rows(datasets):
-    """One row per dataset of ``list_datasets``."""
-    return [{"dataset": d["name"] + ("  (built-in)" if d["builtin"] else ""), "train images": d["train images"], "val images": d["val images"],
-             "driving video": "yes" if d["video"] else "no", "folder": d["path"]} for d in datasets]
+    """One row per dataset of ``list_datasets``; a broken one says why in ``note``."""
+    return [{"dataset": d["name"] + ("  (built-in)" if d["builtin"] else ""), "classes": len(d["classes"]),
+             "train images": d["train images"], "val images": d["val images"],
+             "driving video": "yes" if d["video"] else "no", "folder": d["path"], "note": d["problem"] or ""}
+            for d in datasets]
 
 
 def run_rows(runs):

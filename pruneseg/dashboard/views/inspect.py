@@ -18,7 +18,7 @@ from PIL import Image
 from pruneseg.dashboard.charts import rgb, style_figure
 from pruneseg.dashboard.labels import checkpoint_label, package_row_label
 from pruneseg.data.cityscapes import DatasetError
-from pruneseg.data.classes import CLASS_COLORS, NUM_CLASSES
+from pruneseg.data.classes import classes_of
 from pruneseg.metrics import mean_iou
 from pruneseg.records.inspect import model_stamp
 from pruneseg.workspace import layout
@@ -252,10 +252,10 @@ def read_image(record, image):
     return cv2.resize(rgb_image, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def colorize(classes):
-    """Class map -> RGB; ignored pixels grey."""
+def colorize(classes, colors):
+    """Class map -> RGB in ``colors`` (one per class); ignored pixels grey."""
     palette = np.full((256, 3), 128, np.uint8)
-    palette[:NUM_CLASSES] = CLASS_COLORS
+    palette[:len(colors)] = colors
     return palette[classes]
 
 
@@ -264,20 +264,21 @@ def _dimmed(image):
     return np.repeat(grey, 3, 2).astype(np.uint8)
 
 
-def error_map(image, truth, prediction):
-    """The image dimmed, with every wrong pixel in the colour of its true class (ignored pixels never wrong)."""
+def error_map(image, truth, prediction, colors):
+    """The image dimmed, with every wrong pixel in the colour of its true class (``colors``, one per class;
+    ignored pixels never wrong)."""
     out = _dimmed(image)
-    wrong = (truth < NUM_CLASSES) & (prediction != truth)
-    out[wrong] = np.asarray(CLASS_COLORS, np.uint8)[truth[wrong]]
+    wrong = (truth < len(colors)) & (prediction != truth)
+    out[wrong] = np.asarray(colors, np.uint8)[truth[wrong]]
     return out
 
 
-def disagreement_map(image, truth, first, second):
+def disagreement_map(image, truth, first, second, num_classes):
     """The image dimmed; where two predictions differ: orange where only the first is right, blue where
     only the second is, red where both are wrong, white where the truth is not scored."""
     out = _dimmed(image)
     differ = first != second
-    scored = truth < NUM_CLASSES
+    scored = truth < num_classes
     for mask, color in ((differ & scored & (first == truth), FIRST_RIGHT),
                         (differ & scored & (second == truth), SECOND_RIGHT),
                         (differ & scored & (first != truth) & (second != truth), BOTH_WRONG),
@@ -299,14 +300,15 @@ def gallery_panels(record, image, truth, predictions, models):
         predictions: class maps of ``models`` (indices into the record), in that order.
     """
     names = _short(record)
-    panels = [("image", image), ("ground truth", colorize(truth))]
+    classes = classes_of(record)
+    panels = [("image", image), ("ground truth", colorize(truth, classes.colors))]
     for m, prediction in zip(models, predictions):
-        panels.append((f"prediction {names[m]}", colorize(prediction)))
-        panels.append((f"errors {names[m]}", error_map(image, truth, prediction)))
+        panels.append((f"prediction {names[m]}", colorize(prediction, classes.colors)))
+        panels.append((f"errors {names[m]}", error_map(image, truth, prediction, classes.colors)))
     if len(models) == 2:
         share = disagreement_share(truth, *predictions)
         panels.append((f"{names[models[0]][0]} vs {names[models[1]][0]}: {share:.1%} differ",
-                       disagreement_map(image, truth, *predictions)))
+                       disagreement_map(image, truth, *predictions, len(classes))))
     return panels
 
 

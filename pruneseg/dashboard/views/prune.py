@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
 from pruneseg.dashboard.labels import model_label
-from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES
+from pruneseg.data.classes import classes_of
 from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS
 from pruneseg.prune.tradeoff import (SEED_TOLERANCE, best_speedup, curve, efficiency, point_at, point_meeting,
                                      point_speedup, runtime_speedup)
@@ -55,7 +55,8 @@ def verified_point(points, plan, target, guards=None):
 
 def class_iou(record, index):
     """The IoU of class ``index`` a record (baseline, point, iteration) holds; None when it holds none."""
-    return (record.get("iou") or [None] * len(CLASS_NAMES))[index]
+    iou = record.get("iou")
+    return iou[index] if iou else None
 
 
 def guard_text(guards):
@@ -66,8 +67,9 @@ def guard_text(guards):
 def guard_cards(analysis, point, guards):
     """One card per guarded class: its IoU at the slider's point (one-shot) and the change from dense."""
     cards = []
+    classes = classes_of(analysis)
     for name, limit in guards.items():
-        index = CLASS_NAMES.index(name)
+        index = classes.index(name)
         base, value = class_iou(analysis["baseline"], index), class_iou(point, index)
         over = value is not None and base is not None and value < base - limit
         cards.append({"label": f"{name} IoU", "value": "—" if value is None else f"{value:.3f}",
@@ -298,9 +300,10 @@ def tradeoff_figure(analysis, kind, point, states=(), verified=(), guards=None):
 def _add_guarded(fig, analysis, kind, guards):
     """The guarded classes' one-shot IoU along the ``kind`` curve, and each one's floor (dense - limit)."""
     points = [p for p in curve(analysis, kind) if p.get("iou")]
+    classes = classes_of(analysis)
     for name, limit in guards.items():
-        index = CLASS_NAMES.index(name)
-        color = rgb(CLASS_COLORS[index])
+        index = classes.index(name)
+        color = rgb(classes.colors[index])
         fig.add_trace(go.Scatter(
             x=[p["reduction"] for p in points], y=[p["iou"][index] for p in points], mode="lines",
             name=f"{name} IoU", legendgroup=f"guard-{name}", line=dict(color=color, width=2),
@@ -464,18 +467,19 @@ def iteration_iou_figure(state):
     rows = iteration_rows(state)
     labels = [r["label"] for r in rows]
     guards = state.get("config", {}).get("guards") or {}
+    classes = classes_of(state)
     fig = go.Figure()
-    for index, name in enumerate(CLASS_NAMES):
+    for index, (name, color) in enumerate(zip(classes.names, classes.colors)):
         values = [class_iou(r, index) for r in rows]
         if all(v is None for v in values):
             continue
         guarded = name in guards
         fig.add_trace(go.Scatter(x=labels, y=values, mode="lines+markers", name=name + (" (guarded)" if guarded else ""),
-                                 line=dict(color=rgb(CLASS_COLORS[index]), width=3 if guarded else 1.5),
+                                 line=dict(color=rgb(color), width=3 if guarded else 1.5),
                                  hovertemplate=f"{name} at %{{x}}: IoU %{{y:.3f}}<extra></extra>"))
         dense = values[0]
         if guarded and dense is not None:
-            fig.add_hline(y=dense - guards[name], line=dict(color=rgb(CLASS_COLORS[index]), dash="dot", width=1),
+            fig.add_hline(y=dense - guards[name], line=dict(color=rgb(color), dash="dot", width=1),
                           annotation_text=f"{name} floor", annotation_position="bottom left")
     fig.update_xaxes(type="category")
     fig.update_yaxes(range=[0, 1.05])

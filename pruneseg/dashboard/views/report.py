@@ -23,7 +23,7 @@ from pruneseg.dashboard.labels import variant
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import target as target_view
 from pruneseg.dashboard.views.deploy import folder_bytes
-from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES
+from pruneseg.data.classes import classes_of
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import read_analysis
 from pruneseg.records.deploy import read_quantize
@@ -179,9 +179,10 @@ def class_ious(data):
 def class_rows(data):
     """The per-class table: each class's IoU for dense, pruned and pruned int8, and the changes."""
     series = class_ious(data)
-    dense = series["dense"] or [None] * len(CLASS_NAMES)
+    names = classes_of(data["state"]).names
+    dense = series["dense"] or [None] * len(names)
     rows = []
-    for index, name in enumerate(CLASS_NAMES):
+    for index, name in enumerate(names):
         row = {"class": name}
         for model, values in series.items():
             value = values[index] if values else None
@@ -196,11 +197,12 @@ def class_rows(data):
 def class_iou_figure(data):
     """Per-class IoU of dense, pruned and pruned int8 (validation split), grouped by class."""
     series = class_ious(data)
+    classes = classes_of(data["state"])
     fig = go.Figure()
     for (name, values), opacity in zip(series.items(), (0.45, 0.75, 1.0)):
         if values:
-            fig.add_trace(go.Bar(x=list(CLASS_NAMES), y=values, name=name, opacity=opacity,
-                                 marker_color=[rgb(c) for c in CLASS_COLORS], marker_line=dict(color="#333", width=1),
+            fig.add_trace(go.Bar(x=list(classes.names), y=values, name=name, opacity=opacity,
+                                 marker_color=[rgb(c) for c in classes.colors], marker_line=dict(color="#333", width=1),
                                  texttemplate="%{y:.2f}", textposition="outside",
                                  hovertemplate=f"{name}, %{{x}}: IoU %{{y:.3f}}<extra></extra>"))
     fig.update_layout(barmode="group")

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
 from pruneseg.dashboard.labels import model_label
-from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES
+from pruneseg.data.classes import classes_of
 from pruneseg.prune.plans import TARGET_KINDS
 from pruneseg.prune.tradeoff import SEED_TOLERANCE, drop_table, has_class_iou, plan_targets
 
@@ -57,23 +57,24 @@ def robust_ratio(group_drops, tolerance=SEED_TOLERANCE):
 
 def heatmap_choices(analysis):
     """What the heatmap can show: the mIoU drop, and each class's IoU drop when the analysis recorded it."""
-    return [MIOU, *CLASS_NAMES] if has_class_iou(analysis) else [MIOU]
+    return [MIOU, *classes_of(analysis).names] if has_class_iou(analysis) else [MIOU]
 
 
 def _table(analysis, choice):
-    return drop_table(analysis, None if choice in (None, MIOU) else CLASS_NAMES.index(choice))
+    return drop_table(analysis, None if choice in (None, MIOU) else classes_of(analysis).index(choice))
 
 
 def _class_iou(record, index):
     """A cell's (or the baseline's) IoU of class ``index``; None when not recorded."""
-    return (record.get("iou") or [None] * len(CLASS_NAMES))[index]
+    iou = record.get("iou")
+    return iou[index] if iou else None
 
 
 def fragile_class(analysis, group):
     """``(class, worst IoU drop)`` of the class ``group`` hurts most when pruned alone (over its measured
     ratios), or None when the analysis recorded no per-class IoU."""
     worst = {}
-    for index, name in enumerate(CLASS_NAMES):
+    for index, name in enumerate(classes_of(analysis).names):
         drops = drop_table(analysis, index).get(group, {})
         if drops:
             worst[name] = max(drops.values())
@@ -111,7 +112,7 @@ def heatmap_figure(analysis, choice=MIOU):
     ratios = [float(r) for r in analysis["settings"]["ratios"]]
     names = [g["name"] for g in analysis["groups"]]
     table = _table(analysis, choice)
-    index = None if choice == MIOU else CLASS_NAMES.index(choice)
+    index = None if choice == MIOU else classes_of(analysis).index(choice)
     cells = analysis["cells"]
     z, text, hover = [], [], []
     for name in names:
@@ -156,13 +157,14 @@ def group_curve_figure(analysis, group, choice=MIOU):
         fig.add_trace(go.Scatter(x=collapsed, y=[cells[str(r)]["miou"] for r in collapsed], mode="markers",
                                  name="collapsed", marker=dict(color="#E45756", size=11, symbol="x")))
     if choice != MIOU:
-        index = CLASS_NAMES.index(choice)
+        classes = classes_of(analysis)
+        index = classes.index(choice)
         known = [r for r in ratios if _class_iou(cells[str(r)], index) is not None]
         dense = _class_iou(analysis["baseline"], index)
         fig.add_trace(go.Scatter(x=([0.0] if dense is not None else []) + known,
                                  y=([dense] if dense is not None else []) + [cells[str(r)]["iou"][index] for r in known],
                                  mode="lines+markers", name=f"{choice} IoU",
-                                 line=dict(color=rgb(CLASS_COLORS[index]), width=2, dash="dash"),
+                                 line=dict(color=rgb(classes.colors[index]), width=2, dash="dash"),
                                  hovertemplate=f"pruned %{{x:.0%}}: {choice} IoU %{{y:.3f}}<extra></extra>"))
     fig.add_hline(y=base, line=dict(color=DENSE_COLOR, dash="dot"), annotation_text="dense",
                   annotation_position="bottom right")
