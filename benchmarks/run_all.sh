@@ -52,15 +52,30 @@ step fpn_latency "$W/bench/fpn/results.json" \
     "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" --data "$D" \
     --out "$W/bench/fpn" --iterations 5 --macs-step 0.12 --speedup-step 0.25 --epochs 3 --threads $THREADS
 
-# UNet at 64x128, the size this CPU affords (about 25x the FPN's MACs per pixel); its 22 groups make the
-# runtime-timed analysis too long for this CPU (25-30 s an entry of the latency table): --no-runtime
+# OpenVINO against ONNX Runtime: the same FPN's fp32 and int8 packages on both runtimes
+step openvino "$W/bench/openvino/results.json" \
+    "$PY" benchmarks/openvino_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" --data "$D" \
+    --out "$W/bench/openvino" --threads $THREADS
+
+# UNet at 64x128, the size this CPU affords (about 25x the FPN's MACs per pixel); 3 ratios per group and
+# two big pruning steps keep its runtime-timed analysis and pruning within about 1.5 hours
 step unet_train "$W/runs/unet-64x128/model_best.pt" \
     "$PY" -m pruneseg train --preset quick --model unet --height 64 --width 128 --epochs 15 --data "$D" \
     --out "$W/runs/unet-64x128"
 step unet_latency "$W/bench/unet/results.json" \
     "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/unet-64x128/model_best.pt" --data "$D" \
-    --out "$W/bench/unet" --images 16 --ratios 0.25 0.5 0.75 --curve-stride 2 --no-runtime --iterations 2 \
-    --macs-step 0.3 --epochs 1 --threads $THREADS
+    --out "$W/bench/unet" --images 16 --ratios 0.25 0.5 0.75 --curve-stride 2 --iterations 2 \
+    --macs-step 0.3 --speedup-step 1.0 --epochs 1 --threads $THREADS
+
+# torchvision's LR-ASPP MobileNetV3 through the whole flow, with one torch thread (beside other work on
+# these 2 cores, its training steps took 0.43 s with one thread and 1.9-3.9 s with two)
+step lraspp_train "$W/runs/lraspp-quick/model_best.pt" env OMP_NUM_THREADS=1 \
+    "$PY" -m pruneseg train --preset quick --model tv:lraspp_mobilenet_v3_large --epochs 15 --data "$D" \
+    --out "$W/runs/lraspp-quick"
+step lraspp_latency "$W/bench/lraspp/results.json" env OMP_NUM_THREADS=1 \
+    "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/lraspp-quick/model_best.pt" --data "$D" \
+    --out "$W/bench/lraspp" --images 16 --ratios 0.25 0.5 0.75 --curve-stride 2 --iterations 3 \
+    --macs-step 0.15 --speedup-step 0.25 --epochs 2 --threads $THREADS
 
 # per-class guards at equal MACs, and the inspect job on dense, pruned and pruned int8
 step guards "$W/bench/guards/guarded/state.json" \
