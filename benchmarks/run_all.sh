@@ -76,6 +76,9 @@ step lraspp_latency "$W/bench/lraspp/results.json" env OMP_NUM_THREADS=1 \
     "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/lraspp-quick/model_best.pt" --data "$D" \
     --out "$W/bench/lraspp" --images 16 --ratios 0.25 0.5 0.75 --curve-stride 2 --iterations 3 \
     --macs-step 0.15 --speedup-step 0.25 --epochs 2 --threads $THREADS
+step lraspp_openvino "$W/bench/openvino-lraspp/results.json" env OMP_NUM_THREADS=1 \
+    "$PY" benchmarks/openvino_bench.py --checkpoint "$W/runs/lraspp-quick/model_best.pt" --data "$D" \
+    --out "$W/bench/openvino-lraspp" --threads $THREADS
 
 # per-class guards at equal MACs, and the inspect job on dense, pruned and pruned int8
 step guards "$W/bench/guards/guarded/state.json" \
