@@ -233,7 +233,7 @@ def test_pages_show_every_kind_of_model_name_sensibly():
     assert [model_label(n) for n in ("fpn", LRASPP, "/home/me/nets/my_net.py:build")] == [
         "FPN", "lraspp_mobilenet_v3_large (torchvision)", "build from my_net.py"]
     info = {"precision": "fp32", "model_name": "/home/me/nets/my_net.py:build", "source_checkpoint": "/ws/runs/a/b.pt"}
-    assert package_label(info) == "dense fp32 · my_net-build · a/b"
+    assert package_label(info) == "dense fp32 · my_net-build · a/b · ONNX Runtime"
     run = {"name": "r", "config": {"model": "/home/me/nets/my_net.py:build"}, "best": None, "epochs_done": 0,
            "best_checkpoint": False, "problem": None}
     assert run_rows([run])[0]["model"] == "my_net-build"
