@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the headline figures of BENCHMARKS.md and README.md from a fresh workspace.
 #
-#     benchmarks/run_all.sh [WORKSPACE]          (default: bench-workspace; about 2 hours on 2 cores)
+#     benchmarks/run_all.sh [WORKSPACE]          (default: bench-workspace; about 4 hours on 2 cores)
 #
 # Every step is one of the commands quoted in BENCHMARKS.md; its output goes to
 # WORKSPACE/logs/<step>.log (with the wall time at the end) and its tail to the terminal. The
