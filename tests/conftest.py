@@ -114,6 +114,23 @@ def open_page(page):
     return at.switch_page(page).run()
 
 
+def untrained_fpn_checkpoint(root):
+    """``root/fpn.pt``: an untrained FPN for 64x128 inputs (packages and runners do not care about accuracy)."""
+    import torch
+
+    from pruneseg.checkpoint import save_checkpoint
+    from pruneseg.data.classes import CLASS_NAMES
+    from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+    from pruneseg.models import build_model
+
+    torch.manual_seed(0)
+    checkpoint = root / "fpn.pt"
+    save_checkpoint(checkpoint, model=build_model("fpn", 6).eval().state_dict(), model_name="fpn", num_classes=6,
+                    class_names=list(CLASS_NAMES), input_size=[64, 128], mean=list(IMAGENET_MEAN),
+                    std=list(IMAGENET_STD), metrics={"miou": 0.1})
+    return checkpoint
+
+
 OPENVINO_TESTS = "test_openvino.py"
 
 

@@ -6,20 +6,17 @@ import sys
 
 import numpy as np
 import pytest
-import torch
-from conftest import make_dataset, open_page
+from conftest import make_dataset, open_page, untrained_fpn_checkpoint
 from test_dashboard_deploy import make_package, write_perf_result
 from test_target import TORCH_FREE, run_python, write_video
 
-from pruneseg.checkpoint import save_checkpoint
 from pruneseg.config import QuantizeConfig
 from pruneseg.dashboard import checks
 from pruneseg.dashboard.views import target as target_view
 from pruneseg.data.classes import CLASS_NAMES
-from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from pruneseg.data.transforms import IMAGENET_MEAN
 from pruneseg.deploy.compile import compile_model
 from pruneseg.deploy.quantize import main as quantize
-from pruneseg.models import build_model
 from pruneseg.records import write_record
 from pruneseg.target.manifest import TargetError
 from pruneseg.target.results import saved_latency_comparison
@@ -34,12 +31,7 @@ INSTALL = "pip install openvino==2026.4.1"
 def packages(tmp_path_factory):
     """``{(precision, target): package folder}`` of an untrained FPN at 64x128, quantized by ``quantize``."""
     root = tmp_path_factory.mktemp("openvino")
-    torch.manual_seed(0)
-    model = build_model("fpn", 6).eval()
-    checkpoint = root / "fpn.pt"
-    save_checkpoint(checkpoint, model=model.state_dict(), model_name="fpn", num_classes=6,
-                    class_names=list(CLASS_NAMES), input_size=[64, 128], mean=list(IMAGENET_MEAN),
-                    std=list(IMAGENET_STD), metrics={"miou": 0.1})
+    checkpoint = untrained_fpn_checkpoint(root)
     data = make_dataset(root / "data", train=2, val=1)
     quantize(QuantizeConfig(checkpoint=str(checkpoint), data=str(data), out=str(root / "models"), calib=2,
                             eval_images=1, parity_images=1, latency_rounds=0))

@@ -7,15 +7,11 @@ import sys
 import imageio_ffmpeg
 import numpy as np
 import pytest
-import torch
-from conftest import make_dataset
+from conftest import make_dataset, untrained_fpn_checkpoint
 
-from pruneseg.checkpoint import save_checkpoint
-from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, EvalTransform
 from pruneseg.deploy.compile import compile_model
 from pruneseg.deploy.export import export_checkpoint
-from pruneseg.models import build_model
 from pruneseg.target.manifest import TargetError, load_package
 from pruneseg.target.runner import Segmenter, argmax_classes, measure_throughput, preprocess
 from pruneseg.target.video import render_side_by_side, render_video
@@ -25,12 +21,7 @@ from pruneseg.target.video import render_side_by_side, render_video
 def package(tmp_path_factory):
     """A compiled fp32 package of an untrained FPN at 64x128 (the runner does not care about accuracy)."""
     root = tmp_path_factory.mktemp("target")
-    torch.manual_seed(0)
-    model = build_model("fpn", 6).eval()
-    checkpoint = root / "fpn.pt"
-    save_checkpoint(checkpoint, model=model.state_dict(), model_name="fpn", num_classes=6,
-                    class_names=list(CLASS_NAMES), input_size=[64, 128], mean=list(IMAGENET_MEAN),
-                    std=list(IMAGENET_STD), metrics={"miou": 0.1})
+    checkpoint = untrained_fpn_checkpoint(root)
     export = export_checkpoint(checkpoint, root / "export", make_dataset(root / "data", train=1, val=1),
                                parity_images=1)
     compile_model(export["model"], "ort-cpu", root / "package")
