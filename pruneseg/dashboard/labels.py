@@ -48,11 +48,11 @@ def progress_summary(progress):
     return fraction, f"{done:,} / {total:,}", format_duration(progress.get("eta_seconds"))
 
 
-def elapsed_seconds(job, now=None):
-    """Seconds a job has worked: from its start to its end, or to ``now`` while it runs; None before it starts."""
+def elapsed_seconds(job):
+    """Seconds a job has worked: from its start to its end, or to now while it runs; None before it starts."""
     if not job.started:
         return None
-    return (job.ended or (now or time.time())) - job.started
+    return (job.ended or time.time()) - job.started
 
 
 def status_text(status):

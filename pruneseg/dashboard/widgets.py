@@ -202,8 +202,8 @@ def job_panel(job_path, details=None, param="job", poll_seconds=POLL_SECONDS):
         poll_seconds: refresh period while the job is queued or running.
     """
     job_path = Path(job_path)
-    drawn = jobs.read_job(job_path).status
-    live = drawn not in jobs.FINAL_STATUSES
+    job = jobs.read_job(job_path)
+    drawn, live = job.status, not is_final(job)
 
     def body():
         job = jobs.read_job(job_path)
