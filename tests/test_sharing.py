@@ -19,6 +19,7 @@ from test_deploy_pages import fill_deploy_workspace
 from test_inspect import make_inspection
 from test_pages import PAGES, write_fake_job, write_fake_run
 from test_pruning_pages import write_analysis, write_state
+from pruneseg import jobs
 from pruneseg.config import TrainConfig
 from pruneseg.dashboard import access, checks, uploads, widgets
 from pruneseg.workspace import layout
@@ -44,9 +45,16 @@ def test_the_pieces_that_write_refuse_in_viewer_mode(tmp_path, monkeypatch, star
         widgets.launch_job(TrainConfig(out=str(tmp_path / "run")))
     with pytest.raises(access.ViewerModeError, match="Cannot upload a video"):
         uploads.save_video(write_video(tmp_path / "clip.mp4", frames=2).read_bytes(), "clip.mp4", tmp_path / "ws")
-    assert not started and not (tmp_path / "ws").exists()
+    failed = jobs.read_job(write_job(tmp_path, "train", ["train"], "failed"))
+    with pytest.raises(access.ViewerModeError, match="Cannot resume a job"):
+        widgets.resume_job(failed)
+    running = jobs.read_job(write_job(tmp_path, "train", ["train"], "running"))
+    with pytest.raises(access.ViewerModeError, match="Cannot cancel a job"):
+        widgets.cancel_job(running)
+    assert not started and not (tmp_path / "ws").exists() and not (running.path / layout.CANCEL_MARK).exists()
     monkeypatch.setenv(access.VIEWER_ENV, "0")
-    access.refuse_in_viewer("start a job")  # the operator's dashboard: no refusal
+    widgets.cancel_job(running)  # the operator's dashboard: no refusal
+    assert (running.path / layout.CANCEL_MARK).exists()
 
 
 def test_the_job_launcher_refuses_inside_a_page_too(monkeypatch, started):
@@ -281,6 +289,18 @@ def test_an_upload_is_refused_when_the_disk_would_keep_less_than_the_margin(tmp_
         uploads.save_video(data, "clip.mp4", tmp_path / "ws", margin_bytes=free + 1024 * uploads.MB)
     assert upload_folder_files(tmp_path / "ws") == []
     assert uploads.save_video(data, "clip.mp4", tmp_path / "ws", margin_bytes=0).is_file()  # a small threshold
+
+
+def test_an_upload_the_disk_cannot_take_is_named_and_leaves_nothing(tmp_path, monkeypatch):
+    data = write_video(tmp_path / "clip.mp4", frames=2).read_bytes()
+
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(uploads.os, "replace", disk_full)
+    with pytest.raises(uploads.UploadError, match=r"clip\.mp4: could not be saved under .*No space left on device"):
+        uploads.save_video(data, "clip.mp4", tmp_path / "ws", margin_bytes=0)
+    assert upload_folder_files(tmp_path / "ws") == []
 
 
 def test_the_target_page_names_an_upload_past_the_limit(shared_workspace, tmp_path, monkeypatch, started):

@@ -72,6 +72,8 @@ def save_video(data, filename, workspace, max_bytes=None, margin_bytes=None):
             raise UploadError(problem.replace(str(partial), name))
         path = layout.upload_path(workspace, name)
         os.replace(partial, path)
+    except OSError as error:  # the disk filled up meanwhile, or the folder is read-only
+        raise UploadError(f"{name}: could not be saved under {folder} ({error.strerror or error})") from None
     finally:
         partial.unlink(missing_ok=True)
     return path

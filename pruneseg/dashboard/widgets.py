@@ -317,20 +317,31 @@ def _job_header(job, param):
         st.code(job.log_tail(40) or "(empty)", language=None)
 
 
+def cancel_job(job):
+    """Ask ``job`` (a ``jobs.Job``) to stop. Raises access.ViewerModeError in viewer mode."""
+    access.refuse_in_viewer("cancel a job")
+    jobs.cancel_job(job.path)
+
+
+def resume_job(job, param="job"):
+    """Start ``job``'s command again as a new job and show it (``param``: its page's query parameter).
+    Raises access.ViewerModeError in viewer mode."""
+    access.refuse_in_viewer("resume a job")
+    new_path = jobs.start_job(workspace(), job.kind, job.argv, job.outputs, job.config)
+    select_job_param(Path(new_path).name, param)
+    st.rerun()
+
+
 def _job_buttons(job, param):
     if not operator_mode():
         return
     if not is_final(job):
         if st.button("Cancel", key=f"cancel-{job.id}", icon=":material/stop_circle:", width="stretch"):
-            access.refuse_in_viewer("cancel a job")
-            jobs.cancel_job(job.path)
+            cancel_job(job)
             st.toast("Cancel requested: the job stops now; finished epochs and cells are kept.")
     elif job.status in ("failed", "cancelled"):
         if st.button("Resume", key=f"resume-{job.id}", icon=":material/play_circle:", type="primary",
                      width="stretch", help="Start the same command again; training resumes from the "
                                            "run's last checkpoint."):
-            access.refuse_in_viewer("resume a job")
-            new_path = jobs.start_job(workspace(), job.kind, job.argv, job.outputs, job.config)
-            select_job_param(Path(new_path).name, param)
-            st.rerun()
+            resume_job(job, param)
 
