@@ -8,12 +8,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from pruneseg.dashboard import widgets
+from pruneseg.dashboard import sign_in, widgets
 
 FAVICON = Path(__file__).parent / "assets" / "favicon.svg"  # shipped: a dashboard served offline fetches nothing
 
 st.set_page_config(page_title="PruneSeg", page_icon=str(FAVICON), layout="wide")
-widgets.require_sign_in()  # with [auth] in .streamlit/secrets.toml, nothing below runs for a visitor not let in
+sign_in.require_sign_in()  # with [auth] in .streamlit/secrets.toml, nothing below runs for a visitor not let in
 
 page = st.navigation([
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -1,13 +1,14 @@
 """Who may do what on a shared dashboard: viewer mode and the sign-in rules (Streamlit-free).
 
 **Viewer mode** (``PRUNESEG_VIEWER=1``, set by ``./run.sh dashboard --viewer``): every page draws the
-workspace, nothing writes. The pieces that write (``widgets.launch_job``, the job panel's cancel and
-resume, ``uploads.save_video``) call ``refuse_in_viewer`` first, and the pages leave their forms out
-through ``widgets.operator_mode``.
+workspace, nothing writes. The pieces that write (``widgets.launch_job``, ``cancel_job``, ``resume_job``
+and ``uploads.save_video``) call ``refuse_in_viewer`` first, and the pages leave their forms out through
+``widgets.operator_mode``.
 
 **Sign-in** is on when ``.streamlit/secrets.toml`` has an ``[auth]`` section (Streamlit's ``st.login``,
-OpenID Connect). ``[pruneseg] allowed_domains = ["example.com"]`` in the same file lets in only
-addresses of those domains; without it, anyone the provider signs in.
+OpenID Connect; the gate is ``sign_in.require_sign_in``). ``[pruneseg] allowed_domains =
+["example.com"]`` in the same file lets in only addresses of those domains; without it, anyone the
+provider signs in.
 """
 import importlib.metadata
 import os
