@@ -53,7 +53,7 @@ def save_upload():
     upload = st.file_uploader("Add a video of your own", type=list(listing.VIDEO_TYPES),
                               max_upload_size=uploads.MAX_VIDEO_MB,
                               help=f"Up to {uploads.MAX_VIDEO_MB} MB. Saved under {layout.uploads_dir(ws)} once "
-                                   "ffmpeg reads a frame of it; it is then chosen below.")
+                                   "ffmpeg decodes two frames of it; it is then chosen below.")
     if upload is None:
         return
     verdict = st.session_state.get("upload")
@@ -112,12 +112,13 @@ if len(packages) > 1:
 
 if packages:
     st.subheader("Video demo")
-    drive = str(layout.drive_video(ws))
     if widgets.operator_mode():
         save_upload()
-        if submitted := forms.video_form(ws, [str(p) for p in listing.video_sources(ws)],
-                                         lambda p: "Built-in drive (synthcity)" if p == drive else f"Upload: {Path(p).name}",
-                                         st.session_state.get("video_source"), paths, labels, pair):
+        drive = str(layout.drive_video(ws))
+        if submitted := forms.video_form(
+                ws, [str(p) for p in listing.video_sources(ws)],
+                lambda p: "Built-in drive (synthcity)" if p == drive else f"Upload: {Path(p).name}",
+                st.session_state.get("video_source"), paths, labels, pair):
             widgets.launch_job(*submitted, param="video")
     if job := widgets.shown_job(jobs.list_jobs(ws, VideoConfig.KIND), "video", finished_too=True):
         widgets.job_panel(job.path, details=video_result, param="video")

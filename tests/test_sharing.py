@@ -325,8 +325,9 @@ def test_typed_folders_are_resolved_and_must_be_folders(tmp_path, monkeypatch):
     (tmp_path / "file.txt").write_text("x")
     assert checks.folder_problem("data/../data") is None
     assert checks.typed_path("data/../data") == tmp_path.resolve() / "data"
-    assert checks.folder_problem("nowhere", "dataset folder") == f"{tmp_path.resolve() / 'nowhere'}: no such dataset folder"
-    assert checks.folder_problem("file.txt") == f"{tmp_path.resolve() / 'file.txt'} is a file, not a folder"
+    here = tmp_path.resolve()
+    assert checks.folder_problem("nowhere", "dataset folder") == f"{here / 'nowhere'}: no such dataset folder"
+    assert checks.folder_problem("file.txt") == f"{here / 'file.txt'} is a file, not a folder"
     monkeypatch.setenv("HOME", str(tmp_path))
     assert checks.folder_problem("~/data") is None
 
@@ -337,8 +338,9 @@ def test_a_typed_model_file_must_be_a_python_file(tmp_path, monkeypatch):
     (tmp_path / "pkg.py").mkdir()
     assert checks.model_file_problem("net.py:build") is None
     assert checks.model_file_problem("fpn") is None  # a built-in name, not a file
-    assert checks.model_file_problem("gone.py:build") == f"{tmp_path.resolve() / 'gone.py'}: no such model file"
-    assert checks.model_file_problem("pkg.py:build") == f"{tmp_path.resolve() / 'pkg.py'} is a folder, not a .py model file"
+    here = tmp_path.resolve()
+    assert checks.model_file_problem("gone.py:build") == f"{here / 'gone.py'}: no such model file"
+    assert checks.model_file_problem("pkg.py:build") == f"{here / 'pkg.py'} is a folder, not a .py model file"
 
 
 def test_the_train_form_names_a_typed_dataset_folder_that_is_not_one(tmp_path, monkeypatch, started):

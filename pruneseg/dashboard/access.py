@@ -90,7 +90,8 @@ def authlib_problem():
     if version is None or _version_tuple(version) < AUTHLIB_MINIMUM:
         found = f"Authlib {version} is installed" if version else "Authlib is not installed"
         return (f"Sign-in is configured ([auth] in .streamlit/secrets.toml), but {found}: Streamlit's sign-in needs "
-                f"Authlib>={wanted} (`pip install 'Authlib>={wanted}'`). Nothing is shown until it can sign visitors in.")
+                f"Authlib>={wanted} (`pip install 'Authlib>={wanted}'`). Nothing is shown until it can sign "
+                "visitors in.")
     return None
 
 

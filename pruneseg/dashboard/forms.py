@@ -98,9 +98,9 @@ def train_form(ws, datasets):
     config = replace(defaults, model=model, data=str(Path(root).resolve()) if root else "",
                      out=str(layout.run_dir(ws, name)), height=int(height), width=int(width), epochs=int(epochs),
                      batch_size=int(batch), lr=float(lr), loss=loss, processes=processes)
+    data_problem = (custom and checks.folder_problem(custom, "dataset folder")) or checks.dataset_problem(root, "train")
     return config, [checks.size_problem(model, height, width), checks.model_file_problem(model),
-                    checks.new_folder_problem(name, layout.runs_dir(ws)),
-                    (custom and checks.folder_problem(custom, "dataset folder")) or checks.dataset_problem(root, "train"),
+                    checks.new_folder_problem(name, layout.runs_dir(ws)), data_problem,
                     checks.processes_problem(processes)]
 
 
