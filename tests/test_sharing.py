@@ -132,6 +132,17 @@ def test_every_page_in_viewer_mode_draws_the_workspace_and_nothing_that_writes(s
     assert not started
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_of_an_empty_workspace_in_viewer_mode(tmp_path, monkeypatch, page):
+    monkeypatch.setenv("PRUNESEG_WORKSPACE", str(tmp_path))
+    monkeypatch.setenv(access.VIEWER_ENV, "1")
+    monkeypatch.chdir(ROOT)
+    at = open_page(page)
+    assert not at.exception, at.exception
+    assert at.title and writing_widgets(at) == []
+    assert list(tmp_path.iterdir()) == []  # a visitor's look makes nothing
+
+
 def test_a_visitor_still_picks_artefacts_and_downloads_the_report(shared_workspace, monkeypatch):
     monkeypatch.setenv("PRUNESEG_WORKSPACE", str(shared_workspace))
     monkeypatch.setenv(access.VIEWER_ENV, "1")
