@@ -8,11 +8,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from pruneseg.dashboard.widgets import workspace
+from pruneseg.dashboard import sign_in, widgets
 
 FAVICON = Path(__file__).parent / "assets" / "favicon.svg"  # shipped: a dashboard served offline fetches nothing
 
 st.set_page_config(page_title="PruneSeg", page_icon=str(FAVICON), layout="wide")
+sign_in.require_sign_in()  # with [auth] in .streamlit/secrets.toml, nothing below runs for a visitor not let in
 
 page = st.navigation([
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -27,5 +28,7 @@ page = st.navigation([
 ])
 with st.sidebar:
     st.caption("Workspace")
-    st.code(str(workspace()), language=None, wrap_lines=True)
+    st.code(str(widgets.workspace()), language=None, wrap_lines=True)
+    if not widgets.operator_mode():
+        st.caption(":material/visibility: Viewer mode: this dashboard shows the workspace and changes nothing.")
 page.run()

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from pruneseg.dashboard import charts, widgets
+from pruneseg.dashboard import charts, checks, widgets
 from pruneseg.dashboard.labels import dataset_label
 from pruneseg.dashboard.views import inspect as inspect_view
 from pruneseg.dashboard.views.dataset import folder_stamp, image_size
@@ -76,14 +76,18 @@ st.markdown("Check a dataset, in the Cityscapes folder layout or a folder of you
 
 datasets = listing.list_datasets(ws)
 names = {d["path"]: dataset_label(d) for d in datasets}
-names[CUSTOM] = "Another folder…"
+if widgets.operator_mode():  # a folder typed here would show any folder of the server to a visitor
+    names[CUSTOM] = "Another folder…"
 pick_col, path_col, split_col = st.columns([1.2, 2, 0.8])
 choice = pick_col.selectbox("Dataset", list(names), format_func=names.get)
 if choice == CUSTOM:
-    root = path_col.text_input("Dataset root folder", placeholder="/data/cityscapes",
-                               help="A Cityscapes root, holding leftImg8bit/<split>/<city>/*_leftImg8bit.png and "
-                                    "gtFine/<split>/<city>/*_gtFine_labelIds.png; or a folder of your own holding "
-                                    "classes.json, images/<split>/*.png and masks/<split>/<image name>.png").strip()
+    typed = path_col.text_input("Dataset root folder", placeholder="/data/cityscapes",
+                                help="A Cityscapes root, holding leftImg8bit/<split>/<city>/*_leftImg8bit.png and "
+                                     "gtFine/<split>/<city>/*_gtFine_labelIds.png; or a folder of your own holding "
+                                     "classes.json, images/<split>/*.png and masks/<split>/<image name>.png").strip()
+    if typed and widgets.show_problems([checks.folder_problem(typed, "dataset folder")]):
+        st.stop()
+    root = typed and str(checks.typed_path(typed))
 else:
     root = choice
     path_col.text_input("Folder", value=choice, disabled=True)

@@ -65,16 +65,17 @@ else:
     out, name = layout.deploy_folder(ws, checkpoint), layout.checkpoint_name(checkpoint)
     st.caption(f"Models go to `{out}`, packages to `{layout.packages_dir(ws) / (name + '-<precision>[-<target>]')}`.")
     models = next((e["models"] for e in listing.list_exports(ws) if e["name"] == name), {})
-    columns = st.columns([1, 1.4, 1])
-    with columns[0]:
-        if submitted := forms.export_form(str(ws / checkpoint), data, out):
-            widgets.launch_job(*submitted)
-    with columns[1]:
-        if submitted := forms.quantize_form(str(ws / checkpoint), data, out):
-            widgets.launch_job(*submitted)
-    with columns[2]:
-        if submitted := forms.compile_form(models, partial(layout.package_dir, ws, name)):
-            widgets.launch_job(*submitted)
+    if widgets.operator_mode():
+        columns = st.columns([1, 1.4, 1])
+        with columns[0]:
+            if submitted := forms.export_form(str(ws / checkpoint), data, out):
+                widgets.launch_job(*submitted)
+        with columns[1]:
+            if submitted := forms.quantize_form(str(ws / checkpoint), data, out):
+                widgets.launch_job(*submitted)
+        with columns[2]:
+            if submitted := forms.compile_form(models, partial(layout.package_dir, ws, name)):
+                widgets.launch_job(*submitted)
 
 if deploy_jobs:
     st.subheader("Jobs")

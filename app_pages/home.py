@@ -46,7 +46,7 @@ st.markdown("One job from nothing to a pruned int8 model on screen: the built-in
 if demo_problem:
     st.warning(demo_problem, icon=":material/warning:")
 demo_job = widgets.shown_job(list_jobs(ws, DemoConfig.KIND), "demo")
-if not home.demo_finished(demo) and not demo_job:
+if widgets.operator_mode() and not home.demo_finished(demo) and not demo_job:
     if st.button("Run the demo" if demo is None else "Resume the demo", type="primary", icon=":material/play_arrow:"):
         widgets.launch_job(DemoConfig(workspace=str(ws), out=str(demo_path)), param="demo")
 if demo_job:

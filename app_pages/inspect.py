@@ -99,22 +99,23 @@ def show(path):
         st.html(view.disagreement_legend_html())
 
 
-with st.expander("Inspect models", expanded=not results and not inspect_jobs, icon=":material/add_circle:"):
-    datasets = listing.list_datasets(ws)
-    if not options:
-        st.info("No checkpoint or package in the workspace yet: train a model on the **Train** page, or compile "
-                "one on **Quantize & Compile**.", icon=":material/info:")
-    if not datasets:
-        st.info("No dataset in the workspace yet: make the built-in one with "
-                f"`python -m pruneseg synth --out {layout.builtin_dataset_dir(ws)}`.", icon=":material/info:")
-    shown = view.shown_models(results, inspect_jobs, st.query_params.get("inspect"), st.query_params.get("job"))
-    if submitted := forms.inspect_form(ws, options, datasets, shown):
-        config, problems = submitted
-        if not any(problems) and (name := view.reusable(results, config)):
-            st.query_params.pop("job", None)
-            st.query_params["inspect"] = name
-            st.rerun()
-        widgets.launch_job(config, problems, forget=("inspect",))
+if widgets.operator_mode():
+    with st.expander("Inspect models", expanded=not results and not inspect_jobs, icon=":material/add_circle:"):
+        datasets = listing.list_datasets(ws)
+        if not options:
+            st.info("No checkpoint or package in the workspace yet: train a model on the **Train** page, or compile "
+                    "one on **Quantize & Compile**.", icon=":material/info:")
+        if not datasets:
+            st.info("No dataset in the workspace yet: make the built-in one with "
+                    f"`python -m pruneseg synth --out {layout.builtin_dataset_dir(ws)}`.", icon=":material/info:")
+        shown = view.shown_models(results, inspect_jobs, st.query_params.get("inspect"), st.query_params.get("job"))
+        if submitted := forms.inspect_form(ws, options, datasets, shown):
+            config, problems = submitted
+            if not any(problems) and (name := view.reusable(results, config)):
+                st.query_params.pop("job", None)
+                st.query_params["inspect"] = name
+                st.rerun()
+            widgets.launch_job(config, problems, forget=("inspect",))
 
 kind, chosen = widgets.choose_job_or_item(
     inspect_jobs, {row["name"]: (row["path"], view.result_label(row)) for row in results}, "inspect", "Results",

@@ -121,11 +121,13 @@ def verify(config, point):
                    "not use where there are any: an independent check of the curve.")
     elif any(not is_final(j) and j.output() == Path(config.out) for j in verify_jobs):
         st.info("A verify job is measuring this point: see below.", icon=":material/hourglass_top:")
-    else:
+    elif widgets.operator_mode():
         st.caption("The numbers above are read off the curve. Prune the checkpoint to this plan for real and "
                    "measure it (a background job; about as long as one curve point of the analysis).")
         if st.button("Verify", icon=":material/fact_check:", type="primary"):
             widgets.launch_job(config, param="verify")
+    else:
+        st.caption("The numbers above are read off the curve; this point was not verified.")
 
 
 if points_done:
@@ -165,12 +167,14 @@ def run_details(out):
 
 
 st.subheader("Iterative pruning")
-with st.expander("Start an iterative pruning run", expanded=not prune_jobs and not runs, icon=":material/add_circle:"):
-    st.caption(f"Prunes `{analysis['checkpoint']}` on `{settings['data']}` with this analysis's plans; the "
-               f"snapshots go to `{layout.pruned_dir(ws)}/<run name>/`. An existing run of the same name resumes.")
-    if submitted := forms.prune_form(ws, analysis, path, view.plans_of(analysis), st.session_state.get("plan"),
-                                      guards):
-        widgets.launch_job(*submitted)
+if widgets.operator_mode():
+    with st.expander("Start an iterative pruning run", expanded=not prune_jobs and not runs,
+                     icon=":material/add_circle:"):
+        st.caption(f"Prunes `{analysis['checkpoint']}` on `{settings['data']}` with this analysis's plans; the "
+                   f"snapshots go to `{layout.pruned_dir(ws)}/<run name>/`. An existing run of the same name resumes.")
+        if submitted := forms.prune_form(ws, analysis, path, view.plans_of(analysis), st.session_state.get("plan"),
+                                          guards):
+            widgets.launch_job(*submitted)
 
 if len(runs) > 1:
     with st.expander("Compare pruning runs", icon=":material/stacked_line_chart:"):

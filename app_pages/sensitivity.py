@@ -98,16 +98,17 @@ def show_analysis(path, job=None):
                      query_params={"analysis": path.stem})
 
 
-with st.expander("Run a sensitivity analysis", expanded=not analyses and not analyze_jobs,
-                 icon=":material/add_circle:"):
-    if not checkpoints:
-        st.info("No checkpoint in the workspace yet: train a model on the **Train** page first.",
-                icon=":material/info:")
-    if not datasets:
-        st.info("No dataset in the workspace yet: make the built-in one with "
-                f"`python -m pruneseg synth --out {layout.builtin_dataset_dir(ws)}`.", icon=":material/info:")
-    if submitted := forms.analysis_form(ws, checkpoints, datasets):
-        widgets.launch_job(*submitted, forget=("analysis",))
+if widgets.operator_mode():
+    with st.expander("Run a sensitivity analysis", expanded=not analyses and not analyze_jobs,
+                     icon=":material/add_circle:"):
+        if not checkpoints:
+            st.info("No checkpoint in the workspace yet: train a model on the **Train** page first.",
+                    icon=":material/info:")
+        if not datasets:
+            st.info("No dataset in the workspace yet: make the built-in one with "
+                    f"`python -m pruneseg synth --out {layout.builtin_dataset_dir(ws)}`.", icon=":material/info:")
+        if submitted := forms.analysis_form(ws, checkpoints, datasets):
+            widgets.launch_job(*submitted, forget=("analysis",))
 
 kind, chosen = widgets.choose_job_or_item(
     analyze_jobs, {path.stem: (path, f"{path.stem} · made outside the dashboard") for path in analyses},

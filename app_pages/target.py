@@ -11,7 +11,7 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.config import LatencyConfig, PerfConfig, VideoConfig
-from pruneseg.dashboard import checks, forms, widgets
+from pruneseg.dashboard import forms, uploads, widgets
 from pruneseg.dashboard.labels import is_final, package_label, package_row_label
 from pruneseg.dashboard.views import target as view
 from pruneseg.records.deploy import read_video_result
@@ -49,22 +49,21 @@ def perf_results():
 
 
 def save_upload():
-    """Save a new upload under ``uploads/`` and check it is a readable video; remember the verdict."""
+    """Save a new upload under ``uploads/`` once it is checked to be a readable video; remember the verdict."""
     upload = st.file_uploader("Add a video of your own", type=list(listing.VIDEO_TYPES),
-                              help=f"Saved under {layout.uploads_dir(ws)} and checked; it is then chosen below.")
+                              max_upload_size=uploads.MAX_VIDEO_MB,
+                              help=f"Up to {uploads.MAX_VIDEO_MB} MB. Saved under {layout.uploads_dir(ws)} once "
+                                   "ffmpeg decodes two frames of it; it is then chosen below.")
     if upload is None:
         return
     verdict = st.session_state.get("upload")
     if not verdict or verdict["id"] != upload.file_id:
-        path = layout.upload_path(ws, upload.name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(upload.getbuffer())
-        problem = checks.video_problem(path)
-        if problem:
-            path.unlink(missing_ok=True)
-        verdict = st.session_state["upload"] = {"id": upload.file_id, "path": str(path),
-                                                "problem": problem and problem.replace(str(path), upload.name)}
-        st.session_state["video_source"] = None if problem else str(path)
+        try:
+            path, problem = str(uploads.save_video(upload.getbuffer(), upload.name, ws)), None
+        except uploads.UploadError as error:
+            path, problem = None, str(error)
+        verdict = st.session_state["upload"] = {"id": upload.file_id, "path": path, "problem": problem}
+        st.session_state["video_source"] = path
     if verdict["problem"]:
         st.error(f"Upload not usable: {verdict['problem']}", icon=":material/error:")
 
@@ -92,7 +91,7 @@ if packages:
     if busy := [j for j in jobs.list_jobs(ws) if not is_final(j)]:
         st.warning(f"{len(busy)} job(s) running here ({', '.join(sorted({j.kind for j in busy}))}): they share the "
                    "CPU, so a throughput test now measures less than the target can do.", icon=":material/warning:")
-    if submitted := forms.perf_form(ws, paths, labels):
+    if widgets.operator_mode() and (submitted := forms.perf_form(ws, paths, labels)):
         widgets.launch_job(*submitted, param="perf")
     if job := widgets.shown_job(jobs.list_jobs(ws, PerfConfig.KIND), "perf"):
         widgets.job_panel(job.path, param="perf")
@@ -103,7 +102,7 @@ if len(packages) > 1:
     st.caption("The packages' end-to-end latency timed in alternating rounds on this machine, so each speed-up is "
                "against the baseline measured at the same moment, with the same threads: the figure to trust "
                "when the machine is busy. ONNX Runtime and OpenVINO packages of one model can be timed together.")
-    if submitted := forms.latency_form(ws, paths, labels, pair):
+    if widgets.operator_mode() and (submitted := forms.latency_form(ws, paths, labels, pair)):
         widgets.launch_job(*submitted, param="latency")
     if job := widgets.shown_job(jobs.list_jobs(ws, LatencyConfig.KIND), "latency"):
         widgets.job_panel(job.path, param="latency")
@@ -113,12 +112,14 @@ if len(packages) > 1:
 
 if packages:
     st.subheader("Video demo")
-    save_upload()
-    drive = str(layout.drive_video(ws))
-    if submitted := forms.video_form(ws, [str(p) for p in listing.video_sources(ws)],
-                                     lambda p: "Built-in drive (synthcity)" if p == drive else f"Upload: {Path(p).name}",
-                                     st.session_state.get("video_source"), paths, labels, pair):
-        widgets.launch_job(*submitted, param="video")
+    if widgets.operator_mode():
+        save_upload()
+        drive = str(layout.drive_video(ws))
+        if submitted := forms.video_form(
+                ws, [str(p) for p in listing.video_sources(ws)],
+                lambda p: "Built-in drive (synthcity)" if p == drive else f"Upload: {Path(p).name}",
+                st.session_state.get("video_source"), paths, labels, pair):
+            widgets.launch_job(*submitted, param="video")
     if job := widgets.shown_job(jobs.list_jobs(ws, VideoConfig.KIND), "video", finished_too=True):
         widgets.job_panel(job.path, details=video_result, param="video")
     elif videos := listing.list_videos(ws):  # made outside a video job (the demo, the command line)

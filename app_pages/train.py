@@ -62,12 +62,13 @@ def run_details(run_dir, planned=None):
         st.json(config, expanded=True)
 
 
-with st.expander("Start a new training run", expanded=not train_jobs and not runs, icon=":material/add_circle:"):
-    if not datasets:
-        st.info("No dataset in the workspace yet: make the built-in one with "
-                f"`python -m pruneseg synth --out {layout.builtin_dataset_dir(ws)}`, or type a Cityscapes folder.")
-    if submitted := forms.train_form(ws, datasets):
-        widgets.launch_job(*submitted, forget=("run",))
+if widgets.operator_mode():
+    with st.expander("Start a new training run", expanded=not train_jobs and not runs, icon=":material/add_circle:"):
+        if not datasets:
+            st.info("No dataset in the workspace yet: make the built-in one with "
+                    f"`python -m pruneseg synth --out {layout.builtin_dataset_dir(ws)}`, or type a Cityscapes folder.")
+        if submitted := forms.train_form(ws, datasets):
+            widgets.launch_job(*submitted, forget=("run",))
 
 kind, chosen = widgets.choose_job_or_item(
     train_jobs, {run["name"]: (run["path"], f"{run['name']} · started outside the dashboard") for run in runs},

@@ -2,6 +2,8 @@
 
 Set ``PRUNESEG_SCREENSHOTS=<folder>`` to keep a full-page PNG of every page visited.
 """
+import contextlib
+import filecmp
 import os
 import re
 import socket
@@ -13,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_dataset
+from conftest import make_dataset, write_job
 from test_pages import write_fake_job, write_fake_run
 from test_pruning_pages import write_analysis, write_state
 from test_deploy_pages import fill_deploy_workspace
 from test_inspect import make_inspection
+from test_sharing import WRITING_BUTTONS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -54,22 +57,22 @@ def wait_healthy(url, server, timeout=60):
     raise TimeoutError(f"{url} did not become healthy in {timeout} s")
 
 
-@pytest.fixture
-def server(tmp_path):
-    workspace = tmp_path / "ws"
+def fill_workspace(workspace):
+    """Every page's artefacts: a dataset, a finished train job, an analysis and pruning run, packages, an inspection."""
     make_dataset(workspace / "datasets" / "synthcity")
     write_fake_job(workspace, write_fake_run(workspace))
     write_state(workspace, write_analysis(workspace))
     fill_deploy_workspace(workspace)
     make_inspection(workspace, images=2, data=workspace / "datasets" / "synthcity")
-    port = free_port()
-    env = dict(os.environ, PRUNESEG_WORKSPACE=str(workspace))
-    log = open(tmp_path / "streamlit.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],  # watching the repository (and .venv) only costs CPU here
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return workspace
+
+
+@contextlib.contextmanager
+def serving(command, workspace, log_path, port, env=None):
+    """The dashboard served by ``command`` (run in the repository) at ``http://127.0.0.1:<port>``, until the end."""
+    log = open(log_path, "wb")
+    env = dict(os.environ, PRUNESEG_WORKSPACE=str(workspace), **(env or {}))
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process)
@@ -82,6 +85,16 @@ def server(tmp_path):
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]  # watching the repository (and .venv) only costs CPU here
+    with serving(command, fill_workspace(tmp_path / "ws"), tmp_path / "streamlit.log", port) as url:
+        yield url
 
 
 def test_every_page_renders_in_a_real_browser(server):
@@ -117,6 +130,45 @@ def test_every_page_renders_in_a_real_browser(server):
             assert "/dataset" in page.url
             select_a_group_in_the_sensitivity_table(page, server)
             find_where_a_model_loses_bike(page, server)
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def viewer_server(tmp_path):
+    """``./run.sh dashboard --viewer`` over every page's artefacts and a failed job (the operator sees Resume)."""
+    if not filecmp.cmp(ROOT / "requirements.txt", ROOT / ".venv" / "requirements.installed", shallow=False):
+        pytest.skip("run.sh would set up .venv first (./run.sh test does)")
+    workspace = fill_workspace(tmp_path / "ws")
+    write_job(workspace, "analyze", ["analyze"], "failed", error="boom", outputs={"out": str(workspace / "a.json")})
+    port = free_port()
+    with serving([str(ROOT / "run.sh"), "dashboard", "--viewer"], workspace, tmp_path / "streamlit.log", port,
+                 env={"PORT": str(port)}) as url:
+        yield url
+
+
+def test_a_visitor_in_viewer_mode_sees_every_page_and_nothing_that_writes(viewer_server):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            for path, title in PAGES.items():
+                page.goto(f"{viewer_server}/{path}")
+                page.get_by_role("heading", name=title, level=1).wait_for(timeout=30_000)
+                page.wait_for_function(  # the script run finished
+                    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+                assert page.locator('[data-testid="stException"]').count() == 0, f"exception on /{path}"
+                assert page.locator('[data-testid="stForm"]').count() == 0, f"a form on /{path}"
+                assert page.locator('[data-testid="stFileUploader"]').count() == 0, f"an upload on /{path}"
+                fields = page.locator('[data-testid="stTextInput"] input:not([disabled])')
+                assert fields.count() == 0, f"a path field on /{path}"
+                buttons = [text.strip() for text in page.locator("button").all_inner_texts()]
+                assert not [b for b in buttons if b.endswith(tuple(WRITING_BUTTONS))], (path, buttons)
+                assert "Viewer mode" in page.locator('[data-testid="stSidebar"]').inner_text()
+            assert page.get_by_role("button", name="Download report").count() == 1  # the report page, last
+            page.goto(f"{viewer_server}/prune")
+            page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)  # the charts are the visitor's
         finally:
             browser.close()
 

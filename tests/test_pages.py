@@ -149,8 +149,11 @@ def test_dataset_page_names_the_missing_folder(workspace, tmp_path):
     at.selectbox[0].set_value("__custom__").run()
     at.text_input[0].set_value(str(tmp_path / "nowhere")).run()
     assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [f"{tmp_path / 'nowhere'}: no such dataset folder"]
+    (tmp_path / "empty").mkdir()
+    at.text_input[0].set_value(str(tmp_path / "empty" / ".." / "empty")).run()  # resolved, then scanned
     assert len(at.error) == 1
-    assert str(tmp_path / "nowhere" / "leftImg8bit" / "train") in at.error[0].value
+    assert str(tmp_path / "empty" / "leftImg8bit" / "train") in at.error[0].value
     assert "leftImg8bit/\\<split\\>/\\<city\\>/\\*_leftImg8bit.png" in at.error[0].value  # not italics, not a tag
     assert not at.image
 

@@ -4,6 +4,7 @@ Pure functions (no Streamlit, no torch). Checks that must open a file the way th
 (ONNX models, packages, videos) import ONNX, ONNX Runtime or ffmpeg lazily, so drawing a page
 costs neither.
 """
+import itertools
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -28,11 +29,32 @@ def size_problem(model, height, width):
     return None
 
 
+def typed_path(text):
+    """A path typed into a form, resolved (``~``, ``..`` and links), as the job will see it."""
+    return Path(text).expanduser().resolve()
+
+
+def folder_problem(text, what="folder"):
+    """Why ``text``, typed into a form, does not name an existing folder, or None; the message names the
+    resolved path."""
+    path = typed_path(text)
+    if not path.exists():
+        return f"{path}: no such {what}"
+    if not path.is_dir():
+        return f"{path} is a file, not a {what}"
+    return None
+
+
 def model_file_problem(model):
-    """Why ``model``, when it names a model file (``file.py:function``), cannot be built: no such file; or None."""
-    path = model.rpartition(":")[0]
-    if is_model_file(model) and not Path(path).is_file():
+    """Why ``model``, when it names a model file (``file.py:function``), cannot be built: the file, resolved,
+    is missing or not a file; or None."""
+    if not is_model_file(model):
+        return None
+    path = typed_path(model.rpartition(":")[0])
+    if not path.exists():
         return f"{path}: no such model file"
+    if not path.is_file():
+        return f"{path} is a folder, not a .py model file"
     return None
 
 
@@ -192,17 +214,20 @@ def package_problem(path):
     return None
 
 
-def video_problem(path):
-    """Why ``path`` cannot be rendered (missing, not a video, no frames), or None; reads one frame."""
+def video_problem(path, min_frames=1):
+    """Why ``path`` cannot be rendered (missing, not a video, fewer than ``min_frames`` frames), or None;
+    reads ``min_frames`` frames. ffmpeg reads a picture as a video of one frame: 2 tells them apart."""
     from pruneseg.target.manifest import TargetError
     from pruneseg.target.video import open_video
 
     try:
         _, frames = open_video(path)
-        next(frames)
+        count = sum(1 for _ in itertools.islice(frames, min_frames))
         frames.close()  # started, so closing stops its ffmpeg reader
     except TargetError as error:
         return str(error)
+    if count < min_frames:
+        return f"{path}: one frame only, a picture rather than a video"
     return None
 
 

@@ -90,17 +90,18 @@ def train_form(ws, datasets):
         processes = processes_input()
         if not st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:"):
             return None
-    root = custom or dataset
+    root = str(checks.typed_path(custom)) if custom else dataset
     if own:  # the run records the file by its absolute path, wherever the job starts
         path, _, function = own.rpartition(":")
-        model = f"{Path(path).expanduser().resolve()}:{function}" if is_model_file(own) else own
+        model = f"{checks.typed_path(path)}:{function}" if is_model_file(own) else own
     name = name or layout.default_run_name(model_short_name(model))
     config = replace(defaults, model=model, data=str(Path(root).resolve()) if root else "",
                      out=str(layout.run_dir(ws, name)), height=int(height), width=int(width), epochs=int(epochs),
                      batch_size=int(batch), lr=float(lr), loss=loss, processes=processes)
+    data_problem = (custom and checks.folder_problem(custom, "dataset folder")) or checks.dataset_problem(root, "train")
     return config, [checks.size_problem(model, height, width), checks.model_file_problem(model),
-                    checks.new_folder_problem(name, layout.runs_dir(ws)),
-                    checks.dataset_problem(root, "train"), checks.processes_problem(processes)]
+                    checks.new_folder_problem(name, layout.runs_dir(ws)), data_problem,
+                    checks.processes_problem(processes)]
 
 
 def analysis_form(ws, checkpoints, datasets):

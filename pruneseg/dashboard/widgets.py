@@ -1,6 +1,9 @@
 """Streamlit pieces shared by pages: the workspace, cached records, cards, tables, job launching
 and the live job panel.
 
+Viewer mode (``access.viewer_mode``) is enforced here: ``launch_job``, ``cancel_job`` and
+``resume_job`` refuse, and pages draw their forms only in ``operator_mode()``.
+
 The job panel is what every page that launches a background job shows for it: status,
 progress with ETA, cancel and resume, and the error with the log tail when it failed. It polls
 the job's state on disk in a ``st.fragment`` so the rest of the page stays put, and stops
@@ -16,6 +19,7 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.config import outputs, to_argv
+from pruneseg.dashboard import access
 from pruneseg.dashboard.checks import busy_problem
 from pruneseg.dashboard.labels import (STATUS_STYLE, devices_text, elapsed_seconds, format_duration, is_final,
                                       job_label, progress_summary)
@@ -99,13 +103,23 @@ def guards_input(classes, enabled=True, key="guards"):
     return guards
 
 
+def operator_mode():
+    """Whether the dashboard is served to its operator: False in viewer mode, where a page leaves out every
+    form, button and upload that starts, cancels or saves something, and every field that takes a path."""
+    return not access.viewer_mode()
+
+
 def launch_job(config, problems=(), param="job", forget=()):
     """Start ``config`` (a ``pruneseg.config`` dataclass) as a background job, unless ``problems``
     or a running job writing the same output says why not.
 
     The new job's id goes into the page address (``param``), replacing the parameters in
     ``forget``, and the page reruns to show it.
+
+    Raises:
+        access.ViewerModeError in viewer mode.
     """
+    access.refuse_in_viewer("start a job")
     problems = [p for p in problems if p]
     if not problems:
         problems = [busy_problem(config, [job for job in jobs.list_jobs(workspace()) if not is_final(job)])]
@@ -255,16 +269,31 @@ def _job_header(job, param):
         st.code(job.log_tail(40) or "(empty)", language=None)
 
 
+def cancel_job(job):
+    """Ask ``job`` (a ``jobs.Job``) to stop. Raises access.ViewerModeError in viewer mode."""
+    access.refuse_in_viewer("cancel a job")
+    jobs.cancel_job(job.path)
+
+
+def resume_job(job, param="job"):
+    """Start ``job``'s command again as a new job and show it (``param``: its page's query parameter).
+    Raises access.ViewerModeError in viewer mode."""
+    access.refuse_in_viewer("resume a job")
+    new_path = jobs.start_job(workspace(), job.kind, job.argv, job.outputs, job.config)
+    select_job_param(Path(new_path).name, param)
+    st.rerun()
+
+
 def _job_buttons(job, param):
+    if not operator_mode():
+        return
     if not is_final(job):
         if st.button("Cancel", key=f"cancel-{job.id}", icon=":material/stop_circle:", width="stretch"):
-            jobs.cancel_job(job.path)
+            cancel_job(job)
             st.toast("Cancel requested: the job stops now; finished epochs and cells are kept.")
     elif job.status in ("failed", "cancelled"):
         if st.button("Resume", key=f"resume-{job.id}", icon=":material/play_circle:", type="primary",
                      width="stretch", help="Start the same command again; training resumes from the "
                                            "run's last checkpoint."):
-            new_path = jobs.start_job(workspace(), job.kind, job.argv, job.outputs, job.config)
-            select_job_param(Path(new_path).name, param)
-            st.rerun()
+            resume_job(job, param)
 

@@ -234,6 +234,12 @@ def upload_path(workspace, filename):
     return uploads_dir(workspace) / safe_name(Path(filename).name, "upload")
 
 
+def upload_partial_path(workspace, token):
+    """Where an upload is written before it is checked: ``uploads/.incoming-<token>.part`` (hidden, and
+    not a video type, so no listing offers it)."""
+    return uploads_dir(workspace) / f".incoming-{token}.part"
+
+
 # --- the demo pipeline --------------------------------------------------------------------
 
 def demos_dir(workspace):
