@@ -5,6 +5,7 @@ from pathlib import Path
 
 from pruneseg.config import DemoConfig
 from pruneseg.dashboard import widgets
+from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final
 from pruneseg.dashboard.views import home
 from pruneseg.jobs import list_jobs
@@ -79,14 +80,18 @@ else:
 st.page_link("app_pages/train.py", label="Start or follow a training run", icon=":material/model_training:")
 
 pruning_runs = listing.list_pruning_runs(ws)
+packages = listing.list_packages(ws)
+comparisons = listing.list_latency_comparisons(ws)
 if pruning_runs:
     st.subheader("Pruning runs")
-    widgets.table(home.pruning_rows(pruning_runs),
+    widgets.table(home.pruning_rows(pruning_runs, packages, comparisons),
                   report=st.column_config.LinkColumn("report", display_text="open the report"))
-packages = listing.list_packages(ws)
+    st.caption(f"mIoU on the validation split. Speed-up fp32 / int8: the **headline**, the last snapshot's package "
+               f"{HOW} (Target page). Model alone: {figure_note('model alone', who='pruning loop')}.")
 if packages:
     st.subheader("Packages")
-    widgets.table(home.package_rows(packages, listing.list_perf_results(ws)))
+    widgets.table(home.package_rows(packages, listing.list_perf_results(ws), comparisons))
+    st.caption(f"Speed-up: the headline, {HOW}. FPS: {figure_note('throughput', workers=1)}.")
 
 left, right = st.columns(2)
 with left:

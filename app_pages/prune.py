@@ -11,6 +11,7 @@ import streamlit as st
 from pruneseg import jobs
 from pruneseg.config import VerifyConfig
 from pruneseg.dashboard import forms, widgets
+from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final
 from pruneseg.dashboard.views import prune as view
 from pruneseg.dashboard.views.sensitivity import progress
@@ -55,6 +56,7 @@ verified_points = listing.read_verified(path)
 verify_jobs = [j for j in jobs.list_jobs(ws, "verify") if j.config.get("analysis") == str(path)]
 prune_jobs = [j for j in jobs.list_jobs(ws, "prune") if j.config.get("analysis") == str(path)]
 runs = listing.list_pruning_runs(ws, path)
+packages, comparisons = listing.list_packages(ws), listing.list_latency_comparisons(ws)
 guards = widgets.guards_input(classes_of(analysis), has_class_iou(analysis))
 
 
@@ -149,17 +151,16 @@ def run_details(out):
         st.info("No iteration yet: the job is measuring the dense model on the validation split."
                 if not (out / layout.PRUNE_STATE).exists() else problem, icon=":material/hourglass_top:")
         return
-    widgets.cards(view.run_cards(state))
+    widgets.cards(view.run_cards(state, packages, comparisons))
     st.plotly_chart(view.iteration_figure(state), width="stretch", key=f"iterations-{out.name}")
     st.caption("Iteration 0 is the dense model. Hollow diamonds: mIoU right after pruning, before fine-tuning; "
                "dashed line: the dense mIoU minus the tolerance. GOPs count a multiply-add as 2 operations.")
     st.plotly_chart(view.iteration_iou_figure(state), width="stretch", key=f"iteration-iou-{out.name}")
     st.caption(f"Guards: {view.guard_text(state['config'].get('guards') or {})}. An iteration counts as recovered "
                "only when the mIoU is within the tolerance and every guarded class above its floor (dotted).")
-    number = st.column_config.NumberColumn
-    widgets.table(view.snapshot_rows(state, ws), **{
-        "params (M)": number(format="%.2f"), "GMACs": number(format="%.3f"), "speed-up": number(format="%.2fx"),
-        "mIoU": number(format="%.3f"), "one-shot mIoU": number(format="%.3f")})
+    widgets.table(view.snapshot_rows(state, ws, packages, comparisons))
+    st.caption(f"mIoU on the validation split. Speed-up fp32 / int8 (headline): the snapshot's package {HOW} "
+               f"(Target page). Model alone: {figure_note('model alone', who='pruning loop')}.")
     st.caption("Each `iter_<k>.pt` holds the slim weights with the pruning history, so it loads without "
                "this analysis; use it for export and quantization, or analyse it again to prune further.")
 

@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
+from pruneseg.dashboard.headline import (checkpoint_packages, figure_note, headline_label, headline_speedup,
+                                         headline_value)
 from pruneseg.dashboard.labels import model_label
 from pruneseg.data.classes import classes_of
 from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS
@@ -193,13 +195,35 @@ def verified_rows(analysis, points):
     return rows
 
 
-def run_cards(state):
-    """A pruning run's four cards: iterations done, mIoU, parameters and speed-up of the last iteration."""
+def run_cards(state, packages=(), comparisons=()):
+    """A pruning run's four cards: iterations done, mIoU, parameters, and the speed-up of the last iteration:
+    its fp32 package's headline speed-up (``pruneseg.dashboard.headline``) where measured, else the loop's own
+    model-alone timing, labelled so.
+
+    Args:
+        packages: rows of ``list_packages``; comparisons: ``list_latency_comparisons`` (newest first).
+    """
     done, dense, config = state["iterations"], state["dense"], state["config"]
     last = done[-1] if done else dense
     speedup = point_speedup(last, dense["latency_ms"])
     untuned = bool(done) and last.get("epochs", 0) == 0
     runtime = (last.get("runtime") or {}).get("fp32")
+    alone = (f"ONNX Runtime fp32, batch 1, {last['runtime']['threads']} thread(s): median {runtime['ms']:.2f} ms, "
+             f"speed-up IQR {runtime['speedup_spread']['q25']:.2f} – {runtime['speedup_spread']['q75']:.2f}, timed in "
+             "rounds with the dense model" if runtime else
+             f"PyTorch batch-1 latency {last['latency_ms']:.1f} ms, timed alternately with the dense model")
+    compiled = checkpoint_packages(last.get("checkpoint"), packages) if done else {}
+    headline = headline_speedup(compiled["fp32"], comparisons) if "fp32" in compiled else None
+    if headline:
+        speed = {"label": "Speed-up (headline)", "value": headline_value(headline), "delta": None,
+                 "help": f"The last snapshot's fp32 package, {headline_label(headline)}. The loop's own timing, "
+                         f"{figure_note('model alone', who='pruning loop')}: "
+                         + (f"{speedup:.2f}x ({alone})." if speedup else "—.")}
+    else:
+        speed = {"label": "Speed-up (model alone)", "value": f"{speedup:.2f}x" if speedup else "—",
+                 "delta": f"{1 / speedup - 1:+.0%} latency" if speedup else None,
+                 "help": f"{alone}: {figure_note('model alone', who='pruning loop')}. The headline (end to end) "
+                         "needs the snapshot's package timed with Paired latency on the Target page."}
     return [
         {"label": "Iterations done", "value": f"{len(done)} / {config['iterations']}",
          "help": f"Target rises by {config['step']:.0%} of the dense MACs per iteration."},
@@ -209,13 +233,7 @@ def run_cards(state):
                  f"within {config['tolerance']} of it" + (": this one was right after pruning." if untuned else ".")},
         {"label": "Parameters", "value": f"{last['params'] / 1e6:.2f} M",
          "delta": f"{last['params'] / dense['params'] - 1:+.0%}", "delta_color": "inverse"},
-        {"label": "Speed-up", "value": f"{speedup:.2f}x" if speedup else "—",
-         "delta": f"{1 / speedup - 1:+.0%} latency" if speedup else None, "delta_color": "inverse",
-         "help": (f"ONNX Runtime fp32, batch 1, {last['runtime']['threads']} thread(s): median "
-                  f"{runtime['ms']:.2f} ms, speed-up IQR {runtime['speedup_spread']['q25']:.2f} – "
-                  f"{runtime['speedup_spread']['q75']:.2f}, timed in rounds with the dense model."
-                  if runtime else f"PyTorch batch-1 latency {last['latency_ms']:.1f} ms, timed alternately with the "
-                                  "dense model.")},
+        {**speed, "delta_color": "inverse"},
     ]
 
 
@@ -388,26 +406,33 @@ def fine_tuning_text(row):
     return f"{epochs} epoch{'s' if epochs != 1 else ''}"
 
 
-def snapshot_rows(state, root=None):
-    """Table rows of the iteration snapshots (and the dense model) a pruning loop saved.
+def snapshot_rows(state, root=None, packages=(), comparisons=()):
+    """Table rows of the iteration snapshots (and the dense model) a pruning loop saved, with each snapshot's
+    headline speed-ups (its fp32 and int8 packages, ``pruneseg.dashboard.headline``) beside the loop's
+    model-alone timing.
 
     Args:
         root: show checkpoint paths relative to this folder (the workspace) when they lie in it.
+        packages: rows of ``list_packages``; comparisons: ``list_latency_comparisons`` (newest first).
     """
     out = []
     for row in iteration_rows(state):
         checkpoint = Path(row.get("checkpoint", state.get("config", {}).get("checkpoint", "")))
+        compiled = checkpoint_packages(str(checkpoint), packages) if row["iteration"] else {}
         if root is not None and checkpoint.is_relative_to(root):
             checkpoint = checkpoint.relative_to(root)
         missed = row.get("missed_guards")
-        out.append({"iteration": row["label"], "checkpoint": str(checkpoint), "mIoU": round(row["miou"], 4),
-                    "one-shot mIoU": None if row["one_shot_miou"] is None else round(row["one_shot_miou"], 4),
+        out.append({"iteration": row["label"], "checkpoint": str(checkpoint), "mIoU": round(row["miou"], 3),
+                    "one-shot mIoU": None if row["one_shot_miou"] is None else round(row["one_shot_miou"], 3),
                     "recovered": "" if row["iteration"] == 0 else ("yes" if row.get("recovered") else
                                                                    f"no ({', '.join(missed)} below guard)" if missed
                                                                    else "no"),
-                    "fine-tuning": fine_tuning_text(row), "params (M)": round(row["params"] / 1e6, 3),
+                    "fine-tuning": fine_tuning_text(row), "params (M)": round(row["params"] / 1e6, 2),
                     "GMACs": round(row["macs"] / 1e9, 3), "latency (ms)": round(_latency_ms(row), 1),
-                    "speed-up": round(row["speedup"], 2) if row["speedup"] else None})
+                    **{f"speed-up {precision} (headline)": "" if row["iteration"] == 0 else
+                       headline_value(headline_speedup(compiled[precision], comparisons)) if precision in compiled
+                       else "—" for precision in ("fp32", "int8")},
+                    "speed-up (model alone)": f"{row['speedup']:.2f}x" if row["speedup"] else None})
     return out
 
 
@@ -417,7 +442,7 @@ def iteration_figure(state):
     labels = [r["label"].replace(" (", "<br>(") for r in rows]  # two lines: the panels are narrow
     colors = [DENSE_COLOR] + [LINE_COLOR] * (len(rows) - 1)
     runtime = "ONNX Runtime" if state["dense"].get("runtime") else "PyTorch"
-    panels = (("miou", "mIoU (fine-tuned)", "%{y:.3f}"), ("fps", f"FPS ({runtime}, batch 1)", "%{y:.1f}"),
+    panels = (("miou", "mIoU (fine-tuned)", "%{y:.3f}"), ("fps", f"FPS, model alone ({runtime})", "%{y:.1f}"),
               ("params", "parameters (M)", "%{y:.2f}"), ("gops", "GOPs", "%{y:.2f}"))
     fig = make_subplots(rows=1, cols=4, subplot_titles=[title for _, title, _ in panels], horizontal_spacing=0.06)
     for col, (key, title, fmt) in enumerate(panels, 1):
