@@ -119,8 +119,9 @@ def verify(config, point):
     if measured := view.verified_point(verified_points, config.plan, config.target, config.guards):
         widgets.table(view.comparison_rows(analysis, point, measured))
         st.caption(f"Measured by pruning the checkpoint to the {config.plan} plan at "
-                   f"{view.target_text(config.plan, config.target)}, scored on validation images the analysis did "
-                   "not use where there are any: an independent check of the curve.")
+                   f"{view.target_text(config.plan, config.target)}. Predicted: on the analysis's "
+                   f"{settings['images']} validation images; measured: {view.verified_images(measured)}, the dense "
+                   "model too, so compare the drops: the images differ, the drop from dense is pruning's alone.")
     elif any(not is_final(j) and j.output() == Path(config.out) for j in verify_jobs):
         st.info("A verify job is measuring this point: see below.", icon=":material/hourglass_top:")
     else:
@@ -140,8 +141,12 @@ if verify_job := widgets.shown_job(verify_jobs, "verify"):
     st.markdown(f"**Verify job** · {plan} plan at {view.target_text(plan, verify_job.config.get('target', 0))}")
     widgets.job_panel(verify_job.path, param="verify")
 if verified := view.verified_rows(analysis, verified_points):
-    with st.expander(f"Verified points ({len(verified)})", icon=":material/fact_check:"):
+    with st.expander(f"Verified points ({len(verified)}): how far to trust the curve", expanded=True,
+                     icon=":material/fact_check:"):
         widgets.table(verified)
+        st.caption("Prediction error: the measured drop from the dense model minus the curve's predicted drop, each "
+                   "against the dense model on its own images; positive means the curve was optimistic. A point "
+                   "verified before the dense model was measured beside it shows —: verify it again.")
 
 
 def run_details(out):

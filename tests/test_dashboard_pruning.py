@@ -369,12 +369,25 @@ def test_comparison_and_verified_rows_put_prediction_beside_measurement(analysis
     measured = {"plan": "uniform", "target": 0.4, "miou": 0.5, "params": 5e6, "macs": 3.9e9, "latency_ms": 50.0,
                 "speedup": 1.5}
     rows = {row[""]: row for row in prune_view.comparison_rows(analysis, predicted, measured)}
-    assert rows["mIoU (one-shot)"] == {"": "mIoU (one-shot)", "predicted": round(predicted["miou"], 4), "measured": 0.5}
+    assert rows["mIoU (one-shot)"] == {"": "mIoU (one-shot)", "predicted": round(predicted["miou"], 3), "measured": 0.5}
     assert rows["speed-up (x, PyTorch)"]["measured"] == 1.5  # the paired measurement, not 80 / 50
-    assert rows["GMACs"]["measured"] == 3.9
+    assert rows["GMACs"]["measured"] == 3.9 and "mIoU drop from dense" not in rows  # an older point: no baseline
     (row,) = prune_view.verified_rows(analysis, [dict(measured, speedup=None)])
-    assert row["target"] == "40%" and row["predicted mIoU"] == round(predicted["miou"], 4)
+    assert row["target"] == "40%" and row["predicted mIoU"] == round(predicted["miou"], 3)
     assert row["speed-up"] == 1.6  # no paired figure: the dense latency over this one
+    assert row["prediction error"] is None and row["dense mIoU (same images)"] is None
+    # with its own dense baseline: the drops compare, whatever images each was scored on
+    held_out = dict(measured, images=8, held_out=True, dense_miou=0.66, miou_drop=0.16)
+    rows = {row[""]: row for row in prune_view.comparison_rows(analysis, predicted, held_out)}
+    assert rows["dense mIoU (same images)"] == {"": "dense mIoU (same images)", "predicted": 0.7, "measured": 0.66}
+    assert rows["mIoU drop from dense"]["predicted"] == round(0.7 - predicted["miou"], 3)
+    assert rows["mIoU drop from dense"]["measured"] == 0.16
+    (row,) = prune_view.verified_rows(analysis, [held_out])
+    assert row["predicted drop"] == round(0.7 - predicted["miou"], 3) and row["measured drop"] == 0.16
+    assert row["prediction error"] == f"{0.16 - (0.7 - predicted['miou']):+.3f}"  # the curve was optimistic
+    assert row["scored on"] == "8 held-out validation images"
+    recorded = dict(held_out, predicted={"miou": 0.6, "drop": 0.1})  # verify's own record of the prediction wins
+    assert prune_view.verified_rows(analysis, [recorded])[0]["prediction error"] == "+0.060"
     assert prune_view.verified_point([measured], "uniform", 0.4) is measured
     assert prune_view.verified_point([measured], "sensitivity", 0.4) is None
 
