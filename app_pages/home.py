@@ -75,6 +75,7 @@ if runs:
     widgets.table(home.run_rows(runs),
                   **{"best mIoU": st.column_config.ProgressColumn("best mIoU", min_value=0.0, max_value=1.0,
                                                                   format="%.3f")})
+    st.caption("Best mIoU: on the whole validation split, at the run's best epoch.")
 else:
     st.caption("No training run yet.")
 st.page_link("app_pages/train.py", label="Start or follow a training run", icon=":material/model_training:")

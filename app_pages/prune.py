@@ -47,7 +47,7 @@ if analysis is None:
     st.error(problem, icon=":material/error:")
     st.stop()
 settings = analysis["settings"]
-st.caption(view.analysis_caption(analysis))
+st.caption(view.analysis_caption(analysis, listing.split_miou(analysis["checkpoint"])))
 _, _, points_done, points_total = progress(analysis)
 if points_done < points_total:
     st.warning(f"This analysis is still being computed ({points_done} of {points_total} curve points): the slider "

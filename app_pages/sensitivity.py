@@ -37,9 +37,10 @@ def show_analysis(path, job=None):
                     icon=":material/hourglass_top:")
         return
     cells, _, points, points_total = view.progress(analysis)
-    widgets.cards(view.analysis_cards(analysis))
+    widgets.cards(view.analysis_cards(analysis, listing.split_miou(analysis["checkpoint"])))
     if stages := view.stage_text(analysis):
-        st.caption(f"Wall time so far: {stages}.")
+        finished = points == points_total and (job is None or is_final(job))
+        st.caption(f"Wall time{'' if finished else ' so far'}: {stages}.")
     if not cells:
         st.info("The dense model is measured; the first cells come next.", icon=":material/hourglass_top:")
         return

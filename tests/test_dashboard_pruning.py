@@ -445,3 +445,23 @@ def test_a_speed_up_no_plan_reached_names_the_best_one_measured():
     assert point is None and problem == f"No uniform plan was measured 9.00x faster on ONNX Runtime; the best it " \
                                         f"reached is {best:.2f}x."
     assert prune_view.pick_point(analysis, "uniform", "speedup", 2.0)[0]["ort_speedup"] >= 2.0
+
+
+def test_an_analysis_says_which_images_its_miou_is_on_beside_the_validation_splits(tmp_path):
+    analysis = synthetic_analysis(groups=3)
+    card = {c["label"]: c for c in sensitivity_view.analysis_cards(analysis, split=0.676)}["Dense mIoU (32 images)"]
+    assert card["value"] == "0.700" and card["delta"] == "val split 0.676" and "whole validation split" in card["help"]
+    caption = prune_view.analysis_caption(analysis, 0.676)
+    assert "0.700 on the analysis's 32 validation images; 0.676 on the whole validation split" in caption
+    assert "validation split" not in prune_view.analysis_caption(analysis).split("images:")[-1]
+    # what training and pruning recorded: the best epoch for model_best.pt, the last for checkpoint.pt, an iteration
+    run = tmp_path / "runs" / "a"
+    run.mkdir(parents=True)
+    (run / "epochs.jsonl").write_text("".join(json.dumps({"epoch": e, "miou": m, "iou": []}) + "\n"
+                                              for e, m in enumerate([0.2, 0.5, 0.4])))
+    assert listing.split_miou(run / "model_best.pt") == 0.5 and listing.split_miou(run / "checkpoint.pt") == 0.4
+    out = tmp_path / "pruned" / "p"
+    out.mkdir(parents=True)
+    (out / "state.json").write_text(json.dumps(synthetic_state(tmp_path / "a.json", out)))
+    assert listing.split_miou(out / "iter_2.pt") == pytest.approx(0.69 - 0.05 * 0.2)
+    assert listing.split_miou(tmp_path / "elsewhere.pt") is None and listing.split_miou(out / "iter_9.pt") is None

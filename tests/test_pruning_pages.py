@@ -61,12 +61,14 @@ def test_pages_on_an_empty_workspace(empty_workspace, page):  # noqa: F811
 
 def test_sensitivity_page_draws_the_heatmap_table_and_a_group_curve(workspace):  # noqa: F811
     analysis = synthetic_analysis()
+    analysis["seconds"] = {"cells": 90.0, "curves": 60.0}
     write_analysis(workspace, analysis)
     at = open_page(SENSITIVITY)
     assert not at.exception, at.exception
     values = metrics(at)
     assert values["Cells measured"] == "180 / 180" and values["Curve points"] == "36 / 36"
-    assert values["Dense mIoU"] == "0.700"
+    assert values["Dense mIoU (32 images)"] == "0.700"
+    assert "Wall time: cells 1.5 min · curves 1.0 min." in texts(at, "caption")  # finished: not "so far"
     assert len(at.get("plotly_chart")) == 2  # heatmap and the group's curve
     table = at.dataframe[0].value
     assert list(table["group"]) == [g["name"] for g in analysis["groups"]]

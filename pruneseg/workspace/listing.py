@@ -110,6 +110,24 @@ def deployable_checkpoints(workspace):
     return sorted(files, key=lambda file: Path(file).name in layout.RESUME_CHECKPOINTS)
 
 
+def split_miou(checkpoint):
+    """The mIoU ``checkpoint`` scored on the whole validation split, as the job that saved it recorded it: a
+    training run's best epoch (``model_best.pt``) or last epoch (``checkpoint.pt``), a pruning run's iteration
+    (``iter_<k>.pt``); None when no readable record says."""
+    path = Path(checkpoint)
+    if path.name in (layout.BEST_CHECKPOINT, layout.LAST_CHECKPOINT):
+        epochs = read_epochs(path.parent / layout.EPOCHS_LOG)
+        chosen = best_epoch(epochs) if path.name == layout.BEST_CHECKPOINT else (epochs or [None])[-1]
+        return chosen["miou"] if chosen else None
+    if layout.is_snapshot(path) and (path.parent / layout.PRUNE_STATE).exists():
+        try:
+            iterations = read_state(path.parent / layout.PRUNE_STATE)["iterations"]
+        except RecordError:
+            return None
+        return next((r["miou"] for r in iterations if Path(r["checkpoint"]) == path), None)
+    return None
+
+
 def list_analyses(workspace):
     """Analysis files under ``analyses/`` (verified points and shards left out), newest first."""
     folder = layout.analyses_dir(workspace)

@@ -13,6 +13,7 @@ from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb
 from pruneseg.dashboard.headline import (checkpoint_packages, figure_note, headline_label, headline_speedup,
                                          headline_value)
 from pruneseg.dashboard.labels import model_label
+from pruneseg.dashboard.views.sensitivity import miou_images_text
 from pruneseg.data.classes import classes_of
 from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS
 from pruneseg.prune.tradeoff import (SEED_TOLERANCE, best_speedup, curve, efficiency, point_at, point_meeting,
@@ -42,11 +43,13 @@ def plan_rows(analysis, reduction):
     return rows
 
 
-def analysis_caption(analysis):
-    """One line on what the analysis measured: model, size, checkpoint, dataset, images."""
+def analysis_caption(analysis, split=None):
+    """One line on what the analysis measured: model, size, checkpoint, dataset, and which images its mIoU is on
+    (``split``: the checkpoint's mIoU on the whole validation split, shown beside it)."""
     (height, width), settings = analysis["input_size"], analysis["settings"]
     return (f"{model_label(analysis['model_name'])} at {height}x{width} · checkpoint `{analysis['checkpoint']}` · "
-            f"dataset `{settings['data']}` · {settings['images']} validation images per measurement")
+            f"dataset `{settings['data']}` · every mIoU of the curves is on the analysis's {settings['images']} "
+            f"validation images: {miou_images_text(analysis, split)}")
 
 
 def verified_point(points, plan, target, guards=None):
@@ -131,8 +134,9 @@ def planner_cards(analysis, point):
     speedup, gain = point["speedup"], efficiency(point)
     cards = [
         {"label": "Predicted mIoU", "value": f"{point['miou']:.3f}", "delta": f"{point['miou'] - base['miou']:+.3f}",
-         "help": "One-shot: pruned, BatchNorm re-estimated, not fine-tuned (fine-tuning wins some back). "
-                 f"Dense: {base['miou']:.3f}."},
+         "help": "One-shot: pruned, BatchNorm re-estimated, not fine-tuned (fine-tuning wins some back). On the "
+                 f"analysis's {analysis['settings']['images']} validation images, where the dense model scores "
+                 f"{base['miou']:.3f}: compare the change, not the value, with the validation split's."},
         {"label": "Parameters", "value": f"{point['params'] / 1e6:.2f} M",
          "delta": f"{point['params'] / base['params'] - 1:+.0%}", "delta_color": "inverse",
          "help": f"Dense: {base['params'] / 1e6:.2f} M."},

@@ -140,7 +140,7 @@ def headline_cards(data):
                       "help": "Package size of dense fp32 over this one's."})
         cards.append({"label": f"{role}: mIoU", "value": f"{miou:.3f}" if miou is not None else "—",
                       "delta": f"{miou - dense_miou:+.3f}" if miou is not None else None,
-                      "help": f"Validation mIoU; dense fp32 {dense_miou:.3f}."})
+                      "help": f"On the whole validation split; dense fp32 {dense_miou:.3f}."})
     return cards
 
 
@@ -249,6 +249,9 @@ def provenance_rows(data):
             ("training", ", ".join(f"{k} {train[k]}" for k in ("model", "height", "width", "epochs", "lr", "loss")
                                    if k in train) or "its run's config.json was not found"),
             ("training precision", training_precision(train)),
+            ("mIoU images", f"cards, per-class IoU and iterations: the whole validation split (dense "
+                            f"{state['dense']['miou']:.3f}); trade-off curves: the analysis's {settings['images']} "
+                            f"validation images (dense {analysis['baseline']['miou']:.3f})"),
             ("analysis", f"{settings['images']} images per cell, ratios {settings['ratios']}, round to "
                          f"{settings['round_to']}, ONNX Runtime threads {settings.get('runtime_threads', '—')}"),
             ("pruning", ", ".join(f"{k} {state['config'][k]}" for k in ("plan", "iterations", "step", "tolerance",
@@ -260,7 +263,7 @@ def provenance_rows(data):
             ("date", data["provenance"]["date"])]
     quantized = data["quantized"]["pruned"]
     if quantized:
-        rows.insert(5, ("int8", f"{quantized['format']}, {quantized['activations']} activations, "
+        rows.insert(6, ("int8", f"{quantized['format']}, {quantized['activations']} activations, "
                                 f"{quantized['weights']} weights, {quantized['calibration']['images']} calibration "
                                 f"images ({quantized['calibration']['method']})"))
     return [{"what": what, "settings": text} for what, text in rows]
