@@ -52,7 +52,7 @@ def test_run_rows():
     run = {"name": "r", "config": {"model": "unet", "height": 64, "width": 128, "epochs": 5, "data": "/d/synth"},
            "epochs_done": 2, "best": {"miou": 0.51234, "epoch": 1}, "best_checkpoint": None}
     row = home.run_rows([dict(run, problem=None)])[0]
-    assert row["epochs"] == "2 / 5" and row["size"] == "64x128" and row["best mIoU"] == 0.5123
+    assert row["epochs"] == "2 / 5" and row["size"] == "64x128" and row["best mIoU"] == 0.512
     assert row["best epoch"] == "2" and row["dataset"] == "synth"
 
 
