@@ -65,7 +65,8 @@ def planner():
     """Plan kind and target, read off the precomputed curves: a rerun of this fragment only."""
     modes, plans = view.target_modes(analysis), view.plans_of(analysis)
     for key, default in (("mode", "macs"), ("plan", "sensitivity"), ("target", 30), ("speedup", 1.5)):
-        widgets.kept(key, default)  # the slider and the plan survive a visit to another page
+        # the slider and the plan survive a visit to another page, and a reload (they are in the address)
+        widgets.kept(key, default, view.ADDRESS[key], view.ADDRESS_PARSERS[key])
     if st.session_state["mode"] not in modes:
         st.session_state["mode"] = "macs"
     if st.session_state["plan"] not in plans:
@@ -83,6 +84,7 @@ def planner():
         value = columns[-1].slider("Speed-up to reach", 1.1, 4.0, step=0.05, format="%.2fx", key="speedup",
                                    help="The lightest pruning of this plan measured at least this much faster than "
                                         "the dense model on ONNX Runtime (fp32).")
+    widgets.to_address({view.ADDRESS[key]: st.session_state[key] for key in view.ADDRESS})
     point, problem = view.pick_point(analysis, kind, mode, value)
     if point is None:
         st.info(problem, icon=":material/hourglass_top:")

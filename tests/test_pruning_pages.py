@@ -5,7 +5,9 @@ import sys
 
 import pytest
 
-from conftest import ROOT, make_dataset, open_page, write_job
+from streamlit.testing.v1 import AppTest
+
+from conftest import APPTEST_TIMEOUT, ROOT, make_dataset, open_page, write_job
 from pruneseg import jobs
 from pruneseg.dashboard.views import sensitivity as sensitivity_view
 from pruneseg.workspace import layout
@@ -163,6 +165,39 @@ def test_the_slider_and_plan_survive_a_visit_to_another_page(workspace):  # noqa
     assert not at.exception, at.exception
     assert at.slider[0].value == 60 and at.button_group[0].value == "uniform"
     assert metrics(at)["Predicted mIoU"] == "0.484"
+
+
+def open_at(page, params):
+    """``page`` opened fresh at an address holding ``params``, as a reload or a bookmark opens it."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT)
+    at.query_params.update(params)
+    at.run()
+    return at.switch_page(page).run()
+
+
+def test_a_reload_restores_the_slider_target_kind_plan_and_verify_job_from_the_address(workspace):  # noqa: F811
+    path = write_analysis(workspace, synthetic_analysis(runtime=True))
+    at = open_page(PRUNE)
+    at.segmented_control(key="mode").set_value("speedup").run()
+    at.segmented_control(key="plan").set_value("uniform").run()
+    at.slider(key="speedup").set_value(2.0).run()
+    assert not at.exception, at.exception
+    address = {name: value for name, value in at.query_params.items()}
+    assert (address["mode"], address["plan"], address["speedup"]) == ("speedup", "uniform", "2.0")
+    shown = metrics(at)
+    job = write_job(workspace, "verify", ["verify", "--analysis", str(path)], config={"analysis": str(path),
+                    "plan": "uniform", "target": 0.55}, outputs={"out": str(path.with_name("v.json"))}, name="v-1")
+    reloaded = open_at(PRUNE, {**address, "verify": job.name})  # a new session: nothing kept but the address
+    assert not reloaded.exception, reloaded.exception
+    assert reloaded.segmented_control(key="mode").value == "speedup"
+    assert reloaded.segmented_control(key="plan").value == "uniform" and reloaded.slider(key="speedup").value == 2.0
+    assert metrics(reloaded)["Predicted mIoU"] == shown["Predicted mIoU"]
+    assert "uniform plan at 55% fewer MACs" in texts(reloaded, "markdown")  # the verify job named in the address
+    macs = open_at(PRUNE, {"analysis": STEM, "mode": "macs", "macs": "60", "plan": "sensitivity"})
+    assert macs.slider(key="target").value == 60 and metrics(macs)["Predicted mIoU"] == "0.592"
+    odd = open_at(PRUNE, {"analysis": STEM, "mode": "sideways", "macs": "999", "plan": "greedy", "speedup": "x"})
+    assert not odd.exception, odd.exception  # an address typed by hand: its bad values are passed over
+    assert odd.segmented_control(key="mode").value == "macs" and odd.slider(key="target").value == 90
 
 
 def test_verify_button_starts_a_verify_job_and_its_result_shows(workspace, started):  # noqa: F811

@@ -55,14 +55,30 @@ def plain(text):
     return re.sub(r"([*<>])", r"\\\1", str(text))
 
 
-def kept(key, default):
+def kept(key, default, address=None, parse=str):
     """Give the keyed widget ``key`` the value it had when this page was last left (Streamlit drops a
     widget's state once a run does not draw it), else ``default``. Create the widget after this call,
-    with ``key=key`` and without its own default."""
+    with ``key=key`` and without its own default.
+
+    With ``address`` (a query parameter's name), a page opened at ``?<address>=<text>`` (a reload, a
+    bookmark) starts from ``parse(text)`` instead; a text ``parse`` refuses (ValueError) is passed over.
+    ``to_address`` writes the values back."""
     memory = f"kept-{key}"
+    if key not in st.session_state and memory not in st.session_state and address in st.query_params:
+        try:
+            st.session_state[key] = parse(st.query_params[address])
+        except (ValueError, OverflowError):
+            pass
     if key not in st.session_state:
         st.session_state[key] = st.session_state.get(memory, default)
     st.session_state[memory] = st.session_state[key]
+
+
+def to_address(values):
+    """Write ``{query parameter: value}`` into the page address, so a reload restores them (``kept``)."""
+    for name, value in values.items():
+        if st.query_params.get(name) != str(value):
+            st.query_params[name] = str(value)
 
 
 def show_problems(problems):

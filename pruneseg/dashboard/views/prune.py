@@ -86,6 +86,17 @@ def guard_cards(analysis, point, guards):
 
 
 TARGET_MODES = {"macs": "MACs removed", "speedup": "Speed-up"}
+# the planner's widgets (session keys) -> their query parameters, and how a parameter's text is read back
+ADDRESS = {"mode": "mode", "plan": "plan", "target": "macs", "speedup": "speedup"}
+
+
+def _within(low, high, kind):
+    """A parser of a slider's value from the address: ``kind(text)`` held within ``low .. high``."""
+    return lambda text: min(high, max(low, kind(text)))
+
+
+ADDRESS_PARSERS = {"mode": str, "plan": str, "target": _within(5, 90, int),
+                   "speedup": _within(1.1, 4.0, lambda text: round(float(text) * 20) / 20)}
 PLAN_HELP = {"sensitivity": "prune the groups the analysis found robust more, fragile ones less",
              "uniform": "the same share of every group (the baseline to beat)",
              "latency": "spend the pruning where ONNX Runtime saves the most milliseconds per mIoU lost "
