@@ -50,10 +50,22 @@ demo_job = widgets.shown_job(list_jobs(ws, DemoConfig.KIND), "demo")
 if not home.demo_finished(demo) and not demo_job:
     if st.button("Run the demo" if demo is None else "Resume the demo", type="primary", icon=":material/play_arrow:"):
         widgets.launch_job(DemoConfig(workspace=str(ws), out=str(demo_path)), param="demo")
+
+
+def demo_steps(job=None):
+    """The demo's steps, read again at every poll of its job panel: the running one with its own progress."""
+    record, _ = widgets.load_record(demo_path, read_demo) if demo_path.exists() else (None, None)
+    if record:
+        widgets.table(home.demo_rows(record, job),
+                      progress=st.column_config.ProgressColumn("progress", min_value=0, max_value=100, format="%.0f%%",
+                                                               help="The running step's own progress."))
+
+
 if demo_job:
-    widgets.job_panel(demo_job.path, param="demo")
+    widgets.job_panel(demo_job.path, details=demo_steps, param="demo")
+elif demo:
+    demo_steps()
 if demo:
-    widgets.table(home.demo_rows(demo))
     if home.demo_finished(demo) and Path(demo["artefacts"].get("video", "")).is_file():
         st.video(demo["artefacts"]["video"])
         st.caption("Left: the dense fp32 model; right: the pruned int8 one, on the built-in drive (synthetic).")

@@ -12,7 +12,7 @@ from pruneseg import jobs
 from pruneseg.config import VerifyConfig
 from pruneseg.dashboard import forms, widgets
 from pruneseg.dashboard.headline import HOW, figure_note
-from pruneseg.dashboard.labels import is_final
+from pruneseg.dashboard.labels import is_final, made_outside_label
 from pruneseg.dashboard.views import prune as view
 from pruneseg.dashboard.views.sensitivity import progress
 from pruneseg.data.classes import classes_of
@@ -187,8 +187,9 @@ if len(runs) > 1:
                                   help="Say the sensitivity plan against the uniform one, or two tolerances.")
         st.plotly_chart(view.runs_figure([(folder.name, state) for folder, state in runs if folder.name in compared]),
                         width="stretch", key="compare-pruning-runs")
+made_by_demo = listing.demo_artefacts(ws)
 kind, chosen = widgets.choose_job_or_item(
-    prune_jobs, {folder.name: (folder, f"{folder.name} · started outside the dashboard") for folder, _ in runs},
+    prune_jobs, {folder.name: (folder, made_outside_label(folder.name, folder, made_by_demo)) for folder, _ in runs},
     "run", "Pruning runs", "Pruning runs of this analysis, newest first.",
     "No pruning run of this analysis yet. Start one above; its iterations show here.")
 if kind == "job":

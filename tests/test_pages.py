@@ -222,8 +222,25 @@ def test_run_started_outside_the_dashboard_is_listed(workspace):
     write_fake_run(workspace, name="cli-run", epochs_done=2, epochs=5)
     at = open_page("app_pages/train.py")
     assert not at.exception, at.exception
-    assert "cli-run" in at.selectbox[-1].format_func(at.selectbox[-1].value)
+    assert at.selectbox[-1].format_func(at.selectbox[-1].value) == "cli-run · started outside the dashboard"
     assert {m.label: m.value for m in at.metric}["Epochs done"] == "2 / 5"
+
+
+def test_runs_the_demo_made_are_labelled_as_the_demos(workspace):
+    from test_pruning_pages import write_analysis, write_state
+
+    run = write_fake_run(workspace, name="demo-fpn")
+    analysis = write_analysis(workspace)
+    pruned = write_state(workspace, analysis)
+    (workspace / "demos").mkdir()
+    (workspace / "demos" / "demo.json").write_text(json.dumps({
+        "config": {}, "steps": {}, "started": 0.0,
+        "artefacts": {"run": str(run), "analysis": str(analysis), "pruning_run": str(pruned)}}))
+    for page in ("app_pages/train.py", "app_pages/sensitivity.py", "app_pages/prune.py"):
+        at = open_page(page)
+        assert not at.exception, at.exception
+        shown = next(s for s in at.selectbox if s.label == "Show")
+        assert shown.format_func(shown.value).endswith(" · made by the demo"), page
 
 
 def test_submitting_the_form_starts_a_train_job(workspace, started):

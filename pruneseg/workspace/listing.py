@@ -11,6 +11,7 @@ from pruneseg.data.cityscapes import IMAGE_SUFFIX, dataset_classes
 from pruneseg.jsonio import read_json
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import read_analysis, read_point
+from pruneseg.records.demo import read_demo
 from pruneseg.records.deploy import (read_export, read_latency_comparison, read_manifest, read_perf_result,
                                      read_quantize, read_video_result)
 from pruneseg.records.inspect import read_inspect
@@ -280,3 +281,19 @@ def list_inspections(workspace):
             record, problem = None, str(error)
         rows.append({"name": path.stem, "path": path, "record": record, "problem": problem, "modified": _mtime(path)})
     return _newest_first(rows)
+
+
+def demo_artefacts(workspace):
+    """``{artefact path (resolved): demo name}`` of what the demos recorded under ``demos/`` made (runs,
+    analyses, pruning runs, packages, results, videos), so pages can name them as the demo's."""
+    folder = layout.demos_dir(workspace)
+    made = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            record = read_demo(path)
+        except RecordError:
+            continue
+        for value in record["artefacts"].values():
+            if isinstance(value, str) and value:
+                made.setdefault(str(Path(value).resolve()), path.stem)
+    return made

@@ -40,13 +40,29 @@ DEMO_STEPS = {"data": "built-in data (when missing)", "train": "training, quick 
               "target": "throughput tests and paired latency", "video": "overlay video, dense vs pruned int8"}
 
 
-def demo_rows(record):
-    """One row per demo step (``pruneseg.demo.STEPS`` order): what it does, whether done, its minutes."""
+def demo_rows(record, job=None, now=None):
+    """One row per demo step (``pruneseg.demo.STEPS`` order): what it does, its status, its minutes and, for the
+    step running now, its own progress.
+
+    Args:
+        job: the demo's job (``pruneseg.jobs.Job``), or None: a started step is "running" only while it runs,
+            else "stopped" (a resumed demo starts there).
+    """
     steps = (record or {}).get("steps", {})
-    return [{"step": name, "what": what,
-             "status": "done" if steps.get(name, {}).get("done") else ("started" if name in steps else "to do"),
-             "minutes": round(steps[name]["seconds"] / 60, 1) if name in steps else None}
-            for name, what in DEMO_STEPS.items()]
+    live = job is not None and job.status in ("queued", "running")
+    now = time.time() if now is None else now
+    rows = []
+    for name, what in DEMO_STEPS.items():
+        step = steps.get(name)
+        running = bool(step) and not step["done"] and live and "started" in step
+        seconds = None if step is None else step["seconds"] + (now - step["started"] if running else 0.0)
+        fraction = progress_summary(job.progress)[0] if running else None
+        rows.append({"step": name, "what": what,
+                     "status": ("done" if step and step["done"] else "running" if running else
+                                "stopped" if step else "to do"),
+                     "progress": None if fraction is None else round(100 * fraction, 1),
+                     "minutes": None if seconds is None else round(seconds / 60, 1)})
+    return rows
 
 
 def demo_finished(record):
