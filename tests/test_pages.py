@@ -120,7 +120,7 @@ def test_dataset_page_shows_split_sizes_and_an_overlaid_image(workspace):
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Train images"] == "4" and metrics["Val images"] == "2"
-    assert metrics["Image size"] == "128 x 64"
+    assert metrics["Image size"] == "64 x 128"  # height x width, as everywhere
     assert len(at.image) == 1
     assert at.get("plotly_chart"), "the class share chart is missing"
     at.selectbox[1].set_value("person").run()  # filter: every tiny image has a person band
@@ -134,7 +134,7 @@ def test_dataset_page_shows_a_folder_datasets_own_classes(empty_workspace):
     at = open_page("app_pages/dataset.py")
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Classes"] == "3" and metrics["Train images"] == "4" and metrics["Image size"] == "64 x 32"
+    assert metrics["Classes"] == "3" and metrics["Train images"] == "4" and metrics["Image size"] == "32 x 64"
     assert at.selectbox[1].options == ["any class", "road", "car", "tree"]
     legend = " ".join(str(element.proto.body) for element in at.get("html"))
     assert "tree" in legend and "rgb(107, 142, 35)" in legend and "person" not in legend

@@ -251,6 +251,7 @@ def test_prune_page_shows_the_iterations_of_a_pruning_run(workspace):  # noqa: F
     snapshots = next(df.value for df in at.dataframe if "checkpoint" in df.value)
     assert list(snapshots["checkpoint"])[1:] == [f"pruned/{out.name}/iter_{k}.pt" for k in (1, 2, 3)]
     assert list(snapshots["iteration"]) == ["dense", "1 (10%)", "2 (20%)", "3 (30%)"]
+    assert snapshots.iloc[0]["one-shot mIoU"] == "—" and snapshots.iloc[1]["speed-up fp32 (headline)"] == "—"
 
 
 def test_two_pruning_runs_compare_side_by_side(workspace):  # noqa: F811

@@ -309,6 +309,7 @@ def inspect_form(ws, options, datasets, chosen=()):
     with st.form("inspect"):
         models = st.multiselect("Models", list(options), default=[m for m in chosen if m in options],
                                 format_func=options.get, max_selections=3, placeholder="up to three",
+                                select_all=False,  # "select all" would pick more than three
                                 help="Checkpoints run with PyTorch, packages through the target runner (fp32 or int8). "
                                      "The first is the reference the others are compared with: usually the dense one.")
         data_col, split_col = st.columns([3, 1])
