@@ -71,19 +71,20 @@ def planner():
         st.session_state["mode"] = "macs"
     if st.session_state["plan"] not in plans:
         st.session_state["plan"] = plans[0]
-    columns = st.columns([1, 1, 3] if len(modes) > 1 else [1, 3], vertical_alignment="bottom")
+    # the two choices on a row of their own, the slider below: every option shows at 1280 px
+    columns = st.columns([2, 3] if len(modes) > 1 else [1], vertical_alignment="bottom")
     mode = columns[0].segmented_control("Target", modes, required=True, key="mode",
                                         format_func=view.TARGET_MODES.get) if len(modes) > 1 else "macs"
-    kind = columns[-2].segmented_control(
+    kind = columns[-1].segmented_control(
         "Plan", plans, required=True, key="plan", format_func=str.capitalize,
         help=" ".join(f"{name.capitalize()}: {view.PLAN_HELP[name]}." for name in plans))
     if mode == "macs":
-        value = columns[-1].slider("MACs to remove", 5, 90, step=1, format="%d%%", key="target",
-                                   help="Share of the dense model's multiply-accumulates the plan removes.") / 100
+        value = st.slider("MACs to remove", 5, 90, step=1, format="%d%%", key="target",
+                          help="Share of the dense model's multiply-accumulates the plan removes.") / 100
     else:
-        value = columns[-1].slider("Speed-up to reach", 1.1, 4.0, step=0.05, format="%.2fx", key="speedup",
-                                   help="The lightest pruning of this plan measured at least this much faster than "
-                                        "the dense model on ONNX Runtime (fp32).")
+        value = st.slider("Speed-up to reach", 1.1, 4.0, step=0.05, format="%.2fx", key="speedup",
+                          help="The lightest pruning of this plan measured at least this much faster than "
+                               "the dense model on ONNX Runtime (fp32).")
     widgets.to_address({view.ADDRESS[key]: st.session_state[key] for key in view.ADDRESS})
     point, problem = view.pick_point(analysis, kind, mode, value)
     if point is None:
@@ -105,7 +106,7 @@ def planner():
     if point is None:
         return
     widths_col, verify_col = st.columns([3, 2])
-    exact = "" if point["exact"] else " (the computed plan nearest the slider)"
+    exact = "" if point["exact"] else "<br><sup>the computed plan nearest the slider</sup>"  # two lines: it fits
     widths_col.plotly_chart(view.widths_figure(analysis, point["widths"], f"Channels kept per group at "
                                                f"{point['plan_reduction']:.0%} fewer MACs{exact}"),
                             width="stretch", key="widths")

@@ -89,11 +89,19 @@ def show_problems(problems):
     return bool(problems)
 
 
+CARDS_PER_ROW = 4  # wider rows cut card labels at 1280 px
+
+
 def cards(specs):
-    """Metric cards in one row: each spec has label and value, optionally delta, delta_color, help."""
-    for column, spec in zip(st.columns(len(specs)), specs):
-        column.metric(spec["label"], spec["value"], spec.get("delta"), delta_color=spec.get("delta_color", "normal"),
-                      help=spec.get("help"), border=True)
+    """Metric cards, at most ``CARDS_PER_ROW`` to a row and the rows as even as can be: each spec has label and
+    value, optionally delta, delta_color, help."""
+    rows = -(-len(specs) // CARDS_PER_ROW)
+    per_row = -(-len(specs) // max(1, rows))
+    for start in range(0, len(specs), per_row):
+        row = specs[start:start + per_row]
+        for column, spec in zip(st.columns(per_row), row):
+            column.metric(spec["label"], spec["value"], spec.get("delta"),
+                          delta_color=spec.get("delta_color", "normal"), help=spec.get("help"), border=True)
 
 
 def guards_input(classes, enabled=True, key="guards"):

@@ -48,8 +48,7 @@ def analysis_caption(analysis, split=None):
     (``split``: the checkpoint's mIoU on the whole validation split, shown beside it)."""
     (height, width), settings = analysis["input_size"], analysis["settings"]
     return (f"{model_label(analysis['model_name'])} at {height}x{width} · checkpoint `{analysis['checkpoint']}` · "
-            f"dataset `{settings['data']}` · every mIoU of the curves is on the analysis's {settings['images']} "
-            f"validation images: {miou_images_text(analysis, split)}")
+            f"dataset `{settings['data']}` · {miou_images_text(analysis, split)}")
 
 
 def verified_point(points, plan, target, guards=None):
@@ -153,16 +152,18 @@ def planner_cards(analysis, point):
          "help": f"Dense: {base['params'] / 1e6:.2f} M."},
         {"label": "GMACs", "value": f"{point['macs'] / 1e9:.3f}", "delta": f"{point['macs'] / base['macs'] - 1:+.0%}",
          "delta_color": "inverse", "help": f"Per image at {height}x{width}. Dense: {base['macs'] / 1e9:.3f}."},
-        {"label": "Speed-up", "value": f"{speedup:.2f}x" if speedup else "—",
+        {"label": "Speed-up (model alone)", "value": f"{speedup:.2f}x" if speedup else "—",
          "delta": f"{1 / speedup - 1:+.0%} latency" if speedup else None, "delta_color": "inverse",
-         "help": f"Measured on {speedup_source(analysis)}. Fewer MACs is not always faster: this is the number "
-                 "that counts." + (f" Efficiency {gain:.2f}: the measured speed-up over the one the MACs "
-                                   "reduction alone would give (1.0 is the limit)." if gain else "")},
+         "help": f"Measured on {speedup_source(analysis)}. Fewer MACs is not always faster: measure, don't count. "
+                 f"This is {figure_note('model alone', who='analysis')}; the headline is the pruned package's, "
+                 "end to end on the Target page." + (f" Efficiency {gain:.2f}: the measured speed-up over the one "
+                                                     "the MACs reduction alone would give (1.0 is the limit)."
+                                                     if gain else "")},
     ]
     if point.get("ort_int8_speedup"):
-        cards.append({"label": "Speed-up with int8", "value": f"{point['ort_int8_speedup']:.2f}x",
+        cards.append({"label": "int8 speed-up (model alone)", "value": f"{point['ort_int8_speedup']:.2f}x",
                       "help": "This plan quantized to int8 (ONNX Runtime QDQ), against the dense fp32 model, "
-                              "timed in the same rounds."})
+                              "timed in the same rounds; model alone, as the fp32 one."})
     return cards
 
 
@@ -483,7 +484,7 @@ def iteration_figure(state):
     runtime = "ONNX Runtime" if state["dense"].get("runtime") else "PyTorch"
     panels = (("miou", "mIoU (fine-tuned)", "%{y:.3f}"), ("fps", f"FPS, model alone ({runtime})", "%{y:.1f}"),
               ("params", "parameters (M)", "%{y:.2f}"), ("gops", "GOPs", "%{y:.2f}"))
-    fig = make_subplots(rows=1, cols=4, subplot_titles=[title for _, title, _ in panels], horizontal_spacing=0.06)
+    fig = make_subplots(rows=1, cols=4, subplot_titles=[title for _, title, _ in panels], horizontal_spacing=0.07)
     for col, (key, title, fmt) in enumerate(panels, 1):
         values = [(r[key] / 1e6 if key == "params" else r[key]) for r in rows]
         fig.add_trace(go.Bar(x=labels, y=values, marker_color=colors, showlegend=False, texttemplate=fmt,

@@ -269,6 +269,14 @@ def provenance_rows(data):
     return [{"what": what, "settings": text} for what, text in rows]
 
 
+def for_the_file(fig):
+    """``fig`` as the HTML file draws it, outside Streamlit's theme: every axis makes room for its tick labels and
+    title (``automargin``) within margins wide enough for two-digit ticks and the legend."""
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig.update_layout(margin=dict(l=60, r=30, t=60, b=60))
+
+
 def report_html(data):
     """One self-contained HTML page: cards, interactive charts (plotly.js embedded once), the video
     (embedded as data), provenance. Opens offline in any browser."""
@@ -282,7 +290,7 @@ def report_html(data):
     parts.append("</div>")
     for index, (title, fig, note) in enumerate(figures(data)):
         parts.append(f"<h2>{html.escape(title)}</h2><p class='note'>{html.escape(note)}</p>")
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=index == 0))
+        parts.append(for_the_file(fig).to_html(full_html=False, include_plotlyjs=index == 0))
     if data["video"] and Path(data["video"]).is_file():
         encoded = base64.b64encode(Path(data["video"]).read_bytes()).decode()
         parts.append("<h2>Dense fp32 (left) and pruned int8 (right)</h2>"

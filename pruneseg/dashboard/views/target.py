@@ -124,7 +124,8 @@ def fps_figure(results):
             y=[r["fps"] for r in mine], name=label, marker=dict(color=color, pattern_shape=pattern),
             text=[f"{r['fps']:.1f}" for r in mine], textposition="outside", cliponaxis=False,
             hovertemplate="%{y:.2f} FPS<extra>" + label + "</extra>"))
-    style_figure(fig, "Throughput: frames per second with N workers (not paired)", "worker threads",
+    fig.update_yaxes(range=[0, 1.15 * max((r["fps"] for r in latest), default=1)])  # room for the labels on top
+    style_figure(fig, "Throughput, N workers (not paired)", "worker threads",
                  "frames per second", height=380)
     return fig.update_layout(barmode="group", legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
 
@@ -197,12 +198,14 @@ def comparison_figure(comparison):
         fig.add_trace(go.Bar(
             x=[f"{runtime_label(info)}<br>{Path(row['package']).name}"], y=[row["ms"]], name=package_label(info),
             showlegend=False, marker=dict(color=VARIANT_COLORS.get(kind, "#BAB0AC")), text=[text],
-            textposition="outside", cliponaxis=False, error_y=dict(type="data", symmetric=False, array=[spread["q75"] - row["ms"]],
-                                           arrayminus=[row["ms"] - spread["q25"]], color="#555"),
+            textposition="inside", insidetextanchor="middle", textfont=dict(color="white", size=14),  # clear of
+            error_y=dict(type="data", symmetric=False, array=[spread["q75"] - row["ms"]],  # the whiskers and the top
+                         arrayminus=[row["ms"] - spread["q25"]], color="#555"),
             hovertemplate=(f"median %{{y:.2f}} ms [{spread['q25']:.2f}, {spread['q75']:.2f}]<br>"
                            f"speed-up {row['speedup']:.2f}x [{row['speedup_spread']['q25']:.2f}, "
                            f"{row['speedup_spread']['q75']:.2f}]<extra>{package_label(info)}</extra>")))
     threads = comparison["threads"]
+    fig.update_yaxes(range=[0, 1.15 * max((row["ms_spread"]["q75"] for row in comparison["packages"]), default=1)])
     return style_figure(fig, f"Paired end-to-end latency, {threads} thread{'s' if threads != 1 else ''} "
                              f"({comparison['rounds']} alternating rounds)", "", "milliseconds per frame", height=380)
 
