@@ -68,7 +68,8 @@ elif demo:
 if demo:
     if home.demo_finished(demo) and Path(demo["artefacts"].get("video", "")).is_file():
         st.video(demo["artefacts"]["video"])
-        st.caption("Left: the dense fp32 model; right: the pruned int8 one, on the built-in drive (synthetic).")
+        st.caption("Left: the dense fp32 model; right: the pruned int8 one, on the built-in drive (synthetic). The "
+                   f"FPS on the frames: {figure_note('video')}.")
     links = st.columns(3)
     links[0].page_link("app_pages/prune.py", label="Pruning trade-offs", icon=":material/content_cut:")
     links[1].page_link("app_pages/target.py", label="On the target", icon=":material/memory:")

@@ -8,6 +8,7 @@ writes the same file.
 import streamlit as st
 
 from pruneseg.dashboard import widgets
+from pruneseg.dashboard.headline import figure_note
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import report as view
 from pruneseg.records import RecordError
@@ -55,6 +56,7 @@ for title, figure, note in view.figures(data):
         widgets.table(view.class_rows(data))
 if data["video"]:
     st.subheader("Dense fp32 (left) and pruned int8 (right)")
+    st.caption(f"The FPS on the frames: {figure_note('video')}.")
     st.video(data["video"])
 others = [other for other in names if other != name]
 if others:

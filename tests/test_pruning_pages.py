@@ -222,6 +222,23 @@ def test_verify_button_starts_a_verify_job_and_its_result_shows(workspace, start
     assert not [b for b in at.button if b.label == "Verify"]
 
 
+def test_every_verified_point_shows_its_dense_baseline_and_the_predictions_error(workspace):  # noqa: F811
+    path = write_analysis(workspace)
+    point = {"plan": "sensitivity", "target": 0.3, "widths": {}, "miou": 0.61, "params": 6e6, "macs": 4.55e9,
+             "latency_ms": 50.0, "images": 8, "held_out": True, "dense_miou": 0.66, "miou_drop": 0.05,
+             "predicted": {"miou": 0.673, "drop": 0.027}}
+    layout.verify_path(path, "sensitivity", 0.3).write_text(json.dumps(point))
+    at = open_page(PRUNE)
+    assert not at.exception, at.exception
+    verified = next(df.value for df in at.dataframe if "prediction error" in df.value).iloc[0]
+    assert (verified["predicted drop"], verified["measured drop"], verified["prediction error"]) == \
+        (0.027, 0.05, "+0.023")  # the curve was 2.3 points optimistic
+    assert verified["dense mIoU (same images)"] == 0.66 and verified["scored on"] == "8 held-out validation images"
+    comparison = next(df.value for df in at.dataframe if "measured" in df.value).set_index("")  # the slider is there
+    assert comparison.loc["mIoU drop from dense", "measured"] == 0.05
+    assert comparison.loc["dense mIoU (same images)", "predicted"] == 0.7
+
+
 def test_asking_for_a_2x_faster_model_reads_the_runtime_curve_and_verifies_that_plan(workspace, started):  # noqa: F811
     path = write_analysis(workspace, synthetic_analysis(runtime=True))
     at = open_page(PRUNE)

@@ -22,8 +22,8 @@ FIGURES = {
                    "{who}, so its speed-ups run a little higher than end to end",
     "throughput": "throughput with {workers} worker(s): frames per second with requests in flight at once, each test "
                   "timed at its own moment, not paired with the dense model",
-    "video": "video: frames per second of the overlay video, including decoding, drawing and encoding, so lower "
-             "than the model's and the headline's",
+    "video": "video: the FPS drawn on the overlay video, segmentation timed over the last 10 frames while the video "
+             "is decoded, blended and encoded around it, so lower and noisier than the headline",
 }
 
 

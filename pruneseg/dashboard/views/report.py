@@ -294,6 +294,7 @@ def report_html(data):
     if data["video"] and Path(data["video"]).is_file():
         encoded = base64.b64encode(Path(data["video"]).read_bytes()).decode()
         parts.append("<h2>Dense fp32 (left) and pruned int8 (right)</h2>"
+                     f"<p class='note'>The FPS on the frames: {html.escape(figure_note('video'))}.</p>"
                      f"<video controls loop width='100%' src='data:video/mp4;base64,{encoded}'></video>")
     rows = class_rows(data)
     parts.append("<h2>Per-class IoU</h2><table><tr>" + "".join(f"<th>{html.escape(key)}</th>" for key in rows[0])

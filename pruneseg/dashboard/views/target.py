@@ -155,8 +155,7 @@ def video_cards(summary):
     """A finished video's cards: FPS of each side and the frame count."""
     sides = ("Left", "Right") if len(summary["fps"]) > 1 else ("",)
     cards = [{"label": f"{side} FPS".strip(), "value": f"{fps:.1f}",
-              "help": f"{package_label(info)}: frames per second over the last 10 frames; "
-                      f"{figure_note('video')}."}
+              "help": f"{package_label(info)}: {figure_note('video')}."}
              for side, info, fps in zip(sides, summary.get("packages", [{}, {}]), summary["fps"])]
     width, height = (summary.get("size") or ["?", "?"])[:2]
     cards.append({"label": "Frames", "value": summary.get("frames", "?"),
