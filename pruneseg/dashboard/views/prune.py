@@ -36,7 +36,7 @@ def plan_rows(analysis, reduction):
         if point is None:
             continue
         gain = efficiency(point)
-        rows.append({"plan": kind, "MACs removed": f"{reduction:.0%}", "predicted mIoU": round(point["miou"], 4),
+        rows.append({"plan": kind, "MACs removed": f"{reduction:.0%}", "predicted mIoU": round(point["miou"], 3),
                      "speed-up": round(point["speedup"], 2) if point["speedup"] else None,
                      "int8 speed-up": round(point["ort_int8_speedup"], 2) if point.get("ort_int8_speedup") else None,
                      "efficiency": round(gain, 2) if gain else None})

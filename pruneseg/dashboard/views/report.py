@@ -154,7 +154,7 @@ def side_by_side_rows(reports):
         rows.append({"pruning run": Path(data["run"]).name, "plan": state["config"].get("plan", "sensitivity"),
                      "tolerance": state["config"].get("tolerance"), "iterations": len(state["iterations"]),
                      "MACs removed": f"{1 - last['macs'] / state['dense']['macs']:.0%}" if last else "",
-                     "mIoU": round(last["miou"], 4) if last else None, "dense mIoU": round(state["dense"]["miou"], 4),
+                     "mIoU": round(last["miou"], 3) if last else None, "dense mIoU": round(state["dense"]["miou"], 3),
                      **{f"{role} faster": (f"{ups[role]['speedup']:.2f}x" + ("" if ups[role]["headline"]
                                                                               else " (model alone)"))
                         if role in ups else "—" for role in ("pruned fp32", "pruned int8")}})

@@ -29,5 +29,5 @@ def run_cards(config, epochs, steps, best):
 
 def epoch_rows(epochs):
     """The epoch table, newest first."""
-    return [{"epoch": r["epoch"] + 1, "mIoU": round(r["miou"], 4), "loss": round(r.get("train_loss", float("nan")), 4),
+    return [{"epoch": r["epoch"] + 1, "mIoU": round(r["miou"], 3), "loss": round(r.get("train_loss", float("nan")), 4),
              "seconds": round(r.get("seconds", 0.0), 1)} for r in reversed(epochs)]
