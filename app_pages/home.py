@@ -101,11 +101,11 @@ if pruning_runs:
     widgets.table(home.pruning_rows(pruning_runs, packages, comparisons),
                   report=st.column_config.LinkColumn("report", display_text="open the report"))
     st.caption(f"mIoU on the validation split. Speed-up fp32 / int8: the **headline**, the last snapshot's package "
-               f"{HOW} (Target page). Model alone: {figure_note('model alone', who='pruning loop')}.")
+               f"{HOW} (Target page); {figure_note('model alone', who='pruning loop')}.")
 if packages:
     st.subheader("Packages")
     widgets.table(home.package_rows(packages, listing.list_perf_results(ws), comparisons))
-    st.caption(f"Speed-up: the headline, {HOW}. FPS: {figure_note('throughput', workers=1)}.")
+    st.caption(f"Speed-up: the headline, {HOW}. FPS is {figure_note('throughput', workers=1)}.")
 
 left, right = st.columns(2)
 with left:

@@ -168,7 +168,7 @@ def run_details(out):
                "only when the mIoU is within the tolerance and every guarded class above its floor (dotted).")
     widgets.table(view.snapshot_rows(state, ws, packages, comparisons))
     st.caption(f"mIoU on the validation split. Speed-up fp32 / int8 (headline): the snapshot's package {HOW} "
-               f"(Target page). Model alone: {figure_note('model alone', who='pruning loop')}.")
+               f"(Target page); {figure_note('model alone', who='pruning loop')}.")
     st.caption("Each `iter_<k>.pt` holds the slim weights with the pruning history, so it loads without "
                "this analysis; use it for export and quantization, or analyse it again to prune further.")
 

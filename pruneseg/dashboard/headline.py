@@ -18,8 +18,8 @@ from pruneseg.workspace import layout
 HOW = "end to end on the target runner, paired with the dense fp32 package"
 # the other figures of time a page may show, and why each differs from the headline
 FIGURES = {
-    "model alone": "model alone: the network on ONNX Runtime without preprocessing and argmax, timed by the "
-                   "{who}, so its speed-ups run a little higher than end to end",
+    "model alone": "model alone: the network without preprocessing and argmax, timed by the {who} (on ONNX "
+                   "Runtime where it timed there), so its speed-ups usually run higher than end to end",
     "throughput": "throughput with {workers} worker(s): frames per second with requests in flight at once, each test "
                   "timed at its own moment, not paired with the dense model",
     "video": "video: the FPS drawn on the overlay video, segmentation timed over the last 10 frames while the video "

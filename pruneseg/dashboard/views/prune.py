@@ -200,12 +200,18 @@ def verified_images(point):
         f"the analysis's own {images} validation images (the split has no others)"
 
 
+def prediction_of(analysis, point):
+    """What the curve predicted for a verified point (``tradeoff.prediction_record``): as ``verify`` recorded it,
+    else (points verified before it did) read off the curve now; None when the curve cannot say."""
+    return point.get("predicted") or prediction_record(
+        analysis, predicted_point(analysis, point["plan"], point["target"], TARGET_KINDS[point["plan"]]))
+
+
 def prediction_error(analysis, point):
     """``(predicted drop, measured drop, error)`` of a verified point: the mIoU drops from the dense model, each
     on its own images, and measured minus predicted (positive: the curve was optimistic); None where the point
     lacks its dense baseline (points before it was recorded) or the curve cannot say."""
-    predicted = point.get("predicted") or prediction_record(
-        analysis, predicted_point(analysis, point["plan"], point["target"], TARGET_KINDS[point["plan"]]))
+    predicted = prediction_of(analysis, point)
     if predicted is None or "miou_drop" not in point:
         return None
     return predicted["drop"], point["miou_drop"], point["miou_drop"] - predicted["drop"]
@@ -216,7 +222,7 @@ def verified_rows(analysis, points):
     the predicted and measured drops and the prediction's error, size and speed."""
     rows = []
     for point in points:
-        predicted = predicted_point(analysis, point["plan"], point["target"], TARGET_KINDS[point["plan"]])
+        predicted = prediction_of(analysis, point)
         error = prediction_error(analysis, point)
         speedup = point_speedup(point, analysis["baseline"]["latency_ms"])
         int8 = runtime_speedup(point, "int8")
@@ -256,13 +262,13 @@ def run_cards(state, packages=(), comparisons=()):
     headline = headline_speedup(compiled["fp32"], comparisons) if "fp32" in compiled else None
     if headline:
         speed = {"label": "Speed-up (headline)", "value": headline_value(headline), "delta": None,
-                 "help": f"The last snapshot's fp32 package, {headline_label(headline)}. The loop's own timing, "
-                         f"{figure_note('model alone', who='pruning loop')}: "
-                         + (f"{speedup:.2f}x ({alone})." if speedup else "—.")}
+                 "help": f"The last snapshot's fp32 package, {headline_label(headline)}. The loop's own timing: "
+                         + (f"{speedup:.2f}x ({alone}); " if speedup else "none; ")
+                         + f"{figure_note('model alone', who='pruning loop')}."}
     else:
         speed = {"label": "Speed-up (model alone)", "value": f"{speedup:.2f}x" if speedup else "—",
                  "delta": f"{1 / speedup - 1:+.0%} latency" if speedup else None,
-                 "help": f"{alone}: {figure_note('model alone', who='pruning loop')}. The headline (end to end) "
+                 "help": f"{alone}; {figure_note('model alone', who='pruning loop')}. The headline (end to end) "
                          "needs the snapshot's package timed with Paired latency on the Target page."}
     return [
         {"label": "Iterations done", "value": f"{len(done)} / {config['iterations']}",

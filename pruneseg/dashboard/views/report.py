@@ -210,11 +210,11 @@ def figures(data):
     state, analysis = data["state"], data["analysis"]
     plan = state["config"].get("plan", "sensitivity")
     out = [("Per iteration: mIoU, FPS, parameters and GOPs", prune_view.iteration_figure(state),
-            f"FPS and the pruning loop's speed-ups: {figure_note('model alone', who='pruning loop')}."),
+            f"FPS and the pruning loop's speed-ups are {figure_note('model alone', who='pruning loop')}."),
            ("One-shot trade-off curves with the run's iterations",
             prune_view.tradeoff_figure(analysis, plan, None, [(Path(data["run"]).name, state)]),
             f"Curves: the analysis's one-shot mIoU on {analysis['settings']['images']} validation images; "
-            f"speed-ups: {figure_note('model alone', who='analysis')}."),
+            f"its speed-ups are {figure_note('model alone', who='analysis')}."),
            ("Per-class IoU", class_iou_figure(data), "On the validation split.")]
     if data["comparison"]:
         out.append(("Dense vs pruned vs int8 on the target: paired latency",
