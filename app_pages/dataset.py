@@ -56,7 +56,7 @@ def prediction_viewer(sample, opacity):
         return
     colors = classes_of(record).colors
     left, right = st.columns(2)
-    left.image(charts.overlay(picture, prediction, colors, opacity),
+    left.image(charts.hatch(charts.overlay(picture, prediction, colors, opacity), prediction, colors),
                caption=f"prediction of {record['models'][m]['label']}", width="stretch")
     right.image(inspect_view.error_map(picture, truth, prediction, colors), width="stretch",
                 caption="errors: wrong pixels in the colour of their true class")
@@ -112,7 +112,7 @@ except DatasetError as error:
 width, height = image_size(samples[0].image)
 widgets.cards([{"label": "Train images", "value": listing.count_images(root, "train")},
                {"label": "Val images", "value": listing.count_images(root, "val")},
-               {"label": "Image size", "value": f"{width} x {height}"},
+               {"label": "Image size", "value": f"{height} x {width}", "help": "Height x width, in pixels."},
                {"label": "Classes", "value": len(classes), "help": ", ".join(classes.names)}])
 
 browse_tab, stats_tab = st.tabs(["Browse images", "Class statistics"])
@@ -141,7 +141,8 @@ with browse_tab:
         except DatasetError as error:
             image_col.error(str(error), icon=":material/error:")
         else:
-            image_col.image(charts.overlay(image, mask, classes.colors, opacity), width="stretch",
+            image_col.image(charts.hatch(charts.overlay(image, mask, classes.colors, opacity), mask, classes.colors),
+                            width="stretch",
                             caption=f"{sample.name} · {Path(sample.image).relative_to(root)}")
             with side_col:
                 st.markdown("**Classes**")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from pruneseg.config import DemoConfig
 from pruneseg.dashboard import widgets
+from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final
 from pruneseg.dashboard.views import home
 from pruneseg.jobs import list_jobs
@@ -49,13 +50,26 @@ demo_job = widgets.shown_job(list_jobs(ws, DemoConfig.KIND), "demo")
 if widgets.operator_mode() and not home.demo_finished(demo) and not demo_job:
     if st.button("Run the demo" if demo is None else "Resume the demo", type="primary", icon=":material/play_arrow:"):
         widgets.launch_job(DemoConfig(workspace=str(ws), out=str(demo_path)), param="demo")
+
+
+def demo_steps(job=None):
+    """The demo's steps, read again at every poll of its job panel: the running one with its own progress."""
+    record, _ = widgets.load_record(demo_path, read_demo) if demo_path.exists() else (None, None)
+    if record:
+        widgets.table(home.demo_rows(record, job),
+                      progress=st.column_config.ProgressColumn("progress", min_value=0, max_value=100, format="%.0f%%",
+                                                               help="The running step's own progress."))
+
+
 if demo_job:
-    widgets.job_panel(demo_job.path, param="demo")
+    widgets.job_panel(demo_job.path, details=demo_steps, param="demo")
+elif demo:
+    demo_steps()
 if demo:
-    widgets.table(home.demo_rows(demo))
     if home.demo_finished(demo) and Path(demo["artefacts"].get("video", "")).is_file():
         st.video(demo["artefacts"]["video"])
-        st.caption("Left: the dense fp32 model; right: the pruned int8 one, on the built-in drive (synthetic).")
+        st.caption("Left: the dense fp32 model; right: the pruned int8 one, on the built-in drive (synthetic). The "
+                   f"FPS on the frames: {figure_note('video')}.")
     links = st.columns(3)
     links[0].page_link("app_pages/prune.py", label="Pruning trade-offs", icon=":material/content_cut:")
     links[1].page_link("app_pages/target.py", label="On the target", icon=":material/memory:")
@@ -74,19 +88,24 @@ if runs:
     widgets.table(home.run_rows(runs),
                   **{"best mIoU": st.column_config.ProgressColumn("best mIoU", min_value=0.0, max_value=1.0,
                                                                   format="%.3f")})
+    st.caption("Best mIoU: on the whole validation split, at the run's best epoch.")
 else:
     st.caption("No training run yet.")
 st.page_link("app_pages/train.py", label="Start or follow a training run", icon=":material/model_training:")
 
 pruning_runs = listing.list_pruning_runs(ws)
+packages = listing.list_packages(ws)
+comparisons = listing.list_latency_comparisons(ws)
 if pruning_runs:
     st.subheader("Pruning runs")
-    widgets.table(home.pruning_rows(pruning_runs),
+    widgets.table(home.pruning_rows(pruning_runs, packages, comparisons),
                   report=st.column_config.LinkColumn("report", display_text="open the report"))
-packages = listing.list_packages(ws)
+    st.caption(f"mIoU on the validation split. Speed-up fp32 / int8: the **headline**, the last snapshot's package "
+               f"{HOW} (Target page); {figure_note('model alone', who='pruning loop')}.")
 if packages:
     st.subheader("Packages")
-    widgets.table(home.package_rows(packages, listing.list_perf_results(ws)))
+    widgets.table(home.package_rows(packages, listing.list_perf_results(ws), comparisons))
+    st.caption(f"Speed-up: the headline, {HOW}. FPS is {figure_note('throughput', workers=1)}.")
 
 left, right = st.columns(2)
 with left:

@@ -61,7 +61,8 @@ def show(path):
     with classes_tab:
         st.plotly_chart(view.scores_figure(record), width="stretch", key=f"scores-{path.stem}")
         table, deltas = view.class_table(record)
-        st.dataframe(table.style.map(view.delta_style, subset=deltas), hide_index=True, width="stretch")
+        st.dataframe(table.style.map(view.delta_style, subset=deltas), hide_index=True, width="stretch",
+                     height=38 + 35 * len(table))  # every class and model: none hidden behind a scroll
         st.caption("Δ: the change against model A (green better, red worse). IoU of a class absent from the split "
                    "is unknown (—); precision is unknown for a class never predicted, recall for one never true.")
     with confusion_tab:

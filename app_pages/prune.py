@@ -11,7 +11,8 @@ import streamlit as st
 from pruneseg import jobs
 from pruneseg.config import VerifyConfig
 from pruneseg.dashboard import forms, widgets
-from pruneseg.dashboard.labels import is_final
+from pruneseg.dashboard.headline import HOW, figure_note
+from pruneseg.dashboard.labels import is_final, made_outside_label
 from pruneseg.dashboard.views import prune as view
 from pruneseg.dashboard.views.sensitivity import progress
 from pruneseg.data.classes import classes_of
@@ -46,7 +47,7 @@ if analysis is None:
     st.error(problem, icon=":material/error:")
     st.stop()
 settings = analysis["settings"]
-st.caption(view.analysis_caption(analysis))
+st.caption(view.analysis_caption(analysis, listing.split_miou(analysis["checkpoint"])))
 _, _, points_done, points_total = progress(analysis)
 if points_done < points_total:
     st.warning(f"This analysis is still being computed ({points_done} of {points_total} curve points): the slider "
@@ -55,6 +56,7 @@ verified_points = listing.read_verified(path)
 verify_jobs = [j for j in jobs.list_jobs(ws, "verify") if j.config.get("analysis") == str(path)]
 prune_jobs = [j for j in jobs.list_jobs(ws, "prune") if j.config.get("analysis") == str(path)]
 runs = listing.list_pruning_runs(ws, path)
+packages, comparisons = listing.list_packages(ws), listing.list_latency_comparisons(ws)
 guards = widgets.guards_input(classes_of(analysis), has_class_iou(analysis))
 
 
@@ -63,24 +65,27 @@ def planner():
     """Plan kind and target, read off the precomputed curves: a rerun of this fragment only."""
     modes, plans = view.target_modes(analysis), view.plans_of(analysis)
     for key, default in (("mode", "macs"), ("plan", "sensitivity"), ("target", 30), ("speedup", 1.5)):
-        widgets.kept(key, default)  # the slider and the plan survive a visit to another page
+        # the slider and the plan survive a visit to another page, and a reload (they are in the address)
+        widgets.kept(key, default, view.ADDRESS[key], view.ADDRESS_PARSERS[key])
     if st.session_state["mode"] not in modes:
         st.session_state["mode"] = "macs"
     if st.session_state["plan"] not in plans:
         st.session_state["plan"] = plans[0]
-    columns = st.columns([1, 1, 3] if len(modes) > 1 else [1, 3], vertical_alignment="bottom")
+    # the two choices on a row of their own, the slider below: every option shows at 1280 px
+    columns = st.columns([2, 3] if len(modes) > 1 else [1], vertical_alignment="bottom")
     mode = columns[0].segmented_control("Target", modes, required=True, key="mode",
                                         format_func=view.TARGET_MODES.get) if len(modes) > 1 else "macs"
-    kind = columns[-2].segmented_control(
+    kind = columns[-1].segmented_control(
         "Plan", plans, required=True, key="plan", format_func=str.capitalize,
         help=" ".join(f"{name.capitalize()}: {view.PLAN_HELP[name]}." for name in plans))
     if mode == "macs":
-        value = columns[-1].slider("MACs to remove", 5, 90, step=1, format="%d%%", key="target",
-                                   help="Share of the dense model's multiply-accumulates the plan removes.") / 100
+        value = st.slider("MACs to remove", 5, 90, step=1, format="%d%%", key="target",
+                          help="Share of the dense model's multiply-accumulates the plan removes.") / 100
     else:
-        value = columns[-1].slider("Speed-up to reach", 1.1, 4.0, step=0.05, format="%.2fx", key="speedup",
-                                   help="The lightest pruning of this plan measured at least this much faster than "
-                                        "the dense model on ONNX Runtime (fp32).")
+        value = st.slider("Speed-up to reach", 1.1, 4.0, step=0.05, format="%.2fx", key="speedup",
+                          help="The lightest pruning of this plan measured at least this much faster than "
+                               "the dense model on ONNX Runtime (fp32).")
+    widgets.to_address({view.ADDRESS[key]: st.session_state[key] for key in view.ADDRESS})
     point, problem = view.pick_point(analysis, kind, mode, value)
     if point is None:
         st.info(problem, icon=":material/hourglass_top:")
@@ -101,7 +106,7 @@ def planner():
     if point is None:
         return
     widths_col, verify_col = st.columns([3, 2])
-    exact = "" if point["exact"] else " (the computed plan nearest the slider)"
+    exact = "" if point["exact"] else "<br><sup>the computed plan nearest the slider</sup>"  # two lines: it fits
     widths_col.plotly_chart(view.widths_figure(analysis, point["widths"], f"Channels kept per group at "
                                                f"{point['plan_reduction']:.0%} fewer MACs{exact}"),
                             width="stretch", key="widths")
@@ -117,8 +122,9 @@ def verify(config, point):
     if measured := view.verified_point(verified_points, config.plan, config.target, config.guards):
         widgets.table(view.comparison_rows(analysis, point, measured))
         st.caption(f"Measured by pruning the checkpoint to the {config.plan} plan at "
-                   f"{view.target_text(config.plan, config.target)}, scored on validation images the analysis did "
-                   "not use where there are any: an independent check of the curve.")
+                   f"{view.target_text(config.plan, config.target)}. Predicted: on the analysis's "
+                   f"{settings['images']} validation images; measured: {view.verified_images(measured)}, the dense "
+                   "model too, so compare the drops: the images differ, the drop from dense is pruning's alone.")
     elif any(not is_final(j) and j.output() == Path(config.out) for j in verify_jobs):
         st.info("A verify job is measuring this point: see below.", icon=":material/hourglass_top:")
     elif widgets.operator_mode():
@@ -140,8 +146,12 @@ if verify_job := widgets.shown_job(verify_jobs, "verify"):
     st.markdown(f"**Verify job** · {plan} plan at {view.target_text(plan, verify_job.config.get('target', 0))}")
     widgets.job_panel(verify_job.path, param="verify")
 if verified := view.verified_rows(analysis, verified_points):
-    with st.expander(f"Verified points ({len(verified)})", icon=":material/fact_check:"):
+    with st.expander(f"Verified points ({len(verified)}): how far to trust the curve", expanded=True,
+                     icon=":material/fact_check:"):
         widgets.table(verified)
+        st.caption("Prediction error: the measured drop from the dense model minus the curve's predicted drop, each "
+                   "against the dense model on its own images; positive means the curve was optimistic. A point "
+                   "verified before the dense model was measured beside it shows —: verify it again.")
 
 
 def run_details(out):
@@ -151,17 +161,16 @@ def run_details(out):
         st.info("No iteration yet: the job is measuring the dense model on the validation split."
                 if not (out / layout.PRUNE_STATE).exists() else problem, icon=":material/hourglass_top:")
         return
-    widgets.cards(view.run_cards(state))
+    widgets.cards(view.run_cards(state, packages, comparisons))
     st.plotly_chart(view.iteration_figure(state), width="stretch", key=f"iterations-{out.name}")
     st.caption("Iteration 0 is the dense model. Hollow diamonds: mIoU right after pruning, before fine-tuning; "
                "dashed line: the dense mIoU minus the tolerance. GOPs count a multiply-add as 2 operations.")
     st.plotly_chart(view.iteration_iou_figure(state), width="stretch", key=f"iteration-iou-{out.name}")
     st.caption(f"Guards: {view.guard_text(state['config'].get('guards') or {})}. An iteration counts as recovered "
                "only when the mIoU is within the tolerance and every guarded class above its floor (dotted).")
-    number = st.column_config.NumberColumn
-    widgets.table(view.snapshot_rows(state, ws), **{
-        "params (M)": number(format="%.2f"), "GMACs": number(format="%.3f"), "speed-up": number(format="%.2fx"),
-        "mIoU": number(format="%.3f"), "one-shot mIoU": number(format="%.3f")})
+    widgets.table(view.snapshot_rows(state, ws, packages, comparisons))
+    st.caption(f"mIoU on the validation split. Speed-up fp32 / int8 (headline): the snapshot's package {HOW} "
+               f"(Target page); {figure_note('model alone', who='pruning loop')}.")
     st.caption("Each `iter_<k>.pt` holds the slim weights with the pruning history, so it loads without "
                "this analysis; use it for export and quantization, or analyse it again to prune further.")
 
@@ -183,8 +192,9 @@ if len(runs) > 1:
                                   help="Say the sensitivity plan against the uniform one, or two tolerances.")
         st.plotly_chart(view.runs_figure([(folder.name, state) for folder, state in runs if folder.name in compared]),
                         width="stretch", key="compare-pruning-runs")
+made_by_demo = listing.demo_artefacts(ws)
 kind, chosen = widgets.choose_job_or_item(
-    prune_jobs, {folder.name: (folder, f"{folder.name} · started outside the dashboard") for folder, _ in runs},
+    prune_jobs, {folder.name: (folder, made_outside_label(folder.name, folder, made_by_demo)) for folder, _ in runs},
     "run", "Pruning runs", "Pruning runs of this analysis, newest first.",
     "No pruning run of this analysis yet. Start one above; its iterations show here.")
 if kind == "job":

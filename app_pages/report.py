@@ -8,6 +8,7 @@ writes the same file.
 import streamlit as st
 
 from pruneseg.dashboard import widgets
+from pruneseg.dashboard.headline import figure_note
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import report as view
 from pruneseg.records import RecordError
@@ -44,16 +45,18 @@ cards = view.headline_cards(data)
 widgets.cards(cards[:3])
 widgets.cards(cards[3:])
 if not data["comparison"]:
-    st.caption("Speed-ups from the pruning loop's own ONNX Runtime timing (model only). For end-to-end figures, "
-               "compile the packages on **Quantize & Compile** and time them with **Paired latency** on the Target "
-               "page, the dense fp32 package first.")
-for title, figure in view.figures(data):
+    st.caption("Speed-ups from the pruning loop's own ONNX Runtime timing (model alone). For the headline, end to "
+               "end, compile the packages on **Quantize & Compile** and time them with **Paired latency** on the "
+               "Target page, the dense fp32 package first.")
+for title, figure, note in view.figures(data):
     st.subheader(title)
+    st.caption(note)
     st.plotly_chart(figure, width="stretch", key=title)
     if title == "Per-class IoU":
         widgets.table(view.class_rows(data))
 if data["video"]:
     st.subheader("Dense fp32 (left) and pruned int8 (right)")
+    st.caption(f"The FPS on the frames: {figure_note('video')}.")
     st.video(data["video"])
 others = [other for other in names if other != name]
 if others:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.dashboard import forms, widgets
-from pruneseg.dashboard.labels import is_final
+from pruneseg.dashboard.labels import is_final, made_outside_label
 from pruneseg.dashboard.views import sensitivity as view
 from pruneseg.records.analysis import read_analysis
 from pruneseg.prune.tradeoff import SEED_TOLERANCE
@@ -37,9 +37,10 @@ def show_analysis(path, job=None):
                     icon=":material/hourglass_top:")
         return
     cells, _, points, points_total = view.progress(analysis)
-    widgets.cards(view.analysis_cards(analysis))
+    widgets.cards(view.analysis_cards(analysis, listing.split_miou(analysis["checkpoint"])))
     if stages := view.stage_text(analysis):
-        st.caption(f"Wall time so far: {stages}.")
+        finished = points == points_total and (job is None or is_final(job))
+        st.caption(f"Wall time{'' if finished else ' so far'}: {stages}.")
     if not cells:
         st.info("The dense model is measured; the first cells come next.", icon=":material/hourglass_top:")
         return
@@ -110,8 +111,9 @@ if widgets.operator_mode():
         if submitted := forms.analysis_form(ws, checkpoints, datasets):
             widgets.launch_job(*submitted, forget=("analysis",))
 
+made_by_demo = listing.demo_artefacts(ws)
 kind, chosen = widgets.choose_job_or_item(
-    analyze_jobs, {path.stem: (path, f"{path.stem} · made outside the dashboard") for path in analyses},
+    analyze_jobs, {path.stem: (path, made_outside_label(path.stem, path, made_by_demo, "made")) for path in analyses},
     "analysis", "Analyses", "Every analysis of this workspace. The choice is kept in the page address.",
     "No analysis yet. Start one above; its heatmap fills in here cell by cell.")
 if kind == "job":

@@ -12,6 +12,7 @@ import streamlit as st
 from pruneseg import jobs
 from pruneseg.config import LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.dashboard import forms, uploads, widgets
+from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final, package_label, package_row_label
 from pruneseg.dashboard.views import target as view
 from pruneseg.records.deploy import read_video_result
@@ -22,6 +23,7 @@ packages = listing.list_packages(ws)
 paths = [str(p["path"]) for p in packages]
 labels = {str(p["path"]): package_row_label(p) for p in packages}
 results = listing.list_perf_results(ws)
+comparisons = listing.list_latency_comparisons(ws)
 pair = [str(p) if p else "" for p in view.default_pair(packages)]  # dense fp32 vs pruned int8 first
 
 st.title("Target")
@@ -44,8 +46,8 @@ def perf_results():
     widgets.table(view.perf_rows(results), FPS=st.column_config.NumberColumn("FPS", format="%.1f"))
     st.caption("Each test sits beside the newest dense fp32 ONNX Runtime test of its model with the same threads "
                "(another thread count is not comparable and says so; a thread count means the same on OpenVINO). "
-               "Tests run at different moments: for a speed-up free of the machine's drift, use **Paired latency** "
-               "below.")
+               f"These are {figure_note('throughput', workers='N')}: the speed-up every page gives is the "
+               "**headline** of **Paired latency** below.")
 
 
 def save_upload():
@@ -106,9 +108,12 @@ if len(packages) > 1:
         widgets.launch_job(*submitted, param="latency")
     if job := widgets.shown_job(jobs.list_jobs(ws, LatencyConfig.KIND), "latency"):
         widgets.job_panel(job.path, param="latency")
-    if comparisons := listing.list_latency_comparisons(ws):
+    if comparisons:
         st.plotly_chart(view.comparison_figure(comparisons[0]), width="stretch", key="paired")
         widgets.table(view.comparison_rows(comparisons[0]))
+        st.caption("The newest comparison. A package's **headline speed-up** (the one Home, Prune and the Report "
+                   f"give) is its speed-up {HOW}, from the newest comparison timing both: the Packages table "
+                   "below lists each package's.")
 
 if packages:
     st.subheader("Video demo")
@@ -128,8 +133,8 @@ if packages:
         st.caption(" | ".join(f"{side}: {package_label(info)}"
                               for side, info in zip(("Left", "Right"), videos[0]["record"].get("packages", []))))
 
-with st.expander("Packages", icon=":material/deployed_code:"):
+with st.expander("Packages", expanded=bool(comparisons), icon=":material/deployed_code:"):
     if packages:
-        widgets.table(view.package_rows(packages))
+        widgets.table(view.package_rows(packages, comparisons))
     else:
         st.caption(f"Packages are folders under `{layout.packages_dir(ws)}`.")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.dashboard import charts, forms, widgets
+from pruneseg.dashboard.labels import made_outside_label
 from pruneseg.dashboard.views import train
 from pruneseg.data.classes import classes_of
 from pruneseg.records import RecordError
@@ -70,8 +71,10 @@ if widgets.operator_mode():
         if submitted := forms.train_form(ws, datasets):
             widgets.launch_job(*submitted, forget=("run",))
 
+made_by_demo = listing.demo_artefacts(ws)
 kind, chosen = widgets.choose_job_or_item(
-    train_jobs, {run["name"]: (run["path"], f"{run['name']} · started outside the dashboard") for run in runs},
+    train_jobs, {run["name"]: (run["path"], made_outside_label(run["name"], run["path"], made_by_demo))
+                 for run in runs},
     "run", "Runs", "Every training job of this workspace, newest first, then runs started from the command line. "
     "The choice is kept in the page address, so a refresh or a bookmark comes back to it.",
     "No training run yet. Start one above; it will show here with live curves.")

@@ -38,7 +38,7 @@ from pruneseg.prune.guards import check_guarded
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, recalibrate_batchnorm
 from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS, check_plan, make_plan
-from pruneseg.prune.tradeoff import plan_targets
+from pruneseg.prune.tradeoff import plan_targets, predicted_point, prediction_record
 from pruneseg.records import file_sha256, write_record
 from pruneseg.records.analysis import analysis_key, merge_results, ratio_key, read_analysis
 from pruneseg.train import evaluate
@@ -250,9 +250,11 @@ def verify(config: VerifyConfig):
 
     An independent check of the curve: the one-shot mIoU (after BatchNorm re-estimation, as in
     the sweep) is scored on validation images the analysis did not use, where the split has
-    enough (else on the analysis's own, and the point says so); latency is timed as the
-    analysis timed it (PyTorch, and ONNX Runtime when the analysis did). The point records the
-    per-class IoU and the plan's guards.
+    enough (else on the analysis's own, and the point says so), and so is the dense model, so
+    the drop (``miou_drop``) is pruning's alone; the curve's prediction for the same plan is
+    recorded beside it (``predicted``, its drop against the dense model on the analysis's
+    images). Latency is timed as the analysis timed it (PyTorch, and ONNX Runtime when the
+    analysis did). The point records the per-class IoU and the plan's guards.
 
     Returns:
         a ``VerifiedPoint``, also written to ``config.out`` when given.
@@ -283,10 +285,13 @@ def verify(config: VerifyConfig):
     prune_to_widths(pruned, widths, settings["round_to"], settings.get("importance", "l2"))
     recalibrate_batchnorm(pruned, bn_batches)
     metrics = evaluate(pruned, batches, device, len(classes))
+    dense = evaluate(model, batches, device, len(classes))  # the same images: the drop is pruning's alone
+    predicted = predicted_point(analysis, config.plan, config.target, TARGET_KINDS[config.plan])
     point = {"target": config.target, "plan": config.plan, "guards": dict(config.guards), "widths": widths,
              **model_size(pruned, height, width), **paired_latency(model, pruned, height, width),
              "miou": metrics["miou"], "iou": metrics["iou"], "images": sum(len(targets) for _, targets in batches),
-             "held_out": held_out}
+             "held_out": held_out, "dense_miou": dense["miou"], "dense_iou": dense["iou"],
+             "miou_drop": dense["miou"] - metrics["miou"], "predicted": prediction_record(analysis, predicted)}
     with timer_for(settings, model, height, width) as timer:
         if timer:
             point["runtime"] = timer.measure(pruned)

@@ -105,6 +105,17 @@ def cmd_verify(args):
     print(json.dumps(point) if args.json else
           f"{config.plan} plan at {config.target:.0%} fewer MACs: mIoU {point['miou']:.4f}{guarded}, "
           f"{point['params'] / 1e6:.2f} M params, {point['macs'] / 1e9:.2f} GMACs, {point['latency_ms']:.1f} ms")
+    if not args.json:
+        print(_drop_text(point))
+
+
+def _drop_text(point):
+    """The verified drop against the dense model on the same images, beside the curve's prediction."""
+    images = "held-out" if point["held_out"] else "the analysis's"
+    predicted = point.get("predicted")
+    return (f"dense mIoU {point['dense_miou']:.4f} on the same {point['images']} ({images}) images: drop "
+            f"{point['miou_drop']:.4f}" + (f"; the curve predicted a drop of {predicted['drop']:.4f} (error "
+                                           f"{point['miou_drop'] - predicted['drop']:+.4f})" if predicted else ""))
 
 
 def _iou(iou, class_names, name):

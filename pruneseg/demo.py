@@ -14,7 +14,7 @@ Every artefact is the workspace's like any other, so every page shows it. The re
 (``pruneseg.records.demo``) says which steps are done and what each cost; a killed demo, run
 again, skips the finished steps and resumes the one it was in as that job resumes (training
 from its last epoch, the analysis with its finished cells, pruning from its last epoch). The
-job's message names the step; its progress bar is the step's own.
+job's message names the step; its progress bar is the step's own (reset when a step starts).
 """
 import time
 from dataclasses import asdict
@@ -120,13 +120,17 @@ def main(config: DemoConfig):
         step = record["steps"].setdefault(name, {"done": False, "seconds": 0.0})
         if step["done"]:
             continue
-        update_state(message=f"Step {index} of {len(STEPS)}: {name}")
+        # the step's own progress from here on, not the last one's finished bar
+        update_state(message=f"Step {index} of {len(STEPS)}: {name}", progress={"desc": name, "done": 0, "total": 0})
         print(f"== demo step {index}/{len(STEPS)}: {name}", flush=True)
+        step["started"] = time.time()
+        write_record(out, record)  # the steps table shows it running
         started = time.monotonic()
         try:
             RUNNERS[name](config, made)
         finally:  # a killed step's time counts too
             step["seconds"] += time.monotonic() - started
+            step.pop("started")
             record["artefacts"] = made
             write_record(out, record)
         step["done"] = True

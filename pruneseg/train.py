@@ -14,7 +14,7 @@ import contextlib
 import json
 import math
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,9 @@ from pruneseg.records import read_jsonl, write_record
 from pruneseg.workspace.layout import BEST_CHECKPOINT, EPOCHS_LOG, LAST_CHECKPOINT, RUN_CONFIG, STEPS_LOG
 
 ENCODER_PREFIXES = ("stem.", "layer")  # FPN's ResNet18; its decoder gets head_lr_mult
+# what a resumed run takes from its command rather than its checkpoint: where and how it runs, and how
+# many epochs in all (a finished run resumed with more trains on); every other setting is the recorded one
+RESUME_OVERRIDES = ("out", "workers", "processes", "epochs")
 AUX_WEIGHT = 0.5  # an auxiliary head's share of the loss, as in torchvision's reference train.py
 
 
@@ -151,12 +154,31 @@ def evaluate(model, loader, device, num_classes, progress=None, across_ranks=Fal
     return confusion.compute()
 
 
+def resumed_config(config, recorded):
+    """``config`` for a run resuming from a checkpoint that trained with ``recorded`` (the config dict it saved):
+    every setting as recorded but ``RESUME_OVERRIDES``, so ``config.json`` and the checkpoints never claim
+    settings the weights did not train with. A setting ``config`` gives otherwise is reported and ignored."""
+    names = {f.name for f in fields(TrainConfig)}
+    kept = {key: value for key, value in recorded.items() if key in names and key not in RESUME_OVERRIDES}
+    ignored = [f"{key} {getattr(config, key)!r} (it trained with {value!r})" for key, value in kept.items()
+               if getattr(config, key) != value and getattr(config, key) not in ("", [])]  # unset: filled at start
+    if ignored:
+        print(f"resuming with the settings {Path(config.out) / LAST_CHECKPOINT} trained with; ignoring "
+              + "; ".join(ignored) + ". Start a new run (another --out) to train with other settings.", flush=True)
+    return replace(config, **kept)
+
+
 def main(config: TrainConfig):
     """Train as ``config`` says, resuming from ``config.out/checkpoint.pt`` when present.
 
-    The model predicts the dataset's classes (``dataset_classes``); the run's ``config.json`` and
-    checkpoints record them.
+    A resumed run keeps the settings its checkpoint trained with (``resumed_config``); only where and
+    how it runs, and how many epochs in all, come from ``config``. The model predicts the dataset's
+    classes (``dataset_classes``); the run's ``config.json`` and checkpoints record them.
     """
+    last = Path(config.out) / LAST_CHECKPOINT
+    resume = load_checkpoint(last) if last.exists() else None  # on the CPU; loaded into the model below
+    if resume:
+        config = resumed_config(config, resume.get("config") or {})
     check_input_size(config.model, config.height, config.width)
     classes = dataset_classes(config.data)
     config = fill_class_weights(config)  # computed once, then saved with the config
@@ -180,15 +202,14 @@ def main(config: TrainConfig):
     scaler = torch.amp.GradScaler(device.type, enabled=config.amp and device.type == "cuda")
 
     start_epoch, best_miou = 0, -1.0
-    last = out / LAST_CHECKPOINT
-    if last.exists():
-        state = load_checkpoint(last, device)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        start_epoch, best_miou = state["epoch"] + 1, state["best_miou"]
+    if resume:
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])  # moves its state to the parameters' device
+        scheduler.load_state_dict(resume["scheduler"])
+        scaler.load_state_dict(resume["scaler"])
+        start_epoch, best_miou = resume["epoch"] + 1, resume["best_miou"]
         print(f"resuming {out} at epoch {start_epoch + 1} (best mIoU so far {best_miou:.4f})")
+        del resume
     trainer = data_parallel(model, device, config.sync_bn)  # shares model's parameters
     run_config = {**asdict(config), **classes.record()}  # config.json, and each checkpoint's "config"
     if writer:

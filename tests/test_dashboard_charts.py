@@ -108,3 +108,17 @@ def test_a_dataset_of_its_own_draws_its_classes_in_its_colours():
     assert "tree" in html and "rgb(4, 5, 6)" in html and "person" not in html
     out = charts.overlay(np.zeros((1, 4, 3), np.uint8), np.array([[0, 1, 2, 3]], np.uint8), classes.colors, 1.0)
     assert out[0, 2].tolist() == [7, 8, 9] and out[0, 3].tolist() == [0, 0, 0]  # class 3 is not one: ignored
+
+
+def test_thumbnails_hatch_a_class_whose_hue_another_class_has():
+    assert charts.hatched_classes(CLASS_COLORS) == [5]  # bike, crimson like person; no other pair
+    assert charts.hatched_classes([(255, 0, 0), (0, 0, 255), (128, 128, 128), (120, 120, 120)]) == []
+    classes = np.full((12, 12), 5, np.uint8)
+    classes[:, :6] = 3
+    image = charts.overlay(np.zeros((12, 12, 3), np.uint8), classes, CLASS_COLORS, 1.0)
+    out = charts.hatch(image, classes, CLASS_COLORS)
+    bike, person = out[:, 6:].reshape(-1, 3), out[:, :6].reshape(-1, 3)
+    assert {tuple(c) for c in bike} == {CLASS_COLORS[5], charts.HATCH_COLOR}
+    assert 0.2 < (bike == charts.HATCH_COLOR).all(1).mean() < 0.5 and {tuple(c) for c in person} == {CLASS_COLORS[3]}
+    np.testing.assert_array_equal(image[:, :6], out[:, :6])  # a new array; the input is left alone
+    assert "repeating-linear-gradient" in charts.legend_html(CITYSCAPES_CLASSES)  # the legend draws it so too

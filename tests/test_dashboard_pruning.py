@@ -293,8 +293,9 @@ def test_an_iteration_that_needed_no_fine_tuning_says_so_and_runtime_latency_win
     table = prune_view.snapshot_rows(state)
     assert table[2]["fine-tuning"] == "none needed (one-shot within tolerance)" and table[2]["latency (ms)"] == 20.0
     cards = {card["label"]: card for card in prune_view.run_cards(state)}
-    assert "mIoU (no fine-tuning needed)" in cards and cards["Speed-up"]["value"] == "2.00x"
-    assert "ONNX Runtime fp32" in cards["Speed-up"]["help"] and "1.90 – 2.10" in cards["Speed-up"]["help"]
+    speed = cards["Speed-up (model alone)"]  # no package timed end to end: the loop's own figure, named so
+    assert "mIoU (no fine-tuning needed)" in cards and speed["value"] == "2.00x"
+    assert "ONNX Runtime fp32" in speed["help"] and "1.90 – 2.10" in speed["help"] and "model alone" in speed["help"]
 
 
 def test_progress_counts_cells_and_curve_points():
@@ -368,12 +369,25 @@ def test_comparison_and_verified_rows_put_prediction_beside_measurement(analysis
     measured = {"plan": "uniform", "target": 0.4, "miou": 0.5, "params": 5e6, "macs": 3.9e9, "latency_ms": 50.0,
                 "speedup": 1.5}
     rows = {row[""]: row for row in prune_view.comparison_rows(analysis, predicted, measured)}
-    assert rows["mIoU (one-shot)"] == {"": "mIoU (one-shot)", "predicted": round(predicted["miou"], 4), "measured": 0.5}
+    assert rows["mIoU (one-shot)"] == {"": "mIoU (one-shot)", "predicted": round(predicted["miou"], 3), "measured": 0.5}
     assert rows["speed-up (x, PyTorch)"]["measured"] == 1.5  # the paired measurement, not 80 / 50
-    assert rows["GMACs"]["measured"] == 3.9
+    assert rows["GMACs"]["measured"] == 3.9 and "mIoU drop from dense" not in rows  # an older point: no baseline
     (row,) = prune_view.verified_rows(analysis, [dict(measured, speedup=None)])
-    assert row["target"] == "40%" and row["predicted mIoU"] == round(predicted["miou"], 4)
+    assert row["target"] == "40%" and row["predicted mIoU"] == round(predicted["miou"], 3)
     assert row["speed-up"] == 1.6  # no paired figure: the dense latency over this one
+    assert row["prediction error"] is None and row["dense mIoU (same images)"] is None
+    # with its own dense baseline: the drops compare, whatever images each was scored on
+    held_out = dict(measured, images=8, held_out=True, dense_miou=0.66, miou_drop=0.16)
+    rows = {row[""]: row for row in prune_view.comparison_rows(analysis, predicted, held_out)}
+    assert rows["dense mIoU (same images)"] == {"": "dense mIoU (same images)", "predicted": 0.7, "measured": 0.66}
+    assert rows["mIoU drop from dense"]["predicted"] == round(0.7 - predicted["miou"], 3)
+    assert rows["mIoU drop from dense"]["measured"] == 0.16
+    (row,) = prune_view.verified_rows(analysis, [held_out])
+    assert row["predicted drop"] == round(0.7 - predicted["miou"], 3) and row["measured drop"] == 0.16
+    assert row["prediction error"] == f"{0.16 - (0.7 - predicted['miou']):+.3f}"  # the curve was optimistic
+    assert row["scored on"] == "8 held-out validation images"
+    recorded = dict(held_out, predicted={"miou": 0.6, "drop": 0.1})  # verify's own record of the prediction wins
+    assert prune_view.verified_rows(analysis, [recorded])[0]["prediction error"] == "+0.060"
     assert prune_view.verified_point([measured], "uniform", 0.4) is measured
     assert prune_view.verified_point([measured], "sensitivity", 0.4) is None
 
@@ -431,3 +445,24 @@ def test_a_speed_up_no_plan_reached_names_the_best_one_measured():
     assert point is None and problem == f"No uniform plan was measured 9.00x faster on ONNX Runtime; the best it " \
                                         f"reached is {best:.2f}x."
     assert prune_view.pick_point(analysis, "uniform", "speedup", 2.0)[0]["ort_speedup"] >= 2.0
+
+
+def test_an_analysis_says_which_images_its_miou_is_on_beside_the_validation_splits(tmp_path):
+    analysis = synthetic_analysis(groups=3)
+    card = {c["label"]: c for c in sensitivity_view.analysis_cards(analysis, split=0.676)}["Dense mIoU (32 images)"]
+    assert card["value"] == "0.700" and card["delta"] == "val split 0.676" and "whole validation split" in card["help"]
+    caption = prune_view.analysis_caption(analysis, 0.676)
+    assert "every mIoU on the analysis's 32 validation images (dense 0.700; on the whole validation split 0.676)" \
+        in caption
+    assert prune_view.analysis_caption(analysis).endswith("32 validation images (dense 0.700)")
+    # what training and pruning recorded: the best epoch for model_best.pt, the last for checkpoint.pt, an iteration
+    run = tmp_path / "runs" / "a"
+    run.mkdir(parents=True)
+    (run / "epochs.jsonl").write_text("".join(json.dumps({"epoch": e, "miou": m, "iou": []}) + "\n"
+                                              for e, m in enumerate([0.2, 0.5, 0.4])))
+    assert listing.split_miou(run / "model_best.pt") == 0.5 and listing.split_miou(run / "checkpoint.pt") == 0.4
+    out = tmp_path / "pruned" / "p"
+    out.mkdir(parents=True)
+    (out / "state.json").write_text(json.dumps(synthetic_state(tmp_path / "a.json", out)))
+    assert listing.split_miou(out / "iter_2.pt") == pytest.approx(0.69 - 0.05 * 0.2)
+    assert listing.split_miou(tmp_path / "elsewhere.pt") is None and listing.split_miou(out / "iter_9.pt") is None

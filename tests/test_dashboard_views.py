@@ -52,7 +52,7 @@ def test_run_rows():
     run = {"name": "r", "config": {"model": "unet", "height": 64, "width": 128, "epochs": 5, "data": "/d/synth"},
            "epochs_done": 2, "best": {"miou": 0.51234, "epoch": 1}, "best_checkpoint": None}
     row = home.run_rows([dict(run, problem=None)])[0]
-    assert row["epochs"] == "2 / 5" and row["size"] == "64x128" and row["best mIoU"] == 0.5123
+    assert row["epochs"] == "2 / 5" and row["size"] == "64x128" and row["best mIoU"] == 0.512
     assert row["best epoch"] == "2" and row["dataset"] == "synth"
 
 
@@ -84,3 +84,41 @@ def test_the_training_estimate_scales_the_measured_quick_preset():
     assert training_minutes("fpn", 128, 256, 30, 360) == pytest.approx(30 * 13.4 / 60)  # the measurement itself
     assert training_minutes("fpn", 256, 512, 30, 360) == pytest.approx(4 * 30 * 13.4 / 60)  # 4x the pixels
     assert training_minutes("nothing", 128, 256, 30, 360) is None
+
+
+def test_the_demo_table_shows_the_running_step_with_its_own_progress(tmp_path):
+    record = {"steps": {"data": {"done": True, "seconds": 30.0}, "train": {"done": True, "seconds": 400.0},
+                        "analyse": {"done": True, "seconds": 180.0},
+                        "prune": {"done": False, "seconds": 60.0, "started": 1000.0}}}
+    job = Job(path=tmp_path, id="d", kind="demo", status="running", created=0.0, message="Step 4 of 7: prune",
+              error="", argv=["demo"], outputs={}, config={}, progress={"desc": "prune", "done": 3, "total": 12})
+    rows = {row["step"]: row for row in home.demo_rows(record, job, now=1120.0)}
+    assert [rows[name]["status"] for name in ("analyse", "prune", "deploy")] == ["done", "running", "to do"]
+    assert rows["prune"]["progress"] == 25.0 and rows["analyse"]["progress"] is None  # its own, not analyse's
+    assert rows["prune"]["minutes"] == 3.0  # a killed attempt's minute and two of this one
+    stopped = {row["step"]: row for row in home.demo_rows(record, Job(**{**vars(job), "status": "cancelled"}))}
+    assert stopped["prune"]["status"] == "stopped" and stopped["prune"]["progress"] is None
+    assert stopped["prune"]["minutes"] == 1.0 and home.demo_rows(record)[3]["status"] == "stopped"
+
+
+def test_a_demos_artefacts_are_labelled_as_the_demos(tmp_path):
+    demos = tmp_path / "demos"
+    demos.mkdir()
+    run = tmp_path / "runs" / "demo-fpn"
+    (demos / "demo.json").write_text(json.dumps({"config": {}, "steps": {}, "started": 0.0,
+                                                 "artefacts": {"run": str(run), "analysis": "", "iterations": 3}}))
+    (demos / "broken.json").write_text("{")
+    made = listing.demo_artefacts(tmp_path)
+    assert made == {str(run.resolve()): "demo"}
+    assert labels.made_outside_label("demo-fpn", run, made) == "demo-fpn · made by the demo"
+    assert labels.made_outside_label("mine", tmp_path / "runs" / "mine", made) == "mine · started outside the dashboard"
+    assert labels.made_outside_label("a", tmp_path / "a.json", made, "made") == "a · made outside the dashboard"
+
+
+def test_training_precision_in_the_reports_provenance():
+    from pruneseg.dashboard.views.report import training_precision
+
+    assert training_precision({"train_precision": "bf16", "cpu_bf16": False}) == "bf16"  # what it ran in wins
+    assert training_precision({"cpu_bf16": True}).startswith("bf16 on a CPU (recorded: cpu_bf16 on")
+    assert training_precision({"cpu_bf16": False}).startswith("fp32")
+    assert training_precision({}) == "—"

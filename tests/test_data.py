@@ -59,7 +59,7 @@ def test_unreadable_file_is_named(tiny_dataset):
 def test_size_mismatch_names_the_mask(tiny_dataset):
     _, mask = first_pair(tiny_dataset)
     Image.fromarray(np.zeros((32, 32), np.uint8)).save(mask)
-    with pytest.raises(DatasetError, match=f"{mask}: mask is 32x32 but its image is 128x64"):
+    with pytest.raises(DatasetError, match=f"{mask}: mask is 32x32 but its image is 64x128"):
         scan_split(tiny_dataset, "train")
 
 

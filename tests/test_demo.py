@@ -96,6 +96,25 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_vide
     assert at.get("video") and [m.label for m in at.metric][:2] == ["Left FPS", "Right FPS"]
 
 
+def test_a_step_is_recorded_as_started_with_its_own_progress_before_it_runs(tmp_path, monkeypatch):
+    ws = tmp_path / "ws"
+    states, seen = [], {}
+    monkeypatch.setattr(demo, "update_state", lambda **fields: states.append(fields))
+
+    def step(name):
+        def run(config, made):
+            seen[name] = (read_demo(layout.demo_path(ws, "demo"))["steps"][name], states[-1])
+        return run
+
+    for name in demo.STEPS:
+        monkeypatch.setitem(demo.RUNNERS, name, step(name))
+    record = demo.main(DemoConfig(workspace=str(ws)))
+    on_disk, state = seen["prune"]
+    assert not on_disk["done"] and on_disk["started"] > 0  # the Home table shows it running
+    assert state == {"message": "Step 4 of 7: prune", "progress": {"desc": "prune", "done": 0, "total": 0}}
+    assert all(step["done"] and "started" not in step for step in record["steps"].values())
+
+
 def test_the_demo_command_refuses_an_unknown_preset(tmp_path):
     done = subprocess.run([sys.executable, "-m", "pruneseg", "demo", "--preset", "huge", "--workspace",
                            str(tmp_path)], capture_output=True, text=True)

@@ -153,6 +153,8 @@ def test_confusion_figure_is_row_normalised_with_class_names(inspection):
     present = np.asarray(record["models"][1]["confusion"]).sum(1) > 0
     assert np.allclose(z[present].sum(1), 1.0)
     assert z[5, 0] > 0  # model 1 takes some bike pixels for "other"
+    layout_ = view.confusion_figure(record, 1).layout
+    assert (layout_.xaxis.title.text, layout_.yaxis.title.text) == ("predicted class", "true class")
 
 
 def test_images_sort_worst_first_and_the_loss_view_finds_the_damaged_image(inspection):
@@ -165,6 +167,8 @@ def test_images_sort_worst_first_and_the_loss_view_finds_the_damaged_image(inspe
         record, i, 2, "mIoU"))
     losses = view.loss_rows(record, "bike", 0, 1)
     assert losses[0]["#"] == 1 and losses[0]["drop"] == pytest.approx(1.0)
+    numbers = [v for row in losses + rows for k, v in row.items() if isinstance(v, float) and "pixels" not in k]
+    assert numbers and all(v == round(v, 3) for v in numbers)  # three decimals, as every score
     assert view.loss_rows(record, "static", 0, 2)[0]["#"] == 2
 
 
@@ -180,6 +184,9 @@ def test_gallery_panels_show_errors_in_the_true_colour_and_who_is_right(inspecti
     errors = dict(panels)[f"errors {view._short(record)[1]}"]
     bike = truth == 5
     assert np.all(errors[bike] == CLASS_COLORS[5]) and not np.any(errors[~bike] == CLASS_COLORS[5], axis=-1).all()
+    truth_panel = dict(panels)["ground truth"]  # bike, crimson like person, is hatched white to tell them apart
+    assert {tuple(c) for c in truth_panel[bike]} == {CLASS_COLORS[5], (255, 255, 255)}
+    assert {tuple(c) for c in truth_panel[truth == 3]} == {CLASS_COLORS[3]}
     disagreement = panels[-1][1]
     assert np.all(disagreement[bike] == view.FIRST_RIGHT)  # only model 0 is right on the bike
     assert "differ" in panels[-1][0]

@@ -55,6 +55,7 @@ def test_choosing_the_same_models_reuses_the_result(ws, started):
     at = open_page(INSPECT)
     form = next(m for m in at.multiselect if m.label == "Models")
     assert len(form.value) == 3  # the models of the result on show
+    assert not form.proto.select_all  # no "Select all" where three is the most
     next(b for b in at.button if b.label == "Inspect").click().run()
     assert not at.exception, at.exception
     assert not started  # the result is current: reused, no job

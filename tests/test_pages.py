@@ -120,7 +120,7 @@ def test_dataset_page_shows_split_sizes_and_an_overlaid_image(workspace):
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Train images"] == "4" and metrics["Val images"] == "2"
-    assert metrics["Image size"] == "128 x 64"
+    assert metrics["Image size"] == "64 x 128"  # height x width, as everywhere
     assert len(at.image) == 1
     assert at.get("plotly_chart"), "the class share chart is missing"
     at.selectbox[1].set_value("person").run()  # filter: every tiny image has a person band
@@ -134,7 +134,7 @@ def test_dataset_page_shows_a_folder_datasets_own_classes(empty_workspace):
     at = open_page("app_pages/dataset.py")
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Classes"] == "3" and metrics["Train images"] == "4" and metrics["Image size"] == "64 x 32"
+    assert metrics["Classes"] == "3" and metrics["Train images"] == "4" and metrics["Image size"] == "32 x 64"
     assert at.selectbox[1].options == ["any class", "road", "car", "tree"]
     legend = " ".join(str(element.proto.body) for element in at.get("html"))
     assert "tree" in legend and "rgb(107, 142, 35)" in legend and "person" not in legend
@@ -225,8 +225,25 @@ def test_run_started_outside_the_dashboard_is_listed(workspace):
     write_fake_run(workspace, name="cli-run", epochs_done=2, epochs=5)
     at = open_page("app_pages/train.py")
     assert not at.exception, at.exception
-    assert "cli-run" in at.selectbox[-1].format_func(at.selectbox[-1].value)
+    assert at.selectbox[-1].format_func(at.selectbox[-1].value) == "cli-run · started outside the dashboard"
     assert {m.label: m.value for m in at.metric}["Epochs done"] == "2 / 5"
+
+
+def test_runs_the_demo_made_are_labelled_as_the_demos(workspace):
+    from test_pruning_pages import write_analysis, write_state
+
+    run = write_fake_run(workspace, name="demo-fpn")
+    analysis = write_analysis(workspace)
+    pruned = write_state(workspace, analysis)
+    (workspace / "demos").mkdir()
+    (workspace / "demos" / "demo.json").write_text(json.dumps({
+        "config": {}, "steps": {}, "started": 0.0,
+        "artefacts": {"run": str(run), "analysis": str(analysis), "pruning_run": str(pruned)}}))
+    for page in ("app_pages/train.py", "app_pages/sensitivity.py", "app_pages/prune.py"):
+        at = open_page(page)
+        assert not at.exception, at.exception
+        shown = next(s for s in at.selectbox if s.label == "Show")
+        assert shown.format_func(shown.value).endswith(" · made by the demo"), page
 
 
 def test_submitting_the_form_starts_a_train_job(workspace, started):

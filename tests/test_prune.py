@@ -238,13 +238,22 @@ def test_cli_info_for_dense_and_pruned(trained, tmp_path):
 def test_verify_measures_the_point_the_curve_predicted(trained, analysis_file, tmp_path):
     _, data = trained
     out = tmp_path / "point.json"
-    subprocess.run([sys.executable, "-m", "pruneseg", "verify", "--analysis", str(analysis_file), "--data",
-                    str(data), "--target", "0.3", "--out", str(out)], check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "pruneseg", "verify", "--analysis", str(analysis_file), "--data",
+                           str(data), "--target", "0.3", "--out", str(out)], check=True, capture_output=True,
+                          text=True)
     point = json.loads(out.read_text())
-    predicted = next(p for p in json.loads(analysis_file.read_text())["curves"]["sensitivity"]
-                     if p["target"] == 0.3)
+    analysis = json.loads(analysis_file.read_text())
+    predicted = next(p for p in analysis["curves"]["sensitivity"] if p["target"] == 0.3)
     assert point["widths"] == predicted["widths"] and point["macs"] == predicted["macs"]
     assert point["miou"] == pytest.approx(predicted["miou"], abs=1e-6)
+    # both val images are the analysis's: the dense model there is the analysis's baseline, the prediction exact
+    assert not point["held_out"] and point["images"] == 2
+    assert point["dense_miou"] == pytest.approx(analysis["baseline"]["miou"], abs=1e-6)
+    assert point["dense_iou"] == pytest.approx(analysis["baseline"]["iou"], abs=1e-6)
+    assert point["miou_drop"] == pytest.approx(point["dense_miou"] - point["miou"])
+    assert point["predicted"]["miou"] == pytest.approx(predicted["miou"])
+    assert point["predicted"]["drop"] == pytest.approx(point["miou_drop"], abs=1e-6)
+    assert f"drop {point['miou_drop']:.4f}" in done.stdout and "the curve predicted a drop of" in done.stdout
 
 
 def test_an_already_pruned_checkpoint_prunes_further(trained, tmp_path):
@@ -302,6 +311,9 @@ def test_analysis_times_plans_on_the_runtime_and_the_latency_plan_prunes_to_a_sp
         point["runtime"]["fp32"]["ms_spread"]["q75"]
     verified = analyze.verify(VerifyConfig(analysis=str(out), data=str(data), target=1.3, plan="latency"))
     assert verified["held_out"] and verified["images"] == 1  # the analysis scored val image 1 of 2
+    assert len(verified["dense_iou"]) == 6 and verified["miou_drop"] == pytest.approx(verified["dense_miou"]
+                                                                                      - verified["miou"])
+    assert verified["predicted"]["speedup"] == pytest.approx(point["runtime"]["fp32"]["speedup"])
     assert verified["widths"] == point["widths"] and verified["runtime"]["int8"]["speedup"] > 0
     state = prune_loop.main(prune_config(trained, out, tmp_path / "latency-run", plan="latency", iterations=1,
                                          step=0.3))

@@ -5,7 +5,9 @@ import sys
 
 import pytest
 
-from conftest import ROOT, make_dataset, open_page, write_job
+from streamlit.testing.v1 import AppTest
+
+from conftest import APPTEST_TIMEOUT, ROOT, make_dataset, open_page, write_job
 from pruneseg import jobs
 from pruneseg.dashboard.views import sensitivity as sensitivity_view
 from pruneseg.workspace import layout
@@ -61,12 +63,14 @@ def test_pages_on_an_empty_workspace(empty_workspace, page):  # noqa: F811
 
 def test_sensitivity_page_draws_the_heatmap_table_and_a_group_curve(workspace):  # noqa: F811
     analysis = synthetic_analysis()
+    analysis["seconds"] = {"cells": 90.0, "curves": 60.0}
     write_analysis(workspace, analysis)
     at = open_page(SENSITIVITY)
     assert not at.exception, at.exception
     values = metrics(at)
     assert values["Cells measured"] == "180 / 180" and values["Curve points"] == "36 / 36"
-    assert values["Dense mIoU"] == "0.700"
+    assert values["Dense mIoU (32 images)"] == "0.700"
+    assert "Wall time: cells 1.5 min · curves 1.0 min." in texts(at, "caption")  # finished: not "so far"
     assert len(at.get("plotly_chart")) == 2  # heatmap and the group's curve
     table = at.dataframe[0].value
     assert list(table["group"]) == [g["name"] for g in analysis["groups"]]
@@ -137,7 +141,7 @@ def test_prune_slider_and_plan_redraw_the_cards(workspace):  # noqa: F811
     assert not at.exception, at.exception
     before = metrics(at)
     assert before["Predicted mIoU"] == "0.673"  # 0.7 - 0.3 * 0.3**2
-    assert before["Speed-up"] == f"{1 / (1 - 0.8 * 0.3):.2f}x"
+    assert before["Speed-up (model alone)"] == f"{1 / (1 - 0.8 * 0.3):.2f}x"
     at.slider[0].set_value(60).run()
     assert not at.exception, at.exception
     after = metrics(at)
@@ -163,6 +167,39 @@ def test_the_slider_and_plan_survive_a_visit_to_another_page(workspace):  # noqa
     assert metrics(at)["Predicted mIoU"] == "0.484"
 
 
+def open_at(page, params):
+    """``page`` opened fresh at an address holding ``params``, as a reload or a bookmark opens it."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT)
+    at.query_params.update(params)
+    at.run()
+    return at.switch_page(page).run()
+
+
+def test_a_reload_restores_the_slider_target_kind_plan_and_verify_job_from_the_address(workspace):  # noqa: F811
+    path = write_analysis(workspace, synthetic_analysis(runtime=True))
+    at = open_page(PRUNE)
+    at.segmented_control(key="mode").set_value("speedup").run()
+    at.segmented_control(key="plan").set_value("uniform").run()
+    at.slider(key="speedup").set_value(2.0).run()
+    assert not at.exception, at.exception
+    address = {name: value for name, value in at.query_params.items()}
+    assert (address["mode"], address["plan"], address["speedup"]) == ("speedup", "uniform", "2.0")
+    shown = metrics(at)
+    job = write_job(workspace, "verify", ["verify", "--analysis", str(path)], config={"analysis": str(path),
+                    "plan": "uniform", "target": 0.55}, outputs={"out": str(path.with_name("v.json"))}, name="v-1")
+    reloaded = open_at(PRUNE, {**address, "verify": job.name})  # a new session: nothing kept but the address
+    assert not reloaded.exception, reloaded.exception
+    assert reloaded.segmented_control(key="mode").value == "speedup"
+    assert reloaded.segmented_control(key="plan").value == "uniform" and reloaded.slider(key="speedup").value == 2.0
+    assert metrics(reloaded)["Predicted mIoU"] == shown["Predicted mIoU"]
+    assert "uniform plan at 55% fewer MACs" in texts(reloaded, "markdown")  # the verify job named in the address
+    macs = open_at(PRUNE, {"analysis": STEM, "mode": "macs", "macs": "60", "plan": "sensitivity"})
+    assert macs.slider(key="target").value == 60 and metrics(macs)["Predicted mIoU"] == "0.592"
+    odd = open_at(PRUNE, {"analysis": STEM, "mode": "sideways", "macs": "999", "plan": "greedy", "speedup": "x"})
+    assert not odd.exception, odd.exception  # an address typed by hand: its bad values are passed over
+    assert odd.segmented_control(key="mode").value == "macs" and odd.slider(key="target").value == 90
+
+
 def test_verify_button_starts_a_verify_job_and_its_result_shows(workspace, started):  # noqa: F811
     path = write_analysis(workspace)
     at = open_page(PRUNE)
@@ -185,6 +222,23 @@ def test_verify_button_starts_a_verify_job_and_its_result_shows(workspace, start
     assert not [b for b in at.button if b.label == "Verify"]
 
 
+def test_every_verified_point_shows_its_dense_baseline_and_the_predictions_error(workspace):  # noqa: F811
+    path = write_analysis(workspace)
+    point = {"plan": "sensitivity", "target": 0.3, "widths": {}, "miou": 0.61, "params": 6e6, "macs": 4.55e9,
+             "latency_ms": 50.0, "images": 8, "held_out": True, "dense_miou": 0.66, "miou_drop": 0.05,
+             "predicted": {"miou": 0.673, "drop": 0.027}}
+    layout.verify_path(path, "sensitivity", 0.3).write_text(json.dumps(point))
+    at = open_page(PRUNE)
+    assert not at.exception, at.exception
+    verified = next(df.value for df in at.dataframe if "prediction error" in df.value).iloc[0]
+    assert (verified["predicted drop"], verified["measured drop"], verified["prediction error"]) == \
+        (0.027, 0.05, "+0.023")  # the curve was 2.3 points optimistic
+    assert verified["dense mIoU (same images)"] == 0.66 and verified["scored on"] == "8 held-out validation images"
+    comparison = next(df.value for df in at.dataframe if "measured" in df.value).set_index("")  # the slider is there
+    assert comparison.loc["mIoU drop from dense", "measured"] == 0.05
+    assert comparison.loc["dense mIoU (same images)", "predicted"] == 0.7
+
+
 def test_asking_for_a_2x_faster_model_reads_the_runtime_curve_and_verifies_that_plan(workspace, started):  # noqa: F811
     path = write_analysis(workspace, synthetic_analysis(runtime=True))
     at = open_page(PRUNE)
@@ -192,7 +246,7 @@ def test_asking_for_a_2x_faster_model_reads_the_runtime_curve_and_verifies_that_
     at.slider(key="speedup").set_value(2.0).run()
     assert not at.exception, at.exception
     values = metrics(at)
-    assert float(values["Speed-up"].rstrip("x")) >= 2.0  # the lightest point measured that fast on the runtime
+    assert float(values["Speed-up (model alone)"].rstrip("x")) >= 2.0  # the lightest point measured that fast on the runtime
     next(b for b in at.button if b.label == "Verify").click().run()
     [(kind, argv)] = started
     target = float(argv[argv.index("--target") + 1])
@@ -214,6 +268,7 @@ def test_prune_page_shows_the_iterations_of_a_pruning_run(workspace):  # noqa: F
     snapshots = next(df.value for df in at.dataframe if "checkpoint" in df.value)
     assert list(snapshots["checkpoint"])[1:] == [f"pruned/{out.name}/iter_{k}.pt" for k in (1, 2, 3)]
     assert list(snapshots["iteration"]) == ["dense", "1 (10%)", "2 (20%)", "3 (30%)"]
+    assert snapshots.iloc[0]["one-shot mIoU"] == "—" and snapshots.iloc[1]["speed-up fp32 (headline)"] == "—"
 
 
 def test_two_pruning_runs_compare_side_by_side(workspace):  # noqa: F811

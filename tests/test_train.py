@@ -61,6 +61,24 @@ def test_resume_continues_where_it_stopped(tiny_dataset, tmp_path):
     assert steps(last) == steps(first) + 2 * 2
 
 
+def test_a_resume_leaves_config_json_as_its_checkpoint_trained(tiny_dataset, tmp_path, capsys):
+    out = tmp_path / "run"
+    main(tiny_config(tiny_dataset, out, epochs=1, lr=1e-3))
+    recorded = json.loads((out / "config.json").read_text())
+    capsys.readouterr()
+    # resumed with other settings (as a demo resumed on another machine would be): only the epochs count
+    main(tiny_config(tiny_dataset, out, epochs=2, lr=0.5, cpu_bf16=True, loss="ohem"))
+    said = capsys.readouterr().out
+    assert "ignoring" in said and "lr 0.5 (it trained with 0.001)" in said and "cpu_bf16 True" in said
+    assert json.loads((out / "config.json").read_text()) == dict(recorded, epochs=2)  # train longer: the one change
+    last = load_checkpoint(out / "checkpoint.pt")
+    assert last["epoch"] == 1 and last["config"] == dict(recorded, epochs=2)
+    assert [r["epoch"] for r in read_jsonl(out / "epochs.jsonl")] == [0, 1]
+    text = (out / "config.json").read_text()
+    main(tiny_config(tiny_dataset, out, epochs=2, height=128, width=256, loss="weighted_ce"))
+    assert (out / "config.json").read_text() == text and "ignoring height 128" in capsys.readouterr().out
+
+
 def test_killed_training_job_resumes_and_loses_at_most_one_epoch(tiny_dataset, tmp_path):
     out = tmp_path / "run"
     argv = to_argv(tiny_config(tiny_dataset, out, epochs=6))

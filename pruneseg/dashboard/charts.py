@@ -39,6 +39,43 @@ def overlay(image, classes, colors, opacity=0.5):
     return out
 
 
+HATCH_PERIOD, HATCH_WIDTH = 6, 2  # pixels: a diagonal stripe every 6, 2 wide, still visible in a small thumbnail
+HATCH_COLOR = (255, 255, 255)
+
+
+def hatched_classes(colors, hue_degrees=20.0, saturation=0.4):
+    """Indices of the classes thumbnails draw hatched: a saturated colour within ``hue_degrees`` of the hue of an
+    earlier saturated one (the built-in person and bike are both crimson). Recorded colours stay as they are.
+
+    Args:
+        colors: ``(r, g, b)`` per class, in class order.
+    """
+    hues = []
+    for r, g, b in (np.asarray(color, np.float64) / 255 for color in colors):
+        high, low = max(r, g, b), min(r, g, b)
+        if high == 0 or (high - low) / high < saturation:
+            hues.append(None)
+            continue
+        span = high - low
+        hue = (60 * ((g - b) / span % 6) if high == r else 60 * ((b - r) / span + 2) if high == g
+               else 60 * ((r - g) / span + 4))
+        hues.append(hue)
+    return [index for index, hue in enumerate(hues) if hue is not None and any(
+        other is not None and min(abs(hue - other), 360 - abs(hue - other)) < hue_degrees for other in hues[:index])]
+
+
+def hatch(image, classes, colors):
+    """``image`` (RGB uint8, H x W x 3, e.g. an ``overlay``) with white diagonal stripes over the pixels of the
+    ``hatched_classes``, so classes of one hue tell apart in a thumbnail; a new array."""
+    out = np.array(image, dtype=np.uint8, copy=True)
+    classes = np.asarray(classes)
+    rows, cols = np.indices(classes.shape)
+    stripes = (rows + cols) % HATCH_PERIOD < HATCH_WIDTH
+    for index in hatched_classes(colors):
+        out[(classes == index) & stripes] = HATCH_COLOR
+    return out
+
+
 def style_figure(fig, title, xaxis, yaxis, height=320):
     """The dashboard's figure style: title left, tight margins, legend above on the right."""
     fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height,
@@ -184,9 +221,12 @@ def legend_html(classes, ignored=True):
     items = list(zip(classes.names, classes.colors))
     if ignored:
         items.append(("ignored", None))
+    hatched = {classes.names[index] for index in hatched_classes(classes.colors)}
     spans = []
     for name, color in items:
         fill = rgb(color) if color else "transparent"
+        if name in hatched:  # as the thumbnails draw it
+            fill = f"repeating-linear-gradient(-45deg, {rgb(HATCH_COLOR)} 0 2px, {fill} 2px 6px)"
         border = "1px dashed #888" if color is None else "1px solid rgba(0,0,0,.25)"
         spans.append(
             f'<span style="display:inline-flex;align-items:center;margin:0 14px 6px 0;">'

@@ -129,7 +129,7 @@ def analysis_form(ws, checkpoints, datasets):
                                      format_func=lambda r: f"{r:.0%}",
                                      help="Shares of a group's channels removed, one cell each. The vendor tutorial "
                                           "sweeps 10% .. 90%.")
-        left, right = st.columns([1, 3], vertical_alignment="bottom")
+        left, right = st.columns([2, 3], vertical_alignment="bottom")  # the checkbox's label fits at 1280 px
         runtime = left.checkbox("Time on ONNX Runtime", value=defaults.runtime,
                                 help="Time every plan as it ships (ONNX Runtime fp32 and int8, the target runner's "
                                      "session), measure what each group saves, and add the latency plan. Adds a "
@@ -219,12 +219,11 @@ def quantize_form(checkpoint, data, out):
                                   help="Spread evenly over the training split (the validation images stay unseen).")
         eval_images = right.number_input("Evaluation images", 0, 100000, defaults.eval_images,
                                          help="Validation images for the mIoU of both models; 0: the whole split.")
-        left, right = st.columns(2, vertical_alignment="bottom")
-        method = left.selectbox("Calibration method", CALIBRATION_METHODS,
-                                help="How activation ranges are chosen: minmax is fastest; entropy and "
-                                     "percentile clip outliers.")
-        keep = right.checkbox("Classifier in float", help="Keep the last layer in float: in int8 it often costs "
-                                                          "the most accuracy, in float little time.")
+        method = st.selectbox("Calibration method", CALIBRATION_METHODS,
+                              help="How activation ranges are chosen: minmax is fastest; entropy and "
+                                   "percentile clip outliers.")
+        keep = st.checkbox("Classifier in float", help="Keep the last layer in float: in int8 it often costs "
+                                                       "the most accuracy, in float little time.")  # a row: fits 1280 px
         if not st.form_submit_button("Quantize", icon=":material/compress:", type="primary", width="stretch"):
             return None
     config = QuantizeConfig(checkpoint=checkpoint, data=data, out=str(out), calib=int(calib), calib_method=method,
@@ -310,6 +309,7 @@ def inspect_form(ws, options, datasets, chosen=()):
     with st.form("inspect"):
         models = st.multiselect("Models", list(options), default=[m for m in chosen if m in options],
                                 format_func=options.get, max_selections=3, placeholder="up to three",
+                                select_all=False,  # "select all" would pick more than three
                                 help="Checkpoints run with PyTorch, packages through the target runner (fp32 or int8). "
                                      "The first is the reference the others are compared with: usually the dense one.")
         data_col, split_col = st.columns([3, 1])

@@ -143,3 +143,12 @@ def package_row_label(package):
 def package_miou(manifest):
     """The mIoU measured for the package's own precision (None when unknown)."""
     return manifest.get("int8_miou") if manifest.get("precision") == "int8" else manifest.get("fp32_miou")
+
+
+def made_outside_label(name, path, made_by_demo, verb="started"):
+    """How a selector names a result on disk that no listed job wrote: ``fpn-1 · made by the demo`` when a demo
+    made it (``made_by_demo``: ``listing.demo_artefacts``), else ``fpn-1 · started outside the dashboard``."""
+    demo = made_by_demo.get(str(Path(path).resolve()))
+    if demo is not None:
+        return f"{name} · made by the demo" + ("" if demo == "demo" else f" ({demo})")
+    return f"{name} · {verb} outside the dashboard"

@@ -59,14 +59,30 @@ def plain(text):
     return re.sub(r"([*<>])", r"\\\1", str(text))
 
 
-def kept(key, default):
+def kept(key, default, address=None, parse=str):
     """Give the keyed widget ``key`` the value it had when this page was last left (Streamlit drops a
     widget's state once a run does not draw it), else ``default``. Create the widget after this call,
-    with ``key=key`` and without its own default."""
+    with ``key=key`` and without its own default.
+
+    With ``address`` (a query parameter's name), a page opened at ``?<address>=<text>`` (a reload, a
+    bookmark) starts from ``parse(text)`` instead; a text ``parse`` refuses (ValueError) is passed over.
+    ``to_address`` writes the values back."""
     memory = f"kept-{key}"
+    if key not in st.session_state and memory not in st.session_state and address in st.query_params:
+        try:
+            st.session_state[key] = parse(st.query_params[address])
+        except (ValueError, OverflowError):
+            pass
     if key not in st.session_state:
         st.session_state[key] = st.session_state.get(memory, default)
     st.session_state[memory] = st.session_state[key]
+
+
+def to_address(values):
+    """Write ``{query parameter: value}`` into the page address, so a reload restores them (``kept``)."""
+    for name, value in values.items():
+        if st.query_params.get(name) != str(value):
+            st.query_params[name] = str(value)
 
 
 def show_problems(problems):
@@ -77,11 +93,19 @@ def show_problems(problems):
     return bool(problems)
 
 
+CARDS_PER_ROW = 4  # wider rows cut card labels at 1280 px
+
+
 def cards(specs):
-    """Metric cards in one row: each spec has label and value, optionally delta, delta_color, help."""
-    for column, spec in zip(st.columns(len(specs)), specs):
-        column.metric(spec["label"], spec["value"], spec.get("delta"), delta_color=spec.get("delta_color", "normal"),
-                      help=spec.get("help"), border=True)
+    """Metric cards, at most ``CARDS_PER_ROW`` to a row and the rows as even as can be: each spec has label and
+    value, optionally delta, delta_color, help."""
+    rows = -(-len(specs) // CARDS_PER_ROW)
+    per_row = -(-len(specs) // max(1, rows))
+    for start in range(0, len(specs), per_row):
+        row = specs[start:start + per_row]
+        for column, spec in zip(st.columns(per_row), row):
+            column.metric(spec["label"], spec["value"], spec.get("delta"),
+                          delta_color=spec.get("delta_color", "normal"), help=spec.get("help"), border=True)
 
 
 def guards_input(classes, enabled=True, key="guards"):

@@ -85,8 +85,8 @@ def scan_split(root, split):
         image_size, mask_size = _check_image(image), _check_image(mask)
         if image_size != mask_size:
             raise DatasetError(
-                f"{mask}: mask is {mask_size[0]}x{mask_size[1]} but its image is "
-                f"{image_size[0]}x{image_size[1]} (width x height)")
+                f"{mask}: mask is {mask_size[1]}x{mask_size[0]} but its image is "
+                f"{image_size[1]}x{image_size[0]} (height x width)")
         samples.append(Sample(image, mask, name, lookup))
     return samples
 

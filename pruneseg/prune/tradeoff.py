@@ -142,3 +142,24 @@ def efficiency(point):
     if not point.get("speedup") or point["reduction"] <= 0:
         return None
     return point["speedup"] * (1.0 - point["reduction"])
+
+
+def predicted_point(analysis, plan, target, target_kind="macs"):
+    """What the curve of ``plan`` predicts for that plan at its own ``target`` (a ``target_kind``: "macs" or
+    "speedup", ``prune.plans.TARGET_KINDS``): the computed point of that target, else for a MACs target the
+    curve read at it (``point_at``); None when the curve cannot say."""
+    for point in curve(analysis, plan)[1:]:
+        if abs(point["target"] - target) < 1e-9:
+            return point_at(analysis, plan, point["reduction"])
+    return point_at(analysis, plan, target) if target_kind == "macs" else None
+
+
+def prediction_record(analysis, point):
+    """The part of a predicted point (``predicted_point``) a verified point keeps beside its measurement: the
+    one-shot mIoU and per-class IoU, the mIoU drop from the analysis's dense model (on the analysis's images),
+    parameters, MACs and the measured speed-ups; None for no point."""
+    if point is None:
+        return None
+    return {"miou": point["miou"], "drop": analysis["baseline"]["miou"] - point["miou"], "iou": point["iou"],
+            "params": point["params"], "macs": point["macs"], "speedup": point["speedup"],
+            "ort_int8_speedup": point["ort_int8_speedup"]}

@@ -61,6 +61,10 @@ class VerifiedPoint(Point):
     images: NotRequired[int]  # validation images scored
     held_out: NotRequired[bool]  # whether they are images the analysis did not use
     guards: NotRequired[dict]  # class name -> largest IoU drop the plan was asked to hold
+    dense_miou: NotRequired[float]  # the dense model on the same images (points before this field lack it)
+    dense_iou: NotRequired[list]  # per class, on the same images
+    miou_drop: NotRequired[float]  # dense_miou - miou
+    predicted: NotRequired[dict]  # the curve's prediction (``tradeoff.prediction_record``): miou, drop, iou, ...
 
 
 class Analysis(TypedDict):

@@ -8,7 +8,8 @@ class DemoStep(TypedDict):
     """One step of the demo: done or not, and the wall time it took (summed over resumes)."""
 
     done: bool
-    seconds: float
+    seconds: float  # finished attempts
+    started: NotRequired[float]  # the wall clock when the attempt in flight started (none between attempts)
 
 
 class DemoRecord(TypedDict):

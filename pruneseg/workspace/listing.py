@@ -11,6 +11,7 @@ from pruneseg.data.cityscapes import IMAGE_SUFFIX, dataset_classes
 from pruneseg.jsonio import read_json
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import read_analysis, read_point
+from pruneseg.records.demo import read_demo
 from pruneseg.records.deploy import (read_export, read_latency_comparison, read_manifest, read_perf_result,
                                      read_quantize, read_video_result)
 from pruneseg.records.inspect import read_inspect
@@ -108,6 +109,24 @@ def deployable_checkpoints(workspace):
     """Checkpoint files (relative), newest first, those kept only to resume a job last."""
     files = [row["file"] for row in list_checkpoints(workspace)]
     return sorted(files, key=lambda file: Path(file).name in layout.RESUME_CHECKPOINTS)
+
+
+def split_miou(checkpoint):
+    """The mIoU ``checkpoint`` scored on the whole validation split, as the job that saved it recorded it: a
+    training run's best epoch (``model_best.pt``) or last epoch (``checkpoint.pt``), a pruning run's iteration
+    (``iter_<k>.pt``); None when no readable record says."""
+    path = Path(checkpoint)
+    if path.name in (layout.BEST_CHECKPOINT, layout.LAST_CHECKPOINT):
+        epochs = read_epochs(path.parent / layout.EPOCHS_LOG)
+        chosen = best_epoch(epochs) if path.name == layout.BEST_CHECKPOINT else (epochs or [None])[-1]
+        return chosen["miou"] if chosen else None
+    if layout.is_snapshot(path) and (path.parent / layout.PRUNE_STATE).exists():
+        try:
+            iterations = read_state(path.parent / layout.PRUNE_STATE)["iterations"]
+        except RecordError:
+            return None
+        return next((r["miou"] for r in iterations if Path(r["checkpoint"]) == path), None)
+    return None
 
 
 def list_analyses(workspace):
@@ -262,3 +281,19 @@ def list_inspections(workspace):
             record, problem = None, str(error)
         rows.append({"name": path.stem, "path": path, "record": record, "problem": problem, "modified": _mtime(path)})
     return _newest_first(rows)
+
+
+def demo_artefacts(workspace):
+    """``{artefact path (resolved): demo name}`` of what the demos recorded under ``demos/`` made (runs,
+    analyses, pruning runs, packages, results, videos), so pages can name them as the demo's."""
+    folder = layout.demos_dir(workspace)
+    made = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            record = read_demo(path)
+        except RecordError:
+            continue
+        for value in record["artefacts"].values():
+            if isinstance(value, str) and value:
+                made.setdefault(str(Path(value).resolve()), path.stem)
+    return made

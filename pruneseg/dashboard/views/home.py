@@ -4,6 +4,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from pruneseg.config import model_short_name
+from pruneseg.dashboard.headline import checkpoint_packages, headline_speedup, headline_value, is_baseline
 from pruneseg.dashboard.labels import job_target, progress_summary, status_text, variant
 
 
@@ -24,7 +25,7 @@ def run_rows(runs):
             "run": run["name"], "model": model_short_name(config.get("model", "?")),
             "size": f"{config.get('height', '?')}x{config.get('width', '?')}",
             "epochs": f"{run['epochs_done']} / {config.get('epochs', '?')}",
-            "best mIoU": None if best is None else round(best["miou"], 4),
+            "best mIoU": None if best is None else round(best["miou"], 3),
             "best epoch": "—" if best is None else str(best["epoch"] + 1),
             "dataset": Path(config.get("data", "")).name or "?",
             "best checkpoint": "yes" if run["best_checkpoint"] else "no",
@@ -39,13 +40,29 @@ DEMO_STEPS = {"data": "built-in data (when missing)", "train": "training, quick 
               "target": "throughput tests and paired latency", "video": "overlay video, dense vs pruned int8"}
 
 
-def demo_rows(record):
-    """One row per demo step (``pruneseg.demo.STEPS`` order): what it does, whether done, its minutes."""
+def demo_rows(record, job=None, now=None):
+    """One row per demo step (``pruneseg.demo.STEPS`` order): what it does, its status, its minutes and, for the
+    step running now, its own progress.
+
+    Args:
+        job: the demo's job (``pruneseg.jobs.Job``), or None: a started step is "running" only while it runs,
+            else "stopped" (a resumed demo starts there).
+    """
     steps = (record or {}).get("steps", {})
-    return [{"step": name, "what": what,
-             "status": "done" if steps.get(name, {}).get("done") else ("started" if name in steps else "to do"),
-             "minutes": round(steps[name]["seconds"] / 60, 1) if name in steps else None}
-            for name, what in DEMO_STEPS.items()]
+    live = job is not None and job.status in ("queued", "running")
+    now = time.time() if now is None else now
+    rows = []
+    for name, what in DEMO_STEPS.items():
+        step = steps.get(name)
+        running = bool(step) and not step["done"] and live and "started" in step
+        seconds = None if step is None else step["seconds"] + (now - step["started"] if running else 0.0)
+        fraction = progress_summary(job.progress)[0] if running else None
+        rows.append({"step": name, "what": what,
+                     "status": ("done" if step and step["done"] else "running" if running else
+                                "stopped" if step else "to do"),
+                     "progress": None if fraction is None else round(100 * fraction, 1),
+                     "minutes": None if seconds is None else round(seconds / 60, 1)})
+    return rows
 
 
 def demo_finished(record):
@@ -68,28 +85,40 @@ def job_link(job):
     return f"/{page}?{urlencode(query)}"
 
 
-def pruning_rows(runs):
-    """One row per pruning run of ``list_pruning_runs``: its plan, iterations, and the last one's numbers."""
+def pruning_rows(runs, packages=(), comparisons=()):
+    """One row per pruning run of ``list_pruning_runs``: its plan, iterations, the last one's numbers, and the
+    headline speed-ups (``pruneseg.dashboard.headline``) of its last snapshot's fp32 and int8 packages.
+
+    Args:
+        packages: rows of ``list_packages``; comparisons: ``list_latency_comparisons`` (newest first).
+    """
     rows = []
     for folder, state in runs:
         last, dense = (state["iterations"] or [None])[-1], state["dense"]
         runtime = ((last or {}).get("runtime") or {}).get("fp32")
+        compiled = checkpoint_packages((last or {}).get("checkpoint"), packages)
         rows.append({"pruning run": folder.name, "plan": state["config"].get("plan", "sensitivity"),
                      "iterations": f"{len(state['iterations'])} / {state['config'].get('iterations', '?')}",
-                     "mIoU": round(last["miou"], 4) if last else None, "dense mIoU": round(dense["miou"], 4),
+                     "mIoU": round(last["miou"], 3) if last else None, "dense mIoU": round(dense["miou"], 3),
                      "MACs removed": f"{1 - last['macs'] / dense['macs']:.0%}" if last else "",
-                     "speed-up": f"{runtime['speedup']:.2f}x (ONNX Runtime)" if runtime else "",
+                     **{f"speed-up {precision}": headline_value(headline_speedup(compiled[precision], comparisons))
+                        if precision in compiled else "—" for precision in ("fp32", "int8")},
+                     "model alone": f"{runtime['speedup']:.2f}x" if runtime else "—",
                      "report": f"/report?{urlencode({'run': folder.name})}"})
     return rows
 
 
-def package_rows(packages, results):
-    """One row per package of ``list_packages`` with the FPS of its newest one-thread throughput test."""
+def package_rows(packages, results, comparisons=()):
+    """One row per package of ``list_packages``: its headline speed-up and the FPS of its newest one-worker
+    throughput test."""
     rows = []
     for package in packages:
         fps = [r["fps"] for r in results if Path(r.get("package", "")) == Path(package["path"]) and r.get("threads") == 1]
+        manifest = package["manifest"]
         rows.append({"package": package["name"],
-                     "variant": variant(package["manifest"]) if package["manifest"] else "broken",
+                     "variant": variant(manifest) if manifest else "broken",
+                     "speed-up (headline)": "baseline" if manifest and is_baseline(manifest)
+                     else headline_value(headline_speedup(package["path"], comparisons)),
                      "FPS (1 thread)": round(fps[-1], 1) if fps else None})
     return rows
 

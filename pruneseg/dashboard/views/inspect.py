@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from PIL import Image
 
-from pruneseg.dashboard.charts import rgb, style_figure
+from pruneseg.dashboard.charts import hatch, rgb, style_figure
 from pruneseg.dashboard.labels import checkpoint_label, package_row_label
 from pruneseg.data.cityscapes import DatasetError
 from pruneseg.data.classes import classes_of
@@ -171,9 +171,9 @@ def confusion_figure(record, m):
         text=[[f"{v:.0%}" if v >= 0.005 else "" for v in row] for row in share], texttemplate="%{text}",
         customdata=matrix.astype(np.int64),
         hovertemplate="true %{y}, predicted %{x}: %{z:.1%} (%{customdata:,} pixels)<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", title_text="true class", type="category")
-    fig.update_xaxes(title_text="predicted class", type="category", side="bottom")
-    return style_figure(fig, _short(record)[m], None, None, height=360)
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category", side="bottom")
+    return style_figure(fig, _short(record)[m], "predicted class", "true class", height=380)
 
 
 # --- per image ---------------------------------------------------------------------------------
@@ -200,7 +200,8 @@ def image_rows(record, key="mIoU"):
             pixels = entry["pixels"]
             row[f"{key} pixels %"] = round(100 * pixels[record["class_names"].index(key)] / max(1, sum(pixels)), 2)
         for m, name in enumerate(names):
-            row[f"{key} · {name}"] = image_score(record, image, m, key)
+            score = image_score(record, image, m, key)
+            row[f"{key} · {name}"] = None if score is None else round(score, 3)
         rows.append(row)
     first = f"{key} · {names[0]}"
     return sorted(rows, key=lambda r: (r[first] is None, r[first] if r[first] is not None else 0))
@@ -228,8 +229,9 @@ def loss_rows(record, class_name, base, other):
         if before is None and after is None:
             continue
         rows.append({"#": image, "image": entry["name"], f"{class_name} pixels": entry["pixels"][column],
-                     f"IoU · {names[base]}": before, f"IoU · {names[other]}": after,
-                     "drop": (before or 0.0) - (after or 0.0)})
+                     f"IoU · {names[base]}": None if before is None else round(before, 3),
+                     f"IoU · {names[other]}": None if after is None else round(after, 3),
+                     "drop": round((before or 0.0) - (after or 0.0), 3)})
     return sorted(rows, key=lambda r: -r["drop"])
 
 
@@ -301,9 +303,10 @@ def gallery_panels(record, image, truth, predictions, models):
     """
     names = _short(record)
     classes = classes_of(record)
-    panels = [("image", image), ("ground truth", colorize(truth, classes.colors))]
+    panels = [("image", image), ("ground truth", hatch(colorize(truth, classes.colors), truth, classes.colors))]
     for m, prediction in zip(models, predictions):
-        panels.append((f"prediction {names[m]}", colorize(prediction, classes.colors)))
+        panels.append((f"prediction {names[m]}", hatch(colorize(prediction, classes.colors), prediction,
+                                                      classes.colors)))
         panels.append((f"errors {names[m]}", error_map(image, truth, prediction, classes.colors)))
     if len(models) == 2:
         share = disagreement_share(truth, *predictions)

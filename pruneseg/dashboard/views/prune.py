@@ -10,11 +10,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
+from pruneseg.dashboard.headline import (checkpoint_packages, figure_note, headline_label, headline_speedup,
+                                         headline_value)
 from pruneseg.dashboard.labels import model_label
+from pruneseg.dashboard.views.sensitivity import miou_images_text
 from pruneseg.data.classes import classes_of
 from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS
 from pruneseg.prune.tradeoff import (SEED_TOLERANCE, best_speedup, curve, efficiency, point_at, point_meeting,
-                                     point_speedup, runtime_speedup)
+                                     point_speedup, predicted_point, prediction_record, runtime_speedup)
 
 PLAN_COLORS = {"sensitivity": LINE_COLOR, "uniform": "#54A24B", "latency": "#B279A2"}
 
@@ -33,18 +36,19 @@ def plan_rows(analysis, reduction):
         if point is None:
             continue
         gain = efficiency(point)
-        rows.append({"plan": kind, "MACs removed": f"{reduction:.0%}", "predicted mIoU": round(point["miou"], 4),
+        rows.append({"plan": kind, "MACs removed": f"{reduction:.0%}", "predicted mIoU": round(point["miou"], 3),
                      "speed-up": round(point["speedup"], 2) if point["speedup"] else None,
                      "int8 speed-up": round(point["ort_int8_speedup"], 2) if point.get("ort_int8_speedup") else None,
                      "efficiency": round(gain, 2) if gain else None})
     return rows
 
 
-def analysis_caption(analysis):
-    """One line on what the analysis measured: model, size, checkpoint, dataset, images."""
+def analysis_caption(analysis, split=None):
+    """One line on what the analysis measured: model, size, checkpoint, dataset, and which images its mIoU is on
+    (``split``: the checkpoint's mIoU on the whole validation split, shown beside it)."""
     (height, width), settings = analysis["input_size"], analysis["settings"]
     return (f"{model_label(analysis['model_name'])} at {height}x{width} · checkpoint `{analysis['checkpoint']}` · "
-            f"dataset `{settings['data']}` · {settings['images']} validation images per measurement")
+            f"dataset `{settings['data']}` · {miou_images_text(analysis, split)}")
 
 
 def verified_point(points, plan, target, guards=None):
@@ -81,6 +85,17 @@ def guard_cards(analysis, point, guards):
 
 
 TARGET_MODES = {"macs": "MACs removed", "speedup": "Speed-up"}
+# the planner's widgets (session keys) -> their query parameters, and how a parameter's text is read back
+ADDRESS = {"mode": "mode", "plan": "plan", "target": "macs", "speedup": "speedup"}
+
+
+def _within(low, high, kind):
+    """A parser of a slider's value from the address: ``kind(text)`` held within ``low .. high``."""
+    return lambda text: min(high, max(low, kind(text)))
+
+
+ADDRESS_PARSERS = {"mode": str, "plan": str, "target": _within(5, 90, int),
+                   "speedup": _within(1.1, 4.0, lambda text: round(float(text) * 20) / 20)}
 PLAN_HELP = {"sensitivity": "prune the groups the analysis found robust more, fragile ones less",
              "uniform": "the same share of every group (the baseline to beat)",
              "latency": "spend the pruning where ONNX Runtime saves the most milliseconds per mIoU lost "
@@ -129,32 +144,42 @@ def planner_cards(analysis, point):
     speedup, gain = point["speedup"], efficiency(point)
     cards = [
         {"label": "Predicted mIoU", "value": f"{point['miou']:.3f}", "delta": f"{point['miou'] - base['miou']:+.3f}",
-         "help": "One-shot: pruned, BatchNorm re-estimated, not fine-tuned (fine-tuning wins some back). "
-                 f"Dense: {base['miou']:.3f}."},
+         "help": "One-shot: pruned, BatchNorm re-estimated, not fine-tuned (fine-tuning wins some back). On the "
+                 f"analysis's {analysis['settings']['images']} validation images, where the dense model scores "
+                 f"{base['miou']:.3f}: compare the change, not the value, with the validation split's."},
         {"label": "Parameters", "value": f"{point['params'] / 1e6:.2f} M",
          "delta": f"{point['params'] / base['params'] - 1:+.0%}", "delta_color": "inverse",
          "help": f"Dense: {base['params'] / 1e6:.2f} M."},
         {"label": "GMACs", "value": f"{point['macs'] / 1e9:.3f}", "delta": f"{point['macs'] / base['macs'] - 1:+.0%}",
          "delta_color": "inverse", "help": f"Per image at {height}x{width}. Dense: {base['macs'] / 1e9:.3f}."},
-        {"label": "Speed-up", "value": f"{speedup:.2f}x" if speedup else "—",
+        {"label": "Speed-up (model alone)", "value": f"{speedup:.2f}x" if speedup else "—",
          "delta": f"{1 / speedup - 1:+.0%} latency" if speedup else None, "delta_color": "inverse",
-         "help": f"Measured on {speedup_source(analysis)}. Fewer MACs is not always faster: this is the number "
-                 "that counts." + (f" Efficiency {gain:.2f}: the measured speed-up over the one the MACs "
-                                   "reduction alone would give (1.0 is the limit)." if gain else "")},
+         "help": f"Measured on {speedup_source(analysis)}. Fewer MACs is not always faster: measure, don't count. "
+                 f"This is {figure_note('model alone', who='analysis')}; the headline is the pruned package's, "
+                 "end to end on the Target page." + (f" Efficiency {gain:.2f}: the measured speed-up over the one "
+                                                     "the MACs reduction alone would give (1.0 is the limit)."
+                                                     if gain else "")},
     ]
     if point.get("ort_int8_speedup"):
-        cards.append({"label": "Speed-up with int8", "value": f"{point['ort_int8_speedup']:.2f}x",
+        cards.append({"label": "int8 speed-up (model alone)", "value": f"{point['ort_int8_speedup']:.2f}x",
                       "help": "This plan quantized to int8 (ONNX Runtime QDQ), against the dense fp32 model, "
-                              "timed in the same rounds."})
+                              "timed in the same rounds; model alone, as the fp32 one."})
     return cards
 
 
 def comparison_rows(analysis, predicted, measured):
-    """Predicted (from the curve) next to measured (by ``verify``), one row per quantity."""
-    quantities = (("mIoU (one-shot)", "miou", 1, 4), ("parameters (M)", "params", 1e-6, 3),
+    """Predicted (from the curve, on the analysis's images) next to measured (by ``verify``, on its own images),
+    one row per quantity; the dense mIoU and the drop from it where ``verify`` measured the dense model too."""
+    quantities = (("mIoU (one-shot)", "miou", 1, 3), ("parameters (M)", "params", 1e-6, 3),
                   ("GMACs", "macs", 1e-9, 3), ("latency (ms, PyTorch)", "latency_ms", 1, 1))
     rows = [{"": label, "predicted": round(predicted[key] * scale, digits),
              "measured": round(measured[key] * scale, digits)} for label, key, scale, digits in quantities]
+    if "dense_miou" in measured:
+        base = analysis["baseline"]["miou"]
+        rows[1:1] = [{"": "dense mIoU (same images)", "predicted": round(base, 3),
+                      "measured": round(measured["dense_miou"], 3)},
+                     {"": "mIoU drop from dense", "predicted": round(base - predicted["miou"], 3),
+                      "measured": round(measured["miou_drop"], 3)}]
     speedup = point_speedup(measured, analysis["baseline"]["latency_ms"])
     runtime = "ONNX Runtime fp32" if runtime_speedup(measured) else "PyTorch"
     rows.append({"": f"speed-up (x, {runtime})", "predicted": round(predicted["speedup"], 2),
@@ -166,40 +191,85 @@ def comparison_rows(analysis, predicted, measured):
     return rows
 
 
-def predicted_for(analysis, plan, target):
-    """What the curve predicted for plan ``plan`` at its own ``target`` (None when it cannot say)."""
-    for point in curve(analysis, plan)[1:]:
-        if abs(point["target"] - target) < 1e-9:
-            return point_at(analysis, plan, point["reduction"])
-    return point_at(analysis, plan, target) if TARGET_KINDS[plan] == "macs" else None
+def verified_images(point):
+    """Which images a verified point was scored on, in words: ``8 held-out validation images``."""
+    images = point.get("images", "?")
+    if "held_out" not in point:
+        return f"{images} validation images"
+    return f"{images} held-out validation images" if point["held_out"] else \
+        f"the analysis's own {images} validation images (the split has no others)"
+
+
+def prediction_of(analysis, point):
+    """What the curve predicted for a verified point (``tradeoff.prediction_record``): as ``verify`` recorded it,
+    else (points verified before it did) read off the curve now; None when the curve cannot say."""
+    return point.get("predicted") or prediction_record(
+        analysis, predicted_point(analysis, point["plan"], point["target"], TARGET_KINDS[point["plan"]]))
+
+
+def prediction_error(analysis, point):
+    """``(predicted drop, measured drop, error)`` of a verified point: the mIoU drops from the dense model, each
+    on its own images, and measured minus predicted (positive: the curve was optimistic); None where the point
+    lacks its dense baseline (points before it was recorded) or the curve cannot say."""
+    predicted = prediction_of(analysis, point)
+    if predicted is None or "miou_drop" not in point:
+        return None
+    return predicted["drop"], point["miou_drop"], point["miou_drop"] - predicted["drop"]
 
 
 def verified_rows(analysis, points):
-    """One row per verified point: plan, target, predicted and measured mIoU, size and speed."""
+    """One row per verified point: plan, target, predicted and measured mIoU, the dense mIoU on the same images,
+    the predicted and measured drops and the prediction's error, size and speed."""
     rows = []
     for point in points:
-        predicted = predicted_for(analysis, point["plan"], point["target"])
+        predicted = prediction_of(analysis, point)
+        error = prediction_error(analysis, point)
         speedup = point_speedup(point, analysis["baseline"]["latency_ms"])
         int8 = runtime_speedup(point, "int8")
         macs = TARGET_KINDS[point["plan"]] == "macs"
         rows.append({"plan": point["plan"], "target": f"{point['target']:.0%}" if macs else f"{point['target']:.2f}x",
-                     "predicted mIoU": round(predicted["miou"], 4) if predicted else None,
-                     "measured mIoU": round(point["miou"], 4),
-                     "scored on": ("held-out images" if point.get("held_out") else
-                                   "the analysis's images" if "held_out" in point else "?"),
+                     "predicted mIoU": round(predicted["miou"], 3) if predicted else None,
+                     "measured mIoU": round(point["miou"], 3),
+                     "dense mIoU (same images)": round(point["dense_miou"], 3) if "dense_miou" in point else None,
+                     "predicted drop": round(error[0], 3) if error else None,
+                     "measured drop": round(error[1], 3) if error else None,
+                     "prediction error": f"{error[2]:+.3f}" if error else None,
+                     "scored on": verified_images(point),
                      "params (M)": round(point["params"] / 1e6, 3), "GMACs": round(point["macs"] / 1e9, 3),
                      "latency (ms)": round(point["latency_ms"], 1), "speed-up": round(speedup, 2) if speedup else None,
                      "int8 speed-up": round(int8, 2) if int8 else None})
     return rows
 
 
-def run_cards(state):
-    """A pruning run's four cards: iterations done, mIoU, parameters and speed-up of the last iteration."""
+def run_cards(state, packages=(), comparisons=()):
+    """A pruning run's four cards: iterations done, mIoU, parameters, and the speed-up of the last iteration:
+    its fp32 package's headline speed-up (``pruneseg.dashboard.headline``) where measured, else the loop's own
+    model-alone timing, labelled so.
+
+    Args:
+        packages: rows of ``list_packages``; comparisons: ``list_latency_comparisons`` (newest first).
+    """
     done, dense, config = state["iterations"], state["dense"], state["config"]
     last = done[-1] if done else dense
     speedup = point_speedup(last, dense["latency_ms"])
     untuned = bool(done) and last.get("epochs", 0) == 0
     runtime = (last.get("runtime") or {}).get("fp32")
+    alone = (f"ONNX Runtime fp32, batch 1, {last['runtime']['threads']} thread(s): median {runtime['ms']:.2f} ms, "
+             f"speed-up IQR {runtime['speedup_spread']['q25']:.2f} – {runtime['speedup_spread']['q75']:.2f}, timed in "
+             "rounds with the dense model" if runtime else
+             f"PyTorch batch-1 latency {last['latency_ms']:.1f} ms, timed alternately with the dense model")
+    compiled = checkpoint_packages(last.get("checkpoint"), packages) if done else {}
+    headline = headline_speedup(compiled["fp32"], comparisons) if "fp32" in compiled else None
+    if headline:
+        speed = {"label": "Speed-up (headline)", "value": headline_value(headline), "delta": None,
+                 "help": f"The last snapshot's fp32 package, {headline_label(headline)}. The loop's own timing: "
+                         + (f"{speedup:.2f}x ({alone}); " if speedup else "none; ")
+                         + f"{figure_note('model alone', who='pruning loop')}."}
+    else:
+        speed = {"label": "Speed-up (model alone)", "value": f"{speedup:.2f}x" if speedup else "—",
+                 "delta": f"{1 / speedup - 1:+.0%} latency" if speedup else None,
+                 "help": f"{alone}; {figure_note('model alone', who='pruning loop')}. The headline (end to end) "
+                         "needs the snapshot's package timed with Paired latency on the Target page."}
     return [
         {"label": "Iterations done", "value": f"{len(done)} / {config['iterations']}",
          "help": f"Target rises by {config['step']:.0%} of the dense MACs per iteration."},
@@ -209,13 +279,7 @@ def run_cards(state):
                  f"within {config['tolerance']} of it" + (": this one was right after pruning." if untuned else ".")},
         {"label": "Parameters", "value": f"{last['params'] / 1e6:.2f} M",
          "delta": f"{last['params'] / dense['params'] - 1:+.0%}", "delta_color": "inverse"},
-        {"label": "Speed-up", "value": f"{speedup:.2f}x" if speedup else "—",
-         "delta": f"{1 / speedup - 1:+.0%} latency" if speedup else None, "delta_color": "inverse",
-         "help": (f"ONNX Runtime fp32, batch 1, {last['runtime']['threads']} thread(s): median "
-                  f"{runtime['ms']:.2f} ms, speed-up IQR {runtime['speedup_spread']['q25']:.2f} – "
-                  f"{runtime['speedup_spread']['q75']:.2f}, timed in rounds with the dense model."
-                  if runtime else f"PyTorch batch-1 latency {last['latency_ms']:.1f} ms, timed alternately with the "
-                                  "dense model.")},
+        {**speed, "delta_color": "inverse"},
     ]
 
 
@@ -388,26 +452,33 @@ def fine_tuning_text(row):
     return f"{epochs} epoch{'s' if epochs != 1 else ''}"
 
 
-def snapshot_rows(state, root=None):
-    """Table rows of the iteration snapshots (and the dense model) a pruning loop saved.
+def snapshot_rows(state, root=None, packages=(), comparisons=()):
+    """Table rows of the iteration snapshots (and the dense model) a pruning loop saved, with each snapshot's
+    headline speed-ups (its fp32 and int8 packages, ``pruneseg.dashboard.headline``) beside the loop's
+    model-alone timing.
 
     Args:
         root: show checkpoint paths relative to this folder (the workspace) when they lie in it.
+        packages: rows of ``list_packages``; comparisons: ``list_latency_comparisons`` (newest first).
     """
     out = []
     for row in iteration_rows(state):
         checkpoint = Path(row.get("checkpoint", state.get("config", {}).get("checkpoint", "")))
+        compiled = checkpoint_packages(str(checkpoint), packages) if row["iteration"] else {}
         if root is not None and checkpoint.is_relative_to(root):
             checkpoint = checkpoint.relative_to(root)
         missed = row.get("missed_guards")
-        out.append({"iteration": row["label"], "checkpoint": str(checkpoint), "mIoU": round(row["miou"], 4),
-                    "one-shot mIoU": None if row["one_shot_miou"] is None else round(row["one_shot_miou"], 4),
+        out.append({"iteration": row["label"], "checkpoint": str(checkpoint), "mIoU": round(row["miou"], 3),
+                    "one-shot mIoU": None if row["one_shot_miou"] is None else round(row["one_shot_miou"], 3),
                     "recovered": "" if row["iteration"] == 0 else ("yes" if row.get("recovered") else
                                                                    f"no ({', '.join(missed)} below guard)" if missed
                                                                    else "no"),
-                    "fine-tuning": fine_tuning_text(row), "params (M)": round(row["params"] / 1e6, 3),
+                    "fine-tuning": fine_tuning_text(row), "params (M)": round(row["params"] / 1e6, 2),
                     "GMACs": round(row["macs"] / 1e9, 3), "latency (ms)": round(_latency_ms(row), 1),
-                    "speed-up": round(row["speedup"], 2) if row["speedup"] else None})
+                    **{f"speed-up {precision} (headline)": "" if row["iteration"] == 0 else
+                       headline_value(headline_speedup(compiled[precision], comparisons)) if precision in compiled
+                       else "—" for precision in ("fp32", "int8")},
+                    "speed-up (model alone)": f"{row['speedup']:.2f}x" if row["speedup"] else None})
     return out
 
 
@@ -417,9 +488,9 @@ def iteration_figure(state):
     labels = [r["label"].replace(" (", "<br>(") for r in rows]  # two lines: the panels are narrow
     colors = [DENSE_COLOR] + [LINE_COLOR] * (len(rows) - 1)
     runtime = "ONNX Runtime" if state["dense"].get("runtime") else "PyTorch"
-    panels = (("miou", "mIoU (fine-tuned)", "%{y:.3f}"), ("fps", f"FPS ({runtime}, batch 1)", "%{y:.1f}"),
+    panels = (("miou", "mIoU (fine-tuned)", "%{y:.3f}"), ("fps", f"FPS, model alone ({runtime})", "%{y:.1f}"),
               ("params", "parameters (M)", "%{y:.2f}"), ("gops", "GOPs", "%{y:.2f}"))
-    fig = make_subplots(rows=1, cols=4, subplot_titles=[title for _, title, _ in panels], horizontal_spacing=0.06)
+    fig = make_subplots(rows=1, cols=4, subplot_titles=[title for _, title, _ in panels], horizontal_spacing=0.07)
     for col, (key, title, fmt) in enumerate(panels, 1):
         values = [(r[key] / 1e6 if key == "params" else r[key]) for r in rows]
         fig.add_trace(go.Bar(x=labels, y=values, marker_color=colors, showlegend=False, texttemplate=fmt,

@@ -2,9 +2,10 @@
 Report page and written as one self-contained HTML file (``python -m pruneseg report``).
 
 Pure functions over records (``pruneseg.workspace.listing``); no Streamlit, no torch. Every
-speed-up is a paired one: from the newest target latency comparison of this run's packages
-(end to end, alternating rounds, one thread count), else from the pruning loop's own ONNX
-Runtime timing of its snapshots against the dense model.
+speed-up is a paired one: the headline speed-up of this run's packages
+(``pruneseg.dashboard.headline``: end to end on the target runner, alternating rounds with the
+dense fp32 package), else, labelled "model alone", the pruning loop's own ONNX Runtime timing of
+its snapshots against the dense model.
 """
 import base64
 import functools
@@ -19,7 +20,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import rgb, style_figure
-from pruneseg.dashboard.labels import variant
+from pruneseg.dashboard.headline import HOW, checkpoint_packages, figure_note, headline_label, headline_speedup
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import target as target_view
 from pruneseg.dashboard.views.deploy import folder_bytes
@@ -29,6 +30,7 @@ from pruneseg.records.analysis import read_analysis
 from pruneseg.records.deploy import read_quantize
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import read_run_config
+from pruneseg.target.machine import profile_text
 from pruneseg.workspace import layout, listing
 
 ROLES = ("dense fp32", "dense int8", "pruned fp32", "pruned int8")
@@ -43,23 +45,17 @@ def _quantized(ws, checkpoint):
 
 def _packages(ws, dense, pruned):
     """``{role: package folder}`` of the compiled packages of the dense and the pruned checkpoint."""
-    found = {}
-    for package in listing.list_packages(ws):
-        manifest = package["manifest"] or {}
-        source = manifest.get("source_checkpoint")
-        if source and Path(source) in (Path(dense), Path(pruned)):
-            found.setdefault(variant(manifest), str(package["path"]))  # newest first
+    packages = listing.list_packages(ws)
+    found = {f"dense {precision}": path for precision, path in checkpoint_packages(dense, packages).items()}
+    if pruned:
+        found.update({f"pruned {precision}": path for precision, path in checkpoint_packages(pruned, packages).items()})
     return found
 
 
-def _comparison(ws, packages):
-    """The newest paired latency comparison whose baseline is the dense fp32 package and that times a pruned one."""
-    for comparison in listing.list_latency_comparisons(ws):
-        timed = [row["package"] for row in comparison["packages"]]
-        if timed and timed[0] == packages.get("dense fp32") and \
-                any(packages.get(role) in timed for role in ("pruned fp32", "pruned int8")):
-            return comparison
-    return None
+def _comparison(comparisons, headlines):
+    """The comparison the pruned models' headline speed-ups come from (int8's first), else None."""
+    files = [found["file"] for role in ("pruned int8", "pruned fp32", "dense int8") if (found := headlines.get(role))]
+    return next((c for file in files for c in comparisons if c.get("file") == file), None)
 
 
 @functools.cache
@@ -86,7 +82,10 @@ def gather(ws, run_dir):
     last = state["iterations"][-1] if state["iterations"] else None
     dense_ckpt, pruned_ckpt = config["checkpoint"], last["checkpoint"] if last else ""
     packages = _packages(ws, dense_ckpt, pruned_ckpt)
-    comparison = _comparison(ws, packages)
+    comparisons = listing.list_latency_comparisons(ws)
+    headlines = {role: found for role, path in packages.items() if role != "dense fp32"
+                 and (found := headline_speedup(path, comparisons))}
+    comparison = _comparison(comparisons, headlines)
     try:
         run_config = read_run_config(Path(dense_ckpt).parent / layout.RUN_CONFIG)
     except RecordError:  # a checkpoint outside a run folder, or an already pruned one
@@ -98,7 +97,7 @@ def gather(ws, run_dir):
     return {
         "run": str(run_dir), "state": state, "analysis_path": config["analysis"], "analysis": analysis,
         "packages": packages, "sizes": {role: folder_bytes(path) for role, path in packages.items()},
-        "comparison": comparison, "quantized": quantized, "perf": perf, "train_config": run_config,
+        "headlines": headlines, "comparison": comparison, "quantized": quantized, "perf": perf, "train_config": run_config,
         "video": videos[0]["video"] if videos else None,
         "provenance": {"dataset": analysis["settings"]["data"], "code": code_version(),
                        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
@@ -107,24 +106,18 @@ def gather(ws, run_dir):
 
 
 def speedups(data):
-    """``{role: (speed-up, "how measured")}`` of the pruned fp32 and int8 models over dense fp32."""
-    comparison = data["comparison"]
-    out = {}
-    if comparison:
-        rows = {row["package"]: row for row in comparison["packages"]}
-        for role in ("dense int8", "pruned fp32", "pruned int8"):
-            row = rows.get(data["packages"].get(role))
-            if row:
-                out[role] = (row["speedup"], f"end to end on the target runner, {comparison['threads']} thread(s), "
-                                             f"{comparison['rounds']} alternating rounds (IQR "
-                                             f"{row['speedup_spread']['q25']:.2f} – {row['speedup_spread']['q75']:.2f})")
-        return out
+    """``{role: {"speedup", "measured", "headline"}}`` of dense int8, pruned fp32 and pruned int8 over dense fp32:
+    the headline speed-up (``pruneseg.dashboard.headline``) where measured, else for the pruned models the pruning
+    loop's model-alone timing, labelled as such (``headline`` False)."""
+    out = {role: {"speedup": found["speedup"], "measured": headline_label(found), "headline": True}
+           for role, found in data["headlines"].items()}
     last = data["state"]["iterations"][-1] if data["state"]["iterations"] else {}
     runtime = last.get("runtime") or {}
     for role, precision in (("pruned fp32", "fp32"), ("pruned int8", "int8")):
-        if precision in runtime:
-            out[role] = (runtime[precision]["speedup"], f"model only, ONNX Runtime, {runtime['threads']} thread(s), "
-                                                        "timed by the pruning loop in rounds with the dense model")
+        if role not in out and precision in runtime:
+            out[role] = {"speedup": runtime[precision]["speedup"], "headline": False,
+                         "measured": f"{figure_note('model alone', who='pruning loop')} "
+                                     f"({runtime['threads']} thread(s), in rounds with the dense model)"}
     return out
 
 
@@ -138,15 +131,16 @@ def headline_cards(data):
              "pruned int8": pruned_q.get("int8", {}).get("miou")}
     cards = []
     for role in ("pruned fp32", "pruned int8"):
-        up, how = ups.get(role, (None, "not measured yet: compile the packages and time them on the Target page"))
+        up = ups.get(role) or {"speedup": None, "measured": headline_label(None), "headline": True}
         smaller = sizes.get("dense fp32") / sizes[role] if sizes.get("dense fp32") and sizes.get(role) else None
         miou = mious[role]
-        cards.append({"label": f"{role}: faster", "value": f"{up:.2f}x" if up else "—", "help": how})
+        cards.append({"label": f"{role}: faster" + ("" if up["headline"] else " (model alone)"),
+                      "value": f"{up['speedup']:.2f}x" if up["speedup"] else "—", "help": up["measured"]})
         cards.append({"label": f"{role}: smaller", "value": f"{smaller:.1f}x" if smaller else "—",
                       "help": "Package size of dense fp32 over this one's."})
         cards.append({"label": f"{role}: mIoU", "value": f"{miou:.3f}" if miou is not None else "—",
                       "delta": f"{miou - dense_miou:+.3f}" if miou is not None else None,
-                      "help": f"Validation mIoU; dense fp32 {dense_miou:.3f}."})
+                      "help": f"On the whole validation split; dense fp32 {dense_miou:.3f}."})
     return cards
 
 
@@ -160,9 +154,10 @@ def side_by_side_rows(reports):
         rows.append({"pruning run": Path(data["run"]).name, "plan": state["config"].get("plan", "sensitivity"),
                      "tolerance": state["config"].get("tolerance"), "iterations": len(state["iterations"]),
                      "MACs removed": f"{1 - last['macs'] / state['dense']['macs']:.0%}" if last else "",
-                     "mIoU": round(last["miou"], 4) if last else None, "dense mIoU": round(state["dense"]["miou"], 4),
-                     **{f"{role} faster": f"{ups[role][0]:.2f}x" if role in ups else "—"
-                        for role in ("pruned fp32", "pruned int8")}})
+                     "mIoU": round(last["miou"], 3) if last else None, "dense mIoU": round(state["dense"]["miou"], 3),
+                     **{f"{role} faster": (f"{ups[role]['speedup']:.2f}x" + ("" if ups[role]["headline"]
+                                                                              else " (model alone)"))
+                        if role in ups else "—" for role in ("pruned fp32", "pruned int8")}})
     return rows
 
 
@@ -211,19 +206,36 @@ def class_iou_figure(data):
 
 
 def figures(data):
-    """``(title, figure)`` pairs in the report's order."""
+    """``(title, figure, note)`` triples in the report's order; ``note`` says what a figure's times are."""
     state, analysis = data["state"], data["analysis"]
     plan = state["config"].get("plan", "sensitivity")
-    out = [("Per iteration: mIoU, FPS, parameters and GOPs", prune_view.iteration_figure(state)),
+    out = [("Per iteration: mIoU, FPS, parameters and GOPs", prune_view.iteration_figure(state),
+            f"FPS and the pruning loop's speed-ups are {figure_note('model alone', who='pruning loop')}."),
            ("One-shot trade-off curves with the run's iterations",
-            prune_view.tradeoff_figure(analysis, plan, None, [(Path(data["run"]).name, state)])),
-           ("Per-class IoU", class_iou_figure(data))]
+            prune_view.tradeoff_figure(analysis, plan, None, [(Path(data["run"]).name, state)]),
+            f"Curves: the analysis's one-shot mIoU on {analysis['settings']['images']} validation images; "
+            f"its speed-ups are {figure_note('model alone', who='analysis')}."),
+           ("Per-class IoU", class_iou_figure(data), "On the validation split.")]
     if data["comparison"]:
         out.append(("Dense vs pruned vs int8 on the target: paired latency",
-                    target_view.comparison_figure(data["comparison"])))
+                    target_view.comparison_figure(data["comparison"]),
+                    f"The headline speed-ups: {HOW}."))
     if data["perf"]:
-        out.append(("Throughput on the target", target_view.fps_figure(data["perf"])))
+        out.append(("Throughput on the target", target_view.fps_figure(data["perf"]),
+                    f"{figure_note('throughput', workers='N')}."))
     return out
+
+
+def training_precision(train_config):
+    """The precision a run trained in, from its ``config.json``: ``train_precision`` where the run recorded it,
+    else what the older ``cpu_bf16`` setting says; "—" without a config."""
+    if train_config.get("train_precision"):
+        return str(train_config["train_precision"])
+    if "cpu_bf16" not in train_config:
+        return "—"
+    if train_config["cpu_bf16"]:
+        return "bf16 on a CPU (recorded: cpu_bf16 on; the run did not record train_precision)"
+    return "fp32 on a CPU (recorded: cpu_bf16 off; the run did not record train_precision)"
 
 
 def provenance_rows(data):
@@ -236,19 +248,33 @@ def provenance_rows(data):
                                                         else "")),
             ("training", ", ".join(f"{k} {train[k]}" for k in ("model", "height", "width", "epochs", "lr", "loss")
                                    if k in train) or "its run's config.json was not found"),
+            ("training precision", training_precision(train)),
+            ("mIoU images", f"cards, per-class IoU and iterations: the whole validation split (dense "
+                            f"{state['dense']['miou']:.3f}); trade-off curves: the analysis's {settings['images']} "
+                            f"validation images (dense {analysis['baseline']['miou']:.3f})"),
             ("analysis", f"{settings['images']} images per cell, ratios {settings['ratios']}, round to "
                          f"{settings['round_to']}, ONNX Runtime threads {settings.get('runtime_threads', '—')}"),
             ("pruning", ", ".join(f"{k} {state['config'][k]}" for k in ("plan", "iterations", "step", "tolerance",
                                                                          "max_epochs"))
              + (f", guards {state['config']['guards']}" if state["config"].get("guards") else "")),
             ("code", data["provenance"]["code"]), ("machine", data["provenance"]["machine"]),
+            *([("machine of the paired latency", profile_text(data["comparison"]["machine"]))]
+              if (data["comparison"] or {}).get("machine") else []),
             ("date", data["provenance"]["date"])]
     quantized = data["quantized"]["pruned"]
     if quantized:
-        rows.insert(4, ("int8", f"{quantized['format']}, {quantized['activations']} activations, "
+        rows.insert(6, ("int8", f"{quantized['format']}, {quantized['activations']} activations, "
                                 f"{quantized['weights']} weights, {quantized['calibration']['images']} calibration "
                                 f"images ({quantized['calibration']['method']})"))
     return [{"what": what, "settings": text} for what, text in rows]
+
+
+def for_the_file(fig):
+    """``fig`` as the HTML file draws it, outside Streamlit's theme: every axis makes room for its tick labels and
+    title (``automargin``) within margins wide enough for two-digit ticks and the legend."""
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig.update_layout(margin=dict(l=60, r=30, t=60, b=60))
 
 
 def report_html(data):
@@ -262,12 +288,13 @@ def report_html(data):
         parts.append(f"<div class='card' title='{html.escape(card.get('help') or '')}'>"
                      f"<span>{html.escape(card['label'])}</span><b>{html.escape(card['value'])}</b>{delta}</div>")
     parts.append("</div>")
-    for index, (title, fig) in enumerate(figures(data)):
-        parts.append(f"<h2>{html.escape(title)}</h2>")
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=index == 0))
+    for index, (title, fig, note) in enumerate(figures(data)):
+        parts.append(f"<h2>{html.escape(title)}</h2><p class='note'>{html.escape(note)}</p>")
+        parts.append(for_the_file(fig).to_html(full_html=False, include_plotlyjs=index == 0))
     if data["video"] and Path(data["video"]).is_file():
         encoded = base64.b64encode(Path(data["video"]).read_bytes()).decode()
         parts.append("<h2>Dense fp32 (left) and pruned int8 (right)</h2>"
+                     f"<p class='note'>The FPS on the frames: {html.escape(figure_note('video'))}.</p>"
                      f"<video controls loop width='100%' src='data:video/mp4;base64,{encoded}'></video>")
     rows = class_rows(data)
     parts.append("<h2>Per-class IoU</h2><table><tr>" + "".join(f"<th>{html.escape(key)}</th>" for key in rows[0])
@@ -288,7 +315,7 @@ def report_html(data):
 def report_json(data):
     """The report's numbers as JSON: cards, speed-ups with how they were measured, provenance."""
     return json.dumps({"run": data["run"], "cards": headline_cards(data),
-                       "speedups": {role: {"speedup": up, "measured": how} for role, (up, how) in speedups(data).items()},
+                       "speedups": speedups(data),
                        "iterations": prune_view.snapshot_rows(data["state"]), "per_class_iou": class_rows(data),
                        "packages": data["packages"],
                        "provenance": provenance_rows(data)}, indent=1)

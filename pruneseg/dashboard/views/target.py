@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from pruneseg.config import model_short_name
 from pruneseg.dashboard.charts import style_figure
+from pruneseg.dashboard.headline import figure_note, headline_speedup, headline_value, is_baseline
 from pruneseg.dashboard.labels import checkpoint_label, package_label, package_miou, variant
 from pruneseg.target.manifest import DEFAULT_BACKEND, backend_of, runtime_name
 
@@ -38,11 +39,6 @@ def default_pair(packages):
     others = [p for p in packages if p is not left]
     right = min(others, key=lambda p: rank(p, "pruned int8")) if others else None
     return left["path"], right["path"] if right else None
-
-
-def is_baseline(info):
-    """Whether a manifest (or ``package_info``) is the baseline of speed-ups: dense fp32 on ONNX Runtime."""
-    return variant(info) == "dense fp32" and backend_of(info) == DEFAULT_BACKEND
 
 
 def dense_fps_text(results, result):
@@ -128,7 +124,9 @@ def fps_figure(results):
             y=[r["fps"] for r in mine], name=label, marker=dict(color=color, pattern_shape=pattern),
             text=[f"{r['fps']:.1f}" for r in mine], textposition="outside", cliponaxis=False,
             hovertemplate="%{y:.2f} FPS<extra>" + label + "</extra>"))
-    style_figure(fig, "Throughput", "worker threads", "frames per second", height=380)
+    fig.update_yaxes(range=[0, 1.15 * max((r["fps"] for r in latest), default=1)])  # room for the labels on top
+    style_figure(fig, "Throughput, N workers (not paired)", "worker threads",
+                 "frames per second", height=380)
     return fig.update_layout(barmode="group", legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
 
 
@@ -157,10 +155,11 @@ def video_cards(summary):
     """A finished video's cards: FPS of each side and the frame count."""
     sides = ("Left", "Right") if len(summary["fps"]) > 1 else ("",)
     cards = [{"label": f"{side} FPS".strip(), "value": f"{fps:.1f}",
-              "help": f"{package_label(info)}: frames per second of segmentation over the last 10 frames."}
+              "help": f"{package_label(info)}: {figure_note('video')}."}
              for side, info, fps in zip(sides, summary.get("packages", [{}, {}]), summary["fps"])]
+    width, height = (summary.get("size") or ["?", "?"])[:2]
     cards.append({"label": "Frames", "value": summary.get("frames", "?"),
-                  "help": "x".join(map(str, summary.get("size", []))) + " pixels"})
+                  "help": f"{height} x {width} pixels (height x width)"})
     return cards
 
 
@@ -169,13 +168,21 @@ def runtime_label(info):
     return f"{variant(info)} · {runtime_name(info)}"
 
 
-def package_rows(packages):
-    """The package table: one row per package of ``list_packages``."""
+def package_rows(packages, comparisons=()):
+    """The package table: one row per package of ``list_packages``, with its headline speed-up
+    (``pruneseg.dashboard.headline``) from ``comparisons`` (newest first)."""
     return [{"package": p["name"], "variant": variant(p["manifest"]) if p["manifest"] else "broken",
              "runtime": runtime_name(p["manifest"]) if p["manifest"] else None,
              "model": model_short_name((p["manifest"] or {}).get("model_name") or "?"),
              "checkpoint": checkpoint_label((p["manifest"] or {}).get("source_checkpoint")),
-             "mIoU": package_miou(p["manifest"] or {}), "folder": str(p["path"])} for p in packages]
+             "mIoU": _rounded(package_miou(p["manifest"] or {})),
+             "speed-up (headline)": ("baseline" if p["manifest"] and is_baseline(p["manifest"])
+                                     else headline_value(headline_speedup(p["path"], comparisons))),
+             "folder": str(p["path"])} for p in packages]
+
+
+def _rounded(value, digits=3):
+    return None if value is None else round(value, digits)
 
 
 def comparison_figure(comparison):
@@ -190,12 +197,14 @@ def comparison_figure(comparison):
         fig.add_trace(go.Bar(
             x=[f"{runtime_label(info)}<br>{Path(row['package']).name}"], y=[row["ms"]], name=package_label(info),
             showlegend=False, marker=dict(color=VARIANT_COLORS.get(kind, "#BAB0AC")), text=[text],
-            textposition="outside", cliponaxis=False, error_y=dict(type="data", symmetric=False, array=[spread["q75"] - row["ms"]],
-                                           arrayminus=[row["ms"] - spread["q25"]], color="#555"),
+            textposition="inside", insidetextanchor="middle", textfont=dict(color="white", size=14),  # clear of
+            error_y=dict(type="data", symmetric=False, array=[spread["q75"] - row["ms"]],  # the whiskers and the top
+                         arrayminus=[row["ms"] - spread["q25"]], color="#555"),
             hovertemplate=(f"median %{{y:.2f}} ms [{spread['q25']:.2f}, {spread['q75']:.2f}]<br>"
                            f"speed-up {row['speedup']:.2f}x [{row['speedup_spread']['q25']:.2f}, "
                            f"{row['speedup_spread']['q75']:.2f}]<extra>{package_label(info)}</extra>")))
     threads = comparison["threads"]
+    fig.update_yaxes(range=[0, 1.15 * max((row["ms_spread"]["q75"] for row in comparison["packages"]), default=1)])
     return style_figure(fig, f"Paired end-to-end latency, {threads} thread{'s' if threads != 1 else ''} "
                              f"({comparison['rounds']} alternating rounds)", "", "milliseconds per frame", height=380)
 

@@ -17,7 +17,9 @@ def run_cards(config, epochs, steps, best):
     return [
         {"label": "Epochs done", "value": f"{len(epochs)} / {config.get('epochs', '?')}"},
         {"label": "Best val mIoU", "value": f"{best['miou']:.3f}" if best else "—",
-         "help": f"At epoch {best['epoch'] + 1}; model_best.pt holds it." if best else None},
+         "help": f"On the whole validation split, at epoch {best['epoch'] + 1}; model_best.pt holds it. The "
+                 "sensitivity analysis scores a subset of these images, so its dense mIoU differs."
+         if best else "On the whole validation split."},
         {"label": "Pixel accuracy", "value": f"{best['pixel_accuracy']:.3f}" if best and "pixel_accuracy" in best else "—",
          "help": "Of the best epoch, on the validation split."},
         {"label": "Last loss", "value": f"{steps[-1]['loss']:.3f}" if steps else "—",
@@ -27,5 +29,5 @@ def run_cards(config, epochs, steps, best):
 
 def epoch_rows(epochs):
     """The epoch table, newest first."""
-    return [{"epoch": r["epoch"] + 1, "mIoU": round(r["miou"], 4), "loss": round(r.get("train_loss", float("nan")), 4),
+    return [{"epoch": r["epoch"] + 1, "mIoU": round(r["miou"], 3), "loss": round(r.get("train_loss", float("nan")), 4),
              "seconds": round(r.get("seconds", 0.0), 1)} for r in reversed(epochs)]
