@@ -141,7 +141,7 @@ def quality(package, row, data, workspace):
             score, evaluated = {}, {}
         if score.get("iou") is not None:
             return dict(found, miou=score["miou"], iou=score["iou"], quality_source=(
-                f"quantize.json: {evaluated.get('images', '?')} {evaluated.get('split', 'val')} images, ONNX Runtime "
+                f"quantize.json: {evaluated.get('images', '?')} {evaluated.get('split', 'val')} image(s), ONNX Runtime "
                 f"on the {precision} model the package was compiled from"))
     if row["problem"]:
         return dict(found, quality_problem="per-class IoU not measured: the package cannot run")

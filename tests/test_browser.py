@@ -19,6 +19,10 @@ from test_pruning_pages import write_analysis, write_state
 from test_deploy_pages import fill_deploy_workspace
 from test_inspect import make_inspection
 
+from pruneseg import frontier
+from pruneseg.config import FrontierConfig
+from pruneseg.workspace import layout
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -26,7 +30,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # url path -> page title; a page's own address first: a bookmark must reach the router too
 PAGES = {"train?job=20250101-000000-train-done": "Train", "": "PruneSeg", "dataset": "Dataset",
          "sensitivity": "Sensitivity", "prune": "Prune", "deploy": "Quantize & Compile", "target": "Target",
-         "inspect": "Inspect", "report": "Report"}
+         "frontier": "Frontier", "inspect": "Inspect", "report": "Report"}
 # the menu's labels as the browser shows them (last word, after the icon's name), in the router's order
 NAV = [title.split()[-1] for title in re.findall(r'st\.Page\([^)]*title="([^"]+)"', (ROOT / "app.py").read_text())]
 
@@ -61,6 +65,8 @@ def server(tmp_path):
     write_fake_job(workspace, write_fake_run(workspace))
     write_state(workspace, write_analysis(workspace))
     fill_deploy_workspace(workspace)
+    # first: its own inspections of single packages must not be the newest the Inspect page opens on
+    frontier.main(FrontierConfig(workspace=str(workspace), rounds=1, out=str(layout.frontier_path(workspace, "all"))))
     make_inspection(workspace, images=2, data=workspace / "datasets" / "synthcity")
     port = free_port()
     env = dict(os.environ, PRUNESEG_WORKSPACE=str(workspace))
@@ -98,7 +104,7 @@ def test_every_page_renders_in_a_real_browser(server):
                 if path == "dataset":
                     page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30_000)
                     assert page.locator('[data-testid="stImage"] img').first.get_attribute("src")
-                if path.startswith(("train", "sensitivity", "prune", "target", "inspect", "report")):
+                if path.startswith(("train", "sensitivity", "prune", "target", "frontier", "inspect", "report")):
                     page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
                 nav = page.locator('[data-testid="stSidebarNav"] a')
                 labels = [text.split()[-1] for text in nav.all_inner_texts()]  # after the icon's name
