@@ -10,7 +10,7 @@ import streamlit as st
 from pruneseg import jobs
 from pruneseg.config import FrontierConfig
 from pruneseg.dashboard import forms, widgets
-from pruneseg.dashboard.labels import package_row_label
+from pruneseg.dashboard.labels import is_final, package_row_label
 from pruneseg.dashboard.pareto import QUALITY, ShipRule, pareto_front, ship_pick
 from pruneseg.dashboard.views import frontier as view
 from pruneseg.records.frontier import read_frontier
@@ -117,6 +117,10 @@ with st.expander("Measure the frontier", expanded=not frontiers and not frontier
     if not packages:
         st.info("No compiled package in this workspace yet: make one on the **Quantize & Compile** page "
                 "(or `python -m pruneseg compile`).", icon=":material/info:")
+    if busy := [j for j in jobs.list_jobs(ws) if not is_final(j)]:
+        st.warning(f"{len(busy)} job(s) running here ({', '.join(sorted({j.kind for j in busy}))}): they share the "
+                   "CPU, so the packages time slower now (all alike: they are timed in the same rounds).",
+                   icon=":material/warning:")
     labels = {str(p["path"]): package_row_label(p) for p in packages}
     if submitted := forms.frontier_form(ws, list(labels), labels, listing.list_datasets(ws)):
         widgets.launch_job(*submitted, forget=("frontier",))

@@ -9,13 +9,14 @@ import os
 
 import pytest
 from conftest import make_dataset, open_page
-from test_dashboard_deploy import make_package
+from test_dashboard_deploy import make_package, tiny_onnx
 from test_pruning_pages import write_analysis, write_state
 
 from pruneseg import frontier
 from pruneseg.cli import build_parser
 from pruneseg.cli import main as cli_main
 from pruneseg.config import FrontierConfig, from_args, to_argv
+from pruneseg.deploy.compile import compile_model
 from pruneseg.dashboard.pareto import ShipRule, pareto_front, ship_pick
 from pruneseg.dashboard.views import frontier as view
 from pruneseg.dashboard.views.report import figures, gather, report_json
@@ -198,6 +199,23 @@ def test_a_single_package_is_timed_alone_and_says_so(ws):
         view.notes(record)
 
 
+def test_packages_of_another_input_size_have_their_own_baseline(tmp_path):
+    ws = tmp_path / "ws"
+    make_dataset(layout.builtin_dataset_dir(ws), train=1, val=1)
+    make_package(ws, "small-fp32")
+    for name, precision in (("large-fp32", "fp32"), ("large-int8", "int8")):
+        source = tiny_onnx(ws / "sources" / f"{name}.onnx", precision, height=32, width=64)
+        manifest = compile_model(source, "ort-cpu", layout.packages_dir(ws) / name)
+        # the tiny model has no quantization ops: say what the test wants it to be (as make_package does)
+        (layout.packages_dir(ws) / name / "manifest.json").write_text(json.dumps(dict(manifest, precision=precision)))
+    record = measure(ws)
+    rows = {row["name"]: row for row in record["packages"]}
+    assert rows["large-int8"]["baseline"] == rows["large-fp32"]["path"]
+    assert rows["small-fp32"]["baseline"] == rows["small-fp32"]["path"]
+    assert [rows[name]["family"] for name in ("small-fp32", "large-fp32")] == ["fpn 16x32", "fpn 32x64"]
+    assert "Input sizes differ (16x32, 32x64): each model is timed and scored at its own size." in view.notes(record)
+
+
 def test_an_empty_workspace_and_a_bad_out_get_clear_messages(tmp_path, capsys):
     with pytest.raises(frontier.FrontierError, match="packages: no package in this workspace; compile one first"):
         measure(tmp_path)
@@ -299,3 +317,22 @@ def test_the_report_of_a_pruning_run_draws_its_frontier_and_the_page_links_to_th
     at = open_page("app_pages/frontier.py")
     assert not at.exception, at.exception
     assert [(link.proto.page, link.proto.query_string) for link in at.get("page_link")][1] == ("report", f"run={run.name}")
+
+
+def test_the_page_filters_frontiers_by_their_threads(measured, tmp_path, monkeypatch):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    one = read_frontier(layout.frontier_path(measured, "all"))
+    for threads in (1, 2):
+        path = layout.frontier_path(ws, f"all-t{threads}")
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(dict(one, threads=threads)))
+    monkeypatch.setenv("PRUNESEG_WORKSPACE", str(ws))
+    at = open_page("app_pages/frontier.py")
+    assert not at.exception, at.exception
+    show = next(s for s in at.selectbox if s.label == "Show")
+    assert len(show.options) == 2
+    at.button_group(key="frontier-threads-filter").set_value(2).run()
+    assert not at.exception, at.exception
+    show = next(s for s in at.selectbox if s.label == "Show")
+    assert len(show.options) == 1 and "2 thread(s)" in show.options[0]
