@@ -233,6 +233,8 @@ def _check(config):
         raise ValueError("frontier needs --out (a .json file, e.g. WORKSPACE/frontier/all.json)")
     if config.threads < 1 or config.rounds < 1:
         raise ValueError(f"--threads and --rounds must be at least 1, got {config.threads} and {config.rounds}")
+    if config.data and not Path(config.data).is_dir():
+        raise ValueError(f"--data {config.data}: no such dataset folder")
 
 
 def main(config: FrontierConfig):

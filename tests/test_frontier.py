@@ -228,6 +228,8 @@ def test_an_empty_workspace_and_a_bad_out_get_clear_messages(tmp_path, capsys):
     assert stopped.value.code == 2
     assert "all.json: not a complete frontier record (version, threads" in capsys.readouterr().err
     assert "choose another --out or delete it" in str(pytest.raises(frontier.FrontierError, measure, tmp_path).value)
+    with pytest.raises(ValueError, match="--data /nowhere: no such dataset folder"):
+        measure(tmp_path, data="/nowhere")
 
 
 def test_the_config_travels_through_the_command_line():

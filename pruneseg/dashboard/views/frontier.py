@@ -219,8 +219,8 @@ def pruning_run_for(row, pruning_runs):
         return None
     source = Path(source).resolve()
     for folder, state in pruning_runs:
-        checkpoints = [Path(state["config"].get("checkpoint", ""))] + [Path(i["checkpoint"]) for i in state["iterations"]]
-        if source in [path.resolve() for path in checkpoints]:
+        checkpoints = [state["config"].get("checkpoint"), *(i["checkpoint"] for i in state["iterations"])]
+        if source in [Path(path).resolve() for path in checkpoints if path]:
             return folder.name
     return None
 
