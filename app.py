@@ -23,6 +23,7 @@ page = st.navigation([
     st.Page("app_pages/prune.py", title="Prune", icon=":material/content_cut:"),
     st.Page("app_pages/deploy.py", title="Quantize & Compile", icon=":material/deployed_code:"),
     st.Page("app_pages/target.py", title="Target", icon=":material/memory:"),
+    st.Page("app_pages/frontier.py", title="Frontier", icon=":material/scatter_plot:"),
     st.Page("app_pages/inspect.py", title="Inspect", icon=":material/troubleshoot:"),
     st.Page("app_pages/report.py", title="Report", icon=":material/summarize:"),
 ])

@@ -3,9 +3,9 @@
     python assets/screenshots.py --workspace WORKSPACE [--out assets]
 
 Serves the dashboard on WORKSPACE (one where the demo ran: ``python -m pruneseg demo``), opens
-the Prune page (its slider and trade-off curves), the Target page (the overlay video) and the
-Report page in Debian's chromium (Playwright), and saves ``prune.png``, ``target.png`` and
-``report.png`` in ``--out``. Everything shown is what that workspace measured: on the built-in
+the Prune page (its slider and trade-off curves), the Target page (the overlay video), the
+Frontier page and the Report page in Debian's chromium (Playwright), and saves ``prune.png``,
+``target.png``, ``frontier.png`` and ``report.png`` in ``--out``. Everything shown is what that workspace measured: on the built-in
 data, synthetic.
 """
 import argparse
@@ -22,7 +22,8 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 # page address -> (file, what to scroll into view first: the Target page's video is below its charts)
-SHOTS = {"prune": ("prune.png", None), "target": ("target.png", "video"), "report": ("report.png", None)}
+SHOTS = {"prune": ("prune.png", None), "target": ("target.png", "video"), "frontier": ("frontier.png", None),
+         "report": ("report.png", None)}
 
 
 def serve(workspace):

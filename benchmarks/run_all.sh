@@ -94,4 +94,15 @@ step slider_redraw "$W/logs/slider_redraw.log" "$PY" benchmarks/slider_redraw.py
 # the stakeholder demo from nothing, in a workspace of its own (what Home's "Run the demo" runs)
 step demo "$W/demo/demos/demo.json" "$PY" -m pruneseg demo --workspace "$W/demo"
 step torchrun "$W/logs/torchrun.log" "$PY" benchmarks/torchrun_bench.py --out "$W/bench/torchrun"
+
+# which model to ship: every package the steps above compiled (FPN, UNet, LR-ASPP; dense and pruned; fp32 and
+# int8; ONNX Runtime and OpenVINO) timed in one paired comparison, joined with its quality and size; a stopped
+# job keeps its measured packages (its record is done once the mark exists)
+frontier() {
+    "$PY" -m pruneseg frontier "$@" && touch "$W/frontier/bench-t$THREADS.done"
+}
+mapfile -t PACKAGES < <(find "$W/bench" -name manifest.json -printf '%h\n' | sort)
+step frontier "$W/frontier/bench-t$THREADS.done" \
+    frontier --workspace "$W" "${PACKAGES[@]/#/--package=}" --threads $THREADS --data "$D" \
+    --out "$W/frontier/bench-t$THREADS.json"
 echo "all steps done; logs in $W/logs"

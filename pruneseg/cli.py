@@ -9,8 +9,8 @@ import os
 import sys
 
 from pruneseg.config import (MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig,
-                             ExportConfig, InspectConfig, LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig,
-                             TrainConfig, VerifyConfig, VideoConfig, add_arguments, from_args)
+                             ExportConfig, FrontierConfig, InspectConfig, LatencyConfig, PerfConfig, PruneConfig,
+                             QuantizeConfig, TrainConfig, VerifyConfig, VideoConfig, add_arguments, from_args)
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context, torchrun_command
 from pruneseg.target.arguments import add_target_commands
@@ -179,6 +179,25 @@ def cmd_inspect(args):
         print(f"  {model['label'][:44]:44s} {model['miou']:6.3f} {values}")
 
 
+def cmd_frontier(args):
+    from pruneseg.dashboard.views.frontier import machine_text, notes, table_rows
+    from pruneseg.frontier import main
+
+    record = main(from_args(FrontierConfig, args))
+    print(f"{len(record['packages'])} package(s), {machine_text(record)}; {args.out}")
+    print(f"  {'package':40s} {'ms':>8s} {'FPS':>7s} {'speed-up':>8s} {'mIoU':>6s}  worst class")
+    for row in table_rows(record):
+        if row["latency ms"] is None:
+            print(f"  {row['package'][:40]:40s} {row['status']}")
+            continue
+        speedup = "-" if row["speed-up"] is None else f"{row['speed-up']:.2f}x"
+        miou = "-" if row["mIoU"] is None else f"{row['mIoU']:.3f}"
+        print(f"  {row['package'][:40]:40s} {row['latency ms']:8.2f} {row['FPS']:7.1f} {speedup:>8s} {miou:>6s}  "
+              f"{row['worst class'] or '-'}")
+    for note in notes(record):
+        print(f"note: {note}")
+
+
 def cmd_export(args):
     from pruneseg.deploy.export import main
 
@@ -275,6 +294,8 @@ def build_parser(train_preset=None):
             ("compile", CompileConfig, ("model", "out"), cmd_compile, "compile an ONNX model into a package for a target"),
             ("inspect", InspectConfig, ("models", "data", "out"), cmd_inspect,
              "per-class and per-image metrics of checkpoints and packages on one split"),
+            ("frontier", FrontierConfig, ("out",), cmd_frontier,
+             "every package timed together on the target runner, with its mIoU, per-class IoU and size (resumes)"),
             ("demo", DemoConfig, (), cmd_demo, "the stakeholder demo: built-in data -> train -> analyse -> prune -> "
              "int8 packages -> throughput and video, resumable")):
         p = commands.add_parser(name, help=text)

@@ -355,6 +355,23 @@ class CompareConfig:
     intra_op: int = 0
 
 
+@dataclass
+class FrontierConfig:
+    """Every package of a workspace timed in one paired comparison, joined with its quality and size."""
+
+    KIND: ClassVar = "frontier"
+    COMMAND: ClassVar = ("frontier",)
+    OUTPUTS: ClassVar = ("out",)
+    REPEATED: ClassVar = {"packages": "package"}  # --package A --package B
+
+    workspace: str = ""  # empty: $PRUNESEG_WORKSPACE or ./workspace
+    packages: list = field(default_factory=list)  # package folders; empty: every package of the workspace
+    threads: int = 1  # runtime threads per run, the same for every package (the runner's --intra-op)
+    rounds: int = 7  # alternating rounds of the paired timing
+    data: str = ""  # where to measure per-class IoU a package's records lack; empty: the built-in dataset
+    out: str = ""  # the record, frontier/<name>.json; a killed job run again keeps its finished packages
+
+
 # --- the glue between a config and its command line, both ways ----------------------------
 
 def _flag(name):

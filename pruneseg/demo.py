@@ -8,7 +8,8 @@ It chains the ordinary jobs, in this process, as resumable steps:
 4. prune: a few iterations of the sensitivity plan, fine-tuning with the dense run's recipe;
 5. deploy: export, quantize and compile the dense and the last pruned model, fp32 and int8;
 6. target: throughput tests of dense fp32, pruned fp32 and pruned int8, and their paired latency;
-7. video: the overlay video of dense fp32 beside pruned int8 on the built-in drive.
+7. video: the overlay video of dense fp32 beside pruned int8 on the built-in drive;
+8. frontier: the four packages timed together with their quality (``pruneseg.frontier``).
 
 Every artefact is the workspace's like any other, so every page shows it. The record
 (``pruneseg.records.demo``) says which steps are done and what each cost; a killed demo, run
@@ -20,9 +21,9 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from pruneseg import analyze, prune_loop, target_jobs, train
-from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig, LatencyConfig,
-                             PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, model_short_name)
+from pruneseg import analyze, frontier, prune_loop, target_jobs, train
+from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig, FrontierConfig,
+                             LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, model_short_name)
 from pruneseg.data.synthcity import generate
 from pruneseg.deploy import compile as compile_job
 from pruneseg.deploy import quantize
@@ -34,7 +35,7 @@ from pruneseg.workspace import layout
 
 ANALYSIS = dict(images=16, ratios=[0.25, 0.5, 0.75], latency_ratios=[0.5], curve_stride=2)  # enough for the slider
 PERF_SECONDS = 5.0  # each throughput test
-STEPS = ("data", "train", "analyse", "prune", "deploy", "target", "video")
+STEPS = ("data", "train", "analyse", "prune", "deploy", "target", "video", "frontier")
 
 
 def artefacts(config: DemoConfig):
@@ -100,8 +101,15 @@ def step_video(config, made):
     made["video"] = str(out)
 
 
+def step_frontier(config, made):
+    out = layout.frontier_path(made["workspace"], config.name)
+    frontier.main(FrontierConfig(workspace=made["workspace"], out=str(out), packages=[
+        made[role] for role in ("dense_fp32", "dense_int8", "pruned_fp32", "pruned_int8")]))
+    made["frontier"] = str(out)
+
+
 RUNNERS = {"data": step_data, "train": step_train, "analyse": step_analyse, "prune": step_prune,
-           "deploy": step_deploy, "target": step_target, "video": step_video}
+           "deploy": step_deploy, "target": step_target, "video": step_video, "frontier": step_frontier}
 
 
 def main(config: DemoConfig):

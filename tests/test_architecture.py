@@ -21,7 +21,7 @@ TORCH_FREE = ("pruneseg.config", "pruneseg.errors", "pruneseg.jsonio", "pruneseg
               "pruneseg.data.classes", "pruneseg.data.cityscapes", "pruneseg.data.stats", "pruneseg.target")
 JOBS = ("pruneseg.train", "pruneseg.analyze", "pruneseg.prune_loop", "pruneseg.evaluate", "pruneseg.target_jobs",
         "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.inspect",
-        "pruneseg.demo", "pruneseg.cli")
+        "pruneseg.demo", "pruneseg.frontier", "pruneseg.cli")
 
 
 def module_name(path):

@@ -24,6 +24,10 @@ from test_headline import RUN, fill_headline_workspace
 from test_inspect import make_inspection
 from test_sharing import WRITING_BUTTONS
 
+from pruneseg import frontier
+from pruneseg.config import FrontierConfig
+from pruneseg.workspace import layout
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -31,7 +35,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # url path -> page title; a page's own address first: a bookmark must reach the router too
 PAGES = {"train?job=20250101-000000-train-done": "Train", "": "PruneSeg", "dataset": "Dataset",
          "sensitivity": "Sensitivity", "prune": "Prune", "prune?mode=speedup&plan=latency": "Prune",
-         "deploy": "Quantize & Compile", "target": "Target", "inspect": "Inspect", "report": "Report"}
+         "deploy": "Quantize & Compile", "target": "Target", "frontier": "Frontier", "inspect": "Inspect",
+         "report": "Report"}
 WIDTHS = (1280, 1400)  # the laptop widths every control must fit
 # the texts of controls: widget labels, segmented controls and their options, buttons, card labels, tabs, expanders
 CUT_LABELS_JS = """() => {
@@ -99,6 +104,8 @@ def fill_workspace(workspace):
     write_fake_job(workspace, write_fake_run(workspace))
     fill_headline_workspace(workspace)  # an analysis timed on the runtime, a pruning run, its packages timed paired
     fill_deploy_workspace(workspace)
+    # first: its own inspections of single packages must not be the newest the Inspect page opens on
+    frontier.main(FrontierConfig(workspace=str(workspace), rounds=1, out=str(layout.frontier_path(workspace, "all"))))
     make_inspection(workspace, images=2, data=workspace / "datasets" / "synthcity")
     return workspace
 
@@ -213,7 +220,7 @@ def visit(page, server, path, title):
     if path == "dataset":
         page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30_000)
         assert page.locator('[data-testid="stImage"] img').first.get_attribute("src")
-    if path.startswith(("train", "sensitivity", "prune", "target", "inspect", "report")):
+    if path.startswith(("train", "sensitivity", "prune", "target", "frontier", "inspect", "report")):
         page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
     nav = page.locator('[data-testid="stSidebarNav"] a')
     labels = [text.split()[-1] for text in nav.all_inner_texts()]  # after the icon's name

@@ -10,7 +10,8 @@ from conftest import make_dataset, open_page, untrained_fpn_checkpoint
 from test_dashboard_deploy import make_package, write_perf_result
 from test_target import TORCH_FREE, run_python, write_video
 
-from pruneseg.config import QuantizeConfig
+from pruneseg import frontier
+from pruneseg.config import FrontierConfig, QuantizeConfig
 from pruneseg.dashboard import checks
 from pruneseg.dashboard.views import target as target_view
 from pruneseg.data.classes import CLASS_NAMES
@@ -152,3 +153,34 @@ def test_a_broken_openvino_package_is_named(packages, tmp_path):
     (broken / "model.bin").unlink()
     with pytest.raises(TargetError, match="broken/model.xml: not a loadable OpenVINO model .*bin file"):
         Segmenter(broken)
+
+
+def measure_frontier(packages, out, order):
+    return frontier.main(FrontierConfig(workspace=str(out.parent), packages=[str(packages[key]) for key in order],
+                                        rounds=2, out=str(out)))
+
+
+def test_the_frontier_times_both_runtimes_together_against_onnx_runtime_fp32(packages, tmp_path):
+    order = [("fp32", "openvino-cpu"), ("int8", "openvino-cpu"), ("fp32", "ort-cpu"), ("int8", "ort-cpu")]
+    record = measure_frontier(packages, tmp_path / "frontier.json", order)
+    assert [row["runtime"] for row in record["packages"]] == ["OpenVINO", "OpenVINO", "ONNX Runtime", "ONNX Runtime"]
+    rows = {(row["precision"], row["backend"]): row for row in record["packages"]}
+    baseline = rows["fp32", "onnxruntime"]  # ONNX Runtime's dense fp32, though OpenVINO's came first
+    assert all(not row["problem"] and row["ms"] > 0 and row["speedup"] > 0 and row["baseline"] == baseline["path"]
+               for row in rows.values())
+    assert baseline["speedup"] == 1.0 and record["timed"]
+    quantized = json.loads((packages["fp32", "ort-cpu"].parent / "models" / "quantize.json").read_text())
+    for (precision, _), row in rows.items():  # quality from the quantize record the models were made with
+        assert row["miou"] == quantized[precision]["miou"] and row["iou"] == quantized[precision]["iou"]
+        assert row["quality_source"].startswith("quantize.json: 1 val image(s), ONNX Runtime")
+        assert row["params"] > 10e6 and row["macs"] > 0 and row["iteration"] == 0 and row["plan"] is None
+    assert len({(row["params"], row["macs"]) for row in rows.values()}) == 1  # one checkpoint, counted once
+
+
+def test_a_frontier_without_openvino_keeps_its_packages_with_the_install_line(packages, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    order = [("fp32", "ort-cpu"), ("fp32", "openvino-cpu"), ("int8", "ort-cpu")]
+    record = measure_frontier(packages, tmp_path / "frontier.json", order)
+    ort, openvino, int8 = record["packages"]
+    assert INSTALL in openvino["problem"] and "ms" not in openvino and openvino["runtime"] == "OpenVINO"
+    assert ort["speedup"] == 1.0 and int8["speedup"] > 0 and int8["baseline"] == ort["path"]

@@ -12,8 +12,8 @@ from pruneseg.config import INPUT_MULTIPLE
 from pruneseg.dashboard.labels import MODEL_LABELS
 
 PAGES = ("app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/sensitivity.py",
-         "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py", "app_pages/inspect.py",
-         "app_pages/report.py")
+         "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py", "app_pages/frontier.py",
+         "app_pages/inspect.py", "app_pages/report.py")
 
 
 def write_fake_run(workspace, name="fpn-demo", epochs_done=3, epochs=3):
@@ -79,9 +79,9 @@ def test_page_on_empty_workspace(empty_workspace, page):
     at = open_page(page)
     assert not at.exception, at.exception
     assert at.title
-    # prune points to the Sensitivity page, deploy to Train, target to deploy
+    # prune points to the Sensitivity page, deploy to Train, target and frontier to deploy
     if page not in ("app_pages/train.py", "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py",
-                    "app_pages/report.py"):
+                    "app_pages/frontier.py", "app_pages/report.py"):
         assert "python -m pruneseg synth" in texts(at, "info")
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH_SIZE, MODEL_FILE_FORM,
-                             TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, InspectConfig,
-                             LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VideoConfig,
-                             is_model_file, model_short_name)
+                             TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, FrontierConfig,
+                             InspectConfig, LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig,
+                             VideoConfig, is_model_file, model_short_name)
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
@@ -322,3 +322,25 @@ def inspect_form(ws, options, datasets, chosen=()):
                            out=str(layout.inspect_path(ws, layout.inspect_name(models, dataset or "", split))))
     return config, [None if models else "Choose at least one model.", checks.dataset_problem(dataset, split),
                     checks.inspect_problem(models, dataset)]
+
+
+def frontier_form(ws, packages, labels, datasets):
+    """The frontier of some or all of ``packages`` (folders, labelled by ``labels``), timed together."""
+    with st.form("frontier"):
+        chosen = st.multiselect("Packages", packages, format_func=labels.get, placeholder="every package",
+                                help="Left empty: every package of the workspace, broken ones listed with their problem.")
+        cols = st.columns([1, 1, 2])
+        threads = cols[0].number_input("Threads", 1, 64, 1, key="frontier-threads",
+                                       help="Runtime threads per run, the same for every package (the target "
+                                            "runner's --intra-op). On 2 cores, 1 is the stable figure.")
+        rounds = cols[1].number_input("Rounds", 1, 100, 7, help="Alternating rounds of the paired timing.")
+        names = {d["path"]: dataset_label(d) for d in datasets}
+        data = cols[2].selectbox("Dataset", list(names), format_func=names.get, placeholder="none in workspace",
+                                 help="Where per-class IoU is measured (an inspection of its validation split) for a "
+                                      "package whose records lack it.")
+        if not st.form_submit_button("Measure the frontier", type="primary", icon=":material/scatter_plot:"):
+            return None
+    config = FrontierConfig(workspace=str(ws), packages=list(chosen), threads=int(threads), rounds=int(rounds),
+                            data=str(data or ""),
+                            out=str(layout.frontier_path(ws, layout.frontier_name(chosen, int(threads)))))
+    return config, [None if packages else "No package in this workspace yet: compile one first."]

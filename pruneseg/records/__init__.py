@@ -18,6 +18,7 @@ export, quantization      ``deploy/<name>/export.json``, ``quantize.json``  ``re
 package manifest          ``packages/<name>/manifest.json``            ``pruneseg.target.manifest``
 perf and video results    ``target/perf/*.json``, ``target/videos/*.json``  ``pruneseg.target.results``
 inspection                ``inspect/<name>.json`` (+ ``.predictions.npz``)   ``records.inspect``
+frontier                  ``frontier/<name>.json``                     ``records.frontier``
 job                       ``jobs/<id>/job.json``, ``state.json``       ``pruneseg.jobs``
 ========================  ===========================================  ===============================
 

@@ -13,9 +13,11 @@ import numpy as np
 ROUNDS, RUNS_PER_ROUND = 7, 5
 
 
-def time_in_rounds(calls, rounds=ROUNDS, runs=RUNS_PER_ROUND, warmup=2):
+def time_in_rounds(calls, rounds=ROUNDS, runs=RUNS_PER_ROUND, warmup=2, on_round=None):
     """Milliseconds per call of each of ``calls`` (functions of no argument), one value per round.
 
+    Args:
+        on_round: called with the number of rounds done after each round (a progress bar).
     Returns:
         a list per call of ``rounds`` values; the rounds alternate the calls.
     """
@@ -29,6 +31,8 @@ def time_in_rounds(calls, rounds=ROUNDS, runs=RUNS_PER_ROUND, warmup=2):
             for _ in range(runs):
                 call()
             record.append((time.perf_counter() - start) * 1e3 / runs)
+        if on_round:
+            on_round(len(times[0]))
     return times
 
 

@@ -20,6 +20,7 @@
       demos/<name>.json                the demo pipeline's steps, their times and artefacts
       inspect/<name>.json              per-class and per-image metrics of up to three models
       inspect/<name>.predictions.npz   their predicted class maps (and the ground truth)
+      frontier/<name>.json             packages timed together, joined with their quality and size
       uploads/                         videos uploaded in the dashboard
       jobs/<id>/                       background jobs (see ``pruneseg.jobs``)
 
@@ -276,6 +277,26 @@ def inspect_name(models, data, split):
     first = Path(models[0]) if models else Path("none")
     head = checkpoint_name(first) if first.suffix == ".pt" else safe_name(first.name)
     return f"{head[:40]}-{len(models)}m-{split}-{digest}"
+
+
+# --- the frontier (which package to ship) ------------------------------------------------------
+
+def frontier_dir(workspace):
+    return Path(workspace) / "frontier"
+
+
+def frontier_path(workspace, name):
+    """``frontier/<name>.json``: a frontier record (``pruneseg.records.frontier``)."""
+    return frontier_dir(workspace) / f"{name}.json"
+
+
+def frontier_name(packages, threads):
+    """``all-t1`` for every package of the workspace, else ``<count>p-<hash>-t1``: the same choice and threads
+    name the same record, so measuring it again resumes it."""
+    if not packages:
+        return f"all-t{threads}"
+    digest = hashlib.sha256(repr(sorted(str(Path(p)) for p in packages)).encode()).hexdigest()[:8]
+    return f"{len(packages)}p-{digest}-t{threads}"
 
 
 # --- jobs -------------------------------------------------------------------------------

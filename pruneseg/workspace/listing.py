@@ -14,6 +14,7 @@ from pruneseg.records.analysis import read_analysis, read_point
 from pruneseg.records.demo import read_demo
 from pruneseg.records.deploy import (read_export, read_latency_comparison, read_manifest, read_perf_result,
                                      read_quantize, read_video_result)
+from pruneseg.records.frontier import read_frontier
 from pruneseg.records.inspect import read_inspect
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import best_epoch, read_epochs, read_run_config
@@ -297,3 +298,18 @@ def demo_artefacts(workspace):
             if isinstance(value, str) and value:
                 made.setdefault(str(Path(value).resolve()), path.stem)
     return made
+
+
+def list_frontiers(workspace):
+    """Frontier records under ``frontier/``, newest first: name, path, record (None when unreadable), problem."""
+    folder = layout.frontier_dir(workspace)
+    if not folder.is_dir():
+        return []
+    rows = []
+    for path in folder.glob("*.json"):
+        try:
+            record, problem = read_frontier(path), None
+        except RecordError as error:
+            record, problem = None, str(error)
+        rows.append({"name": path.stem, "path": path, "record": record, "problem": problem, "modified": _mtime(path)})
+    return _newest_first(rows)

@@ -37,7 +37,8 @@ def run_rows(runs):
 DEMO_STEPS = {"data": "built-in data (when missing)", "train": "training, quick preset",
               "analyse": "sensitivity analysis, timed on ONNX Runtime", "prune": "iterative pruning",
               "deploy": "export, int8, packages (dense and pruned)",
-              "target": "throughput tests and paired latency", "video": "overlay video, dense vs pruned int8"}
+              "target": "throughput tests and paired latency", "video": "overlay video, dense vs pruned int8",
+              "frontier": "the four packages timed together, with their quality: which to ship"}
 
 
 def demo_rows(record, job=None, now=None):
@@ -73,7 +74,8 @@ def demo_finished(record):
 JOB_PAGES = {"train": ("train", "job"), "analyze": ("sensitivity", "job"), "verify": ("prune", "verify"),
              "prune": ("prune", "job"), "export": ("deploy", "job"), "quantize": ("deploy", "job"),
              "compile": ("deploy", "job"), "target-perf": ("target", "perf"), "target-latency": ("target", "latency"),
-             "target-video": ("target", "video"), "inspect": ("inspect", "job"), "demo": ("", "demo")}
+             "target-video": ("target", "video"), "inspect": ("inspect", "job"), "demo": ("", "demo"),
+             "frontier": ("frontier", "job")}
 
 
 def job_link(job):

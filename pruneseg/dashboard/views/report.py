@@ -21,6 +21,8 @@ import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import rgb, style_figure
 from pruneseg.dashboard.headline import HOW, checkpoint_packages, figure_note, headline_label, headline_speedup
+from pruneseg.dashboard.pareto import pareto_front
+from pruneseg.dashboard.views import frontier as frontier_view
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import target as target_view
 from pruneseg.dashboard.views.deploy import folder_bytes
@@ -99,6 +101,7 @@ def gather(ws, run_dir):
         "packages": packages, "sizes": {role: folder_bytes(path) for role, path in packages.items()},
         "headlines": headlines, "comparison": comparison, "quantized": quantized, "perf": perf, "train_config": run_config,
         "video": videos[0]["video"] if videos else None,
+        "frontier": frontier_view.newest_holding(listing.list_frontiers(ws), packages.values()),
         "provenance": {"dataset": analysis["settings"]["data"], "code": code_version(),
                        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
                        "date": time.strftime("%Y-%m-%d %H:%M")},
@@ -223,7 +226,18 @@ def figures(data):
     if data["perf"]:
         out.append(("Throughput on the target", target_view.fps_figure(data["perf"]),
                     f"{figure_note('throughput', workers='N')}."))
+    if data.get("frontier"):
+        shown = frontier_points(data)
+        out.append(("Which model to ship: every package timed together", frontier_view.frontier_figure(
+            shown, pareto_front(shown), title="mIoU against latency, end to end"),
+            "Every package timed together, end to end on the target runner, in alternating rounds; "
+            f"{frontier_view.machine_text(data['frontier'])}."))
     return out
+
+
+def frontier_points(data):
+    """The frontier's timed packages of this run's classes (another class set does not compare)."""
+    return frontier_view.filtered(frontier_view.points(data["frontier"]), classes_of(data["state"]).names)
 
 
 def training_precision(train_config):
@@ -318,4 +332,5 @@ def report_json(data):
                        "speedups": speedups(data),
                        "iterations": prune_view.snapshot_rows(data["state"]), "per_class_iou": class_rows(data),
                        "packages": data["packages"],
+                       "frontier": frontier_view.table_rows(data["frontier"]) if data.get("frontier") else None,
                        "provenance": provenance_rows(data)}, indent=1)
