@@ -12,7 +12,7 @@ import streamlit as st
 from pruneseg import jobs
 from pruneseg.config import LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.dashboard import checks, forms, widgets
-from pruneseg.dashboard.labels import is_final, package_label, package_row_label
+from pruneseg.dashboard.labels import is_final, measured_on, package_label, package_row_label
 from pruneseg.dashboard.views import target as view
 from pruneseg.records.deploy import read_video_result
 from pruneseg.workspace import layout, listing
@@ -43,7 +43,8 @@ def perf_results():
                "MACs.")
     widgets.table(view.perf_rows(results), FPS=st.column_config.NumberColumn("FPS", format="%.1f"))
     st.caption("Each test sits beside the newest dense fp32 ONNX Runtime test of its model with the same threads "
-               "(another thread count is not comparable and says so; a thread count means the same on OpenVINO). "
+               "(another thread count is not comparable and says so; a thread count means the same on OpenVINO), "
+               "with the machine it ran on: the CPU's instruction sets (AVX-512, VNNI for int8) change the figures. "
                "Tests run at different moments: for a speed-up free of the machine's drift, use **Paired latency** "
                "below.")
 
@@ -110,6 +111,9 @@ if len(packages) > 1:
     if comparisons := listing.list_latency_comparisons(ws):
         st.plotly_chart(view.comparison_figure(comparisons[0]), width="stretch", key="paired")
         widgets.table(view.comparison_rows(comparisons[0]))
+        st.caption(f"Timed {measured_on(comparisons[0].get('machine'))}.")
+        for warning in comparisons[0].get("warnings", []):
+            st.warning(warning, icon=":material/warning:")
 
 if packages:
     st.subheader("Video demo")

@@ -249,23 +249,22 @@ def main(config: TrainConfig, clock=time.monotonic):
                     scheduler.lr_lambdas = [lr_schedule(config, planned, steps_per_epoch)] * len(optimizer.param_groups)
                     progress.set_total((planned - start_epoch) * steps_per_epoch)
                     progress.write(budget_text(budget))
+            if writer:
+                record = {"epoch": epoch, "train_loss": train_loss, "seconds": seconds, **metrics,
+                          "train_precision": precision, "machine": profile}
+                with open(out / EPOCHS_LOG, "a") as epochs_log:  # before the checkpoint: a resume truncates it
+                    _append(epochs_log, record)
+                if is_best:
+                    save_checkpoint(out / BEST_CHECKPOINT, model=model.state_dict(), epoch=epoch,
+                                    metrics=metrics, **meta)
+                save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                                scheduler=scheduler.state_dict(), scaler=scaler.state_dict(), epoch=epoch,
+                                best_miou=best_miou, metrics=metrics, budget=budget, **meta)
+                if budget:
+                    write_record(out / RUN_CONFIG, run_record(run_config, budget))
+                progress.write(f"epoch {epoch + 1}/{planned}: loss {train_loss:.4f} "
+                               f"val mIoU {metrics['miou']:.4f} pixel acc {metrics['pixel_accuracy']:.4f}")
             epoch += 1
-            if not writer:
-                continue
-            record = {"epoch": epoch - 1, "train_loss": train_loss, "seconds": seconds, **metrics,
-                      "train_precision": precision, "machine": profile}
-            with open(out / EPOCHS_LOG, "a") as epochs_log:  # before the checkpoint: a resume truncates it
-                _append(epochs_log, record)
-            if is_best:
-                save_checkpoint(out / BEST_CHECKPOINT, model=model.state_dict(), epoch=epoch - 1,
-                                metrics=metrics, **meta)
-            save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(),
-                            scheduler=scheduler.state_dict(), scaler=scaler.state_dict(), epoch=epoch - 1,
-                            best_miou=best_miou, metrics=metrics, budget=budget, **meta)
-            if budget:
-                write_record(out / RUN_CONFIG, run_record(run_config, budget))
-            progress.write(f"epoch {epoch}/{planned}: loss {train_loss:.4f} "
-                           f"val mIoU {metrics['miou']:.4f} pixel acc {metrics['pixel_accuracy']:.4f}")
     if budget:
         print(f"{budget_text(budget)}; {planned} done in {(spent_before + clock() - started) / 60:.1f} min", flush=True)
     return best_miou

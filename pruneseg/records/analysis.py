@@ -19,7 +19,7 @@ class Baseline(TypedDict):
     params: int
     macs: int
     latency_ms: float  # PyTorch, batch 1
-    runtime: NotRequired[dict]  # ONNX Runtime: ``pruneseg.deploy.latency.RuntimeLatency.measure`` of the dense model
+    runtime: NotRequired[dict]  # ONNX Runtime: ``pruneseg.deploy.latency.RuntimeLatency.measure`` of the dense model (with its machine)
 
 
 class Group(TypedDict):
@@ -61,6 +61,7 @@ class VerifiedPoint(Point):
     images: NotRequired[int]  # validation images scored
     held_out: NotRequired[bool]  # whether they are images the analysis did not use
     guards: NotRequired[dict]  # class name -> largest IoU drop the plan was asked to hold
+    machine: NotRequired[dict]  # the machine profile (PyTorch's threads) its latencies were measured on
 
 
 class Analysis(TypedDict):
@@ -78,6 +79,8 @@ class Analysis(TypedDict):
     curves: dict  # plan -> [Point] by target
     latency: NotRequired[dict]  # group -> {str(ratio): {"saved_ms", "ms", "speedup"}}: ONNX Runtime fp32, pruned alone
     seconds: NotRequired[dict]  # wall time per stage ("cells", "latency table", "curves"), summed over resumes
+    machine: NotRequired[dict]  # the machine profile (PyTorch's threads) of the PyTorch latencies; each ONNX
+    # Runtime timing (``runtime``) records its own, with the runtime's threads
     version: NotRequired[int]
     class_names: NotRequired[list]  # the classes every ``iou`` lists; files before this field: the built-in 6
     class_colors: NotRequired[list]  # [r, g, b] per class

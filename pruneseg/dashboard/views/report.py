@@ -10,8 +10,6 @@ import base64
 import functools
 import html
 import json
-import os
-import platform
 import subprocess
 import time
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import rgb, style_figure
-from pruneseg.dashboard.labels import variant
+from pruneseg.dashboard.labels import measured_on, variant
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import target as target_view
 from pruneseg.dashboard.views.deploy import folder_bytes
@@ -101,9 +99,17 @@ def gather(ws, run_dir):
         "comparison": comparison, "quantized": quantized, "perf": perf, "train_config": run_config,
         "video": videos[0]["video"] if videos else None,
         "provenance": {"dataset": analysis["settings"]["data"], "code": code_version(),
-                       "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
                        "date": time.strftime("%Y-%m-%d %H:%M")},
     }
+
+
+def speedup_machine(data):
+    """The machine profile the headline speed-ups were measured on: the target comparison's, else the pruning
+    loop's last iteration's (None for records made before they said)."""
+    if data["comparison"]:
+        return data["comparison"].get("machine")
+    iterations = data["state"]["iterations"]
+    return iterations[-1].get("machine") if iterations else None
 
 
 def speedups(data):
@@ -117,14 +123,16 @@ def speedups(data):
             if row:
                 out[role] = (row["speedup"], f"end to end on the target runner, {comparison['threads']} thread(s), "
                                              f"{comparison['rounds']} alternating rounds (IQR "
-                                             f"{row['speedup_spread']['q25']:.2f} – {row['speedup_spread']['q75']:.2f})")
+                                             f"{row['speedup_spread']['q25']:.2f} – {row['speedup_spread']['q75']:.2f}), "
+                                             f"{measured_on(comparison.get('machine'))}")
         return out
     last = data["state"]["iterations"][-1] if data["state"]["iterations"] else {}
     runtime = last.get("runtime") or {}
     for role, precision in (("pruned fp32", "fp32"), ("pruned int8", "int8")):
         if precision in runtime:
             out[role] = (runtime[precision]["speedup"], f"model only, ONNX Runtime, {runtime['threads']} thread(s), "
-                                                        "timed by the pruning loop in rounds with the dense model")
+                                                        "timed by the pruning loop in rounds with the dense model, "
+                                                        f"{measured_on(last.get('machine'))}")
     return out
 
 
@@ -234,20 +242,26 @@ def provenance_rows(data):
     rows = [("dataset", data["provenance"]["dataset"] + (" (synthetic: built-in synthcity)"
                                                         if layout.BUILTIN_DATASET in data["provenance"]["dataset"]
                                                         else "")),
-            ("training", ", ".join(f"{k} {train[k]}" for k in ("model", "height", "width", "epochs", "lr", "loss")
-                                   if k in train) or "its run's config.json was not found"),
+            ("training", ", ".join(f"{k} {train[k]}" for k in ("model", "height", "width", "epochs", "planned_epochs",
+                                                                 "lr", "loss", "train_precision") if k in train)
+             or "its run's config.json was not found"),
             ("analysis", f"{settings['images']} images per cell, ratios {settings['ratios']}, round to "
                          f"{settings['round_to']}, ONNX Runtime threads {settings.get('runtime_threads', '—')}"),
             ("pruning", ", ".join(f"{k} {state['config'][k]}" for k in ("plan", "iterations", "step", "tolerance",
                                                                          "max_epochs"))
              + (f", guards {state['config']['guards']}" if state["config"].get("guards") else "")),
-            ("code", data["provenance"]["code"]), ("machine", data["provenance"]["machine"]),
+            ("code", data["provenance"]["code"]), ("machine", "speed-ups " + measured_on(speedup_machine(data))),
             ("date", data["provenance"]["date"])]
+    if train.get("machine"):
+        rows.insert(-2, ("training machine", "trained " + measured_on(train["machine"]).removeprefix("measured ")))
     quantized = data["quantized"]["pruned"]
     if quantized:
+        chosen = quantized.get("int8_format")
         rows.insert(4, ("int8", f"{quantized['format']}, {quantized['activations']} activations, "
                                 f"{quantized['weights']} weights, {quantized['calibration']['images']} calibration "
-                                f"images ({quantized['calibration']['method']})"))
+                                f"images ({quantized['calibration']['method']})"
+                                + (f"; format {chosen['format']}: {chosen['reason']}, "
+                                   f"{measured_on(quantized.get('machine'))}" if chosen else "")))
     return [{"what": what, "settings": text} for what, text in rows]
 
 
@@ -262,6 +276,7 @@ def report_html(data):
         parts.append(f"<div class='card' title='{html.escape(card.get('help') or '')}'>"
                      f"<span>{html.escape(card['label'])}</span><b>{html.escape(card['value'])}</b>{delta}</div>")
     parts.append("</div>")
+    parts.append(f"<p>Speed-ups {html.escape(measured_on(speedup_machine(data)))}.</p>")
     for index, (title, fig) in enumerate(figures(data)):
         parts.append(f"<h2>{html.escape(title)}</h2>")
         parts.append(fig.to_html(full_html=False, include_plotlyjs=index == 0))
