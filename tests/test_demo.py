@@ -12,6 +12,7 @@ from pruneseg.config import TRAIN_PRESETS, DemoConfig
 from pruneseg.data.synthcity import generate
 from pruneseg.jobs import JobCancelled
 from pruneseg.records.demo import read_demo
+from pruneseg.target.machine import machine_profile, profile_text
 from pruneseg.workspace import layout, listing
 from conftest import open_page
 from test_pages import empty_workspace  # noqa: F401 (a fixture)
@@ -81,6 +82,12 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_vide
     assert set(speedups) == {"dense int8", "pruned fp32", "pruned int8"}
     assert all(s["speedup"] > 0 and "end to end on the target runner" in s["measured"] for s in speedups.values())
     assert [row["what"] for row in numbers["provenance"]][:2] == ["dataset", "training"]
+    # every figure says the machine it was measured on
+    assert comparison["machine"] == machine_profile(1) and "Speed-ups measured on " + profile_text(comparison["machine"]) in page
+    provenance = {row["what"]: row["settings"] for row in numbers["provenance"]}
+    assert provenance["machine"] == "speed-ups measured on " + profile_text(comparison["machine"])
+    assert provenance["training machine"].startswith("trained on ") and "train_precision " in provenance["training"]
+    assert all(s["measured"].endswith(profile_text(comparison["machine"])) for s in numbers["speedups"].values())
     per_class = numbers["per_class_iou"]
     assert [row["class"] for row in per_class] == ["other", "static", "sky", "person", "vehicle", "bike"]
     assert set(per_class[0]) == {"class", "dense", "pruned", "pruned change", "pruned int8", "pruned int8 change"}
@@ -150,7 +157,9 @@ def test_home_runs_the_demo_as_a_job_and_shows_a_finished_one(empty_workspace, s
     assert not [b for b in at.button if b.label in ("Run the demo", "Resume the demo")]
     rows = at.dataframe[0].value
     assert list(rows["step"]) == list(demo.STEPS) and list(rows["minutes"]) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
-    assert [m.label for m in at.metric] == ["Budget", "Time used"]  # a record made before budgets: none
+    demo_cards = ("Budget", "Time used", "Dense mIoU", "Pruned mIoU", "Every class learned")
+    assert [m.label for m in at.metric if m.label in demo_cards] == ["Budget", "Time used"]  # made before budgets
+    assert next(m.value for m in at.metric if m.label == "Budget") == "none"
 
     quality = demo.quality({"dense": {"miou": 0.67, "iou": [0.9] * 5 + [0.3]},
                             "iterations": [{"miou": 0.65, "iou": [0.9] * 5 + [0.1]}]})
@@ -159,7 +168,7 @@ def test_home_runs_the_demo_as_a_job_and_shows_a_finished_one(empty_workspace, s
                                 "machine": {"cpu": "AMD EPYC", "cores": 2, "isa": ["AVX2"]}}))
     at = open_page("app_pages/home.py")
     assert not at.exception, at.exception
-    cards = {m.label: m.value for m in at.metric}
+    cards = {m.label: m.value for m in at.metric if m.label in demo_cards}
     assert cards == {"Budget": "15 min", "Time used": "28.0 min", "Dense mIoU": "0.670", "Pruned mIoU": "0.650",
                      "Every class learned": "no"}
     rows = at.dataframe[0].value

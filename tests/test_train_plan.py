@@ -134,47 +134,47 @@ def work_clock(monkeypatch):
 def test_budgeted_training_plans_by_the_clock_stays_within_it_and_records_the_plan(tiny_dataset, tmp_path,
                                                                                     work_clock, capsys):
     # 4 images in batches of 2: 2 steps of 1 s and one validation batch of 0.5 s, 2.5 s an epoch; the probe
-    # costs 3 steps and its validation batch (3.5 s), so 30 s fit 10 epochs of the cap of 50
+    # costs 3 steps and its validation batch (3.5 s), so 15 s fit 4 epochs of the cap of 50
     out = tmp_path / "run"
     started = work_clock()
-    train.main(tiny_config(tiny_dataset, out, epochs=50, budget_minutes=0.5), clock=work_clock)
-    assert work_clock() - started <= 30.0
+    train.main(tiny_config(tiny_dataset, out, epochs=50, budget_minutes=0.25), clock=work_clock)
+    assert work_clock() - started <= 15.0
     epochs = read_epochs(out / "epochs.jsonl")
-    assert len(epochs) == 10 and all(r["seconds"] == 2.5 for r in epochs)
+    assert len(epochs) == 4 and all(r["seconds"] == 2.5 for r in epochs)
     config = read_run_config(out / "config.json")
-    assert config["epochs"] == 50 and config["planned_epochs"] == 10
+    assert config["epochs"] == 50 and config["planned_epochs"] == 4
     assert config["budget"]["probe"] == {"step_seconds": 1.0, "val_seconds": 0.5}
     assert not config["budget"]["stopped"]
     # the learning rate decays to zero over the planned epochs, not the cap
     steps = read_jsonl(out / "steps.jsonl")
-    assert len(steps) == 20 and steps[-1]["lr"] < 0.03 * max(s["lr"] for s in steps)
+    assert len(steps) == 8 and steps[-1]["lr"] < 0.03 * max(s["lr"] for s in steps)
     log = capsys.readouterr()
-    assert "budget 0.5 min: 10 epochs of 2.5 s planned (at most 50)" in log.out
-    assert "epoch 10/10" in log.err
-    assert load_checkpoint(out / "checkpoint.pt")["budget"]["planned_epochs"] == 10
+    assert "budget 0.25 min: 4 epochs of 2.5 s planned (at most 50)" in log.out
+    assert "epoch 4/4" in log.err
+    assert load_checkpoint(out / "checkpoint.pt")["budget"]["planned_epochs"] == 4
 
 
 def test_a_resumed_budgeted_run_keeps_its_plan(tiny_dataset, tmp_path, work_clock, monkeypatch):
     out = tmp_path / "run"
     evaluate, calls = train.evaluate, []
 
-    def killed_in_the_fourth_validation(*args, **kwargs):
+    def killed_in_the_third_validation(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 5:  # the probe's, then epochs 1-3 finish
+        if len(calls) == 4:  # the probe's, then epochs 1 and 2 finish
             raise KeyboardInterrupt
         return evaluate(*args, **kwargs)
 
-    monkeypatch.setattr(train, "evaluate", killed_in_the_fourth_validation)
+    monkeypatch.setattr(train, "evaluate", killed_in_the_third_validation)
     with pytest.raises(KeyboardInterrupt):
-        train.main(tiny_config(tiny_dataset, out, epochs=50, budget_minutes=0.5), clock=work_clock)
-    assert len(read_epochs(out / "epochs.jsonl")) == 3
+        train.main(tiny_config(tiny_dataset, out, epochs=50, budget_minutes=0.25), clock=work_clock)
+    assert len(read_epochs(out / "epochs.jsonl")) == 2
     monkeypatch.setattr(train, "evaluate", evaluate)
     probed = []
     monkeypatch.setattr(train.train_probe, "probe", lambda *args: probed.append(1))
     lr_of_step = {s["iteration"]: s["lr"] for s in read_jsonl(out / "steps.jsonl")}
-    train.main(tiny_config(tiny_dataset, out, epochs=50, budget_minutes=0.5), clock=work_clock)
+    train.main(tiny_config(tiny_dataset, out, epochs=50, budget_minutes=0.25), clock=work_clock)
     assert not probed  # the plan came from the checkpoint
-    assert [r["epoch"] for r in read_epochs(out / "epochs.jsonl")] == list(range(10))
+    assert [r["epoch"] for r in read_epochs(out / "epochs.jsonl")] == list(range(4))
     steps = read_jsonl(out / "steps.jsonl")
     assert {s["iteration"]: s["lr"] for s in steps if s["iteration"] in lr_of_step} == lr_of_step
     assert steps[-1]["lr"] < 0.03 * max(s["lr"] for s in steps)
