@@ -28,10 +28,9 @@ COMPILE_TARGETS = {"ort-cpu": "ONNX Runtime on a CPU (x86 or Arm)",
 # bfloat16 autocast on the CPU (``TrainConfig.cpu_bf16``): "auto" uses it where the CPU computes bf16 natively
 # (``pruneseg.target.machine.native_bf16``); elsewhere it is emulated and slower than fp32 (issue 17: 3x per step)
 CPU_BF16_CHOICES = ("auto", "on", "off")
-# ONNX Runtime's static int8 formats (activations, weights) that ``quantize --int8-format`` can make
-INT8_FORMATS = {"u8s8": "uint8 activations, int8 weights (fast with VNNI)",
-                "u8s8_reduce_range": "uint8 activations, 7-bit int8 weights (no saturation without VNNI)",
-                "s8s8": "int8 activations and weights", "u8u8": "uint8 activations and weights"}
+# ONNX Runtime's static int8 formats, activations then weights, that ``quantize --int8-format`` can make
+# (``pruneseg.deploy.int8_format``: u8s8 is fast with VNNI; reduce_range, 7-bit weights, avoids saturation without)
+INT8_FORMATS = ("u8s8", "u8s8_reduce_range", "s8s8", "u8u8")
 # ``--processes N`` (N > 1) runs a command under ``torchrun --standalone --nproc-per-node N``
 # (``pruneseg.cli``): one process per GPU, or CPU processes with gloo. It changes how fast a
 # run is, not what it computes, so it is never among the settings that key a result.
