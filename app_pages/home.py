@@ -40,10 +40,11 @@ if not datasets and not runs:
 st.subheader("The demo")
 demo_path = layout.demo_path(ws, DemoConfig.name)
 demo, demo_problem = widgets.load_record(demo_path, read_demo) if demo_path.exists() else (None, None)
-st.markdown("One job from nothing to a pruned int8 model on screen: the built-in data, a model trained with the "
-            "quick preset, its sensitivity analysis, three pruning iterations, int8 packages of the dense and the "
-            "pruned model, their throughput on the target and an overlay video. Every step's result is an "
-            "ordinary artefact that the other pages show; a stopped demo resumes at its step.")
+st.markdown("One job from nothing to a pruned int8 model on screen in at most 15 minutes: the built-in data, a "
+            "model trained with the quick preset for what the other steps leave of the budget (its epochs follow "
+            "the measured epoch time), its sensitivity analysis, three pruning iterations, int8 packages of the "
+            "dense and the pruned model, their throughput on the target, an overlay video and the frontier of its packages. Every step's result "
+            "is an ordinary artefact that the other pages show; a stopped demo resumes at its step.")
 if demo_problem:
     st.warning(demo_problem, icon=":material/warning:")
 demo_job = widgets.shown_job(list_jobs(ws, DemoConfig.KIND), "demo")
@@ -56,6 +57,7 @@ def demo_steps(job=None):
     """The demo's steps, read again at every poll of its job panel: the running one with its own progress."""
     record, _ = widgets.load_record(demo_path, read_demo) if demo_path.exists() else (None, None)
     if record:
+        widgets.cards(home.demo_cards(record))
         widgets.table(home.demo_rows(record, job),
                       progress=st.column_config.ProgressColumn("progress", min_value=0, max_value=100, format="%.0f%%",
                                                                help="The running step's own progress."))

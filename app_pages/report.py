@@ -9,6 +9,7 @@ import streamlit as st
 
 from pruneseg.dashboard import widgets
 from pruneseg.dashboard.headline import figure_note
+from pruneseg.dashboard.labels import measured_on
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import report as view
 from pruneseg.records import RecordError
@@ -44,6 +45,8 @@ if not data["state"]["iterations"]:
 cards = view.headline_cards(data)
 widgets.cards(cards[:3])
 widgets.cards(cards[3:])
+st.caption(f"Speed-ups {measured_on(view.speedup_machine(data))}: another CPU (its instruction sets above "
+           "all: AVX-512, VNNI for int8) gives other figures.")
 if not data["comparison"]:
     st.caption("Speed-ups from the pruning loop's own ONNX Runtime timing (model alone). For the headline, end to "
                "end, compile the packages on **Quantize & Compile** and time them with **Paired latency** on the "

@@ -13,7 +13,7 @@ from pruneseg import jobs
 from pruneseg.config import LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.dashboard import forms, uploads, widgets
 from pruneseg.dashboard.headline import HOW, figure_note
-from pruneseg.dashboard.labels import is_final, package_label, package_row_label
+from pruneseg.dashboard.labels import is_final, measured_on, package_label, package_row_label
 from pruneseg.dashboard.views import target as view
 from pruneseg.records.deploy import read_video_result
 from pruneseg.workspace import layout, listing
@@ -45,7 +45,8 @@ def perf_results():
                "MACs.")
     widgets.table(view.perf_rows(results), FPS=st.column_config.NumberColumn("FPS", format="%.1f"))
     st.caption("Each test sits beside the newest dense fp32 ONNX Runtime test of its model with the same threads "
-               "(another thread count is not comparable and says so; a thread count means the same on OpenVINO). "
+               "(another thread count is not comparable and says so; a thread count means the same on OpenVINO), "
+               "with the machine it ran on: the CPU's instruction sets (AVX-512, VNNI for int8) change the figures. "
                f"These are {figure_note('throughput', workers='N')}: the speed-up every page gives is the "
                "**headline** of **Paired latency** below.")
 
@@ -114,6 +115,9 @@ if len(packages) > 1:
         st.caption("The newest comparison. A package's **headline speed-up** (the one Home, Prune and the Report "
                    f"give) is its speed-up {HOW}, from the newest comparison timing both: the Packages table "
                    "below lists each package's.")
+        st.caption(f"Timed {measured_on(comparisons[0].get('machine'))}.")
+        for warning in comparisons[0].get("warnings", []):
+            st.warning(warning, icon=":material/warning:")
 
 if packages:
     st.subheader("Video demo")

@@ -2,7 +2,9 @@
 
 Runs ``python -m pruneseg train --preset quick`` (plus any extra train flags) in a fresh run folder
 and stamps each epoch when its metrics reach ``epochs.jsonl``, so the minutes include start-up,
-data loading and validation. Run it on an otherwise idle machine: two jobs on 2 cores thrash.
+data loading and validation. The preset has a 10-minute budget: the run prints the epochs it
+planned, the precision it trained in and the machine (under ``ONEDNN_MAX_CPU_ISA=AVX2
+ATEN_CPU_CAPABILITY=avx2``, PyTorch runs as on an AVX2-only CPU: no native bf16, so fp32). Run it on an otherwise idle machine: two jobs on 2 cores thrash.
 
     python benchmarks/quick_preset.py --data workspace/datasets/synthcity --out workspace/runs/quick [--epochs 20 ...]
 """
@@ -18,6 +20,8 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from pruneseg.data.classes import CLASS_NAMES  # noqa: E402
 from pruneseg.records import read_jsonl  # noqa: E402
+from pruneseg.target.machine import profile_text  # noqa: E402
+from pruneseg.train_plan import budget_text  # noqa: E402
 
 TARGET_IOU, TARGET_MIOU = 0.4, 0.65  # every class, and the mean (issue 12)
 
@@ -57,7 +61,11 @@ def main():
             reached = (record["epoch"] + 1, stamp)
     config = json.loads(Path(args.out, "config.json").read_text())
     print(f"{len(records)} epochs in {total / 60:.2f} min wall; config: "
-          + ", ".join(f"{k}={config[k]}" for k in ("height", "width", "epochs", "batch_size", "lr", "loss")))
+          + ", ".join(f"{k}={config.get(k)}" for k in ("height", "width", "epochs", "budget_minutes", "planned_epochs",
+                                                       "batch_size", "lr", "loss", "cpu_bf16", "train_precision")))
+    if config.get("budget"):
+        print(budget_text(config["budget"]))
+    print(f"machine: {profile_text(config['machine'])}" if config.get("machine") else "machine: not recorded")
     print(f"target (every class IoU >= {TARGET_IOU}, mIoU >= {TARGET_MIOU}): "
           + (f"reached at epoch {reached[0]}, {reached[1] / 60:.2f} min" if reached else "not reached"))
     if args.json:

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Reproduce the headline figures of BENCHMARKS.md and README.md from a fresh workspace.
 #
-#     benchmarks/run_all.sh [WORKSPACE]          (default: bench-workspace; about 4 hours on 2 cores)
+#     benchmarks/run_all.sh [WORKSPACE]          (default: bench-workspace; about 4.5 hours on 2 cores)
 #
 # Every step is one of the commands quoted in BENCHMARKS.md; its output goes to
 # WORKSPACE/logs/<step>.log (with the wall time at the end) and its tail to the terminal. The
 # machine, thread count, date and commit go to WORKSPACE/machine.txt. A step whose output exists
 # already is skipped, so a rerun continues where a killed one stopped (the pruning benchmarks
-# resume inside too). Run it on an otherwise idle machine: the figures are timings.
+# resume inside too). Run it on an otherwise idle machine: the figures are timings. Every result that
+# holds a time records the machine profile too (pruneseg.target.machine). Steps named *_avx2 run PyTorch
+# capped to AVX2 (ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2): as on an AVX2-only CPU for PyTorch
+# (no native bf16), though ONNX Runtime's int8 kernels still see the real CPU (they read cpuid).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 W=$(mkdir -p "${1:-bench-workspace}" && cd "${1:-bench-workspace}" && pwd)
 D=$W/datasets/synthcity
 THREADS=1  # ONNX Runtime threads of every latency figure, as the target runner's --intra-op
+AVX2=(env ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2)  # PyTorch as on an AVX2-only CPU
 mkdir -p "$W/logs" "$W/bench"
 
 {
@@ -22,6 +26,8 @@ mkdir -p "$W/logs" "$W/bench"
     echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
     echo "memory: $(free -g | awk '/^Mem/ {print $2}') GiB"
     echo "onnxruntime threads: $THREADS; torch threads: default ($(nproc))"
+    echo "profile: $("$PY" -c 'from pruneseg.target.machine import machine_profile, profile_text; print(profile_text(machine_profile()))')"
+    echo "profile json: $("$PY" -c 'import json; from pruneseg.target.machine import machine_profile; print(json.dumps(machine_profile()))')"
 } > "$W/machine.txt"
 cat "$W/machine.txt"
 
@@ -44,10 +50,19 @@ step class_shares "$W/logs/class_shares.log" "$PY" -m pruneseg data stats --root
 step colour_mean "$W/logs/colour_mean.log" "$PY" benchmarks/colour_baseline.py --data "$D"
 step colour_histogram "$W/logs/colour_histogram.log" "$PY" benchmarks/colour_baseline.py --data "$D" --method histogram
 step channel_rounding "$W/logs/channel_rounding.log" "$PY" benchmarks/channel_rounding.py --threads $THREADS
+# a training step in fp32 and in bf16, alternating: natively, and with PyTorch capped to AVX2 (bf16 emulated)
+step bf16_step "$W/logs/bf16_step.log" "$PY" benchmarks/bf16_step.py --rounds 5
+step bf16_step_avx2 "$W/logs/bf16_step_avx2.log" "${AVX2[@]}" "$PY" benchmarks/bf16_step.py --rounds 3
 
-# FPN: the quick preset (per-class IoU against minutes), then the latency-true pruning table
+# FPN: the quick preset with its 10-minute budget (per-class IoU against minutes), natively and capped to
+# AVX2, then the latency-true pruning table, and the int8 formats of its dense model
 step fpn_train "$W/runs/fpn-quick/model_best.pt" \
     "$PY" benchmarks/quick_preset.py --data "$D" --out "$W/runs/fpn-quick"
+step fpn_train_avx2 "$W/runs/fpn-quick-avx2/model_best.pt" \
+    "${AVX2[@]}" "$PY" benchmarks/quick_preset.py --data "$D" --out "$W/runs/fpn-quick-avx2"
+step int8_formats "$W/bench/int8-formats/results.json" \
+    "$PY" benchmarks/int8_formats.py --checkpoint "$W/runs/fpn-quick/model_best.pt" --data "$D" \
+    --out "$W/bench/int8-formats" --threads $THREADS
 step fpn_latency "$W/bench/fpn/results.json" \
     "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" --data "$D" \
     --out "$W/bench/fpn" --iterations 5 --macs-step 0.12 --speedup-step 0.25 --epochs 3 --threads $THREADS
@@ -91,8 +106,10 @@ step inspect "$W/logs/inspect.log" \
     --model "$PRUNED" --model "$W/bench/fpn/deploy/sensitivity-int8"
 
 step slider_redraw "$W/logs/slider_redraw.log" "$PY" benchmarks/slider_redraw.py
-# the stakeholder demo from nothing, in a workspace of its own (what Home's "Run the demo" runs)
+# the stakeholder demo from nothing, in a workspace of its own (what Home's "Run the demo" runs), with its
+# 15-minute budget: natively, and with PyTorch capped to AVX2
 step demo "$W/demo/demos/demo.json" "$PY" -m pruneseg demo --workspace "$W/demo"
+step demo_avx2 "$W/demo-avx2/demos/demo.json" "${AVX2[@]}" "$PY" -m pruneseg demo --workspace "$W/demo-avx2"
 step torchrun "$W/logs/torchrun.log" "$PY" benchmarks/torchrun_bench.py --out "$W/bench/torchrun"
 
 # which model to ship: every package the steps above compiled (FPN, UNet, LR-ASPP; dense and pruned; fp32 and

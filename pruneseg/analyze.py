@@ -24,6 +24,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import torch
+
 from pruneseg import distributed
 from pruneseg.checkpoint import load_model
 from pruneseg.config import AnalyzeConfig, VerifyConfig, check_guards
@@ -41,6 +43,7 @@ from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS, check_plan, make_plan
 from pruneseg.prune.tradeoff import plan_targets, predicted_point, prediction_record
 from pruneseg.records import file_sha256, write_record
 from pruneseg.records.analysis import analysis_key, merge_results, ratio_key, read_analysis
+from pruneseg.target.machine import machine_profile
 from pruneseg.train import evaluate
 from pruneseg.workspace.layout import analysis_shard_glob, analysis_shard_path
 
@@ -180,6 +183,7 @@ def _start_or_resume(config, model, checkpoint, classes, batches, height, width,
                          "latency_ms": latency_ms(model, height, width)},
             "groups": [asdict(g) for g in groups], "cells": {g.name: {} for g in groups},
             "curves": {kind: [] for kind in curve_kinds(asdict(config))},
+            "machine": machine_profile(torch.get_num_threads()),  # of the PyTorch latencies; runtime ones hold theirs
         }
         if timer:
             analysis["baseline"]["runtime"] = timer.measure(model)
@@ -291,7 +295,8 @@ def verify(config: VerifyConfig):
              **model_size(pruned, height, width), **paired_latency(model, pruned, height, width),
              "miou": metrics["miou"], "iou": metrics["iou"], "images": sum(len(targets) for _, targets in batches),
              "held_out": held_out, "dense_miou": dense["miou"], "dense_iou": dense["iou"],
-             "miou_drop": dense["miou"] - metrics["miou"], "predicted": prediction_record(analysis, predicted)}
+             "miou_drop": dense["miou"] - metrics["miou"], "predicted": prediction_record(analysis, predicted),
+             "machine": machine_profile(torch.get_num_threads())}
     with timer_for(settings, model, height, width) as timer:
         if timer:
             point["runtime"] = timer.measure(pruned)

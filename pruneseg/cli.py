@@ -143,7 +143,13 @@ def cmd_demo(args):
     record = main(from_args(DemoConfig, args))
     for name, step in record["steps"].items():
         print(f"{name:8s} {step['seconds'] / 60:6.1f} min")
-    print(f"total    {sum(s['seconds'] for s in record['steps'].values()) / 60:6.1f} min; the artefacts:")
+    budget = f" of a {record['budget']['minutes']:g}-minute budget" if record.get("budget") else ""
+    print(f"total    {sum(s['seconds'] for s in record['steps'].values()) / 60:6.1f} min{budget}")
+    quality = record["quality"]
+    missed = [f"{name} ({role})" for role, names in quality["not_learned"].items() for name in names]
+    print(f"mIoU dense {quality['dense_miou']:.3f}, pruned {quality['pruned_miou']:.3f}; "
+          + (f"below IoU {quality['learned_iou']:g}: {', '.join(missed)}" if missed else "every class learned"))
+    print("the artefacts:")
     print(json.dumps(record["artefacts"], indent=1))
 
 

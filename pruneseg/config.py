@@ -25,6 +25,12 @@ INPUT_MULTIPLE = {"fpn": 32, "unet": 16,
 CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
 COMPILE_TARGETS = {"ort-cpu": "ONNX Runtime on a CPU (x86 or Arm)",
                    "openvino-cpu": "OpenVINO on a CPU (x86 or Arm; the device needs `pip install openvino==2026.4.1`)"}
+# bfloat16 autocast on the CPU (``TrainConfig.cpu_bf16``): "auto" uses it where the CPU computes bf16 natively
+# (``pruneseg.target.machine.native_bf16``); elsewhere it is emulated and slower than fp32 (issue 17: 3x per step)
+CPU_BF16_CHOICES = ("auto", "on", "off")
+# ONNX Runtime's static int8 formats, activations then weights, that ``quantize --int8-format`` can make
+# (``pruneseg.deploy.int8_format``: u8s8 is fast with VNNI; reduce_range, 7-bit weights, avoids saturation without)
+INT8_FORMATS = ("u8s8", "u8s8_reduce_range", "s8s8", "u8u8")
 # ``--processes N`` (N > 1) runs a command under ``torchrun --standalone --nproc-per-node N``
 # (``pruneseg.cli``): one process per GPU, or CPU processes with gloo. It changes how fast a
 # run is, not what it computes, so it is never among the settings that key a result.
@@ -99,6 +105,7 @@ class TrainConfig:
     KIND: ClassVar = "train"
     COMMAND: ClassVar = ("train",)
     OUTPUTS: ClassVar = ("out",)
+    CHOICES: ClassVar = {"cpu_bf16": CPU_BF16_CHOICES}
 
     model: str = "fpn"
     data: str = ""
@@ -106,6 +113,7 @@ class TrainConfig:
     height: int = 256
     width: int = 512
     epochs: int = 200
+    budget_minutes: float = 0.0  # train at most this long: the epochs that fit (measured), up to `epochs`; 0: off
     batch_size: int = 0  # 0: the seed's batch size for the model (FPN 10, UNet 4)
     lr: float = 1e-4
     head_lr_mult: float = 10.0  # FPN decoder learns 10x faster than the encoder
@@ -119,20 +127,29 @@ class TrainConfig:
     max_scale: float = 2.0
     workers: int = 2
     amp: bool = True  # float16 mixed precision on CUDA
-    cpu_bf16: bool = False  # bfloat16 autocast on the CPU: ~1.5x faster where it has AVX512-BF16 or AMX
+    cpu_bf16: str = "auto"  # bfloat16 autocast on the CPU: "auto" (where the CPU computes bf16 natively), "on", "off"
     seed: int = 0
     processes: int = 1  # data-parallel processes under torchrun; batch_size stays the global batch
     sync_bn: bool = True  # with several CUDA processes, BatchNorm statistics over the global batch
+
+    def __post_init__(self):
+        if isinstance(self.cpu_bf16, bool):  # runs recorded before "auto" said true or false
+            self.cpu_bf16 = "on" if self.cpu_bf16 else "off"
+        if self.cpu_bf16 not in CPU_BF16_CHOICES:
+            raise ValueError(f"--cpu-bf16 {self.cpu_bf16!r}: choose one of {', '.join(CPU_BF16_CHOICES)}")
+        if self.budget_minutes < 0:
+            raise ValueError(f"--budget-minutes must be 0 (off) or more, got {self.budget_minutes}")
 
     def resolved_batch_size(self):
         return self.batch_size or DEFAULT_BATCH_SIZE.get(self.model, 4)
 
 
 # name -> the TrainConfig fields it sets (`python -m pruneseg train --preset NAME`; flags given still win).
-# quick: the best recipe measured on synthcity for a 2-core CPU (BENCHMARKS.md, "Quick preset").
+# quick: the best recipe measured on synthcity for a 2-core CPU (BENCHMARKS.md, "Quick preset"), at most
+# 10 minutes: its 30 epochs fit where bf16 is native (13.4 s each); an AVX2-only CPU gets about 24 (23.6 s each)
 TRAIN_PRESETS = {
-    "quick": dict(height=128, width=256, epochs=30, lr=1e-3, loss="weighted_ce", min_scale=1.0, max_scale=1.0,
-                  cpu_bf16=True),
+    "quick": dict(height=128, width=256, epochs=30, budget_minutes=10.0, lr=1e-3, loss="weighted_ce", min_scale=1.0,
+                  max_scale=1.0, cpu_bf16="auto"),
 }
 
 
@@ -219,6 +236,7 @@ class DemoConfig:
     iterations: int = 3  # pruning iterations of the sensitivity plan
     step: float = 0.15  # share of the dense MACs each iteration removes more
     max_epochs: int = 3  # fine-tuning epochs per iteration at most
+    budget_minutes: float = 15.0  # the whole demo; training gets what the later steps leave (demo.budget_split); 0: off
     workspace: str = ""  # empty: $PRUNESEG_WORKSPACE or ./workspace
     out: str = ""  # the demo's record; empty: WORKSPACE/demos/<name>.json
 
@@ -263,6 +281,7 @@ class QuantizeConfig:
     KIND: ClassVar = "quantize"
     COMMAND: ClassVar = ("quantize",)
     OUTPUTS: ClassVar = ("out",)
+    CHOICES: ClassVar = {"int8_format": ("auto", *INT8_FORMATS)}
 
     checkpoint: str = ""
     data: str = ""
@@ -276,6 +295,7 @@ class QuantizeConfig:
     parity_images: int = 8
     latency_rounds: int = 7  # fp32 and int8 timed in this many alternating rounds (one thread); 0: skip
     per_channel: bool = True
+    int8_format: str = "auto"  # u8s8 where the CPU has VNNI, else the fastest of INT8_FORMATS at the best agreement
 
 
 @dataclass
@@ -389,10 +409,13 @@ def add_arguments(parser, config_class, required=()):
     """One ``--flag`` per dataclass field (``--x/--no-x`` for booleans), defaults from the class.
 
     A field in the class's ``REPEATED`` (``{field: singular}``) takes one value per ``--singular``
-    flag instead; a dict field's values are ``NAME=VALUE`` pairs (``--guard person=0.02``).
+    flag instead; a dict field's values are ``NAME=VALUE`` pairs (``--guard person=0.02``). A field in
+    its ``CHOICES`` (``{field: values}``) takes one of them; where they are "on" and "off" (a boolean
+    that learnt "auto"), ``--x`` alone still means "on" and ``--no-x`` "off".
     """
     defaults = config_class()
     repeated = getattr(config_class, "REPEATED", {})
+    choices = getattr(config_class, "CHOICES", {})
     for item in fields(config_class):
         flag = _flag(item.name)
         default = getattr(defaults, item.name)
@@ -402,6 +425,13 @@ def add_arguments(parser, config_class, required=()):
                                 type=_guard_argument if pairs else str, required=item.name in required,
                                 metavar="NAME=VALUE" if pairs else repeated[item.name].upper(),
                                 help="repeat the flag for more")
+        elif item.name in choices:
+            switch = {"on", "off"} <= set(choices[item.name])
+            parser.add_argument(flag, choices=choices[item.name], default=default,
+                                help=f"default: {default}", **({"nargs": "?", "const": "on"} if switch else {}))
+            if switch:
+                parser.add_argument("--no-" + flag[2:], dest=item.name, action="store_const", const="off",
+                                    help=argparse.SUPPRESS)
         elif item.type is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
         elif item.type is list or typing.get_origin(item.type) is list:

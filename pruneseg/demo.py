@@ -3,7 +3,8 @@
 It chains the ordinary jobs, in this process, as resumable steps:
 
 1. data: the built-in synthcity dataset, when missing;
-2. train: the model with a training preset (``--preset quick``);
+2. train: the model with a training preset (``--preset quick``), for what the budget leaves it
+   (``budget_split``: the later steps' measured shares reserved, training gets the rest);
 3. analyse: the sensitivity analysis, timed on ONNX Runtime (a light sweep, ``ANALYSIS``);
 4. prune: a few iterations of the sensitivity plan, fine-tuning with the dense run's recipe;
 5. deploy: export, quantize and compile the dense and the last pruned model, fp32 and int8;
@@ -12,7 +13,8 @@ It chains the ordinary jobs, in this process, as resumable steps:
 8. frontier: the four packages timed together with their quality (``pruneseg.frontier``).
 
 Every artefact is the workspace's like any other, so every page shows it. The record
-(``pruneseg.records.demo``) says which steps are done and what each cost; a killed demo, run
+(``pruneseg.records.demo``) says which steps are done and what each cost, the budget and its split,
+the machine, and the quality reached (``quality``); a killed demo, run
 again, skips the finished steps and resumes the one it was in as that job resumes (training
 from its last epoch, the analysis with its finished cells, pruning from its last epoch). The
 job's message names the step; its progress bar is the step's own (reset when a step starts).
@@ -24,6 +26,7 @@ from pathlib import Path
 from pruneseg import analyze, frontier, prune_loop, target_jobs, train
 from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig, FrontierConfig,
                              LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, model_short_name)
+from pruneseg.data.classes import classes_of
 from pruneseg.data.synthcity import generate
 from pruneseg.deploy import compile as compile_job
 from pruneseg.deploy import quantize
@@ -31,11 +34,20 @@ from pruneseg.jobs import update_state
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
 from pruneseg.records.demo import read_demo
+from pruneseg.records.pruning import read_state
+from pruneseg.target.machine import machine_profile
 from pruneseg.workspace import layout
 
 ANALYSIS = dict(images=16, ratios=[0.25, 0.5, 0.75], latency_ratios=[0.5], curve_stride=2)  # enough for the slider
 PERF_SECONDS = 5.0  # each throughput test
 STEPS = ("data", "train", "analyse", "prune", "deploy", "target", "video", "frontier")
+# minutes each step but training takes on a 2-core CPU, rounded up from the slower of two measured machines:
+# AVX512 with VNNI and bf16 (BENCHMARKS.md: data 0.3, analyse 3.1, prune 0.5, deploy 0.3, target 0.3, video 0.05)
+# and AVX2 only (issue 17: analyse 3.4, prune 0.7, deploy 0.4, target 0.3), deploy with room for measuring the
+# int8 formats there (``quantize --int8-format auto`` on a CPU without VNNI); the frontier times four packages
+RESERVED_MINUTES = {"data": 0.5, "analyse": 3.5, "prune": 1.0, "deploy": 1.0, "target": 0.4, "video": 0.1,
+                    "frontier": 0.5}
+LEARNED_IOU = 0.2  # a class whose validation IoU reaches this counts as learned
 
 
 def artefacts(config: DemoConfig):
@@ -55,9 +67,39 @@ def step_data(config, made):
         generate(made["dataset"], progress=lambda done, total: progress.update_to(done))
 
 
+def budget_split(minutes, reserved=RESERVED_MINUTES):
+    """The demo's budget shared out: the other steps' ``reserved`` minutes, training gets the rest.
+
+    Returns:
+        ``{"minutes": minutes, "reserved": {step: minutes}, "train": minutes}``
+    Raises:
+        ValueError naming --budget-minutes when less than a minute would be left for training.
+    """
+    train_minutes = round(minutes - sum(reserved.values()), 2)
+    if train_minutes < 1:
+        shares = ", ".join(f"{step} {share:g}" for step, share in reserved.items())
+        raise ValueError(f"--budget-minutes {minutes:g} leaves no time to train: the other steps take about "
+                         f"{sum(reserved.values()):g} minutes ({shares}); give at least {sum(reserved.values()) + 1:g}, "
+                         f"or 0 for no budget")
+    return {"minutes": minutes, "reserved": dict(reserved), "train": train_minutes}
+
+
+def quality(state, learned_iou=LEARNED_IOU):
+    """What the demo reached, from its pruning run's ``state``: dense and pruned validation mIoU and per-class
+    IoU, and the classes below ``learned_iou`` in each (``not_learned``)."""
+    dense, pruned = state["dense"], state["iterations"][-1]
+    names = classes_of(state).names
+    return {"dense_miou": dense["miou"], "pruned_miou": pruned["miou"], "class_names": list(names),
+            "dense_iou": dense["iou"], "pruned_iou": pruned["iou"], "learned_iou": learned_iou,
+            "not_learned": {role: [name for name, iou in zip(names, ious) if iou is None or iou < learned_iou]
+                            for role, ious in (("dense", dense["iou"]), ("pruned", pruned["iou"]))}}
+
+
 def step_train(config, made):
     preset = TRAIN_PRESETS[config.preset]
-    train.main(TrainConfig(**{**preset, "model": config.model, "data": made["dataset"], "out": made["run"]}))
+    budget = {"budget_minutes": budget_split(config.budget_minutes)["train"]} if config.budget_minutes else {}
+    train.main(TrainConfig(**{**preset, **budget, "model": config.model, "data": made["dataset"],
+                              "out": made["run"]}))
 
 
 def step_analyse(config, made):
@@ -116,6 +158,7 @@ def main(config: DemoConfig):
     """Run or resume the demo; returns its record."""
     if config.preset not in TRAIN_PRESETS:
         raise ValueError(f"unknown --preset {config.preset!r}; choose one of: {', '.join(TRAIN_PRESETS)}")
+    budget = budget_split(config.budget_minutes) if config.budget_minutes else None  # a bad budget fails now
     made = artefacts(config)
     out = Path(config.out) if config.out else layout.demo_path(made["workspace"], config.name)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -123,7 +166,8 @@ def main(config: DemoConfig):
         record = read_demo(out)
         made.update(record["artefacts"])
     else:
-        record = {"config": asdict(config), "steps": {}, "artefacts": made, "started": time.time()}
+        record = {"config": asdict(config), "steps": {}, "artefacts": made, "started": time.time(),
+                  "budget": budget, "machine": machine_profile()}
     for index, name in enumerate(STEPS, 1):
         step = record["steps"].setdefault(name, {"done": False, "seconds": 0.0})
         if step["done"]:
@@ -144,5 +188,8 @@ def main(config: DemoConfig):
         step["done"] = True
         write_record(out, record)
     record["ended"] = time.time()
+    state_path = Path(made["pruning_run"]) / layout.PRUNE_STATE
+    if state_path.exists():  # the prune step wrote it (a step run by hand, as in tests, may not)
+        record["quality"] = quality(read_state(state_path))
     write_record(out, record)
     return record

@@ -31,6 +31,12 @@ class Progress:
         """Set the number of finished units to ``done``."""
         self.update(done - self.bar.n)
 
+    def set_total(self, total):
+        """Change the number of units the work has (a plan that changed on the way)."""
+        self.bar.total = total
+        self.bar.refresh()
+        self._publish()
+
     def write(self, line):
         """Print ``line`` on a line of its own above the bar (in a job's log too, where the bar has no newline);
         silent on ranks other than 0, as their bars are."""

@@ -38,7 +38,9 @@ from pruneseg.prune.plans import TARGET_KINDS, check_plan, make_plan
 from pruneseg.records import file_sha256, write_record
 from pruneseg.records.analysis import read_analysis
 from pruneseg.records.pruning import read_state
+from pruneseg.target.machine import machine_profile
 from pruneseg.train import build_loaders, build_optimizer, data_parallel, evaluate, train_one_epoch
+from pruneseg.train_plan import train_precision, use_cpu_bf16
 from pruneseg.workspace.layout import CURRENT_CHECKPOINT, PRUNE_STATE, snapshot_name
 
 META_KEYS = ("model_name", "num_classes", "input_size", "mean", "std")  # and the classes (classes_of)
@@ -65,14 +67,18 @@ def main(config: PruneConfig):
     _check(config, analysis, state, classes.names)
     round_to = analysis["settings"]["round_to"]
     importance = analysis["settings"].get("importance", "l2")
-    # fine-tune with the dense run's recipe (loss, class weights, augmentation) as its checkpoint records it
+    # fine-tune with the dense run's recipe (loss, class weights, augmentation) as its checkpoint records it, in
+    # the precision this machine runs fastest (bf16 where native), whatever the dense run used
     recipe = {key: value for key, value in checkpoint.get("config", {}).items() if key in TRAIN_FIELDS}
     train_config = fill_class_weights(TrainConfig(**{
         **recipe, "model": meta["model_name"], "data": config.data, "height": height, "width": width,
         "batch_size": config.batch_size, "workers": config.workers, "lr": config.lr,
-        "loss": config.loss or recipe.get("loss", "ce")}))
+        "loss": config.loss or recipe.get("loss", "ce"), "cpu_bf16": "auto", "budget_minutes": 0.0}))
     criterion = build_loss(train_config, len(classes), device)
+    profile = machine_profile(threads=torch.get_num_threads())
+    bf16 = use_cpu_bf16(train_config.cpu_bf16, device.type, profile)
     meta["config"] = asdict(train_config)  # snapshots record the recipe they were fine-tuned with
+    meta["train_precision"] = train_precision(device.type, True, bf16)  # the loop's GradScaler is on with CUDA
     train_loader, val_loader = build_loaders(train_config)
     macs_model = MacsModel(dense, height, width, round_to)
 
@@ -81,7 +87,7 @@ def main(config: PruneConfig):
         if state is None:
             state = {"config": asdict(config), **classes.record(),
                      "dense": {**evaluate(dense, val_loader, device, len(classes), across_ranks=True),
-                               **_measure_dense(dense, height, width)}, "iterations": []}
+                               **_measure_dense(dense, height, width), "machine": profile}, "iterations": []}
             if timer:
                 state["dense"]["runtime"] = timer.measure(dense)
             if writer:
@@ -111,7 +117,7 @@ def main(config: PruneConfig):
                 while not recovered(metrics) and epoch < config.max_epochs:
                     started = time.time()
                     loss = train_one_epoch(trainer, train_loader, criterion, optimizer, scheduler, scaler, device,
-                                           lambda step, loss, lr: None, train_config.cpu_bf16)
+                                           lambda step, loss, lr: None, bf16)
                     metrics = evaluate(model, val_loader, device, len(classes), across_ranks=True)
                     epoch += 1
                     if writer:
@@ -134,7 +140,7 @@ def main(config: PruneConfig):
                     "missed_guards": misses(metrics),
                     "checkpoint": str(snapshot),
                     "widths": widths, **model_size(model, height, width),
-                    **paired_latency(dense, model, height, width)}
+                    **paired_latency(dense, model, height, width), "machine": profile}
                 if timer:
                     record["runtime"] = timer.measure(model)
                 state["iterations"].append(record)

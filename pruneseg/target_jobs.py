@@ -10,7 +10,7 @@ from pruneseg.config import CompareConfig, LatencyConfig, PerfConfig, VideoConfi
 from pruneseg.jobs import record_devices
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
-from pruneseg.target.manifest import load_package, runtime_name
+from pruneseg.target.manifest import load_package, print_warnings, runtime_name
 from pruneseg.target.results import saved_latency_comparison, saved_perf_result, saved_video_result
 from pruneseg.target.runner import Segmenter, compare_latency, measure_throughput
 from pruneseg.target.video import render_side_by_side, render_video
@@ -26,6 +26,7 @@ def perf(config: PerfConfig):
     with Progress(total, "throughput test", "s") as progress:
         result = measure_throughput(segmenter, config.threads, config.seconds,
                                     on_wait=lambda elapsed: progress.update_to(min(total, int(elapsed))))
+    print_warnings(result)
     record = saved_perf_result(result, segmenter.package.manifest)
     write_record(config.out, record)
     return record
@@ -36,6 +37,7 @@ def latency(config: LatencyConfig):
     with Progress(1, "paired latency", "comparison") as progress:
         result = compare_latency(config.packages, config.intra_op, config.rounds)
         progress.update(1)
+    print_warnings(result)
     record = saved_latency_comparison(result, [load_package(path).manifest for path in config.packages])
     write_record(config.out, record)
     return record
@@ -62,6 +64,7 @@ def video(config: VideoConfig | CompareConfig):
     finally:
         if bar:
             bar[0].close()
+    print_warnings(summary)
     record = saved_video_result(summary, list(zip(packages, manifests)))
     write_record(video_summary_path(config.out), record)
     return record

@@ -13,6 +13,7 @@ an epoch's ``train_loss`` is the mean over all ranks).
 import contextlib
 import json
 import math
+import sys
 import time
 from dataclasses import asdict, fields, replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Subset
 
-from pruneseg import distributed
+from pruneseg import distributed, train_probe
 from pruneseg.checkpoint import load_checkpoint, save_checkpoint
 from pruneseg.config import TrainConfig, check_input_size, is_model_file
 from pruneseg.data.cityscapes import dataset_classes, scan_split
@@ -36,6 +37,9 @@ from pruneseg.models.user import check_output_shape, model_source
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import check_prunable
 from pruneseg.records import read_jsonl, write_record
+from pruneseg.target.machine import machine_profile, native_bf16
+from pruneseg.train_plan import (after_epoch, budget_text, emulated_bf16_warning, new_budget, train_precision,
+                                 use_cpu_bf16)
 from pruneseg.workspace.layout import BEST_CHECKPOINT, EPOCHS_LOG, LAST_CHECKPOINT, RUN_CONFIG, STEPS_LOG
 
 ENCODER_PREFIXES = ("stem.", "layer")  # FPN's ResNet18; its decoder gets head_lr_mult
@@ -168,17 +172,23 @@ def resumed_config(config, recorded):
     return replace(config, **kept)
 
 
-def main(config: TrainConfig):
+def main(config: TrainConfig, clock=time.monotonic):
     """Train as ``config`` says, resuming from ``config.out/checkpoint.pt`` when present.
 
-    A resumed run keeps the settings its checkpoint trained with (``resumed_config``); only where and
-    how it runs, and how many epochs in all, come from ``config``. The model predicts the dataset's
-    classes (``dataset_classes``); the run's ``config.json`` and checkpoints record them.
+    A resumed run keeps the settings its checkpoint trained with (``resumed_config``) and its plan; only
+    where and how it runs, and how many epochs in all, come from ``config``. The model predicts the
+    dataset's classes (``dataset_classes``); the run's ``config.json`` and checkpoints record them, the
+    precision it trains in (``train_precision``) and the machine. With ``budget_minutes`` the epochs
+    follow the clock (``pruneseg.train_plan``).
+
+    Args:
+        clock: seconds, monotonic; the budget is kept on it (tests pass a fake one).
     """
+    started = clock()
     last = Path(config.out) / LAST_CHECKPOINT
-    resume = load_checkpoint(last) if last.exists() else None  # on the CPU; loaded into the model below
-    if resume:
-        config = resumed_config(config, resume.get("config") or {})
+    state = load_checkpoint(last) if last.exists() else None  # on the CPU; loaded into the model below
+    if state:
+        config = resumed_config(config, state.get("config") or {})
     check_input_size(config.model, config.height, config.width)
     classes = dataset_classes(config.data)
     config = fill_class_weights(config)  # computed once, then saved with the config
@@ -186,6 +196,9 @@ def main(config: TrainConfig):
     out.mkdir(parents=True, exist_ok=True)
     device = distributed.init()
     writer = distributed.is_main()  # rank 0 alone writes the run folder
+    profile = machine_profile(threads=torch.get_num_threads())
+    bf16 = use_cpu_bf16(config.cpu_bf16, device.type, profile)
+    precision = train_precision(device.type, config.amp, bf16)
     criterion = build_loss(config, len(classes), device)
     torch.manual_seed(config.seed)
     train_loader, val_loader = build_loaders(config)
@@ -196,35 +209,48 @@ def main(config: TrainConfig):
         check_prunable(model)
     optimizer = build_optimizer(model, config)
     steps_per_epoch = len(train_loader)
-    warmup_epochs = min(config.warmup_epochs, config.epochs / 10)  # short runs still train
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, poly_with_warmup(config.epochs * steps_per_epoch, math.ceil(warmup_epochs * steps_per_epoch)))
     scaler = torch.amp.GradScaler(device.type, enabled=config.amp and device.type == "cuda")
 
-    start_epoch, best_miou = 0, -1.0
-    if resume:
-        model.load_state_dict(resume["model"])
-        optimizer.load_state_dict(resume["optimizer"])  # moves its state to the parameters' device
-        scheduler.load_state_dict(resume["scheduler"])
-        scaler.load_state_dict(resume["scaler"])
-        start_epoch, best_miou = resume["epoch"] + 1, resume["best_miou"]
+    start_epoch, best_miou, budget = 0, -1.0, None
+    if state:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])  # moves its state to the parameters' device
+        scaler.load_state_dict(state["scaler"])
+        start_epoch, best_miou, budget = state["epoch"] + 1, state["best_miou"], state.get("budget")
         print(f"resuming {out} at epoch {start_epoch + 1} (best mIoU so far {best_miou:.4f})")
-        del resume
+    if config.cpu_bf16 == "on" and device.type == "cpu" and not native_bf16(profile):
+        fp32_s, bf16_s = train_probe.bf16_cost(model, train_loader, criterion, config, device, clock)
+        print(emulated_bf16_warning(fp32_s, bf16_s, profile), file=sys.stderr, flush=True)
+    spent_before = budget["spent_seconds"] if budget else 0.0  # what the sessions before this one spent
+    if budget is None and config.budget_minutes:
+        probe = train_probe.probe(model, train_loader, val_loader, criterion, config, device, bf16, len(classes), clock)
+        budget = distributed.broadcast(new_budget(config.budget_minutes, clock() - started, probe, steps_per_epoch,
+                                                  config.epochs - start_epoch))
+        budget = dict(budget, cap=config.epochs, planned_epochs=start_epoch + budget["planned_epochs"])
+    planned = budget["planned_epochs"] if budget else config.epochs
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_schedule(config, planned, steps_per_epoch))
+    if state:
+        scheduler.load_state_dict(state["scheduler"])
+        del state  # its tensors are in the model and the optimizer now
     trainer = data_parallel(model, device, config.sync_bn)  # shares model's parameters
-    run_config = {**asdict(config), **classes.record()}  # config.json, and each checkpoint's "config"
+    # config.json, and each checkpoint's "config": the settings, the classes, the precision and the machine
+    run_config = {**asdict(config), **classes.record(), "train_precision": precision, "machine": profile}
     if writer:
-        write_record(out / RUN_CONFIG, run_config)
+        write_record(out / RUN_CONFIG, run_record(run_config, budget))
         _truncate_log(out / STEPS_LOG, start_epoch)
         _truncate_log(out / EPOCHS_LOG, start_epoch)
+    if budget:
+        print(budget_text(budget), flush=True)
 
     meta = {"model_name": config.model, "num_classes": len(classes), **classes.record(),
             "input_size": [config.height, config.width], "mean": list(IMAGENET_MEAN),
-            "std": list(IMAGENET_STD), "config": run_config,
+            "std": list(IMAGENET_STD), "config": run_config, "train_precision": precision,
             "model_source": model_source(config.model)}  # a user's model file: where it is, its sha256
-    progress = Progress((config.epochs - start_epoch) * steps_per_epoch, f"train {config.model}", "step")
+    progress = Progress((planned - start_epoch) * steps_per_epoch, f"train {config.model}", "step")
     with progress, (open(out / STEPS_LOG, "a") if writer else contextlib.nullcontext()) as steps_log:
-        for epoch in range(start_epoch, config.epochs):
-            started = time.time()
+        epoch = start_epoch
+        while epoch < planned:
+            epoch_started = clock()
 
             def on_step(step, loss, lr):
                 if steps_log:
@@ -233,24 +259,51 @@ def main(config: TrainConfig):
                 progress.update(1, epoch=epoch + 1, loss=loss)
 
             train_loss = train_one_epoch(trainer, train_loader, criterion, optimizer, scheduler, scaler, device,
-                                         on_step, config.cpu_bf16)
+                                         on_step, bf16)
             metrics = evaluate(model, val_loader, device, len(classes), across_ranks=True)
             is_best = metrics["miou"] > best_miou
             best_miou = max(best_miou, metrics["miou"])
-            if not writer:
-                continue
-            record = {"epoch": epoch, "train_loss": train_loss, "seconds": time.time() - started, **metrics}
-            with open(out / EPOCHS_LOG, "a") as epochs_log:  # before the checkpoint: a resume truncates it
-                _append(epochs_log, record)
-            if is_best:
-                save_checkpoint(out / BEST_CHECKPOINT, model=model.state_dict(), epoch=epoch,
-                                metrics=metrics, **meta)
-            save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(),
-                            scheduler=scheduler.state_dict(), scaler=scaler.state_dict(), epoch=epoch,
-                            best_miou=best_miou, metrics=metrics, **meta)
-            progress.write(f"epoch {epoch + 1}/{config.epochs}: loss {train_loss:.4f} "
-                           f"val mIoU {metrics['miou']:.4f} pixel acc {metrics['pixel_accuracy']:.4f}")
+            seconds = clock() - epoch_started
+            if budget:  # rank 0's clock decides for all
+                budget = distributed.broadcast(after_epoch(budget, epoch + 1, spent_before + clock() - started, seconds))
+                if budget["planned_epochs"] != planned:
+                    planned = budget["planned_epochs"]
+                    scheduler.lr_lambdas = [lr_schedule(config, planned, steps_per_epoch)] * len(optimizer.param_groups)
+                    progress.set_total((planned - start_epoch) * steps_per_epoch)
+                    progress.write(budget_text(budget))
+            if writer:
+                record = {"epoch": epoch, "train_loss": train_loss, "seconds": seconds, **metrics,
+                          "train_precision": precision, "machine": profile}
+                with open(out / EPOCHS_LOG, "a") as epochs_log:  # before the checkpoint: a resume truncates it
+                    _append(epochs_log, record)
+                if is_best:
+                    save_checkpoint(out / BEST_CHECKPOINT, model=model.state_dict(), epoch=epoch,
+                                    metrics=metrics, **meta)
+                save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                                scheduler=scheduler.state_dict(), scaler=scaler.state_dict(), epoch=epoch,
+                                best_miou=best_miou, metrics=metrics, budget=budget, **meta)
+                if budget:
+                    write_record(out / RUN_CONFIG, run_record(run_config, budget))
+                progress.write(f"epoch {epoch + 1}/{planned}: loss {train_loss:.4f} "
+                               f"val mIoU {metrics['miou']:.4f} pixel acc {metrics['pixel_accuracy']:.4f}")
+            epoch += 1
+    if budget:
+        print(f"{budget_text(budget)}; {planned} done in {(spent_before + clock() - started) / 60:.1f} min", flush=True)
     return best_miou
+
+
+def lr_schedule(config, epochs, steps_per_epoch):
+    """The learning-rate factor per step of a run of ``epochs`` epochs: the warm-up (at most a tenth of
+    them, so short runs still train), then poly decay to zero at the last step."""
+    warmup_epochs = min(config.warmup_epochs, epochs / 10)
+    return poly_with_warmup(epochs * steps_per_epoch, math.ceil(warmup_epochs * steps_per_epoch))
+
+
+def run_record(run_config, budget):
+    """``config.json``: the run's config and, with a budget, its plan (``pruneseg.train_plan``)."""
+    if not budget:
+        return run_config
+    return {**run_config, "planned_epochs": budget["planned_epochs"], "budget": budget}
 
 
 def _truncate_log(path, start_epoch):

@@ -13,6 +13,7 @@ from pruneseg.data.synthcity import generate
 from pruneseg.jobs import JobCancelled
 from pruneseg.records.demo import read_demo
 from pruneseg.records.frontier import read_frontier
+from pruneseg.target.machine import machine_profile, profile_text
 from pruneseg.workspace import layout, listing
 from conftest import open_page
 from test_pages import empty_workspace  # noqa: F401 (a fixture)
@@ -47,13 +48,20 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_vide
     record = read_demo(layout.demo_path(ws, "demo"))
     assert [name for name, step in record["steps"].items() if step["done"]] == ["data", "train", "analyse"]
     assert not record["steps"]["prune"]["done"]
-    assert json.loads((ws / "runs" / "demo-fpn" / "config.json").read_text())["loss"] == "weighted_ce"
+    run_config = json.loads((ws / "runs" / "demo-fpn" / "config.json").read_text())
+    assert run_config["loss"] == "weighted_ce"
+    # training got what the budget leaves after the other steps' shares, and planned its epochs by it
+    assert record["budget"] == demo.budget_split(15.0) and run_config["budget_minutes"] == record["budget"]["train"]
+    assert run_config["planned_epochs"] == 1 and run_config["budget"]["cap"] == 1
+    assert record["machine"]["cores"] >= 1 and "quality" not in record
 
     monkeypatch.setitem(demo.RUNNERS, "prune", prune_step)
     monkeypatch.setattr(demo.train, "main", lambda config: pytest.fail("a finished step ran again"))
     record = demo.main(config)
     assert list(record["steps"]) == list(demo.STEPS) and all(step["done"] for step in record["steps"].values())
     made = record["artefacts"]
+    state = json.loads((ws / "pruned" / "demo-fpn" / "state.json").read_text())
+    assert record["quality"] == demo.quality(state) and record["quality"]["pruned_miou"] == state["iterations"][-1]["miou"]
     packages = {p["name"]: p["manifest"] for p in listing.list_packages(ws)}
     assert len(packages) == 4 and all(packages.values())
     assert {(m["precision"], m["pruned"]) for m in packages.values()} == \
@@ -80,6 +88,14 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_vide
     assert set(speedups) == {"dense int8", "pruned fp32", "pruned int8"}
     assert all(s["speedup"] > 0 and "end to end on the target runner" in s["measured"] for s in speedups.values())
     assert [row["what"] for row in numbers["provenance"]][:2] == ["dataset", "training"]
+    # every figure says the machine it was measured on
+    assert comparison["machine"] == machine_profile(1)
+    assert "Speed-ups measured on " + profile_text(comparison["machine"]) in page
+    provenance = {row["what"]: row["settings"] for row in numbers["provenance"]}
+    assert provenance["machine"] == "speed-ups measured on " + profile_text(comparison["machine"])
+    assert provenance["training machine"].startswith("trained on ")
+    assert provenance["training precision"] in ("bf16", "fp32")
+    assert all(s["measured"].endswith(profile_text(comparison["machine"])) for s in numbers["speedups"].values())
     per_class = numbers["per_class_iou"]
     assert [row["class"] for row in per_class] == ["other", "static", "sky", "person", "vehicle", "bike"]
     assert set(per_class[0]) == {"class", "dense", "pruned", "pruned change", "pruned int8", "pruned int8 change"}
@@ -118,8 +134,27 @@ def test_a_step_is_recorded_as_started_with_its_own_progress_before_it_runs(tmp_
     record = demo.main(DemoConfig(workspace=str(ws)))
     on_disk, state = seen["prune"]
     assert not on_disk["done"] and on_disk["started"] > 0  # the Home table shows it running
-    assert state == {"message": "Step 4 of 7: prune", "progress": {"desc": "prune", "done": 0, "total": 0}}
+    assert state == {"message": f"Step 4 of {len(demo.STEPS)}: prune", "progress": {"desc": "prune", "done": 0, "total": 0}}
     assert all(step["done"] and "started" not in step for step in record["steps"].values())
+
+
+def test_the_budget_reserves_the_other_steps_shares_and_training_gets_the_rest():
+    split = demo.budget_split(15.0)
+    assert split["reserved"] == demo.RESERVED_MINUTES and split["minutes"] == 15.0
+    assert split["train"] == pytest.approx(15.0 - sum(demo.RESERVED_MINUTES.values())) and split["train"] >= 8
+    assert demo.budget_split(10, {"analyse": 3, "prune": 1.5})["train"] == 5.5
+    with pytest.raises(ValueError, match=r"--budget-minutes 6 leaves no time to train: the other steps take about "
+                                         r"7 minutes \(data 0\.5, analyse 3\.5.*frontier 0\.5\); give at least 8"):
+        demo.budget_split(6)
+
+
+def test_quality_says_which_classes_were_not_learned():
+    state = {"dense": {"miou": 0.6, "iou": [0.9, 0.8, 0.7, 0.3, 0.8, 0.25]},
+             "iterations": [{"miou": 0.55, "iou": [0.9, 0.8, 0.7, 0.15, 0.8, None]}]}
+    quality = demo.quality(state)
+    assert (quality["dense_miou"], quality["pruned_miou"]) == (0.6, 0.55)
+    assert quality["class_names"] == ["other", "static", "sky", "person", "vehicle", "bike"]
+    assert quality["not_learned"] == {"dense": [], "pruned": ["person", "bike"]}
 
 
 def test_the_demo_command_refuses_an_unknown_preset(tmp_path):
@@ -151,6 +186,23 @@ def test_home_runs_the_demo_as_a_job_and_shows_a_finished_one(empty_workspace, s
     rows = at.dataframe[0].value
     assert list(rows["step"]) == list(demo.STEPS)
     assert list(rows["minutes"]) == [float(index) for index in range(1, len(demo.STEPS) + 1)]
+    demo_cards = ("Budget", "Time used", "Dense mIoU", "Pruned mIoU", "Every class learned")
+    assert [m.label for m in at.metric if m.label in demo_cards] == ["Budget", "Time used"]  # made before budgets
+    assert next(m.value for m in at.metric if m.label == "Budget") == "none"
+
+    quality = demo.quality({"dense": {"miou": 0.67, "iou": [0.9] * 5 + [0.3]},
+                            "iterations": [{"miou": 0.65, "iou": [0.9] * 5 + [0.1]}]})
+    path.write_text(json.dumps({"config": {}, "steps": steps, "artefacts": {}, "started": 0.0,
+                                "budget": demo.budget_split(15.0), "quality": quality,
+                                "machine": {"cpu": "AMD EPYC", "cores": 2, "isa": ["AVX2"]}}))
+    at = open_page("app_pages/home.py")
+    assert not at.exception, at.exception
+    cards = {m.label: m.value for m in at.metric if m.label in demo_cards}
+    minutes = sum(range(1, len(demo.STEPS) + 1))
+    assert cards == {"Budget": "15 min", "Time used": f"{minutes:.1f} min", "Dense mIoU": "0.670",
+                     "Pruned mIoU": "0.650", "Every class learned": "no"}
+    rows = at.dataframe[0].value
+    assert list(rows["budget minutes"])[:3] == [0.5, demo.budget_split(15.0)["train"], 3.5]
 
     steps["video"] = {"done": False, "seconds": 5.0}
     path.write_text(json.dumps({"config": {}, "steps": steps, "artefacts": {}, "started": 0.0}))

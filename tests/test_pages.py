@@ -295,14 +295,20 @@ def test_the_train_form_starts_from_the_quick_recipe_and_the_seed_recipe_is_one_
     for flag, value in (("--height", "128"), ("--width", "256"), ("--epochs", "30"), ("--loss", "weighted_ce"),
                         ("--lr", "0.001")):
         assert quick[quick.index(flag) + 1] == value, flag
-    assert "--cpu-bf16" in quick and quick[quick.index("--max-scale") + 1] == "1.0"
+    assert quick[quick.index("--cpu-bf16") + 1] == "auto" and quick[quick.index("--max-scale") + 1] == "1.0"
+    assert quick[quick.index("--budget-minutes") + 1] == "10.0"  # the quick preset's budget
+    assert "at most 10 minutes (the budget)" in texts(at, "caption") or "fit in the 10-minute budget" in texts(at, "caption")
     at.segmented_control(key="recipe").set_value("seed").run()
     assert next(n for n in at.number_input if n.label == "Height").value == 256
+    assert next(n for n in at.number_input if n.label == "Budget (minutes)").value == 0.0  # the seed's: no budget
     next(t for t in at.text_input if t.label == "Run name").set_value("seed-run")
+    next(n for n in at.number_input if n.label == "Budget (minutes)").set_value(45.0)
+    next(s for s in at.selectbox if s.label == "CPU bfloat16").set_value("off")
     submit(at)
     assert not at.exception, at.exception
     seed = started[1][1]
     assert seed[seed.index("--loss") + 1] == "ce" and seed[seed.index("--height") + 1] == "256"
+    assert seed[seed.index("--budget-minutes") + 1] == "45.0" and seed[seed.index("--cpu-bf16") + 1] == "off"
 
 
 def test_the_form_refuses_a_size_the_model_cannot_take(workspace, monkeypatch):

@@ -16,6 +16,8 @@ from pruneseg.evaluate import evaluate_checkpoint
 from pruneseg.losses import LOSSES, build_loss
 from pruneseg.train import main, poly_with_warmup
 from pruneseg.records import read_jsonl
+from pruneseg.target.machine import machine_profile
+from conftest import ROOT
 
 
 def tiny_config(data, out, **overrides):
@@ -67,9 +69,10 @@ def test_a_resume_leaves_config_json_as_its_checkpoint_trained(tiny_dataset, tmp
     recorded = json.loads((out / "config.json").read_text())
     capsys.readouterr()
     # resumed with other settings (as a demo resumed on another machine would be): only the epochs count
-    main(tiny_config(tiny_dataset, out, epochs=2, lr=0.5, cpu_bf16=True, loss="ohem"))
+    main(tiny_config(tiny_dataset, out, epochs=2, lr=0.5, cpu_bf16="on", loss="ohem"))
     said = capsys.readouterr().out
-    assert "ignoring" in said and "lr 0.5 (it trained with 0.001)" in said and "cpu_bf16 True" in said
+    assert "ignoring" in said and "lr 0.5 (it trained with 0.001)" in said
+    assert "cpu_bf16 'on' (it trained with 'auto')" in said
     assert json.loads((out / "config.json").read_text()) == dict(recorded, epochs=2)  # train longer: the one change
     last = load_checkpoint(out / "checkpoint.pt")
     assert last["epoch"] == 1 and last["config"] == dict(recorded, epochs=2)
@@ -173,14 +176,20 @@ def test_pruning_fine_tunes_with_the_dense_runs_recorded_loss(tiny_dataset, tmp_
     from pruneseg import analyze, prune_loop
 
     main(tiny_config(tiny_dataset, tmp_path / "run", epochs=1, loss="weighted_ohem", ohem_thresh=0.6,
-                     class_weights=[1.0, 2, 3, 4, 5, 6]))
+                     class_weights=[1.0, 2, 3, 4, 5, 6], cpu_bf16="on"))
     dense = tmp_path / "run" / "model_best.pt"
     analysis = tmp_path / "analysis.json"
     analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(dense), data=str(tiny_dataset), out=str(analysis),
                                images=2, ratios=[0.5], bn_batches=0, batch_size=2))
-    used = []
+    used, precisions = [], []
     monkeypatch.setattr(prune_loop, "build_loss",
                         lambda config, num_classes, device: used.append(config) or build_loss(config, num_classes))
+    # the dense run trained in bf16; pruning fine-tunes on a CPU without native bf16, so in fp32
+    avx2 = (ROOT / "tests" / "cpuinfo" / "avx2_epyc.txt").read_text()
+    monkeypatch.setattr(prune_loop, "machine_profile", lambda threads=None: machine_profile(threads, cpuinfo=avx2))
+    train_one_epoch = prune_loop.train_one_epoch
+    monkeypatch.setattr(prune_loop, "train_one_epoch",
+                        lambda *args: precisions.append(args[-1]) or train_one_epoch(*args))
 
     def prune(out, **overrides):
         prune_loop.main(PruneConfig(checkpoint=str(dense), data=str(tiny_dataset), analysis=str(analysis),
@@ -189,6 +198,11 @@ def test_pruning_fine_tunes_with_the_dense_runs_recorded_loss(tiny_dataset, tmp_
 
     prune("recorded")
     assert (used[-1].loss, used[-1].class_weights, used[-1].ohem_thresh) == ("weighted_ohem", [1.0, 2, 3, 4, 5, 6], 0.6)
-    assert load_checkpoint(tmp_path / "recorded" / "iter_1.pt")["config"]["loss"] == "weighted_ohem"
+    snapshot = load_checkpoint(tmp_path / "recorded" / "iter_1.pt")
+    assert snapshot["config"]["loss"] == "weighted_ohem"
+    assert load_checkpoint(dense)["train_precision"] == "bf16"
+    assert precisions == [False] and snapshot["train_precision"] == "fp32" and snapshot["config"]["cpu_bf16"] == "auto"
+    state = json.loads((tmp_path / "recorded" / "state.json").read_text())
+    assert state["iterations"][0]["machine"]["isa"] == ["AVX2", "FMA"] == state["dense"]["machine"]["isa"]
     prune("told", loss="ce")  # unless told otherwise
     assert used[-1].loss == "ce"

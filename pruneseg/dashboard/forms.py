@@ -10,16 +10,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH_SIZE, MODEL_FILE_FORM,
-                             TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, FrontierConfig,
-                             InspectConfig, LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig,
-                             VideoConfig, is_model_file, model_short_name)
+from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, CPU_BF16_CHOICES, DEFAULT_BATCH_SIZE,
+                             MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig,
+                             FrontierConfig, InspectConfig, LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig,
+                             TrainConfig, VideoConfig, is_model_file, model_short_name)
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
-from pruneseg.dashboard.views.train import training_minutes
+from pruneseg.dashboard.views.train import estimate_text, training_minutes
 from pruneseg.prune.plans import TARGET_KINDS
 from pruneseg.records.analysis import read_analysis
+from pruneseg.target.machine import machine_profile, native_bf16, profile_text
 from pruneseg.workspace import layout
 
 
@@ -45,13 +46,14 @@ def train_form(ws, datasets):
     recipe = st.segmented_control(
         "Recipe", list(RECIPES), default="quick", required=True, key="recipe", format_func=RECIPES.get,
         help="Quick: the `--preset quick` settings, chosen by measurement so that FPN learns all six classes of the "
-             "built-in data in about ten minutes on 2 CPU cores (BENCHMARKS.md). Vendor tutorial's: its 256x512 recipe with "
+             "built-in data within a 10-minute budget on 2 CPU cores (BENCHMARKS.md). Vendor tutorial's: its 256x512 recipe with "
              "plain cross-entropy, for real Cityscapes and a GPU (the vendor tutorial trains 200 epochs).")
     defaults = replace(TrainConfig(), **TRAIN_PRESETS.get(recipe, {"epochs": 20}))
     if datasets:
         images = (datasets[0]["train images"] or 0) + (datasets[0]["val images"] or 0)
         minutes = training_minutes(defaults.model, defaults.height, defaults.width, defaults.epochs, images)
-        st.caption(f"With these defaults on `{datasets[0]['name']}` ({images} images): about {minutes:.0f} minutes "
+        st.caption(f"With these defaults on `{datasets[0]['name']}` ({images} images): "
+                   f"{estimate_text(minutes, defaults.epochs, defaults.budget_minutes)} "
                    f"for FPN on a 2-core CPU like this project's (measured, BENCHMARKS.md); the time grows with "
                    "epochs x pixels, and a GPU is many times faster. The vendor tutorial is the licensed workflow PruneSeg "
                    "reproduces in the open (FPN-ResNet18 and UNet on 6-class Cityscapes).")
@@ -74,7 +76,9 @@ def train_form(ws, datasets):
                                            "MobileNetV3 models 16, ResNet models 8.")
         width = cols[1].number_input("Width", 16, 4096, defaults.width, 16,
                                      help="Input width, a multiple of the model's stride (as the height).")
-        epochs = cols[2].number_input("Epochs", 1, 1000, defaults.epochs, help="The vendor tutorial trains 200 epochs.")
+        epochs = cols[2].number_input("Epochs", 1, 1000, defaults.epochs,
+                                      help="The most epochs (with a budget, the run may take fewer). The vendor "
+                                           "tutorial trains 200.")
         batch = cols[3].number_input("Batch size", 0, 256, 0,
                                      help="0: the vendor tutorial's batch size for the model (FPN "
                                           f"{DEFAULT_BATCH_SIZE['fpn']}, UNet {DEFAULT_BATCH_SIZE['unet']}, others 4).")
@@ -82,11 +86,24 @@ def train_form(ws, datasets):
                                   help="Adam; FPN's decoder learns 10x faster (the vendor tutorial's recipe).")
         name = cols[5].text_input("Run name", placeholder="automatic",
                                   help="Folder name under runs/; empty: model and date.").strip()
-        loss_col, _ = st.columns([1, 2])
+        loss_col, budget_col, bf16_col = st.columns(3)
         loss = loss_col.selectbox("Loss", list(LOSS_LABELS), index=list(LOSS_LABELS).index(defaults.loss),
                               format_func=LOSS_LABELS.get,
                               help="Class weights (1 / ln(1.02 + pixel share), from the training split) let rare "
                                    "classes such as person and bike be learned; OHEM trains on the hardest pixels.")
+        budget = budget_col.number_input(
+            "Budget (minutes)", 0.0, 100000.0, float(defaults.budget_minutes), 1.0, format="%g",
+            help="Train for at most this long: the run times its first steps and a validation pass, takes the "
+                 "epochs that fit (Epochs is the most it takes) and spreads its learning-rate schedule over them. "
+                 "0: no budget, all the epochs.")
+        profile = machine_profile()
+        bf16 = bf16_col.selectbox(
+            "CPU bfloat16", CPU_BF16_CHOICES, index=CPU_BF16_CHOICES.index(defaults.cpu_bf16),
+            format_func={"auto": f"auto (this CPU: {'on, native' if native_bf16(profile) else 'off, emulated'})",
+                         "on": "on", "off": "off"}.get,
+            help=f"bfloat16 arithmetic on the CPU: about 1.5x faster per step where the CPU computes it natively "
+                 f"(AVX512-BF16, AMX), about 3x slower where it is emulated. This CPU: {profile_text(profile)}. "
+                 "On a GPU, training uses float16 mixed precision instead.")
         processes = processes_input()
         if not st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:"):
             return None
@@ -97,7 +114,8 @@ def train_form(ws, datasets):
     name = name or layout.default_run_name(model_short_name(model))
     config = replace(defaults, model=model, data=str(Path(root).resolve()) if root else "",
                      out=str(layout.run_dir(ws, name)), height=int(height), width=int(width), epochs=int(epochs),
-                     batch_size=int(batch), lr=float(lr), loss=loss, processes=processes)
+                     batch_size=int(batch), lr=float(lr), loss=loss, processes=processes, budget_minutes=float(budget),
+                     cpu_bf16=bf16)
     data_problem = (custom and checks.folder_problem(custom, "dataset folder")) or checks.dataset_problem(root, "train")
     return config, [checks.size_problem(model, height, width), checks.model_file_problem(model),
                     checks.new_folder_problem(name, layout.runs_dir(ws)), data_problem,

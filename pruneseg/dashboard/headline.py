@@ -67,7 +67,7 @@ def headline_speedup(package, comparisons):
     Args:
         comparisons: saved latency comparisons, newest first (``listing.list_latency_comparisons``).
     Returns:
-        ``{"speedup", "q25", "q75", "threads", "rounds", "baseline", "file"}`` from the newest comparison
+        ``{"speedup", "q25", "q75", "threads", "rounds", "baseline", "file", "machine"}`` from the newest comparison
         that times ``package`` against its dense fp32 package as the baseline; None when none does (the
         dense fp32 package itself included: it is the baseline).
     """
@@ -81,7 +81,8 @@ def headline_speedup(package, comparisons):
                 spread = row["speedup_spread"]
                 return {"speedup": row["speedup"], "q25": spread["q25"], "q75": spread["q75"],
                         "threads": comparison["threads"], "rounds": comparison["rounds"],
-                        "baseline": rows[0]["package"], "file": comparison.get("file")}
+                        "baseline": rows[0]["package"], "file": comparison.get("file"),
+                        "machine": comparison.get("machine")}
     return None
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pruneseg.config import TORCHVISION_PREFIX, is_model_file, model_short_name
 from pruneseg.jobs import FINAL_STATUSES
+from pruneseg.target.machine import profile_text
 from pruneseg.target.manifest import runtime_name
 from pruneseg.workspace.layout import is_snapshot
 
@@ -152,3 +153,17 @@ def made_outside_label(name, path, made_by_demo, verb="started"):
     if demo is not None:
         return f"{name} · made by the demo" + ("" if demo == "demo" else f" ({demo})")
     return f"{name} · {verb} outside the dashboard"
+
+
+def measured_on(profile):
+    """``measured on AMD EPYC, 2 cores: AVX2, no VNNI, no BF16; 1 thread``: the machine a record's times come
+    from (``pruneseg.target.machine``), or that the record predates the field."""
+    if not profile:
+        return "machine not recorded (measured before PruneSeg recorded it)"
+    return f"measured on {profile_text(profile)}"
+
+
+def machines_text(profiles):
+    """The distinct machines of several records, one ``measured_on`` each, joined by "; "."""
+    texts = list(dict.fromkeys(measured_on(profile) for profile in profiles))
+    return "; ".join(texts)

@@ -30,6 +30,7 @@ from pruneseg.jobs import record_devices
 from pruneseg.records import RecordError, write_record
 from pruneseg.records.deploy import read_quantize
 from pruneseg.target.backends import OpenVinoModel, create_session, import_openvino
+from pruneseg.target.machine import machine_profile
 from pruneseg.target.manifest import FORMAT_VERSION, MANIFEST_NAME
 from pruneseg.target.runner import Segmenter
 from pruneseg.workspace.layout import PACKAGE_IR, PACKAGE_MODEL, QUANTIZE_RECORD
@@ -105,18 +106,33 @@ def package_parity(segmenter, model_path, frames=PARITY_FRAMES):
             "argmax_agreement": agree / pixels}
 
 
+def quantize_record(model_path):
+    """The ``quantize.json`` beside ``model_path``, or None (none there, or unreadable: that only costs its numbers)."""
+    record_path = Path(model_path).parent / QUANTIZE_RECORD
+    try:
+        return read_quantize(record_path) if record_path.is_file() else None
+    except RecordError:
+        return None
+
+
 def known_miou(model_path, metadata):
     """(fp32 mIoU, int8 mIoU, source) from a ``quantize.json`` beside the model, else the checkpoint's."""
-    record_path = Path(model_path).parent / QUANTIZE_RECORD
-    if record_path.is_file():
-        try:
-            record = read_quantize(record_path)
-            return record["fp32"]["miou"], record["int8"]["miou"], str(record_path.resolve())
-        except (RecordError, KeyError, TypeError):
-            pass  # an unreadable record only costs the numbers
+    record = quantize_record(model_path)
+    try:
+        return record["fp32"]["miou"], record["int8"]["miou"], str((Path(model_path).parent / QUANTIZE_RECORD).resolve())
+    except (KeyError, TypeError):
+        pass
     if metadata.get("checkpoint_miou") is not None:
         return metadata["checkpoint_miou"], None, "checkpoint"
     return None, None, None
+
+
+def int8_tuning(model_path):
+    """An int8 model's format, how it was chosen and the machine it was chosen on (its ``quantize.json``), or None."""
+    record = quantize_record(model_path)
+    if not record or "int8_format" not in record:
+        return None
+    return {**record["int8_format"], "machine": record.get("machine")}
 
 
 def compile_model(model_path, target, out_dir):
@@ -154,7 +170,10 @@ def compile_model(model_path, target, out_dir):
         "pruned": metadata.get("pruned"),  # None: exported before this field existed
         "fp32_miou": fp32_miou, "int8_miou": int8_miou, "miou_source": miou_source,
         "compile_seconds": time.perf_counter() - started, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine_profile(1),
     }
+    if precision == "int8" and (tuning := int8_tuning(model_path)):
+        manifest["int8"] = tuning  # what the runner checks the CPU it runs on against
     write_record(out_dir / MANIFEST_NAME, manifest)
     # the package must load and run in the target runner exactly as it will on the device
     manifest["parity"] = package_parity(Segmenter(out_dir, intra_op_threads=1), model_path)

@@ -24,6 +24,7 @@ import torch
 from pruneseg.deploy.export import INPUT_NAME, OUTPUT_NAME
 from pruneseg.deploy.quantize import quantize_onnx
 from pruneseg.target.backends import create_session
+from pruneseg.target.machine import machine_profile
 from pruneseg.target.timing import ROUNDS, RUNS_PER_ROUND, paired, time_in_rounds
 
 
@@ -62,7 +63,8 @@ class RuntimeLatency:
 
         {"runtime": "onnxruntime", "threads": 1, "input_size": [H, W], "rounds": 7,
          "fp32": {"ms", "ms_spread", "speedup", "speedup_spread", "dense_ms"},
-         "int8": {... the same, speed-ups against the dense *fp32* model, "dense_int8_ms"}}
+         "int8": {... the same, speed-ups against the dense *fp32* model, "dense_int8_ms"},
+         "machine": the machine profile (``pruneseg.target.machine``) with ``threads``}
 
     Use as a context manager; the temporary ONNX files go with it.
     """
@@ -70,6 +72,7 @@ class RuntimeLatency:
     def __init__(self, dense, height, width, threads=1, int8=True, rounds=ROUNDS, runs=RUNS_PER_ROUND):
         self.height, self.width, self.threads, self.int8 = height, width, threads, int8
         self.rounds, self.runs = rounds, runs
+        self.machine = machine_profile(threads)
         self._folder = tempfile.TemporaryDirectory(prefix="pruneseg-latency-")
         self._count = 0
         self.image = np.random.default_rng(0).standard_normal((1, 3, height, width)).astype(np.float32)
@@ -96,7 +99,8 @@ class RuntimeLatency:
         dense_fp32 = times[0]
         record = {"runtime": "onnxruntime", "threads": self.threads, "input_size": [self.height, self.width],
                   "rounds": self.rounds, "fp32": dict(paired(dense_fp32, times[len(dense)]),
-                                                      dense_ms=statistics.median(dense_fp32))}
+                                                      dense_ms=statistics.median(dense_fp32)),
+                  "machine": self.machine}
         if int8:
             record["int8"] = dict(paired(dense_fp32, times[-1]), dense_int8_ms=statistics.median(times[1]))
         return record

@@ -1,14 +1,16 @@
 """Static int8 quantization with ONNX Runtime, evaluated with the same metrics as training.
 
-The recipe that is fast on x86 CPUs (reference section 5): ``quant_pre_process`` first, then
-``quantize_static`` in QDQ format with uint8 activations and per-channel int8 weights,
-calibrated on dataset images passed through exactly the inference preprocessing. Nodes can be
+The recipe that is fast on x86 CPUs with VNNI (reference section 5): ``quant_pre_process`` first, then
+``quantize_static`` in QDQ format with uint8 activations and per-channel int8 weights (u8s8),
+calibrated on dataset images passed through exactly the inference preprocessing. On a CPU without
+VNNI the format is chosen by measurement (``pruneseg.deploy.int8_format``). Nodes can be
 kept in float: an ONNX node name, a PyTorch module path (``head``, ``outc``, ``layer4.1``,
 matched through the exporter's name scopes) or ``classifier`` (the weighted layer that
 produces the logits). The output folder gets ``model_fp32.onnx``, ``export.json``,
 ``model_int8.onnx`` and ``quantize.json``.
 """
 import ast
+import shutil
 import tempfile
 import time
 from dataclasses import asdict
@@ -17,13 +19,15 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from pruneseg.checkpoint import load_model
 from pruneseg.config import CALIBRATION_METHODS as METHOD_NAMES
-from pruneseg.config import QuantizeConfig
+from pruneseg.config import INT8_FORMATS, QuantizeConfig
 from pruneseg.deploy.export import INPUT_NAME, export_checkpoint, model_inputs, pick_samples
+from pruneseg.deploy.int8_format import (AGREEMENT_TOLERANCE, FORMAT_TYPES, format_description, known_format,
+                                         measure_formats, pick_format, storage)
 from pruneseg.deploy.onnx_meta import get_metadata, load_onnx, set_metadata
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import record_devices
@@ -31,6 +35,7 @@ from pruneseg.metrics import ConfusionMatrix
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
 from pruneseg.target.backends import create_session
+from pruneseg.target.machine import machine_profile
 from pruneseg.target.timing import paired, time_in_rounds
 from pruneseg.workspace.layout import INT8_MODEL, QUANTIZE_RECORD
 
@@ -124,24 +129,28 @@ def float_weight_nodes(model, names):
 
 
 def quantize_onnx(fp32_path, int8_path, calibration_images, nodes_to_exclude=(), method="minmax",
-                  per_channel=True, on_image=None):
-    """``quant_pre_process`` + static QDQ quantization (QUInt8 activations, QInt8 weights) of ``fp32_path``.
+                  per_channel=True, on_image=None, int8_format="u8s8", calibration_cache=None):
+    """``quant_pre_process`` + static QDQ quantization of ``fp32_path`` in ``int8_format`` (default u8s8:
+    QUInt8 activations, QInt8 weights; ``int8_format.FORMAT_TYPES``).
 
     The int8 model gets the fp32 model's PruneSeg metadata, with ``precision`` "int8".
 
     Args:
         calibration_images: iterable of (1, 3, H, W) float32 inputs, already preprocessed.
         nodes_to_exclude: ONNX node names to keep in float.
+        calibration_cache: a JSON file of the calibrated ranges: written when missing, else read instead of
+            calibrating again (the ranges do not depend on the format).
     """
+    activations, weights, reduce_range = FORMAT_TYPES[int8_format]
     if method not in CALIBRATION_METHODS:
         raise ValueError(f"unknown calibration method {method!r}; choose one of: {', '.join(CALIBRATION_METHODS)}")
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(fp32_path), str(prepared))
         quantize_static(str(prepared), str(int8_path), ImageReader(calibration_images, on_image),
-                        quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8, per_channel=per_channel,
-                        nodes_to_exclude=list(nodes_to_exclude), calibrate_method=CALIBRATION_METHODS[method])
+                        quant_format=QuantFormat.QDQ, activation_type=activations, weight_type=weights,
+                        reduce_range=reduce_range, per_channel=per_channel, nodes_to_exclude=list(nodes_to_exclude),
+                        calibrate_method=CALIBRATION_METHODS[method], calibration_cache_path=calibration_cache)
     # No "CalibMaxIntermediateOutputs": ONNX Runtime's min-max calibrator drops each full chunk without
     # computing its ranges (onnxruntime#18893), so all but the last few images went unseen; it keeps only
     # a min and a max per tensor and image, so it needs no chunks.
@@ -191,6 +200,34 @@ def _check(config):
     if config.calib_method not in CALIBRATION_METHODS:
         raise ValueError(f"unknown --calib-method {config.calib_method!r}; "
                          f"choose one of: {', '.join(CALIBRATION_METHODS)}")
+    if config.int8_format != "auto" and config.int8_format not in INT8_FORMATS:
+        raise ValueError(f"unknown --int8-format {config.int8_format!r}; choose auto or one of: {', '.join(INT8_FORMATS)}")
+
+
+def quantize_in_format(fp32_path, int8_path, images, keep_float, config, profile, parity_images, progress):
+    """Quantize ``fp32_path`` to ``int8_path`` in the format ``config.int8_format`` asks for, or that this CPU
+    runs best (``int8_format``): every format made from one calibration, measured, the pick copied.
+
+    Returns:
+        the record's ``int8_format``: format, description, reason, candidates' measurements (None where
+        nothing was measured), tolerance.
+    """
+    chosen, reason = known_format(config.int8_format, profile)
+    with tempfile.TemporaryDirectory(prefix="pruneseg-int8-") as tmp:
+        cache = Path(tmp) / "ranges.json"
+        targets = {chosen: int8_path} if chosen else {name: Path(tmp) / f"{name}.onnx" for name in INT8_FORMATS}
+        for name, path in targets.items():  # the first calibrates, the others read its ranges
+            quantize_onnx(fp32_path, path, images, keep_float, config.calib_method, config.per_channel,
+                          progress.update, name, cache)
+        measured = None
+        if not chosen:
+            height, width = parity_images[0].shape[2:]
+            measured = measure_formats(fp32_path, targets, lambda path: argmax_agreement(fp32_path, path, parity_images),
+                                       height, width)
+            chosen = pick_format(measured)
+            shutil.copyfile(targets[chosen], int8_path)
+    return {"format": chosen, "description": format_description(chosen), "reason": reason, "candidates": measured,
+            "tolerance": AGREEMENT_TOLERANCE}
 
 
 def main(config: QuantizeConfig):
@@ -210,12 +247,16 @@ def main(config: QuantizeConfig):
     fp32_path, int8_path = Path(export["model"]), out / INT8_MODEL
     keep_float = resolve_nodes(load_onnx(fp32_path), config.keep_float, fp32_path)
 
+    profile = machine_profile(LATENCY_THREADS)
+    parity_samples = pick_samples(config.data, config.eval_split, config.parity_images)
+    parity_images = [image for image, _ in model_inputs(parity_samples, height, width)]
     started = time.perf_counter()
     with Progress(len(calib_samples), "calibrate", "image") as progress:
         images = (image for image, _ in model_inputs(calib_samples, height, width))
-        quantize_onnx(fp32_path, int8_path, images, keep_float, config.calib_method, config.per_channel,
-                      on_image=progress.update)
+        int8_format = quantize_in_format(fp32_path, int8_path, images, keep_float, config, profile, parity_images,
+                                         progress)
     quantize_seconds = time.perf_counter() - started
+    print(f"int8 format {int8_format['format']} ({int8_format['description']}): {int8_format['reason']}", flush=True)
     still_float = float_weight_nodes(load_onnx(int8_path), keep_float)
 
     results = {}
@@ -228,14 +269,15 @@ def main(config: QuantizeConfig):
         for result, timing in zip((results["fp32"], results["int8"]),
                                   paired_latency(fp32_path, int8_path, height, width, config.latency_rounds)):
             result.update(latency_ms=timing["ms"], latency_spread=timing["ms_spread"], latency_threads=LATENCY_THREADS)
-    parity_samples = pick_samples(config.data, config.eval_split, config.parity_images)
-    agreement = argmax_agreement(fp32_path, int8_path, (i for i, _ in model_inputs(parity_samples, height, width)))
+    agreement = argmax_agreement(fp32_path, int8_path, parity_images)
 
     record = {
         "config": asdict(config), "checkpoint": export["checkpoint"], "model_name": checkpoint["model_name"],
         "input_size": [height, width], "class_names": list(checkpoint["class_names"]),
-        "exporter": export["exporter"], "format": "QDQ", "activations": "uint8",
-        "weights": "int8 per-channel" if config.per_channel else "int8 per-tensor",
+        "exporter": export["exporter"], "format": "QDQ",
+        "activations": storage(int8_format["format"])[0],
+        "weights": storage(int8_format["format"])[1] + (" per-channel" if config.per_channel else " per-tensor"),
+        "int8_format": int8_format, "machine": profile,
         "calibration": {"split": config.calib_split, "images": len(calib_samples), "method": config.calib_method,
                         "seconds": quantize_seconds},
         "keep_float": {"requested": list(config.keep_float), "nodes": keep_float, "float_weights": still_float},

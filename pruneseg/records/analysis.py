@@ -19,7 +19,7 @@ class Baseline(TypedDict):
     params: int
     macs: int
     latency_ms: float  # PyTorch, batch 1
-    runtime: NotRequired[dict]  # ONNX Runtime: ``pruneseg.deploy.latency.RuntimeLatency.measure`` of the dense model
+    runtime: NotRequired[dict]  # ONNX Runtime: ``pruneseg.deploy.latency.RuntimeLatency.measure`` of the dense model (with its machine)
 
 
 class Group(TypedDict):
@@ -65,6 +65,7 @@ class VerifiedPoint(Point):
     dense_iou: NotRequired[list]  # per class, on the same images
     miou_drop: NotRequired[float]  # dense_miou - miou
     predicted: NotRequired[dict]  # the curve's prediction (``tradeoff.prediction_record``): miou, drop, iou, ...
+    machine: NotRequired[dict]  # the machine profile (PyTorch's threads) its latencies were measured on
 
 
 class Analysis(TypedDict):
@@ -82,6 +83,8 @@ class Analysis(TypedDict):
     curves: dict  # plan -> [Point] by target
     latency: NotRequired[dict]  # group -> {str(ratio): {"saved_ms", "ms", "speedup"}}: ONNX Runtime fp32, pruned alone
     seconds: NotRequired[dict]  # wall time per stage ("cells", "latency table", "curves"), summed over resumes
+    machine: NotRequired[dict]  # the machine profile (PyTorch's threads) of the PyTorch latencies; each ONNX
+    # Runtime timing (``runtime``) records its own, with the runtime's threads
     version: NotRequired[int]
     class_names: NotRequired[list]  # the classes every ``iou`` lists; files before this field: the built-in 6
     class_colors: NotRequired[list]  # [r, g, b] per class

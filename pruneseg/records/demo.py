@@ -20,6 +20,9 @@ class DemoRecord(TypedDict):
     artefacts: dict  # name -> path: dataset, run, checkpoint, analysis, pruning run, packages, results, video
     started: float
     ended: NotRequired[float]
+    budget: NotRequired[dict | None]  # pruneseg.demo.budget_split: minutes, reserved per step, train; None: no budget
+    machine: NotRequired[dict]  # pruneseg.target.machine.machine_profile of the machine it ran on
+    quality: NotRequired[dict]  # pruneseg.demo.quality: dense and pruned mIoU and IoU, the classes not learned
 
 
 def read_demo(path):

@@ -62,6 +62,8 @@ class QuantizeRecord(TypedDict):
     calibration: NotRequired[dict]
     keep_float: NotRequired[dict]
     eval: NotRequired[dict]
+    int8_format: NotRequired[dict]  # format, description, reason, candidates (each measured, or None), tolerance
+    machine: NotRequired[dict]  # the machine profile its latencies were measured and its format chosen on
 
 
 def read_export(path):

@@ -23,13 +23,14 @@ class Iteration(TypedDict):
     dense_latency_ms: NotRequired[float]
     speedup: NotRequired[float]
     missed_guards: NotRequired[list]  # guarded classes still below their limit when fine-tuning stopped
+    machine: NotRequired[dict]  # the machine profile its latencies were measured on
 
 
 class PruningState(TypedDict):
     """``pruned/<run>/state.json``: the run's settings, the dense model measured, every iteration."""
 
     config: dict  # the PruneConfig
-    dense: dict  # metrics, params, macs, latency_ms of the dense model
+    dense: dict  # metrics, params, macs, latency_ms of the dense model, and the machine profile it was timed on
     iterations: list  # of Iteration
     class_names: NotRequired[list]  # the classes ``iou`` lists; states before this field: the built-in 6
     class_colors: NotRequired[list]  # [r, g, b] per class

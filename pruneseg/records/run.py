@@ -15,6 +15,12 @@ class RunConfig(TypedDict):
     epochs: int
     class_names: NotRequired[list]  # runs before this field: the built-in 6 classes
     class_colors: NotRequired[list]  # [r, g, b] per class
+    cpu_bf16: NotRequired[str | bool]  # "auto", "on", "off"; runs before "auto": a bool
+    budget_minutes: NotRequired[float]  # 0: no budget
+    train_precision: NotRequired[str]  # what it trained in: "bf16", "fp16" or "fp32"
+    machine: NotRequired[dict]  # pruneseg.target.machine.machine_profile of the (last) session, torch's threads
+    planned_epochs: NotRequired[int]  # with a budget: the epochs that fit (``epochs`` is the cap)
+    budget: NotRequired[dict]  # with a budget: its plan (pruneseg.train_plan.new_budget), "stopped" when cut short
 
 
 class StepRecord(TypedDict):
@@ -36,6 +42,8 @@ class EpochRecord(TypedDict):
     miou: float
     iou: list  # per class, None where a class is absent from truth and prediction
     pixel_accuracy: float
+    train_precision: NotRequired[str]  # "bf16", "fp16" or "fp32"
+    machine: NotRequired[dict]  # the machine profile the epoch ran on
 
 
 def read_run_config(path):

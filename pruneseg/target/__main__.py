@@ -4,7 +4,7 @@ import json
 import sys
 
 from pruneseg.target.arguments import add_target_commands
-from pruneseg.target.manifest import TargetError
+from pruneseg.target.manifest import TargetError, print_warnings
 
 
 def cmd_perf(args):
@@ -19,6 +19,7 @@ def cmd_perf(args):
             raise TargetError(f"{args.image}: not a readable image")
         frame = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     result = measure_throughput(args.package, args.threads, args.seconds, args.intra_op, frame)
+    print_warnings(result)
     if args.json:
         print(json.dumps(result))
         return
@@ -35,6 +36,7 @@ def cmd_latency(args):
     from pruneseg.target.runner import compare_latency
 
     result = compare_latency(args.packages, args.intra_op, args.rounds)
+    print_warnings(result)
     if args.json:
         print(json.dumps(result))
         return
@@ -54,6 +56,7 @@ def cmd_video(args):
     from pruneseg.target.video import render_video
 
     summary = render_video(args.package, args.input, args.out, args.max_frames, args.intra_op, _print_progress)
+    print_warnings(summary)
     print(json.dumps(summary))
 
 
@@ -62,6 +65,7 @@ def cmd_compare(args):
 
     summary = render_side_by_side(args.left, args.right, args.input, args.out, args.max_frames, args.intra_op,
                                   _print_progress)
+    print_warnings(summary)
     print(json.dumps(summary))
 
 

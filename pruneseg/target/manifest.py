@@ -5,11 +5,13 @@ The manifest is the package's record: it carries everything pre- and post-proces
 so the target runner reads it where neither torch nor the rest of PruneSeg is installed.
 """
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NotRequired, TypedDict
 
 from pruneseg.errors import PruneSegError
+from pruneseg.target.machine import has_vnni, profile_text
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
@@ -51,6 +53,8 @@ class Manifest(TypedDict):
     miou_source: NotRequired[str]
     compile_seconds: NotRequired[float]
     created: NotRequired[str]
+    int8: NotRequired[dict]  # int8 packages: the format, how it was chosen, its candidates, the machine (quantize.json)
+    machine: NotRequired[dict]  # the machine profile it was compiled and its parity checked on
 
 
 REQUIRED_FIELDS = tuple(key for key in Manifest.__annotations__ if key in Manifest.__required_keys__)
@@ -97,6 +101,33 @@ def backend_of(manifest):
 def runtime_name(manifest):
     """``ONNX Runtime`` or ``OpenVINO``: what runs a manifest's (or a result's ``package_info``'s) model."""
     return RUNTIME_NAMES.get(backend_of(manifest), backend_of(manifest))
+
+
+def tuning_warning(manifest, profile):
+    """Why an int8 package may run slower here than where it was made, or None.
+
+    ONNX Runtime's int8 kernels are fast with VNNI; without it u8s8 takes another instruction path
+    that is slower and can saturate. A package quantized on a CPU with VNNI (or where that is not
+    recorded) and run on one without gets a warning; one whose format was chosen by measurement on
+    a CPU without VNNI does not.
+    """
+    if manifest.get("precision") != "int8" or has_vnni(profile):
+        return None
+    int8 = manifest.get("int8") or {}
+    tuned_on = int8.get("machine")
+    if tuned_on and not has_vnni(tuned_on):
+        return None
+    made = (f"was quantized ({int8.get('format', 'u8s8')}) on a CPU with VNNI ({profile_text(tuned_on)})" if tuned_on
+            else "does not record the CPU it was quantized on")
+    return (f"this int8 package {made}, and this CPU ({profile_text(profile)}) has no VNNI: its int8 kernels run "
+            f"another, slower path that can saturate, so speed-ups measured there do not hold here; quantize again "
+            f"on this machine (`quantize --int8-format auto` measures the formats) for a package made for it")
+
+
+def print_warnings(result):
+    """A runner result's ``warnings`` (``tuning_warning`` of its packages) on stderr; they stay in the result."""
+    for warning in result.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
 
 
 def load_package(path):

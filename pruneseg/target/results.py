@@ -34,6 +34,8 @@ class PerfResult(TypedDict):
     input_size: NotRequired[list]
     intra_op_threads: NotRequired[int]
     latency_ms: NotRequired[Latency]  # one worker only
+    machine: NotRequired[dict]  # pruneseg.target.machine.machine_profile, with the runtime threads
+    warnings: NotRequired[list]  # e.g. an int8 package tuned on a CPU with VNNI run on one without
     package_info: NotRequired[dict]
     created: NotRequired[float]
 
@@ -45,6 +47,8 @@ class LatencyComparison(TypedDict):
     rounds: int
     packages: list  # per package: package, model, ms, ms_spread, speedup, speedup_spread (+ package_info once saved)
     runs: NotRequired[int]
+    machine: NotRequired[dict]
+    warnings: NotRequired[list]
     created: NotRequired[float]
 
 
@@ -56,6 +60,8 @@ class VideoResult(TypedDict):
     size: list  # [width, height]
     fps: list  # per package, over the last frames
     source: str
+    machine: NotRequired[dict]
+    warnings: NotRequired[list]
     packages: NotRequired[list]  # package_info of each side, with its ``path``
     created: NotRequired[float]
 

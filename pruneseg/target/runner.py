@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 
 from pruneseg.target.backends import load_model
-from pruneseg.target.manifest import MANIFEST_NAME, Package, TargetError, load_package
+from pruneseg.target.machine import machine_profile
+from pruneseg.target.manifest import MANIFEST_NAME, Package, TargetError, load_package, tuning_warning
 from pruneseg.target.timing import ROUNDS, RUNS_PER_ROUND, paired, time_in_rounds
 
 
@@ -54,6 +55,8 @@ class Segmenter:
         intra_op_threads: threads per ``run`` call (ONNX Runtime's intra-op threads, OpenVINO's
             ``INFERENCE_NUM_THREADS``; 0: the runtime's default, one per physical core).
         workers: how many threads will call ``segment`` at once (OpenVINO runs that many streams).
+
+    ``warning``: why the package may run slower here than where it was made (``tuning_warning``), or None.
     """
 
     def __init__(self, package, intra_op_threads=0, workers=1):
@@ -65,6 +68,7 @@ class Segmenter:
         self.intra_op_threads = intra_op_threads
         self.model = load_model(self.package.model_path, self.package.backend, intra_op_threads, workers)
         self._check_model_matches_manifest()
+        self.warning = tuning_warning(manifest, machine_profile())
 
     def _check_model_matches_manifest(self):
         manifest_path = self.package.path / MANIFEST_NAME
@@ -112,8 +116,9 @@ def measure_throughput(package, threads=1, seconds=10.0, intra_op_threads=1, fra
         frame: RGB uint8 (h, w, 3) to segment; default: fixed noise at the model's input size.
         on_wait: called with the elapsed seconds about twice a second while the test runs.
     Returns:
-        dict with frames, seconds, fps; with one worker also ``latency_ms`` (mean, p50, p99 of the
-        end-to-end time, and the mean of each stage).
+        dict with frames, seconds, fps, the ``machine`` profile; with one worker also ``latency_ms`` (mean,
+        p50, p99 of the end-to-end time, and the mean of each stage); ``warnings`` when the package was
+        tuned for a CPU this one is not.
     """
     if threads < 1 or seconds <= 0:
         raise ValueError(f"threads must be >= 1 and seconds > 0, got {threads} and {seconds}")
@@ -159,7 +164,8 @@ def measure_throughput(package, threads=1, seconds=10.0, intra_op_threads=1, fra
     result = {"package": str(segmenter.package.path), "model": segmenter.package.label,
               "input_size": list(segmenter.package.input_size), "threads": threads,
               "intra_op_threads": segmenter.intra_op_threads, "seconds": elapsed, "frames": frames,
-              "fps": frames / elapsed if elapsed > 0 else 0.0}
+              "fps": frames / elapsed if elapsed > 0 else 0.0,
+              "machine": machine_profile(segmenter.intra_op_threads), **warnings_of([segmenter])}
     if threads == 1 and frames:
         stages = np.diff(np.asarray(timings[0]), axis=1) * 1e3  # (frames, 3) ms
         total = stages.sum(1)
@@ -180,8 +186,9 @@ def compare_latency(packages, intra_op_threads=1, rounds=ROUNDS, runs=RUNS_PER_R
         packages: package folders, the baseline (usually dense fp32) first.
         frame: RGB uint8 (h, w, 3); default: fixed noise at the baseline's input size.
     Returns:
-        dict with threads, rounds, runs and ``packages``: per package its folder, label, ``ms``,
-        ``ms_spread``, ``speedup`` and ``speedup_spread`` (median, q25, q75 over rounds).
+        dict with threads, rounds, runs, the ``machine`` profile and ``packages``: per package its folder,
+        label, ``ms``, ``ms_spread``, ``speedup`` and ``speedup_spread`` (median, q25, q75 over rounds);
+        ``warnings`` when a package was tuned for a CPU this one is not.
     """
     if len(packages) < 2:
         raise ValueError("compare at least two packages: the baseline first, then the others")
@@ -190,6 +197,12 @@ def compare_latency(packages, intra_op_threads=1, rounds=ROUNDS, runs=RUNS_PER_R
         first = segmenters[0]
         frame = np.random.default_rng(0).integers(0, 256, (first.height, first.width, 3), np.uint8)
     times = time_in_rounds([lambda s=segmenter: s.segment(frame) for segmenter in segmenters], rounds, runs)
-    return {"threads": intra_op_threads, "rounds": rounds, "runs": runs,
+    return {"threads": intra_op_threads, "rounds": rounds, "runs": runs, "machine": machine_profile(intra_op_threads),
             "packages": [dict(package=str(s.package.path), model=s.package.label, **paired(times[0], t))
-                         for s, t in zip(segmenters, times)]}
+                         for s, t in zip(segmenters, times)], **warnings_of(segmenters)}
+
+
+def warnings_of(segmenters):
+    """``{"warnings": [...]}`` naming the packages whose ``Segmenter.warning`` is set; empty when none is."""
+    warnings = [f"{s.package.path.name}: {s.warning}" for s in segmenters if s.warning]
+    return {"warnings": warnings} if warnings else {}

@@ -12,8 +12,9 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 
+from pruneseg.target.machine import machine_profile
 from pruneseg.target.manifest import TargetError
-from pruneseg.target.runner import Segmenter, blend
+from pruneseg.target.runner import Segmenter, blend, warnings_of
 
 DEFAULT_FPS = 10.0
 
@@ -158,7 +159,8 @@ def _render(segmenters, source, out, max_frames, progress):
     finally:
         writer.close(keep=ok)
     return {"out": str(out), "frames": writer.frames, "size": [width * len(segmenters), height],
-            "fps": [m.fps for m in meters], "source": str(source)}
+            "fps": [m.fps for m in meters], "source": str(source),
+            "machine": machine_profile(segmenters[0].intra_op_threads), **warnings_of(segmenters)}
 
 
 def render_video(package, source, out, max_frames=None, intra_op_threads=0, progress=None):
@@ -169,7 +171,8 @@ def render_video(package, source, out, max_frames=None, intra_op_threads=0, prog
         max_frames: stop after this many frames (None: all).
         progress: optional ``progress(done, total_or_None)`` after each frame.
     Returns:
-        dict with out, frames, size [width, height], fps (list, last measured), source.
+        dict with out, frames, size [width, height], fps (list, last measured), source, the ``machine``
+        profile, and ``warnings`` when the package was tuned for a CPU this one is not.
     """
     return _render([Segmenter(package, intra_op_threads)], source, out, max_frames, progress)
 

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from pruneseg.config import model_short_name
 from pruneseg.dashboard.headline import checkpoint_packages, headline_speedup, headline_value, is_baseline
-from pruneseg.dashboard.labels import job_target, progress_summary, status_text, variant
+from pruneseg.dashboard.labels import job_target, measured_on, progress_summary, status_text, variant
 
 
 def dataset_rows(datasets):
@@ -24,7 +24,7 @@ def run_rows(runs):
         rows.append({
             "run": run["name"], "model": model_short_name(config.get("model", "?")),
             "size": f"{config.get('height', '?')}x{config.get('width', '?')}",
-            "epochs": f"{run['epochs_done']} / {config.get('epochs', '?')}",
+            "epochs": f"{run['epochs_done']} / {config.get('planned_epochs', config.get('epochs', '?'))}",
             "best mIoU": None if best is None else round(best["miou"], 3),
             "best epoch": "—" if best is None else str(best["epoch"] + 1),
             "dataset": Path(config.get("data", "")).name or "?",
@@ -34,7 +34,7 @@ def run_rows(runs):
     return rows
 
 
-DEMO_STEPS = {"data": "built-in data (when missing)", "train": "training, quick preset",
+DEMO_STEPS = {"data": "built-in data (when missing)", "train": "training, quick preset, epochs by the budget",
               "analyse": "sensitivity analysis, timed on ONNX Runtime", "prune": "iterative pruning",
               "deploy": "export, int8, packages (dense and pruned)",
               "target": "throughput tests and paired latency", "video": "overlay video, dense vs pruned int8",
@@ -42,14 +42,16 @@ DEMO_STEPS = {"data": "built-in data (when missing)", "train": "training, quick 
 
 
 def demo_rows(record, job=None, now=None):
-    """One row per demo step (``pruneseg.demo.STEPS`` order): what it does, its status, its minutes and, for the
-    step running now, its own progress.
+    """One row per demo step (``pruneseg.demo.STEPS`` order): what it does, its status, its minutes, the share of
+    the budget it was given (training) or reserved (the others) and, for the step running now, its own progress.
 
     Args:
         job: the demo's job (``pruneseg.jobs.Job``), or None: a started step is "running" only while it runs,
             else "stopped" (a resumed demo starts there).
     """
     steps = (record or {}).get("steps", {})
+    budget = (record or {}).get("budget") or {}
+    shares = {**budget.get("reserved", {}), "train": budget.get("train")}
     live = job is not None and job.status in ("queued", "running")
     now = time.time() if now is None else now
     rows = []
@@ -62,8 +64,31 @@ def demo_rows(record, job=None, now=None):
                      "status": ("done" if step and step["done"] else "running" if running else
                                 "stopped" if step else "to do"),
                      "progress": None if fraction is None else round(100 * fraction, 1),
-                     "minutes": None if seconds is None else round(seconds / 60, 1)})
+                     "minutes": None if seconds is None else round(seconds / 60, 1),
+                     "budget minutes": shares.get(name)})
     return rows
+
+
+def demo_cards(record):
+    """Cards of a demo record: its budget and the time its steps took, and once it has finished, the quality
+    it reached (dense and pruned validation mIoU, whether every class was learned)."""
+    used = sum(step["seconds"] for step in record.get("steps", {}).values()) / 60
+    budget = (record.get("budget") or {}).get("minutes")
+    cards = [{"label": "Budget", "value": f"{budget:g} min" if budget else "none",
+              "help": "Training gets what the other steps' measured shares leave (the table's budget minutes)."},
+             {"label": "Time used", "value": f"{used:.1f} min",
+              "delta": f"{used - budget:+.1f} min" if budget else None, "delta_color": "inverse",
+              "help": f"The steps' wall time, {measured_on(record.get('machine'))}."}]
+    quality = record.get("quality")
+    if quality:
+        missed = [f"{name} ({role})" for role, names in quality["not_learned"].items() for name in names]
+        cards += [{"label": "Dense mIoU", "value": f"{quality['dense_miou']:.3f}", "help": "Validation split."},
+                  {"label": "Pruned mIoU", "value": f"{quality['pruned_miou']:.3f}",
+                   "delta": f"{quality['pruned_miou'] - quality['dense_miou']:+.3f}"},
+                  {"label": "Every class learned", "value": "no" if missed else "yes",
+                   "help": (f"Below IoU {quality['learned_iou']:g}: {', '.join(missed)}." if missed else
+                            f"Every class reaches IoU {quality['learned_iou']:g} in the dense and the pruned model.")}]
+    return cards
 
 
 def demo_finished(record):

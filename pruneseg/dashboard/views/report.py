@@ -11,8 +11,6 @@ import base64
 import functools
 import html
 import json
-import os
-import platform
 import subprocess
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import rgb, style_figure
 from pruneseg.dashboard.headline import HOW, checkpoint_packages, figure_note, headline_label, headline_speedup
+from pruneseg.dashboard.labels import measured_on
 from pruneseg.dashboard.pareto import pareto_front
 from pruneseg.dashboard.views import frontier as frontier_view
 from pruneseg.dashboard.views import prune as prune_view
@@ -32,7 +31,6 @@ from pruneseg.records.analysis import read_analysis
 from pruneseg.records.deploy import read_quantize
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import read_run_config
-from pruneseg.target.machine import profile_text
 from pruneseg.workspace import layout, listing
 
 ROLES = ("dense fp32", "dense int8", "pruned fp32", "pruned int8")
@@ -103,16 +101,25 @@ def gather(ws, run_dir):
         "video": videos[0]["video"] if videos else None,
         "frontier": frontier_view.newest_holding(listing.list_frontiers(ws), packages.values()),
         "provenance": {"dataset": analysis["settings"]["data"], "code": code_version(),
-                       "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
                        "date": time.strftime("%Y-%m-%d %H:%M")},
     }
+
+
+def speedup_machine(data):
+    """The machine profile the headline speed-ups were measured on: the target comparison's, else the pruning
+    loop's last iteration's (None for records made before they said)."""
+    if data["comparison"]:
+        return data["comparison"].get("machine")
+    iterations = data["state"]["iterations"]
+    return iterations[-1].get("machine") if iterations else None
 
 
 def speedups(data):
     """``{role: {"speedup", "measured", "headline"}}`` of dense int8, pruned fp32 and pruned int8 over dense fp32:
     the headline speed-up (``pruneseg.dashboard.headline``) where measured, else for the pruned models the pruning
     loop's model-alone timing, labelled as such (``headline`` False)."""
-    out = {role: {"speedup": found["speedup"], "measured": headline_label(found), "headline": True}
+    out = {role: {"speedup": found["speedup"], "measured": f"{headline_label(found)}; {measured_on(found['machine'])}",
+                  "headline": True}
            for role, found in data["headlines"].items()}
     last = data["state"]["iterations"][-1] if data["state"]["iterations"] else {}
     runtime = last.get("runtime") or {}
@@ -120,7 +127,8 @@ def speedups(data):
         if role not in out and precision in runtime:
             out[role] = {"speedup": runtime[precision]["speedup"], "headline": False,
                          "measured": f"{figure_note('model alone', who='pruning loop')} "
-                                     f"({runtime['threads']} thread(s), in rounds with the dense model)"}
+                                     f"({runtime['threads']} thread(s), in rounds with the dense model), "
+                                     f"{measured_on(last.get('machine'))}"}
     return out
 
 
@@ -260,8 +268,9 @@ def provenance_rows(data):
     rows = [("dataset", data["provenance"]["dataset"] + (" (synthetic: built-in synthcity)"
                                                         if layout.BUILTIN_DATASET in data["provenance"]["dataset"]
                                                         else "")),
-            ("training", ", ".join(f"{k} {train[k]}" for k in ("model", "height", "width", "epochs", "lr", "loss")
-                                   if k in train) or "its run's config.json was not found"),
+            ("training", ", ".join(f"{k} {train[k]}" for k in ("model", "height", "width", "epochs", "planned_epochs",
+                                                                 "lr", "loss") if k in train)
+             or "its run's config.json was not found"),
             ("training precision", training_precision(train)),
             ("mIoU images", f"cards, per-class IoU and iterations: the whole validation split (dense "
                             f"{state['dense']['miou']:.3f}); trade-off curves: the analysis's {settings['images']} "
@@ -271,15 +280,18 @@ def provenance_rows(data):
             ("pruning", ", ".join(f"{k} {state['config'][k]}" for k in ("plan", "iterations", "step", "tolerance",
                                                                          "max_epochs"))
              + (f", guards {state['config']['guards']}" if state["config"].get("guards") else "")),
-            ("code", data["provenance"]["code"]), ("machine", data["provenance"]["machine"]),
-            *([("machine of the paired latency", profile_text(data["comparison"]["machine"]))]
-              if (data["comparison"] or {}).get("machine") else []),
+            ("code", data["provenance"]["code"]), ("machine", "speed-ups " + measured_on(speedup_machine(data))),
             ("date", data["provenance"]["date"])]
+    if train.get("machine"):
+        rows.insert(-2, ("training machine", "trained " + measured_on(train["machine"]).removeprefix("measured ")))
     quantized = data["quantized"]["pruned"]
     if quantized:
+        chosen = quantized.get("int8_format")
         rows.insert(6, ("int8", f"{quantized['format']}, {quantized['activations']} activations, "
                                 f"{quantized['weights']} weights, {quantized['calibration']['images']} calibration "
-                                f"images ({quantized['calibration']['method']})"))
+                                f"images ({quantized['calibration']['method']})"
+                                + (f"; format {chosen['format']}: {chosen['reason']}, "
+                                   f"{measured_on(quantized.get('machine'))}" if chosen else "")))
     return [{"what": what, "settings": text} for what, text in rows]
 
 
@@ -302,6 +314,7 @@ def report_html(data):
         parts.append(f"<div class='card' title='{html.escape(card.get('help') or '')}'>"
                      f"<span>{html.escape(card['label'])}</span><b>{html.escape(card['value'])}</b>{delta}</div>")
     parts.append("</div>")
+    parts.append(f"<p>Speed-ups {html.escape(measured_on(speedup_machine(data)))}.</p>")
     for index, (title, fig, note) in enumerate(figures(data)):
         parts.append(f"<h2>{html.escape(title)}</h2><p class='note'>{html.escape(note)}</p>")
         parts.append(for_the_file(fig).to_html(full_html=False, include_plotlyjs=index == 0))

@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 from pruneseg.config import model_short_name
 from pruneseg.dashboard.charts import style_figure
 from pruneseg.dashboard.headline import figure_note, headline_speedup, headline_value, is_baseline
-from pruneseg.dashboard.labels import checkpoint_label, package_label, package_miou, variant
+from pruneseg.dashboard.labels import checkpoint_label, machines_text, measured_on, package_label, package_miou, variant
+from pruneseg.target.machine import profile_text
 from pruneseg.target.manifest import DEFAULT_BACKEND, backend_of, runtime_name
 
 VARIANTS = ("dense fp32", "dense int8", "pruned fp32", "pruned int8")  # chart order
@@ -77,8 +78,15 @@ def perf_rows(results):
                      "seconds": round(result.get("seconds", 0.0), 1), "frames": result.get("frames"),
                      "FPS": round(result["fps"], 2), "dense fp32 FPS": dense_fps_text(results, result),
                      "latency ms": round(latency["mean"], 2) if latency else None,
-                     "p99 ms": round(latency["p99"], 2) if latency else None})
+                     "p99 ms": round(latency["p99"], 2) if latency else None,
+                     "machine": profile_text(result["machine"]) if result.get("machine") else "not recorded",
+                     "warning": " ".join(result.get("warnings", []))})
     return rows
+
+
+def subtitled(title, text):
+    """A figure title with a smaller second line (the machine its figures were measured on)."""
+    return f"{title}<br><sup>{text}</sup>"
 
 
 def newest_per_package(results, threads=None):
@@ -125,9 +133,10 @@ def fps_figure(results):
             text=[f"{r['fps']:.1f}" for r in mine], textposition="outside", cliponaxis=False,
             hovertemplate="%{y:.2f} FPS<extra>" + label + "</extra>"))
     fig.update_yaxes(range=[0, 1.15 * max((r["fps"] for r in latest), default=1)])  # room for the labels on top
-    style_figure(fig, "Throughput, N workers (not paired)", "worker threads",
-                 "frames per second", height=380)
-    return fig.update_layout(barmode="group", legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
+    style_figure(fig, subtitled("Throughput, N workers (not paired)", machines_text(r.get("machine") for r in latest)),
+                 "worker threads", "frames per second", height=400)
+    return fig.update_layout(barmode="group", margin_t=60,
+                             legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
 
 
 def latency_figure(results):
@@ -205,8 +214,10 @@ def comparison_figure(comparison):
                            f"{row['speedup_spread']['q75']:.2f}]<extra>{package_label(info)}</extra>")))
     threads = comparison["threads"]
     fig.update_yaxes(range=[0, 1.15 * max((row["ms_spread"]["q75"] for row in comparison["packages"]), default=1)])
-    return style_figure(fig, f"Paired end-to-end latency, {threads} thread{'s' if threads != 1 else ''} "
-                             f"({comparison['rounds']} alternating rounds)", "", "milliseconds per frame", height=380)
+    title = (f"Paired end-to-end latency, {threads} thread{'s' if threads != 1 else ''} "
+             f"({comparison['rounds']} alternating rounds)")
+    style_figure(fig, subtitled(title, measured_on(comparison.get("machine"))), "", "milliseconds per frame", height=400)
+    return fig.update_layout(margin_t=60)
 
 
 def comparison_rows(comparison):
