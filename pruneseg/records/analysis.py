@@ -61,6 +61,7 @@ class VerifiedPoint(Point):
     images: NotRequired[int]  # validation images scored
     held_out: NotRequired[bool]  # whether they are images the analysis did not use
     guards: NotRequired[dict]  # class name -> largest IoU drop the plan was asked to hold
+    speedup_search: NotRequired[dict]  # ``verify --speedup``: the search and its probes; ``target`` is its knob
 
 
 class Analysis(TypedDict):
@@ -78,6 +79,7 @@ class Analysis(TypedDict):
     curves: dict  # plan -> [Point] by target
     latency: NotRequired[dict]  # group -> {str(ratio): {"saved_ms", "ms", "speedup"}}: ONNX Runtime fp32, pruned alone
     seconds: NotRequired[dict]  # wall time per stage ("cells", "latency table", "curves"), summed over resumes
+    predictors: NotRequired[dict]  # each speed-up predictor's error on the curve points (prune.predictors)
     version: NotRequired[int]
     class_names: NotRequired[list]  # the classes every ``iou`` lists; files before this field: the built-in 6
     class_colors: NotRequired[list]  # [r, g, b] per class
