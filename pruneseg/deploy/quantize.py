@@ -24,6 +24,7 @@ from pruneseg.checkpoint import load_model
 from pruneseg.config import CALIBRATION_METHODS as METHOD_NAMES
 from pruneseg.config import QuantizeConfig
 from pruneseg.deploy.export import INPUT_NAME, export_checkpoint, model_inputs, pick_samples
+from pruneseg.deploy.int8_friendly import make_int8_friendly
 from pruneseg.deploy.onnx_meta import get_metadata, load_onnx, set_metadata
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import record_devices
@@ -124,20 +125,27 @@ def float_weight_nodes(model, names):
 
 
 def quantize_onnx(fp32_path, int8_path, calibration_images, nodes_to_exclude=(), method="minmax",
-                  per_channel=True, on_image=None):
-    """``quant_pre_process`` + static QDQ quantization (QUInt8 activations, QInt8 weights) of ``fp32_path``.
+                  per_channel=True, on_image=None, rewrite=True):
+    """``quant_pre_process`` + static QDQ quantization (QUInt8 activations, QInt8 weights) of ``fp32_path``,
+    its float-only operators first rewritten into ones ONNX Runtime runs in int8 (``int8_friendly``).
 
     The int8 model gets the fp32 model's PruneSeg metadata, with ``precision`` "int8".
 
     Args:
         calibration_images: iterable of (1, 3, H, W) float32 inputs, already preprocessed.
         nodes_to_exclude: ONNX node names to keep in float.
+        rewrite: False quantizes the graph as it is (``benchmarks/int8_ops.py`` compares).
+    Returns:
+        the rewrites: ``{operator: count}`` (``int8_friendly.make_int8_friendly``).
     """
     if method not in CALIBRATION_METHODS:
         raise ValueError(f"unknown calibration method {method!r}; choose one of: {', '.join(CALIBRATION_METHODS)}")
     with tempfile.TemporaryDirectory() as tmp:
-        prepared = Path(tmp) / "prepared.onnx"
-        quant_pre_process(str(fp32_path), str(prepared))
+        friendly, prepared = Path(tmp) / "friendly.onnx", Path(tmp) / "prepared.onnx"
+        model = load_onnx(fp32_path)
+        rewrites = make_int8_friendly(model, keep=set(nodes_to_exclude)) if rewrite else {}
+        onnx.save(model, str(friendly))
+        quant_pre_process(str(friendly), str(prepared))
         quantize_static(str(prepared), str(int8_path), ImageReader(calibration_images, on_image),
                         quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
                         weight_type=QuantType.QInt8, per_channel=per_channel,
@@ -148,6 +156,7 @@ def quantize_onnx(fp32_path, int8_path, calibration_images, nodes_to_exclude=(),
     int8_model = load_onnx(int8_path)
     set_metadata(int8_model, dict(get_metadata(load_onnx(fp32_path, load_weights=False)), precision="int8"))
     onnx.save(int8_model, str(int8_path))
+    return rewrites
 
 
 def evaluate_onnx(path, inputs, num_classes, on_image=None):
@@ -213,8 +222,8 @@ def main(config: QuantizeConfig):
     started = time.perf_counter()
     with Progress(len(calib_samples), "calibrate", "image") as progress:
         images = (image for image, _ in model_inputs(calib_samples, height, width))
-        quantize_onnx(fp32_path, int8_path, images, keep_float, config.calib_method, config.per_channel,
-                      on_image=progress.update)
+        rewrites = quantize_onnx(fp32_path, int8_path, images, keep_float, config.calib_method, config.per_channel,
+                                 on_image=progress.update)
     quantize_seconds = time.perf_counter() - started
     still_float = float_weight_nodes(load_onnx(int8_path), keep_float)
 
@@ -239,6 +248,7 @@ def main(config: QuantizeConfig):
         "calibration": {"split": config.calib_split, "images": len(calib_samples), "method": config.calib_method,
                         "seconds": quantize_seconds},
         "keep_float": {"requested": list(config.keep_float), "nodes": keep_float, "float_weights": still_float},
+        "int8_rewrites": rewrites,
         "eval": {"split": config.eval_split, "images": len(eval_samples)},
         "fp32": results["fp32"], "int8": results["int8"],
         "miou_change": results["int8"]["miou"] - results["fp32"]["miou"],
