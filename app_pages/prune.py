@@ -12,6 +12,7 @@ from pruneseg import jobs
 from pruneseg.config import VerifyConfig
 from pruneseg.dashboard import forms, widgets
 from pruneseg.dashboard.labels import is_final
+from pruneseg.dashboard.views import frontier
 from pruneseg.dashboard.views import prune as view
 from pruneseg.dashboard.views.sensitivity import progress
 from pruneseg.data.classes import classes_of
@@ -47,6 +48,10 @@ if analysis is None:
     st.stop()
 settings = analysis["settings"]
 st.caption(view.analysis_caption(analysis))
+if predictors := frontier.predictor_rows(analysis):
+    with st.expander("How well the speed-ups are predicted", icon=":material/query_stats:"):
+        widgets.table(predictors)
+        st.caption(frontier.predictor_caption(analysis))
 _, _, points_done, points_total = progress(analysis)
 if points_done < points_total:
     st.warning(f"This analysis is still being computed ({points_done} of {points_total} curve points): the slider "
@@ -98,6 +103,8 @@ def planner():
                   "Verify measures the guarded plan" if guards else "") + "), by the MACs they remove. Dot: the "
                "slider. Diamonds: iterations of pruning runs after fine-tuning (hollow: before). Crosses: verified "
                "points. Speed-ups are measured latencies, so they are noisier than MACs.")
+    if mode == "speedup":
+        verify_speedup(kind, round(value, 2))
     if point is None:
         return
     widths_col, verify_col = st.columns([3, 2])
@@ -128,14 +135,36 @@ def verify(config, point):
             widgets.launch_job(config, param="verify")
 
 
+def verify_speedup(kind, asked):
+    """The speed-up asked, measured: the search's line and probes, or the button that searches for it."""
+    out = layout.speedup_verify_path(path, kind, asked, "fp32", guards)
+    st.markdown(f"**Ask for {asked:.2f}x, measured** · {kind} plan"
+                + (f" · guards {view.guard_text(guards)}" if guards else ""))
+    if measured := frontier.asked_point(verified_points, kind, asked, "fp32", guards):
+        st.success(frontier.search_line(measured), icon=":material/speed:")
+        widgets.table(frontier.probe_rows(measured["speedup_search"]))
+        st.caption("Each probe pruned the checkpoint to the plan at one knob and timed the whole model against the "
+                   "dense one on ONNX Runtime (the target runner's threads, alternating rounds): the speed-up asked "
+                   "is the speed-up measured, within 5% above it, or the search says why not.")
+    elif any(not is_final(j) and j.output() == out for j in verify_jobs):
+        st.info("A verify job is searching for this speed-up: see below.", icon=":material/hourglass_top:")
+    else:
+        st.caption("The curve's points are measured at fixed targets. Search the plan for a model measured this "
+                   "much faster, pruned for real (a background job: a few whole-model timings).")
+        if st.button(f"Search for {asked:.2f}x", icon=":material/speed:"):
+            widgets.launch_job(VerifyConfig(analysis=str(path), data=settings["data"], plan=kind, speedup=asked,
+                                            guards=guards, out=str(out)), param="verify")
+
+
 if points_done:
     planner()
 else:
     st.info("No trade-off curve yet: the analysis computes them after the sensitivity cells.",
             icon=":material/hourglass_top:")
 if verify_job := widgets.shown_job(verify_jobs, "verify"):
-    plan = verify_job.config.get("plan", "sensitivity")
-    st.markdown(f"**Verify job** · {plan} plan at {view.target_text(plan, verify_job.config.get('target', 0))}")
+    plan, asked = verify_job.config.get("plan", "sensitivity"), verify_job.config.get("speedup")
+    st.markdown(f"**Verify job** · {plan} plan " + (f"asked {asked:.2f}x, measured" if asked else
+                                                    f"at {view.target_text(plan, verify_job.config.get('target', 0))}"))
     widgets.job_panel(verify_job.path, param="verify")
 if verified := view.verified_rows(analysis, verified_points):
     with st.expander(f"Verified points ({len(verified)})", icon=":material/fact_check:"):
@@ -160,8 +189,11 @@ def run_details(out):
     widgets.table(view.snapshot_rows(state, ws), **{
         "params (M)": number(format="%.2f"), "GMACs": number(format="%.3f"), "speed-up": number(format="%.2fx"),
         "mIoU": number(format="%.3f"), "one-shot mIoU": number(format="%.3f")})
-    st.caption("Each `iter_<k>.pt` holds the slim weights with the pruning history, so it loads without "
-               "this analysis; use it for export and quantization, or analyse it again to prune further.")
+    st.caption("Each `iter_<k>.pt` (and `final.pt`) holds the slim weights with the pruning history, so it loads "
+               "without this analysis; use it for export and quantization, or analyse it again to prune further. "
+               f"Fine-tuning: {frontier.recipe_text(state['config'])}.")
+    for label, line in frontier.search_lines(state):
+        st.markdown(f"**{label}** · {line}")
 
 
 st.subheader("Iterative pruning")

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import rgb, style_figure
 from pruneseg.dashboard.labels import variant
+from pruneseg.dashboard.views import frontier as frontier_view
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import target as target_view
 from pruneseg.dashboard.views.deploy import folder_bytes
@@ -241,11 +242,12 @@ def provenance_rows(data):
             ("pruning", ", ".join(f"{k} {state['config'][k]}" for k in ("plan", "iterations", "step", "tolerance",
                                                                          "max_epochs"))
              + (f", guards {state['config']['guards']}" if state["config"].get("guards") else "")),
+            ("fine-tuning", frontier_view.recipe_text(state["config"])),
             ("code", data["provenance"]["code"]), ("machine", data["provenance"]["machine"]),
             ("date", data["provenance"]["date"])]
     quantized = data["quantized"]["pruned"]
     if quantized:
-        rows.insert(4, ("int8", f"{quantized['format']}, {quantized['activations']} activations, "
+        rows.insert(5, ("int8", f"{quantized['format']}, {quantized['activations']} activations, "
                                 f"{quantized['weights']} weights, {quantized['calibration']['images']} calibration "
                                 f"images ({quantized['calibration']['method']})"))
     return [{"what": what, "settings": text} for what, text in rows]
