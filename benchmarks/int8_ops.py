@@ -104,19 +104,22 @@ def main():
                    "models": {}}
         for (name, path), timed in zip(paths.items(), times):
             ops = runtime_ops(path, args.threads)
+            agreement = float((outputs[name].argmax(1) == outputs[name.split()[0] + " fp32"].argmax(1)).mean())
             results["models"][name] = {**paired(reference, timed), "miou": scores.get(name),
+                                       "argmax_agreement_with_fp32": agreement,
                                        "quantize_linear": ops.get("QuantizeLinear", 0),
                                        "runtime_ops": ops, "float_ops": float_ops(ops) if "int8" in name else {}}
     print(profile_text(results["machine"]))
     print(f"{args.model} at {args.height}x{args.width}, {args.threads} thread(s), {args.rounds} rounds; "
           f"rewrites {rewrites}; friendly fp32 vs plain fp32: max |diff| {results['parity']['max_abs_diff']:.2e}, "
           f"argmax agreement {results['parity']['argmax_agreement']:.4f}")
-    print("| graph | precision | val mIoU | ms [IQR] | speed-up vs plain fp32 [IQR] | QuantizeLinear | left in float (int8) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| graph | precision | val mIoU | argmax agreement with its fp32 | ms [IQR] | speed-up vs plain fp32 [IQR] "
+          "| QuantizeLinear | left in float (int8) |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, row in results["models"].items():
         export, precision = name.split()
         miou = "" if row["miou"] is None else f"{row['miou']:.4f}"
-        print(f"| {export} | {precision} | {miou} | {row['ms']:.2f} [{row['ms_spread']['q25']:.2f}, {row['ms_spread']['q75']:.2f}] "
+        print(f"| {export} | {precision} | {miou} | {row['argmax_agreement_with_fp32']:.4f} | {row['ms']:.2f} [{row['ms_spread']['q25']:.2f}, {row['ms_spread']['q75']:.2f}] "
               f"| **{row['speedup']:.2f}x** [{row['speedup_spread']['q25']:.2f}, {row['speedup_spread']['q75']:.2f}] "
               f"| {row['quantize_linear']} | {', '.join(f'{k} {v}' for k, v in sorted(row['float_ops'].items()))} |")
     if args.out:
