@@ -230,7 +230,7 @@ class PruneConfig:
     distill: bool = False  # fine-tune with the dense checkpoint (or --teacher) as a frozen teacher
     distill_kind: str = "channel"  # pixel (logit KL per pixel) or channel (Shu et al. 2021) (pruneseg.distill)
     distill_weight: float = 3.0  # lambda: loss = recipe loss + lambda x distillation
-    distill_tau: float = 4.0  # temperature
+    distill_tau: float = 1.0  # temperature (channel-wise at 1 recovered most, a hair, BENCHMARKS.md)
     teacher: str = ""  # empty: the checkpoint being pruned
     final_epochs: int = 0  # a last fine-tune of this many epochs after the last iteration, lr cosine to 0
 

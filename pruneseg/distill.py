@@ -39,7 +39,7 @@ def pixel_distillation(student, teacher, tau=1.0):
     return kl.mean() * tau ** 2
 
 
-def channel_distillation(student, teacher, tau=4.0):
+def channel_distillation(student, teacher, tau=1.0):
     """Channel-wise distillation: per class map, KL over the H x W positions of softmax(logits / tau),
     teacher -> student, averaged over the N x K maps, x tau^2.
 
@@ -84,7 +84,7 @@ class Distiller:
     teacher runs in the same precision as the student.
     """
 
-    def __init__(self, teacher, kind="channel", weight=3.0, tau=4.0):
+    def __init__(self, teacher, kind="channel", weight=3.0, tau=1.0):
         check_distill(kind, weight, tau)
         self.teacher, self.loss, self.weight, self.tau = freeze(teacher), LOSSES[kind], weight, tau
 

@@ -12,7 +12,7 @@ import time
 import torch
 
 from pruneseg.checkpoint import save_checkpoint
-from pruneseg.train import data_parallel, evaluate, train_one_epoch
+from pruneseg.train import data_parallel, train_one_epoch
 
 
 def constant_schedule(optimizer):
@@ -30,18 +30,16 @@ class FineTuner:
     """Everything an epoch of fine-tuning needs but the model: data, loss, device, recipe, teacher.
 
     Args:
+        evaluate: model -> validation metrics (``train.evaluate`` over every rank's share).
         current: the resume checkpoint written after every epoch (rank 0 only, when ``writer``).
         distiller: a ``pruneseg.distill.Distiller``, or None.
     """
 
-    def __init__(self, train_loader, val_loader, criterion, device, train_config, num_classes, current, writer,
-                 progress, distiller=None):
-        self.train_loader, self.val_loader, self.criterion = train_loader, val_loader, criterion
-        self.device, self.train_config, self.num_classes = device, train_config, num_classes
-        self.current, self.writer, self.progress, self.distiller = current, writer, progress, distiller
-
-    def evaluate(self, model):
-        return evaluate(model, self.val_loader, self.device, self.num_classes, across_ranks=True)
+    def __init__(self, train_loader, criterion, device, train_config, evaluate, current, writer, progress,
+                 distiller=None):
+        self.train_loader, self.criterion, self.device, self.train_config = train_loader, criterion, device, train_config
+        self.evaluate, self.current, self.writer, self.progress = evaluate, current, writer, progress
+        self.distiller = distiller
 
     def run(self, model, optimizer, scheduler, start, done, describe, saved):
         """Train epochs until ``done(metrics, epoch)``.

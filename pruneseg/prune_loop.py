@@ -130,9 +130,12 @@ def main(config: PruneConfig):
                 (out / CURRENT_CHECKPOINT).unlink(missing_ok=True)
             distributed.barrier()  # the next step starts from this snapshot on every rank
 
+        def score(model):
+            return evaluate(model, val_loader, device, len(classes), across_ranks=True)
+
         with Progress(config.iterations * config.max_epochs + config.final_epochs, "prune", "epoch") as progress:
-            tuner = FineTuner(train_loader, val_loader, criterion, device, train_config, len(classes),
-                              out / CURRENT_CHECKPOINT, writer, progress, distiller)
+            tuner = FineTuner(train_loader, criterion, device, train_config, score, out / CURRENT_CHECKPOINT, writer,
+                              progress, distiller)
             done = sum(not r.get("final") for r in state["iterations"])
             progress.update_to(done * config.max_epochs)
             for iteration in range(done + 1, config.iterations + 1):
@@ -283,8 +286,8 @@ def _check(config, analysis, state, class_names):
         if changed:
             raise PruneSegError(f"{Path(config.out) / PRUNE_STATE}: this folder holds a run with other "
                                 f"{', '.join(changed)}; choose another --out to start a new run")
-        ended = any(r.get("final") for r in state["iterations"])
-        if ended and config.iterations > sum(not r.get("final") for r in state["iterations"]):
+        done = state.get("iterations", [])
+        if any(r.get("final") for r in done) and config.iterations > sum(not r.get("final") for r in done):
             raise PruneSegError(f"{Path(config.out) / PRUNE_STATE}: this run ended with its final fine-tune; "
                                 "choose another --out to prune further (or --checkpoint its final.pt)")
 
