@@ -9,8 +9,9 @@
                                        checkpoint.pt (last epoch), model_best.pt (best mIoU)
       analyses/<name>.json             a sensitivity analysis
       analyses/<name>.verify-<plan>-<target>.json   a verified point of it
+      analyses/<name>.verify-<plan>-x<speed-up>-<precision>.json   one searched for a speed-up (verify --speedup)
       analyses/<name>.shard-<rank>.json   what rank <rank> of a torchrun analysis finished (merged, then deleted)
-      pruned/<run>/                    a pruning run: state.json, current.pt, iter_<k>.pt
+      pruned/<run>/                    a pruning run: state.json, current.pt, iter_<k>.pt, final.pt
       deploy/<name>/                   export and quantize of a checkpoint: model_fp32.onnx,
                                        export.json, model_int8.onnx, quantize.json
       packages/<name>/                 a compiled package: manifest.json + model
