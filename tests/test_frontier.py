@@ -97,3 +97,19 @@ def test_a_distilled_prune_killed_in_its_final_fine_tune_resumes_there(trained, 
     with pytest.raises(PruneSegError, match="other distill_weight"):  # a resumed run keeps its distillation
         prune_loop.main(prune_config(trained, analysis_file, out, iterations=1, max_epochs=1, tolerance=-1.0,
                                      final_epochs=8, distill=True, distill_kind="pixel", distill_tau=2.0))
+
+
+def test_a_distilled_prune_with_a_final_fine_tune_runs_under_torchrun(trained, analysis_file, tmp_path, monkeypatch):
+    """Two gloo processes: the student DDP-wrapped, each rank's teacher not; rank 0 writes what one process would."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    out = tmp_path / "ddp"
+    config = prune_config(trained, analysis_file, out, iterations=1, max_epochs=1, tolerance=-1.0, final_epochs=1,
+                          distill=True, processes=2)
+    done = subprocess.run([sys.executable, "-m", "pruneseg", *to_argv(config)], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "torch.distributed.run --standalone --nproc-per-node=2" in done.stdout + done.stderr
+    state = json.loads((out / "state.json").read_text())
+    assert [r.get("final", False) for r in state["iterations"]] == [False, True] and state["config"]["distill"]
+    assert state["iterations"][1]["fine_tune_steps"] == 2  # 4 images, global batch 2: 2 steps of 1 image per rank
+    assert sorted(p.name for p in out.iterdir()) == ["final.pt", "iter_1.pt", "state.json"]
