@@ -159,7 +159,9 @@ def side_by_side_rows(reports):
         last = state["iterations"][-1] if state["iterations"] else None
         ups = speedups(data)
         rows.append({"pruning run": Path(data["run"]).name, "plan": state["config"].get("plan", "sensitivity"),
-                     "tolerance": state["config"].get("tolerance"), "iterations": len(state["iterations"]),
+                     "tolerance": state["config"].get("tolerance"),
+                     "iterations": sum(not r.get("final") for r in state["iterations"]),
+                     "final fine-tune": f"{last['epochs']} epochs" if last and last.get("final") else "",
                      "MACs removed": f"{1 - last['macs'] / state['dense']['macs']:.0%}" if last else "",
                      "mIoU": round(last["miou"], 4) if last else None, "dense mIoU": round(state["dense"]["miou"], 4),
                      **{f"{role} faster": f"{ups[role][0]:.2f}x" if role in ups else "—"
