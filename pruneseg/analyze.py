@@ -43,7 +43,6 @@ from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, recalibrate_batchnorm
 from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS, check_plan_data, make_plan
 from pruneseg.prune.predictors import predictor_record
-from pruneseg.prune.speedup_search import search_text
 from pruneseg.prune.tradeoff import plan_targets
 from pruneseg.records import file_sha256, write_record
 from pruneseg.records.analysis import analysis_key, merge_results, ratio_key, read_analysis
@@ -301,7 +300,6 @@ def verify(config: VerifyConfig):
         search = search_plan(config.speedup, plan_knob, model, model, height, width, config.speedup_precision,
                              threads=settings.get("runtime_threads", 1), importance=importance)
         widths, target = search["widths"], search["target"]
-        print(search_text(search, config.speedup_precision))
     else:
         widths = make_plan(config.plan, analysis, macs_model, config.target, config.guards)
     pruned = copy.deepcopy(model)
