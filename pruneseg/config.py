@@ -137,6 +137,7 @@ TRAIN_PRESETS = {
 
 
 LATENCY_TABLE_RATIOS = [0.25, 0.5, 0.75, 0.9]  # ``analyze --latency-ratios``, for the latency plan
+DISTILL_KINDS = ("channel", "pixel")  # ``prune --distill-kind`` (pruneseg.distill.LOSSES; a test compares)
 
 
 @dataclass

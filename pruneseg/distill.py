@@ -22,8 +22,6 @@ from pruneseg.checkpoint import load_model
 from pruneseg.data.classes import classes_of
 from pruneseg.errors import PruneSegError
 
-DISTILL_KINDS = ("pixel", "channel")
-
 
 def pixel_distillation(student, teacher, tau=1.0):
     """Mean over pixels of KL(softmax(teacher / tau) || softmax(student / tau)) over the classes, x tau^2.

@@ -54,6 +54,13 @@ def test_channel_distillation_spreads_each_class_map_over_the_positions():
     assert pixel_distillation(shifted, teacher, 4.0).item() > 0.1
 
 
+def test_the_forms_kinds_are_the_losses():
+    from pruneseg.config import DISTILL_KINDS
+    from pruneseg.distill import LOSSES
+
+    assert set(DISTILL_KINDS) == set(LOSSES)
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="distill-kind 'feature'"):
         check_distill("feature", 1.0, 1.0)

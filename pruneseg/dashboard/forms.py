@@ -10,8 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH_SIZE, LATENCY_TABLE_RATIOS,
-                             MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, InspectConfig,
+from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, DEFAULT_BATCH_SIZE, DISTILL_KINDS,
+                             LATENCY_TABLE_RATIOS, MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, InspectConfig,
                              LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VideoConfig,
                              is_model_file, model_short_name)
 from pruneseg.dashboard import checks, widgets
@@ -220,8 +220,7 @@ def frontier_inputs(defaults):
     distill = cols[2].checkbox("Distill from the dense model", value=defaults.distill,
                                help="Fine-tune with the dense checkpoint as a frozen teacher: loss = the recipe's "
                                     "loss + λ x distillation (BENCHMARKS.md: points recovered, seconds per step).")
-    kind = cols[3].selectbox("Distillation", ["channel", "pixel"],
-                             index=["channel", "pixel"].index(defaults.distill_kind),
+    kind = cols[3].selectbox("Distillation", DISTILL_KINDS, index=DISTILL_KINDS.index(defaults.distill_kind),
                              format_func={"channel": "channel-wise (Shu et al. 2021)",
                                           "pixel": "pixel-wise logit KL"}.get,
                              help=f"λ {defaults.distill_weight:g}, τ {defaults.distill_tau:g} (`--distill-weight`, "
