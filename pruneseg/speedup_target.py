@@ -17,6 +17,7 @@ from pruneseg.prune.groups import prune_to_widths
 from pruneseg.prune.plans import TARGET_KINDS, make_plan, rounded_width
 from pruneseg.prune.predictors import best_predictor, build_predictor, predictor_errors
 from pruneseg.prune.speedup_search import check_speedup, search_speedup
+from pruneseg.target.machine import machine_profile
 
 
 class PlanKnob:
@@ -73,7 +74,8 @@ def search_plan(asked, plan_knob, base, dense, height, width, precision="fp32", 
         timer: a ``RuntimeLatency`` against ``dense`` to reuse; else one is made for the search.
     Returns:
         the search (``speedup_search.search_speedup``) with ``plan``, ``precision``, ``predictor``,
-        ``target`` (the chosen knob), ``widths`` and ``runtime`` (the chosen model's runtime record).
+        ``target`` (the chosen knob), ``widths``, ``runtime`` (the chosen model's runtime record) and
+        ``machine`` (``target.machine.machine_profile`` at the timing's threads).
     """
     check_asked(asked, plan_knob, precision)
     round_to = plan_knob.analysis["settings"]["round_to"]
@@ -99,4 +101,5 @@ def search_plan(asked, plan_knob, base, dense, height, width, precision="fp32", 
             active.close()
     chosen = search["probes"][search["chosen"]]["knob"]
     return {**search, "plan": plan_knob.kind, "precision": precision, "predictor": plan_knob.predictor,
-            "target": chosen, "widths": plan_knob.widths(chosen), "runtime": records[plan_knob.identify(chosen)]}
+            "target": chosen, "widths": plan_knob.widths(chosen), "runtime": records[plan_knob.identify(chosen)],
+            "machine": machine_profile(active.threads)}

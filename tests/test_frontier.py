@@ -23,6 +23,7 @@ def test_verify_searches_the_plan_for_a_speed_up_measured_on_the_runtime(trained
     point = analyze.verify(VerifyConfig(analysis=str(analysis_file), data=str(data), speedup=1.3, out=str(out)))
     search = point["speedup_search"]
     assert search["asked"] == 1.3 and search["status"] in STATUS_TEXT and search["plan"] == "sensitivity"
+    assert search["machine"]["threads"] == 1 and search["machine"]["cores"] >= 1  # the machine that timed it
     assert 1 <= len(search["probes"]) <= 6 and all(set(p) >= PROBE_KEYS for p in search["probes"])
     chosen = search["probes"][search["chosen"]]
     assert point["target"] == chosen["knob"] and point["widths"] == search["widths"]
