@@ -12,7 +12,7 @@ from pruneseg import jobs
 from pruneseg.config import VerifyConfig
 from pruneseg.dashboard import forms, widgets
 from pruneseg.dashboard.labels import is_final
-from pruneseg.dashboard.views import frontier
+from pruneseg.dashboard.views import speedup
 from pruneseg.dashboard.views import prune as view
 from pruneseg.dashboard.views.sensitivity import progress
 from pruneseg.data.classes import classes_of
@@ -48,10 +48,10 @@ if analysis is None:
     st.stop()
 settings = analysis["settings"]
 st.caption(view.analysis_caption(analysis))
-if predictors := frontier.predictor_rows(analysis):
+if predictors := speedup.predictor_rows(analysis):
     with st.expander("How well the speed-ups are predicted", icon=":material/query_stats:"):
         widgets.table(predictors)
-        st.caption(frontier.predictor_caption(analysis))
+        st.caption(speedup.predictor_caption(analysis))
 _, _, points_done, points_total = progress(analysis)
 if points_done < points_total:
     st.warning(f"This analysis is still being computed ({points_done} of {points_total} curve points): the slider "
@@ -140,9 +140,9 @@ def verify_speedup(kind, asked):
     out = layout.speedup_verify_path(path, kind, asked, "fp32", guards)
     st.markdown(f"**Ask for {asked:.2f}x, measured** · {kind} plan"
                 + (f" · guards {view.guard_text(guards)}" if guards else ""))
-    if measured := frontier.asked_point(verified_points, kind, asked, "fp32", guards):
-        st.success(frontier.search_line(measured), icon=":material/speed:")
-        widgets.table(frontier.probe_rows(measured["speedup_search"]))
+    if measured := speedup.asked_point(verified_points, kind, asked, "fp32", guards):
+        st.success(speedup.search_line(measured), icon=":material/speed:")
+        widgets.table(speedup.probe_rows(measured["speedup_search"]))
         st.caption("Each probe pruned the checkpoint to the plan at one knob and timed the whole model against the "
                    "dense one on ONNX Runtime (the target runner's threads, alternating rounds): the speed-up asked "
                    "is the speed-up measured, within 5% above it, or the search says why not.")
@@ -191,8 +191,8 @@ def run_details(out):
         "mIoU": number(format="%.3f"), "one-shot mIoU": number(format="%.3f")})
     st.caption("Each `iter_<k>.pt` (and `final.pt`) holds the slim weights with the pruning history, so it loads "
                "without this analysis; use it for export and quantization, or analyse it again to prune further. "
-               f"Fine-tuning: {frontier.recipe_text(state['config'])}.")
-    for label, line in frontier.search_lines(state):
+               f"Fine-tuning: {speedup.recipe_text(state['config'])}.")
+    for label, line in speedup.search_lines(state):
         st.markdown(f"**{label}** · {line}")
 
 

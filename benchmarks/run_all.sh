@@ -52,11 +52,11 @@ step fpn_latency "$W/bench/fpn/results.json" \
     "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" --data "$D" \
     --out "$W/bench/fpn" --iterations 5 --macs-step 0.12 --speedup-step 0.25 --epochs 3 --threads $THREADS \
     --latency-table
-# the frontier (issue 18): the default analysis (no latency table), speed-ups asked and measured with distillation
+# speed-ups asked and measured (issue 18): the default analysis (no latency table), speed-ups asked and measured with distillation
 # and a final fine-tune, distillation against none at equal MACs and epochs (about 30 minutes)
-step fpn_frontier "$W/bench/fpn-frontier/results.json" \
-    "$PY" benchmarks/frontier_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" --data "$D" \
-    --out "$W/bench/fpn-frontier" --speedup 2.0 2.4 --iterations 4 --epochs 3 --final-epochs 6 \
+step fpn_speedup "$W/bench/fpn-speedup/results.json" \
+    "$PY" benchmarks/speedup_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" --data "$D" \
+    --out "$W/bench/fpn-speedup" --speedup 2.0 2.4 --iterations 4 --epochs 3 --final-epochs 6 \
     --distill-step 0.5 --distill-epochs 3 --threads $THREADS
 
 # OpenVINO against ONNX Runtime: the same FPN's fp32 and int8 packages on both runtimes
@@ -74,9 +74,9 @@ step unet_latency "$W/bench/unet/results.json" \
     "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/unet-64x128/model_best.pt" --data "$D" \
     --out "$W/bench/unet" --images 16 --ratios 0.25 0.5 0.75 --curve-stride 2 --iterations 2 \
     --macs-step 0.3 --speedup-step 1.0 --epochs 1 --threads $THREADS
-step unet_frontier "$W/bench/unet-frontier/results.json" \
-    "$PY" benchmarks/frontier_bench.py --checkpoint "$W/runs/unet-64x128/model_best.pt" --data "$D" \
-    --analysis "$W/bench/unet/analysis.json" --out "$W/bench/unet-frontier" --speedup 3.0 --iterations 3 \
+step unet_speedup "$W/bench/unet-speedup/results.json" \
+    "$PY" benchmarks/speedup_bench.py --checkpoint "$W/runs/unet-64x128/model_best.pt" --data "$D" \
+    --analysis "$W/bench/unet/analysis.json" --out "$W/bench/unet-speedup" --speedup 3.0 --iterations 3 \
     --epochs 2 --final-epochs 4 --distill-step 0.6 --distill-epochs 2 --threads $THREADS
 
 # torchvision's LR-ASPP MobileNetV3 through the whole flow, with one torch thread (beside other work on
@@ -88,9 +88,9 @@ step lraspp_latency "$W/bench/lraspp/results.json" env OMP_NUM_THREADS=1 \
     "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/lraspp-quick/model_best.pt" --data "$D" \
     --out "$W/bench/lraspp" --images 16 --ratios 0.25 0.5 0.75 --curve-stride 2 --iterations 3 \
     --macs-step 0.15 --speedup-step 0.25 --epochs 2 --threads $THREADS --latency-table
-step lraspp_frontier "$W/bench/lraspp-frontier/results.json" env OMP_NUM_THREADS=1 \
-    "$PY" benchmarks/frontier_bench.py --checkpoint "$W/runs/lraspp-quick/model_best.pt" --data "$D" \
-    --analysis "$W/bench/lraspp/analysis.json" --out "$W/bench/lraspp-frontier" --speedup 1.6 --iterations 3 \
+step lraspp_speedup "$W/bench/lraspp-speedup/results.json" env OMP_NUM_THREADS=1 \
+    "$PY" benchmarks/speedup_bench.py --checkpoint "$W/runs/lraspp-quick/model_best.pt" --data "$D" \
+    --analysis "$W/bench/lraspp/analysis.json" --out "$W/bench/lraspp-speedup" --speedup 1.6 --iterations 3 \
     --epochs 2 --final-epochs 6 --distill-step 0.3 --distill-epochs 2 --threads $THREADS
 # int8 on MobileNetV3: the operators left in float, and the rewrite quantize applies (a minute)
 step int8_ops "$W/bench/int8-ops.json" env OMP_NUM_THREADS=1 \

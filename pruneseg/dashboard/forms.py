@@ -182,7 +182,7 @@ def prune_form(ws, analysis, analysis_path, plans, plan_default, guards=None):
         max_epochs = cols[5].number_input("Max epochs", 1, 1000, 20,
                                           help="Fine-tuning epochs per iteration at most (the vendor tutorial allows 200).")
         lr = cols[6].number_input("Learning rate", 1e-6, 1.0, defaults.lr, 1e-5, format="%.0e")
-        speedup, distill, final_epochs = frontier_inputs(defaults)
+        speedup, distill, final_epochs = speedup_inputs(defaults)
         st.caption("Guards: " + (", ".join(f"{n} ≤ {v:g}" for n, v in guards.items()) or "none") +
                    " (set above the slider).")
         processes = processes_input()
@@ -203,7 +203,7 @@ def prune_form(ws, analysis, analysis_path, plans, plan_default, guards=None):
                     checks.pruning_run_conflict(config), checks.processes_problem(processes)]
 
 
-def frontier_inputs(defaults):
+def speedup_inputs(defaults):
     """The pruning run's speed-up asked, distillation and final fine-tune (inside the prune form).
 
     Returns:

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import rgb, style_figure
 from pruneseg.dashboard.labels import variant
-from pruneseg.dashboard.views import frontier as frontier_view
+from pruneseg.dashboard.views import speedup as speedup_view
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import target as target_view
 from pruneseg.dashboard.views.deploy import folder_bytes
@@ -244,7 +244,7 @@ def provenance_rows(data):
             ("pruning", ", ".join(f"{k} {state['config'][k]}" for k in ("plan", "iterations", "step", "tolerance",
                                                                          "max_epochs"))
              + (f", guards {state['config']['guards']}" if state["config"].get("guards") else "")),
-            ("fine-tuning", frontier_view.recipe_text(state["config"])),
+            ("fine-tuning", speedup_view.recipe_text(state["config"])),
             ("code", data["provenance"]["code"]), ("machine", data["provenance"]["machine"]),
             ("date", data["provenance"]["date"])]
     quantized = data["quantized"]["pruned"]

@@ -1,6 +1,6 @@
-"""The frontier: a speed-up asked and measured, at the least mIoU lost; distillation against none.
+"""A speed-up asked and measured, at the least mIoU lost; distillation against none.
 
-    python benchmarks/frontier_bench.py --checkpoint RUN/model_best.pt --data DATA --out DIR \
+    python benchmarks/speedup_bench.py --checkpoint RUN/model_best.pt --data DATA --out DIR \
         [--speedup 1.6 2.0 2.4 --iterations 4 --epochs 3 --final-epochs 6 --threads 1]
 
 Runs (or resumes: every step keeps its outputs in ``--out``) with the product's own commands:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from conftest import open_page
-from pruneseg.dashboard.views import frontier
+from pruneseg.dashboard.views import speedup
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.workspace import layout
 from test_dashboard_pruning import synthetic_analysis, synthetic_state
@@ -62,7 +62,7 @@ def test_the_predictors_show_their_measured_errors(workspace):  # noqa: F811
     at = open_page(PRUNE)
     assert not at.exception, at.exception
     table = next(df.value for df in at.dataframe if "predictor" in df.value)
-    rows = {row["predictor"]: row for row in frontier.predictor_rows(analysis)}
+    rows = {row["predictor"]: row for row in speedup.predictor_rows(analysis)}
     assert list(table["predictor"]) == list(rows)
     # the synthetic speed-ups are 1 / (1 - 0.9 x reduction): the MACs power predicts them closely, the sum of
     # the synthetic table does not
@@ -128,5 +128,5 @@ def test_the_report_counts_iterations_apart_from_the_final_fine_tune_and_names_t
     state["iterations"].append({**state["iterations"][-1], "iteration": 3, "final": True, "epochs": 5})
     [row] = report.side_by_side_rows([{"run": str(tmp_path), "state": state, "comparison": None, "packages": {}}])
     assert row["iterations"] == 2 and row["final fine-tune"] == "5 epochs"
-    assert frontier.recipe_text(state["config"]) == ("distilled from the dense checkpoint (pixel-wise logit KL, "
+    assert speedup.recipe_text(state["config"]) == ("distilled from the dense checkpoint (pixel-wise logit KL, "
                                                      "λ 1, τ 2); final fine-tune of 5 epochs (learning rate cosine to 0)")

@@ -1,5 +1,5 @@
-"""The frontier options of verify and prune on a tiny FPN: a speed-up asked and measured on the real
-runtime, distillation, the final fine-tune, their resumes and their bad inputs."""
+"""verify and prune on a tiny FPN: a speed-up asked and measured on the real runtime, distillation, the final
+fine-tune, their resumes and their bad inputs."""
 import json
 import subprocess
 import sys
