@@ -13,6 +13,7 @@ from pruneseg.config import VerifyConfig
 from pruneseg.dashboard import forms, widgets
 from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final, made_outside_label
+from pruneseg.dashboard.views import speedup
 from pruneseg.dashboard.views import prune as view
 from pruneseg.dashboard.views.sensitivity import progress
 from pruneseg.data.classes import classes_of
@@ -48,6 +49,10 @@ if analysis is None:
     st.stop()
 settings = analysis["settings"]
 st.caption(view.analysis_caption(analysis, listing.split_miou(analysis["checkpoint"])))
+if predictors := speedup.predictor_rows(analysis):
+    with st.expander("How well the speed-ups are predicted", icon=":material/query_stats:"):
+        widgets.table(predictors)
+        st.caption(speedup.predictor_caption(analysis))
 _, _, points_done, points_total = progress(analysis)
 if points_done < points_total:
     st.warning(f"This analysis is still being computed ({points_done} of {points_total} curve points): the slider "
@@ -103,6 +108,8 @@ def planner():
                   "Verify measures the guarded plan" if guards else "") + "), by the MACs they remove. Dot: the "
                "slider. Diamonds: iterations of pruning runs after fine-tuning (hollow: before). Crosses: verified "
                "points. Speed-ups are measured latencies, so they are noisier than MACs.")
+    if mode == "speedup":
+        verify_speedup(kind, round(value, 2))
     if point is None:
         return
     widths_col, verify_col = st.columns([3, 2])
@@ -136,14 +143,36 @@ def verify(config, point):
         st.caption("The numbers above are read off the curve; this point was not verified.")
 
 
+def verify_speedup(kind, asked):
+    """The speed-up asked, measured: the search's line and probes, or the button that searches for it."""
+    out = layout.speedup_verify_path(path, kind, asked, "fp32", guards)
+    st.markdown(f"**Ask for {asked:.2f}x, measured** · {kind} plan"
+                + (f" · guards {view.guard_text(guards)}" if guards else ""))
+    if measured := speedup.asked_point(verified_points, kind, asked, "fp32", guards):
+        st.success(speedup.search_line(measured), icon=":material/speed:")
+        widgets.table(speedup.probe_rows(measured["speedup_search"]))
+        st.caption("Each probe pruned the checkpoint to the plan at one knob and timed the whole model against the "
+                   "dense one on ONNX Runtime (the target runner's threads, alternating rounds): the speed-up asked "
+                   "is the speed-up measured, within 5% above it, or the search says why not.")
+    elif any(not is_final(j) and j.output() == out for j in verify_jobs):
+        st.info("A verify job is searching for this speed-up: see below.", icon=":material/hourglass_top:")
+    else:
+        st.caption("The curve's points are measured at fixed targets. Search the plan for a model measured this "
+                   "much faster, pruned for real (a background job: a few whole-model timings).")
+        if st.button(f"Search for {asked:.2f}x", icon=":material/speed:"):
+            widgets.launch_job(VerifyConfig(analysis=str(path), data=settings["data"], plan=kind, speedup=asked,
+                                            guards=guards, out=str(out)), param="verify")
+
+
 if points_done:
     planner()
 else:
     st.info("No trade-off curve yet: the analysis computes them after the sensitivity cells.",
             icon=":material/hourglass_top:")
 if verify_job := widgets.shown_job(verify_jobs, "verify"):
-    plan = verify_job.config.get("plan", "sensitivity")
-    st.markdown(f"**Verify job** · {plan} plan at {view.target_text(plan, verify_job.config.get('target', 0))}")
+    plan, asked = verify_job.config.get("plan", "sensitivity"), verify_job.config.get("speedup")
+    st.markdown(f"**Verify job** · {plan} plan " + (f"asked {asked:.2f}x, measured" if asked else
+                                                    f"at {view.target_text(plan, verify_job.config.get('target', 0))}"))
     widgets.job_panel(verify_job.path, param="verify")
 if verified := view.verified_rows(analysis, verified_points):
     with st.expander(f"Verified points ({len(verified)}): how far to trust the curve", expanded=True,
@@ -171,8 +200,11 @@ def run_details(out):
     widgets.table(view.snapshot_rows(state, ws, packages, comparisons))
     st.caption(f"mIoU on the validation split. Speed-up fp32 / int8 (headline): the snapshot's package {HOW} "
                f"(Target page); {figure_note('model alone', who='pruning loop')}.")
-    st.caption("Each `iter_<k>.pt` holds the slim weights with the pruning history, so it loads without "
-               "this analysis; use it for export and quantization, or analyse it again to prune further.")
+    st.caption("Each `iter_<k>.pt` (and `final.pt`) holds the slim weights with the pruning history, so it loads "
+               "without this analysis; use it for export and quantization, or analyse it again to prune further. "
+               f"Fine-tuning: {speedup.recipe_text(state['config'])}.")
+    for label, line in speedup.search_lines(state):
+        st.markdown(f"**{label}** · {line}")
 
 
 st.subheader("Iterative pruning")

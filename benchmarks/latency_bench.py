@@ -4,7 +4,8 @@
         [--iterations 5 --macs-step 0.1 --speedup-step 0.25 --epochs 3 --threads 1]
 
 Runs (or resumes, each step keeps its outputs in ``--out``) the whole chain with the product's
-own commands: ``analyze`` (with the ONNX Runtime latency table), ``prune`` once per plan
+own commands: ``analyze`` (timed on ONNX Runtime; with ``--latency-table`` the latency table
+too, and the latency plan), ``prune`` once per plan
 (sensitivity and uniform target MACs, latency targets speed-up; tolerance 0.01, so an iteration
 fine-tunes until within one point or out of epochs), then for the dense model and each plan's
 last iteration within one point: ``quantize`` (export, int8 and both mIoUs on the whole
@@ -61,6 +62,9 @@ def main():
     parser.add_argument("--no-runtime", action="store_true",
                         help="analyse without ONNX Runtime timing (no latency plan, no per-iteration runtime "
                              "speed-ups; the packages are still compared end to end): for large models on a CPU")
+    parser.add_argument("--latency-table", action="store_true",
+                        help="also time the latency table (analyze --latency-ratios 0.25 0.5 0.75 0.9; off by default "
+                             "since it predicts worse than the MACs), which adds the latency plan")
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--macs-step", type=float, default=0.1)
     parser.add_argument("--speedup-step", type=float, default=0.25)
@@ -76,6 +80,7 @@ def main():
     seconds = {"analysis": run(["analyze", "--checkpoint", args.checkpoint, "--data", args.data, "--images",
                                 args.images, "--runtime-threads", args.threads, "--curve-stride", args.curve_stride,
                                 *(["--no-runtime"] if args.no_runtime else []),
+                                *(["--latency-ratios", 0.25, 0.5, 0.75, 0.9] if args.latency_table else []),
                                 *(["--ratios", *args.ratios] if args.ratios else []), "--out", analysis_path])}
     analysis = json.loads(analysis_path.read_text())
     dense_record, dense_packages = deploy(args.checkpoint, args.data, out / "deploy" / "dense", args.calib)

@@ -5,11 +5,15 @@ The stages, each written to the analysis file as it finishes, so a killed job re
 finished work kept:
 
 1. cells: every group pruned alone at every ratio, scored on the validation subset;
-2. the latency table (with ``runtime``): every group pruned alone at a few ratios, timed on
-   ONNX Runtime against the dense model: the milliseconds it saves;
+2. the latency table (with ``runtime`` and ``latency_ratios``; off by default since it predicts
+   worse than the MACs and costs up to half of the analysis, BENCHMARKS.md): every group pruned
+   alone at a few ratios, timed on ONNX Runtime against the dense model: the milliseconds it saves;
+   the latency plan is built from it;
 3. the trade-off curves the pruning slider reads: each plan at each of its targets (MACs
    shares, or speed-ups for the latency plan), pruned, scored and timed (PyTorch, and ONNX
-   Runtime fp32 and int8 with ``runtime``).
+   Runtime fp32 and int8 with ``runtime``);
+4. the predictors' errors (``predictors``): how well each speed-up predictor
+   (``pruneseg.prune.predictors``) predicted the speed-ups the curve points measured.
 
 The file is keyed by the checkpoint's hash and the settings: a file made for another checkpoint
 or other settings is refused, never silently mixed. Its schema is ``pruneseg.records.analysis``.
@@ -39,10 +43,12 @@ from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
 from pruneseg.prune.guards import check_guarded
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, recalibrate_batchnorm
-from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS, check_plan, make_plan
+from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS, check_plan_data, make_plan
+from pruneseg.prune.predictors import predictor_record
 from pruneseg.prune.tradeoff import plan_targets, predicted_point, prediction_record
 from pruneseg.records import file_sha256, write_record
 from pruneseg.records.analysis import analysis_key, merge_results, ratio_key, read_analysis
+from pruneseg.speedup_target import PlanKnob, check_asked, search_plan
 from pruneseg.target.machine import machine_profile
 from pruneseg.train import evaluate
 from pruneseg.workspace.layout import analysis_shard_glob, analysis_shard_path
@@ -51,8 +57,9 @@ POLL_SECONDS = 1.0  # how often rank 0 looks for the other ranks' results while 
 
 
 def curve_kinds(settings):
-    """The plans an analysis with ``settings`` computes curves of: the latency plan needs the runtime."""
-    return [kind for kind in PLAN_KINDS if settings.get("runtime") or TARGET_KINDS[kind] == "macs"]
+    """The plans an analysis with ``settings`` computes curves of: the latency plan needs the latency table."""
+    table = settings.get("runtime") and settings.get("latency_ratios", True)  # files before the field had one
+    return [kind for kind in PLAN_KINDS if table or TARGET_KINDS[kind] == "macs"]
 
 
 class SharedSweep:
@@ -187,6 +194,7 @@ def _start_or_resume(config, model, checkpoint, classes, batches, height, width,
         }
         if timer:
             analysis["baseline"]["runtime"] = timer.measure(model)
+        if timer and config.latency_ratios:
             analysis["latency"] = {g.name: {} for g in groups}
     write_record(out, analysis)
     remove_shards(out)  # their results are in the file now
@@ -224,7 +232,7 @@ def main(config: AnalyzeConfig):
                                               "collapsed": metrics["miou"] < config.collapse * base_miou})
             analysis = sweep.gather(lambda: not sweep.missing_cells())
 
-            if timer:  # the latency table: each group alone, timed on ONNX Runtime (fp32) against the dense model
+            if timer and config.latency_ratios:  # the latency table: each group alone, on ONNX Runtime (fp32)
                 sweep.stage = "latency table"
                 for group, ratio in distributed.share(sweep.missing_latency()):
                     fp32 = timer.measure(prune(prune_by_ratios, {group: ratio}), int8=False)["fp32"]  # fp32 is read
@@ -245,6 +253,8 @@ def main(config: AnalyzeConfig):
                 sweep.add_point(kind, point)
             analysis = sweep.gather(lambda: not sweep.missing_points())
     if distributed.is_main():
+        analysis["predictors"] = predictor_record(analysis)
+        write_record(config.out, analysis)
         remove_shards(config.out)
     return analysis
 
@@ -258,13 +268,15 @@ def verify(config: VerifyConfig):
     the drop (``miou_drop``) is pruning's alone; the curve's prediction for the same plan is
     recorded beside it (``predicted``, its drop against the dense model on the analysis's
     images). Latency is timed as the analysis timed it (PyTorch, and ONNX Runtime when the
-    analysis did). The point records the per-class IoU and the plan's guards.
+    analysis did). The point records the per-class IoU and the plan's guards. With
+    ``config.speedup`` the plan is searched for that speed-up, measured on ONNX Runtime
+    (``pruneseg.speedup_target``), and the point records every probe (``speedup_search``).
 
     Returns:
         a ``VerifiedPoint``, also written to ``config.out`` when given.
     """
-    check_plan(config.plan)
     analysis = read_analysis(config.analysis)
+    check_plan_data(config.plan, analysis)
     classes = classes_of(analysis)
     check_guards(config.guards, classes.names)
     check_guarded(analysis, config.guards)
@@ -276,6 +288,12 @@ def verify(config: VerifyConfig):
     model, _ = load_model(analysis["checkpoint"], device)
     check_classes(config.data, classes, config.analysis)
     height, width = analysis["input_size"]
+    macs_model = MacsModel(model, height, width, settings["round_to"])
+    importance = settings.get("importance", "l2")
+    plan_knob = PlanKnob(config.plan, analysis, macs_model, config.guards, config.speedup_precision) \
+        if config.speedup else None
+    if plan_knob:
+        check_asked(config.speedup, plan_knob, config.speedup_precision)
     images, size = settings["images"], settings["batch_size"]
     batches = load_batches(config.data, "val", images, height, width, size, skip=images)
     held_out = bool(batches)
@@ -283,23 +301,32 @@ def verify(config: VerifyConfig):
         batches = load_batches(config.data, "val", images, height, width, size)
     bn_batches = [images for images, _ in load_batches(
         config.data, "train", settings["bn_batches"] * size, height, width, size)]
-    widths = make_plan(config.plan, analysis, MacsModel(model, height, width, settings["round_to"]), config.target,
-                       config.guards)
+    search, target = None, config.target
+    if plan_knob:
+        search = search_plan(config.speedup, plan_knob, model, model, height, width, config.speedup_precision,
+                             threads=settings.get("runtime_threads", 1), importance=importance)
+        widths, target = search["widths"], search["target"]
+    else:
+        widths = make_plan(config.plan, analysis, macs_model, config.target, config.guards)
     pruned = copy.deepcopy(model)
-    prune_to_widths(pruned, widths, settings["round_to"], settings.get("importance", "l2"))
+    prune_to_widths(pruned, widths, settings["round_to"], importance)
     recalibrate_batchnorm(pruned, bn_batches)
     metrics = evaluate(pruned, batches, device, len(classes))
     dense = evaluate(model, batches, device, len(classes))  # the same images: the drop is pruning's alone
-    predicted = predicted_point(analysis, config.plan, config.target, TARGET_KINDS[config.plan])
-    point = {"target": config.target, "plan": config.plan, "guards": dict(config.guards), "widths": widths,
+    predicted = predicted_point(analysis, config.plan, target, TARGET_KINDS[config.plan])
+    point = {"target": target, "plan": config.plan, "guards": dict(config.guards), "widths": widths,
              **model_size(pruned, height, width), **paired_latency(model, pruned, height, width),
              "miou": metrics["miou"], "iou": metrics["iou"], "images": sum(len(targets) for _, targets in batches),
              "held_out": held_out, "dense_miou": dense["miou"], "dense_iou": dense["iou"],
              "miou_drop": dense["miou"] - metrics["miou"], "predicted": prediction_record(analysis, predicted),
              "machine": machine_profile(torch.get_num_threads())}
-    with timer_for(settings, model, height, width) as timer:
-        if timer:
-            point["runtime"] = timer.measure(pruned)
+    if search:  # the chosen probe's timing is the point's
+        point["runtime"] = search.pop("runtime")
+        point["speedup_search"] = search
+    else:
+        with timer_for(settings, model, height, width) as timer:
+            if timer:
+                point["runtime"] = timer.measure(pruned)
     if config.out and distributed.is_main():
         write_record(config.out, point)
     return point

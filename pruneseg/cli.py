@@ -98,13 +98,19 @@ def cmd_verify(args):
     from pruneseg.data.classes import classes_of
     from pruneseg.records.analysis import read_analysis
 
+    from pruneseg.prune.speedup_search import search_text
+
     config = from_args(VerifyConfig, args)
     point = verify(config)
-    names = classes_of(read_analysis(config.analysis)).names
+    analysis = read_analysis(config.analysis)
+    names = classes_of(analysis).names
     guarded = "".join(f", {name} IoU {_iou(point['iou'], names, name)}" for name in config.guards)
+    removed = 1 - point["macs"] / analysis["baseline"]["macs"]
+    searched = f"; {search_text(point['speedup_search'], config.speedup_precision)}" if config.speedup else ""
     print(json.dumps(point) if args.json else
-          f"{config.plan} plan at {config.target:.0%} fewer MACs: mIoU {point['miou']:.4f}{guarded}, "
-          f"{point['params'] / 1e6:.2f} M params, {point['macs'] / 1e9:.2f} GMACs, {point['latency_ms']:.1f} ms")
+          f"{config.plan} plan at {removed:.0%} fewer MACs: mIoU {point['miou']:.4f}{guarded}, "
+          f"{point['params'] / 1e6:.2f} M params, {point['macs'] / 1e9:.2f} GMACs, {point['latency_ms']:.1f} ms"
+          f"{searched}")
     if not args.json:
         print(_drop_text(point))
 
@@ -127,14 +133,21 @@ def cmd_prune(args):
     from pruneseg.data.classes import classes_of
     from pruneseg.prune_loop import main
 
+    from pruneseg.prune.speedup_search import search_text
+
     state = main(from_args(PruneConfig, args))
     names = classes_of(state).names
+    dense = state["dense"]
     for record in state["iterations"]:
         guarded = "".join(f", {name} IoU {_iou(record['iou'], names, name)}"
                           for name in state["config"].get("guards", {}))
         missed = f" (guards missed: {', '.join(record['missed_guards'])})" if record.get("missed_guards") else ""
-        print(f"iteration {record['iteration']}: {record['target']:.0%} MACs target, mIoU {record['miou']:.4f}"
-              f"{guarded}, {record['params'] / 1e6:.2f} M params, {record['latency_ms']:.1f} ms{missed}")
+        name = f"final fine-tune ({record['epochs']} epochs)" if record.get("final") else f"iteration {record['iteration']}"
+        searched = f"; {search_text(record['speedup_search'], args.speedup_precision)}" \
+            if record.get("speedup_search") else ""
+        print(f"{name}: {1 - record['macs'] / dense['macs']:.0%} fewer MACs, mIoU {record['miou']:.4f} "
+              f"(dense {dense['miou']:.4f}){guarded}, {record['params'] / 1e6:.2f} M params, "
+              f"{record['latency_ms']:.1f} ms{missed}{searched}")
 
 
 def cmd_demo(args):
@@ -290,8 +303,8 @@ def build_parser(train_preset=None):
             ("train", TrainConfig, ("data", "out"), cmd_train, "train a model (resumes when --out holds a checkpoint)"),
             ("analyze", AnalyzeConfig, ("checkpoint", "data", "out"), cmd_analyze,
              "per-group pruning sensitivity and the trade-off curves"),
-            ("verify", VerifyConfig, ("analysis", "data", "target"), cmd_verify,
-             "prune to the plan for one MACs target and measure it"),
+            ("verify", VerifyConfig, ("analysis", "data"), cmd_verify,
+             "prune to the plan for one target (or a speed-up, --speedup) and measure it"),
             ("prune", PruneConfig, ("checkpoint", "data", "analysis", "out"), cmd_prune,
              "iterative prune -> fine-tune -> validate (resumes from --out)"),
             ("export", ExportConfig, ("checkpoint", "out"), cmd_export, "export a checkpoint to ONNX with a parity check"),

@@ -153,6 +153,10 @@ TRAIN_PRESETS = {
 }
 
 
+LATENCY_TABLE_RATIOS = [0.25, 0.5, 0.75, 0.9]  # ``analyze --latency-ratios``, for the latency plan
+DISTILL_KINDS = ("channel", "pixel")  # ``prune --distill-kind`` (pruneseg.distill.LOSSES; a test compares)
+
+
 @dataclass
 class AnalyzeConfig:
     """Per-group sensitivity sweep, then the trade-off curves the pruning slider reads."""
@@ -171,11 +175,19 @@ class AnalyzeConfig:
     round_to: int = 16  # channel counts stay multiples of this (prune.plans.DEFAULT_ROUND_TO, measured)
     collapse: float = 0.5  # a group's sweep stops once mIoU falls below this share of the baseline
     importance: str = "l2"  # which channels go first (pruneseg.prune.importance)
-    runtime: bool = True  # also time plans on ONNX Runtime (fp32 and int8), and the latency plan
+    runtime: bool = True  # also time plans on ONNX Runtime (fp32 and int8)
     runtime_threads: int = 1  # ONNX Runtime intra-op threads, as the target runner's --intra-op
-    latency_ratios: list = field(default_factory=lambda: [0.25, 0.5, 0.75, 0.9])  # the latency table's ratios
+    # the latency table's ratios (LATENCY_TABLE_RATIOS): the latency plan is built from it; empty by default, since
+    # it predicted speed-ups worse than the MACs and cost half of the analysis or more (BENCHMARKS.md)
+    latency_ratios: list[float] = field(default_factory=list)
     curve_stride: int = 1  # a curve point at every n-th target (prune.tradeoff); the slider interpolates between
     processes: int = 1  # under torchrun the ranks share the cells; the results do not change
+
+    HELP: ClassVar = {
+        "latency_ratios": "time each group pruned alone at these ratios on ONNX Runtime (the latency table, "
+                          f"e.g. {' '.join(map(str, LATENCY_TABLE_RATIOS))}): the latency plan is built from it; "
+                          "none: no table, no latency plan",
+    }
 
 
 @dataclass
@@ -193,6 +205,16 @@ class VerifyConfig:
     plan: str = "sensitivity"
     out: str = ""  # also write the measured point to this JSON file
     guards: dict = field(default_factory=dict)  # class name -> largest IoU drop allowed
+    speedup: float = 0.0  # > 1: search the plan for this speed-up, measured (pruneseg.speedup_target); 0: use target
+    speedup_precision: str = "fp32"  # the speed-up of the fp32 model, or of its int8 copy, over dense fp32
+
+    HELP: ClassVar = {
+        "target": "the plan's target: share of the dense MACs removed (sensitivity, uniform) or the latency "
+                  "table's speed-up (latency); ignored with --speedup",
+        "speedup": "search the plan for a model MEASURED this many times faster than the dense one (ONNX "
+                   "Runtime, the target runner's threads, paired rounds), e.g. 2.0; 0: prune to --target",
+        "speedup_precision": "fp32: the pruned model's speed-up; int8: its int8 copy's, both over dense fp32",
+    }
 
 
 @dataclass
@@ -202,7 +224,8 @@ class PruneConfig:
     KIND: ClassVar = "prune"
     COMMAND: ClassVar = ("prune",)
     OUTPUTS: ClassVar = ("out",)
-    RUN_DEFINING: ClassVar = ("checkpoint", "analysis", "plan", "step", "guards")  # a resumed run must keep these
+    RUN_DEFINING: ClassVar = ("checkpoint", "analysis", "plan", "step", "guards", "speedup", "speedup_precision",
+                              "distill", "distill_kind", "distill_weight", "distill_tau", "teacher")  # a resume keeps these
     REPEATED: ClassVar = {"guards": "guard"}
 
     checkpoint: str = ""
@@ -220,6 +243,33 @@ class PruneConfig:
     workers: int = 2
     processes: int = 1  # data-parallel fine-tuning under torchrun
     guards: dict = field(default_factory=dict)  # class name -> largest IoU drop allowed below the dense model
+    speedup: float = 0.0  # > 1: iteration k is searched for 1 + (speedup - 1) * k / iterations, measured
+    speedup_precision: str = "fp32"  # fp32, or int8 (the int8 copy's speed-up over dense fp32)
+    distill: bool = False  # fine-tune with the dense checkpoint (or --teacher) as a frozen teacher
+    distill_kind: str = "channel"  # pixel (logit KL per pixel) or channel (Shu et al. 2021) (pruneseg.distill)
+    distill_weight: float = 3.0  # lambda: loss = recipe loss + lambda x distillation
+    distill_tau: float = 1.0  # temperature (channel-wise at 1 recovered most, a hair, BENCHMARKS.md)
+    teacher: str = ""  # empty: the checkpoint being pruned
+    final_epochs: int = 0  # a last fine-tune of this many epochs after the last iteration, lr cosine to 0
+
+    HELP: ClassVar = {
+        "step": "per iteration, the MACs-reduction target rises by this share of the dense model (the latency "
+                "plan: its speed-up target rises by it); unused with --speedup",
+        "speedup": "ask for a MEASURED speed-up, e.g. 2.0: iteration k searches the plan for a model measured "
+                   "1 + (speedup - 1) x k / iterations times faster than the dense one (ONNX Runtime, the "
+                   "target runner's threads, paired rounds), the last iteration the asked one; 0: off (--step)",
+        "speedup_precision": "fp32: the pruned model's speed-up; int8: its int8 copy's, both over dense fp32",
+        "distill": "fine-tune with distillation from a frozen teacher (the checkpoint being pruned, or --teacher): "
+                   "loss = the recipe's loss + distill_weight x the distillation loss",
+        "distill_kind": "pixel: KL of the class distributions per pixel; channel: KL of each class map's spatial "
+                        "distribution (channel-wise distillation, Shu et al. ICCV 2021); both at temperature tau, "
+                        "scaled by tau^2",
+        "distill_weight": "lambda, the distillation loss's weight",
+        "distill_tau": "the distillation temperature tau",
+        "teacher": "the teacher's checkpoint, of the same model, classes and input size; empty: --checkpoint",
+        "final_epochs": "after the last iteration, fine-tune this many more epochs with the learning rate "
+                        "falling from --lr to 0 (cosine); its own row in the state; 0: none",
+    }
 
 
 @dataclass
@@ -433,15 +483,18 @@ def add_arguments(parser, config_class, required=()):
                 parser.add_argument("--no-" + flag[2:], dest=item.name, action="store_const", const="off",
                                     help=argparse.SUPPRESS)
         elif item.type is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
+                                help=getattr(config_class, "HELP", {}).get(item.name))
         elif item.type is list or typing.get_origin(item.type) is list:
             # the element type comes from the annotation (list[float]), else from the default
             element = (typing.get_args(item.type) or [type(default[0]) if default else str])[0]
+            meaning = getattr(config_class, "HELP", {}).get(item.name)
             parser.add_argument(flag, type=element, nargs="*", default=default,
-                                help=f"default: {' '.join(map(str, default)) or 'none'}")
+                                help=f"{meaning + ' ' if meaning else ''}(default: {' '.join(map(str, default)) or 'none'})")
         else:
+            meaning = getattr(config_class, "HELP", {}).get(item.name)
             parser.add_argument(flag, type=item.type, default=default, required=item.name in required,
-                                help=f"default: {default}")
+                                help=f"{meaning} (default: {default})" if meaning else f"default: {default}")
 
 
 def from_args(config_class, args):

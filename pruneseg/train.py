@@ -112,10 +112,12 @@ def segmentation_loss(criterion, outputs, targets):
     return criterion(outputs, targets)
 
 
-def train_one_epoch(model, loader, criterion, optimizer, scheduler, scaler, device, on_step, cpu_bf16=False):
-    """One pass over ``loader`` minimising ``segmentation_loss(criterion, ...)``; ``on_step(step, loss, lr)``
-    after every step. Mixed precision: float16 when ``scaler`` is enabled (CUDA), bfloat16 on the CPU
-    with ``cpu_bf16``. Returns the mean loss (over all ranks' steps)."""
+def train_one_epoch(model, loader, criterion, optimizer, scheduler, scaler, device, on_step, cpu_bf16=False,
+                    distill=None):
+    """One pass over ``loader`` minimising ``segmentation_loss(criterion, ...)``, plus ``distill(images, outputs)``
+    when given (``pruneseg.distill.Distiller``); ``on_step(step, loss, lr)`` after every step. Mixed precision:
+    float16 when ``scaler`` is enabled (CUDA), bfloat16 on the CPU with ``cpu_bf16``. Returns the mean loss
+    (over all ranks' steps)."""
     if isinstance(getattr(loader, "sampler", None), DistributedSampler):
         loader.sampler.set_epoch(scheduler.last_epoch)  # a new shuffle every epoch, the same on all ranks
     autocast = scaler.is_enabled() or (cpu_bf16 and device.type == "cpu")
@@ -124,7 +126,10 @@ def train_one_epoch(model, loader, criterion, optimizer, scheduler, scaler, devi
     for step, (images, targets) in enumerate(loader):
         images, targets = images.to(device, non_blocking=True), targets.to(device, non_blocking=True)
         with torch.autocast(device.type, enabled=autocast):
-            loss = segmentation_loss(criterion, model(images), targets)
+            outputs = model(images)
+            loss = segmentation_loss(criterion, outputs, targets)
+            if distill is not None:
+                loss = loss + distill(images, outputs)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)

@@ -210,7 +210,8 @@ def test_verify_button_starts_a_verify_job_and_its_result_shows(workspace, start
     assert kind == "verify"
     assert argv == ["verify", "--analysis", str(path), "--data", str(workspace.resolve() / "datasets" / "synthcity"),
                     "--target", "0.35", "--plan", "sensitivity",
-                    "--out", str(path.with_name(f"{STEM}.verify-sensitivity-0.35.json"))]
+                    "--out", str(path.with_name(f"{STEM}.verify-sensitivity-0.35.json")),
+                    "--speedup", "0.0", "--speedup-precision", "fp32"]  # no speed-up asked: the target is the plan's
     point = {"plan": "sensitivity", "target": 0.35, "widths": {}, "miou": 0.61, "params": 6e6, "macs": 4.2e9,
              "latency_ms": 50.0}
     layout.verify_path(path, "sensitivity", 0.35).write_text(json.dumps(point))

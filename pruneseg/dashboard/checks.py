@@ -152,7 +152,8 @@ def pruning_run_conflict(config):
             return str(error)
         defaults = type(config)()
         if any(saved.get(key, getattr(defaults, key)) != getattr(config, key) for key in config.RUN_DEFINING):
-            return f"{out} holds a pruning run with another analysis, plan, step or guards: pick another name."
+            return (f"{out} holds a pruning run with another analysis, plan, step or guards (or speed-up asked or "
+                    "distillation): pick another name.")
     elif out.exists() and any(out.iterdir()):
         return f"{out} exists and is not a pruning run: pick another name."
     return None

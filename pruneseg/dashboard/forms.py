@@ -11,9 +11,10 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, CPU_BF16_CHOICES, DEFAULT_BATCH_SIZE,
-                             MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig,
-                             FrontierConfig, InspectConfig, LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig,
-                             TrainConfig, VideoConfig, is_model_file, model_short_name)
+                             DISTILL_KINDS, LATENCY_TABLE_RATIOS, MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig,
+                             CompareConfig, CompileConfig, ExportConfig, FrontierConfig, InspectConfig, LatencyConfig,
+                             PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VideoConfig, is_model_file,
+                             model_short_name)
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
@@ -147,11 +148,16 @@ def analysis_form(ws, checkpoints, datasets):
                                      format_func=lambda r: f"{r:.0%}",
                                      help="Shares of a group's channels removed, one cell each. The vendor tutorial "
                                           "sweeps 10% .. 90%.")
-        left, right = st.columns([2, 3], vertical_alignment="bottom")  # the checkbox's label fits at 1280 px
+        left, middle, right = st.columns([2, 2, 3], vertical_alignment="bottom")  # the labels fit at 1280 px
         runtime = left.checkbox("Time on ONNX Runtime", value=defaults.runtime,
                                 help="Time every plan as it ships (ONNX Runtime fp32 and int8, the target runner's "
-                                     "session), measure what each group saves, and add the latency plan. Adds a "
-                                     "few seconds per measurement.")
+                                     "session): the curves' speed-ups, and the predictors a speed-up asked starts "
+                                     "from. Adds a few seconds per curve point.")
+        table = middle.checkbox("Latency table", value=bool(defaults.latency_ratios),
+                                help="Also time what each group saves pruned alone, at "
+                                     f"{', '.join(f'{r:.0%}' for r in LATENCY_TABLE_RATIOS)}: the latency plan is "
+                                     "built from it. It predicted speed-ups worse than the MACs and costs half of the "
+                                     "analysis or more (BENCHMARKS.md), so it is off by default.")
         threads = right.number_input("Runtime threads", 1, 64, defaults.runtime_threads,
                                      help="ONNX Runtime threads per run, as the target runner's --intra-op: time "
                                           "with the thread count the target will use.")
@@ -162,7 +168,8 @@ def analysis_form(ws, checkpoints, datasets):
     out = layout.analysis_path(ws, name)
     config = AnalyzeConfig(checkpoint=str(ws / checkpoint) if checkpoint else "", data=str(dataset), out=str(out),
                            images=int(images), ratios=sorted(ratios), bn_batches=int(bn_batches), runtime=runtime,
-                           runtime_threads=int(threads), processes=processes)
+                           runtime_threads=int(threads), processes=processes,
+                           latency_ratios=list(LATENCY_TABLE_RATIOS) if runtime and table else [])
     problems = [None if checkpoint else "Choose a checkpoint: train a model on the Train page first.",
                 checks.dataset_problem(dataset, "val"), None if ratios else "Choose at least one pruning ratio.",
                 name and layout.name_problem(name, "analysis name"), checks.processes_problem(processes)]
@@ -195,6 +202,7 @@ def prune_form(ws, analysis, analysis_path, plans, plan_default, guards=None):
         max_epochs = cols[5].number_input("Max epochs", 1, 1000, 20,
                                           help="Fine-tuning epochs per iteration at most (the vendor tutorial allows 200).")
         lr = cols[6].number_input("Learning rate", 1e-6, 1.0, defaults.lr, 1e-5, format="%.0e")
+        speedup, distill, final_epochs = speedup_inputs(defaults)
         st.caption("Guards: " + (", ".join(f"{n} ≤ {v:g}" for n, v in guards.items()) or "none") +
                    " (set above the slider).")
         processes = processes_input()
@@ -205,12 +213,42 @@ def prune_form(ws, analysis, analysis_path, plans, plan_default, guards=None):
                          analysis=str(analysis_path), out=str(layout.pruning_run_dir(ws, name)),
                          iterations=int(iterations), step=float(step), tolerance=float(tolerance),
                          max_epochs=int(max_epochs), plan=plan, lr=float(lr), guards=guards,
-                         processes=processes)
-    too_far = (TARGET_KINDS[plan] == "macs" and iterations * step > 0.95
+                         processes=processes, speedup=speedup[0], speedup_precision=speedup[1], distill=distill[0],
+                         distill_kind=distill[1], final_epochs=final_epochs)
+    too_far = (not speedup[0] and TARGET_KINDS[plan] == "macs" and iterations * step > 0.95
                and f"{iterations} iterations of {step:.2f} end at {iterations * step:.0%} fewer MACs: keep it at 95% "
                    "or less.")
-    return config, [layout.name_problem(name), too_far, checks.guard_problem(guards, analysis),
+    slow = 0 < speedup[0] <= 1 and f"A speed-up asked must be more than 1 (or 0: off), not {speedup[0]:.2f}."
+    return config, [layout.name_problem(name), too_far, slow, checks.guard_problem(guards, analysis),
                     checks.pruning_run_conflict(config), checks.processes_problem(processes)]
+
+
+def speedup_inputs(defaults):
+    """The pruning run's speed-up asked, distillation and final fine-tune (inside the prune form).
+
+    Returns:
+        ``((speed-up, precision), (distill, kind), final epochs)``.
+    """
+    cols = st.columns([1, 1, 1.2, 1.2, 1])
+    speedup = cols[0].number_input(
+        "Speed-up asked", 0.0, 20.0, defaults.speedup, 0.05, format="%.2f",
+        help="0: off (the MACs steps above). More than 1: each iteration searches the plan for a model MEASURED "
+             "that much faster than the dense one on ONNX Runtime (rising evenly, the last iteration the asked "
+             "one); the step is then unused. Each search times a few whole models (seconds each).")
+    precision = cols[1].selectbox("Of", ["fp32", "int8"],
+                                  help="fp32: the pruned model's speed-up; int8: its int8 copy's, both over dense fp32.")
+    distill = cols[2].checkbox("Distill from the dense model", value=defaults.distill,
+                               help="Fine-tune with the dense checkpoint as a frozen teacher: loss = the recipe's "
+                                    "loss + λ x distillation (BENCHMARKS.md: points recovered, seconds per step).")
+    kind = cols[3].selectbox("Distillation", DISTILL_KINDS, index=DISTILL_KINDS.index(defaults.distill_kind),
+                             format_func={"channel": "channel-wise (Shu et al. 2021)",
+                                          "pixel": "pixel-wise logit KL"}.get,
+                             help=f"λ {defaults.distill_weight:g}, τ {defaults.distill_tau:g} (`--distill-weight`, "
+                                  "`--distill-tau` on the command line).")
+    final_epochs = cols[4].number_input("Final epochs", 0, 1000, defaults.final_epochs,
+                                        help="After the last iteration, fine-tune this many more epochs with the "
+                                             "learning rate falling to 0 (cosine): its own row. 0: none.")
+    return (float(speedup), precision), (distill, kind), int(final_epochs)
 
 
 def export_form(checkpoint, data, out):

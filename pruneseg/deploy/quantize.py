@@ -28,6 +28,7 @@ from pruneseg.config import INT8_FORMATS, QuantizeConfig
 from pruneseg.deploy.export import INPUT_NAME, export_checkpoint, model_inputs, pick_samples
 from pruneseg.deploy.int8_format import (AGREEMENT_TOLERANCE, FORMAT_TYPES, format_description, known_format,
                                          measure_formats, pick_format, storage)
+from pruneseg.deploy.int8_friendly import make_int8_friendly
 from pruneseg.deploy.onnx_meta import get_metadata, load_onnx, set_metadata
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import record_devices
@@ -129,9 +130,10 @@ def float_weight_nodes(model, names):
 
 
 def quantize_onnx(fp32_path, int8_path, calibration_images, nodes_to_exclude=(), method="minmax",
-                  per_channel=True, on_image=None, int8_format="u8s8", calibration_cache=None):
+                  per_channel=True, on_image=None, int8_format="u8s8", calibration_cache=None, rewrite=True):
     """``quant_pre_process`` + static QDQ quantization of ``fp32_path`` in ``int8_format`` (default u8s8:
-    QUInt8 activations, QInt8 weights; ``int8_format.FORMAT_TYPES``).
+    QUInt8 activations, QInt8 weights; ``int8_format.FORMAT_TYPES``), its float-only operators first
+    rewritten into ones ONNX Runtime runs in int8 (``int8_friendly``).
 
     The int8 model gets the fp32 model's PruneSeg metadata, with ``precision`` "int8".
 
@@ -140,13 +142,19 @@ def quantize_onnx(fp32_path, int8_path, calibration_images, nodes_to_exclude=(),
         nodes_to_exclude: ONNX node names to keep in float.
         calibration_cache: a JSON file of the calibrated ranges: written when missing, else read instead of
             calibrating again (the ranges do not depend on the format).
+        rewrite: False quantizes the graph as it is (``benchmarks/int8_ops.py`` compares).
+    Returns:
+        the rewrites: ``{operator: count}`` (``int8_friendly.make_int8_friendly``).
     """
     activations, weights, reduce_range = FORMAT_TYPES[int8_format]
     if method not in CALIBRATION_METHODS:
         raise ValueError(f"unknown calibration method {method!r}; choose one of: {', '.join(CALIBRATION_METHODS)}")
     with tempfile.TemporaryDirectory() as tmp:
-        prepared = Path(tmp) / "prepared.onnx"
-        quant_pre_process(str(fp32_path), str(prepared))
+        friendly, prepared = Path(tmp) / "friendly.onnx", Path(tmp) / "prepared.onnx"
+        model = load_onnx(fp32_path)
+        rewrites = make_int8_friendly(model, keep=set(nodes_to_exclude)) if rewrite else {}
+        onnx.save(model, str(friendly))
+        quant_pre_process(str(friendly), str(prepared))
         quantize_static(str(prepared), str(int8_path), ImageReader(calibration_images, on_image),
                         quant_format=QuantFormat.QDQ, activation_type=activations, weight_type=weights,
                         reduce_range=reduce_range, per_channel=per_channel, nodes_to_exclude=list(nodes_to_exclude),
@@ -157,6 +165,7 @@ def quantize_onnx(fp32_path, int8_path, calibration_images, nodes_to_exclude=(),
     int8_model = load_onnx(int8_path)
     set_metadata(int8_model, dict(get_metadata(load_onnx(fp32_path, load_weights=False)), precision="int8"))
     onnx.save(int8_model, str(int8_path))
+    return rewrites
 
 
 def evaluate_onnx(path, inputs, num_classes, on_image=None):
@@ -209,16 +218,16 @@ def quantize_in_format(fp32_path, int8_path, images, keep_float, config, profile
     runs best (``int8_format``): every format made from one calibration, measured, the pick copied.
 
     Returns:
-        the record's ``int8_format``: format, description, reason, candidates' measurements (None where
-        nothing was measured), tolerance.
+        ``(int8_format, rewrites)``: the record's ``int8_format`` (format, description, reason, candidates'
+        measurements, None where nothing was measured, tolerance) and the graph's rewrites (``quantize_onnx``).
     """
     chosen, reason = known_format(config.int8_format, profile)
     with tempfile.TemporaryDirectory(prefix="pruneseg-int8-") as tmp:
         cache = Path(tmp) / "ranges.json"
         targets = {chosen: int8_path} if chosen else {name: Path(tmp) / f"{name}.onnx" for name in INT8_FORMATS}
         for name, path in targets.items():  # the first calibrates, the others read its ranges
-            quantize_onnx(fp32_path, path, images, keep_float, config.calib_method, config.per_channel,
-                          progress.update, name, cache)
+            rewrites = quantize_onnx(fp32_path, path, images, keep_float, config.calib_method, config.per_channel,
+                                     progress.update, name, cache)
         measured = None
         if not chosen:
             height, width = parity_images[0].shape[2:]
@@ -226,8 +235,8 @@ def quantize_in_format(fp32_path, int8_path, images, keep_float, config, profile
                                        height, width)
             chosen = pick_format(measured)
             shutil.copyfile(targets[chosen], int8_path)
-    return {"format": chosen, "description": format_description(chosen), "reason": reason, "candidates": measured,
-            "tolerance": AGREEMENT_TOLERANCE}
+    return ({"format": chosen, "description": format_description(chosen), "reason": reason, "candidates": measured,
+             "tolerance": AGREEMENT_TOLERANCE}, rewrites)
 
 
 def main(config: QuantizeConfig):
@@ -253,8 +262,8 @@ def main(config: QuantizeConfig):
     started = time.perf_counter()
     with Progress(len(calib_samples), "calibrate", "image") as progress:
         images = (image for image, _ in model_inputs(calib_samples, height, width))
-        int8_format = quantize_in_format(fp32_path, int8_path, images, keep_float, config, profile, parity_images,
-                                         progress)
+        int8_format, rewrites = quantize_in_format(fp32_path, int8_path, images, keep_float, config, profile,
+                                                   parity_images, progress)
     quantize_seconds = time.perf_counter() - started
     print(f"int8 format {int8_format['format']} ({int8_format['description']}): {int8_format['reason']}", flush=True)
     still_float = float_weight_nodes(load_onnx(int8_path), keep_float)
@@ -281,6 +290,7 @@ def main(config: QuantizeConfig):
         "calibration": {"split": config.calib_split, "images": len(calib_samples), "method": config.calib_method,
                         "seconds": quantize_seconds},
         "keep_float": {"requested": list(config.keep_float), "nodes": keep_float, "float_weights": still_float},
+        "int8_rewrites": rewrites,
         "eval": {"split": config.eval_split, "images": len(eval_samples)},
         "fp32": results["fp32"], "int8": results["int8"],
         "miou_change": results["int8"]["miou"] - results["fp32"]["miou"],

@@ -126,6 +126,16 @@ def check_plan(kind):
         raise ValueError(f"unknown plan {kind!r}; choose one of: {', '.join(PLANS)}")
 
 
+def check_plan_data(kind, analysis):
+    """ValueError when ``analysis`` lacks what plan ``kind`` is built from: the latency plan needs the
+    latency table (an analysis timed on ONNX Runtime with ``--latency-ratios``)."""
+    check_plan(kind)
+    if TARGET_KINDS[kind] == "speedup" and not any((analysis.get("latency") or {}).values()):
+        raise ValueError(f"the {kind} plan is built from the analysis's latency table, which this analysis has not "
+                         "measured: analyse with --runtime --latency-ratios 0.25 0.5 0.75 0.9, or choose the "
+                         "sensitivity plan (it can be asked for a speed-up too: --speedup)")
+
+
 def make_plan(kind, analysis, macs_model, target, guards=None):
     """Channel widths per group meeting ``target`` (``TARGET_KINDS``) by plan ``kind``, holding the
     per-class ``guards`` (``{class name: largest IoU drop}``) where the plan can."""

@@ -66,6 +66,7 @@ class VerifiedPoint(Point):
     miou_drop: NotRequired[float]  # dense_miou - miou
     predicted: NotRequired[dict]  # the curve's prediction (``tradeoff.prediction_record``): miou, drop, iou, ...
     machine: NotRequired[dict]  # the machine profile (PyTorch's threads) its latencies were measured on
+    speedup_search: NotRequired[dict]  # ``verify --speedup``: the search and its probes; ``target`` is its knob
 
 
 class Analysis(TypedDict):
@@ -85,6 +86,7 @@ class Analysis(TypedDict):
     seconds: NotRequired[dict]  # wall time per stage ("cells", "latency table", "curves"), summed over resumes
     machine: NotRequired[dict]  # the machine profile (PyTorch's threads) of the PyTorch latencies; each ONNX
     # Runtime timing (``runtime``) records its own, with the runtime's threads
+    predictors: NotRequired[dict]  # each speed-up predictor's error on the curve points (prune.predictors)
     version: NotRequired[int]
     class_names: NotRequired[list]  # the classes every ``iou`` lists; files before this field: the built-in 6
     class_colors: NotRequired[list]  # [r, g, b] per class

@@ -61,6 +61,7 @@ class QuantizeRecord(TypedDict):
     exporter: NotRequired[str]
     calibration: NotRequired[dict]
     keep_float: NotRequired[dict]
+    int8_rewrites: NotRequired[dict]  # float-only operators rewritten before quantizing ({op: count}; int8_friendly)
     eval: NotRequired[dict]
     int8_format: NotRequired[dict]  # format, description, reason, candidates (each measured, or None), tolerance
     machine: NotRequired[dict]  # the machine profile its latencies were measured and its format chosen on

@@ -24,12 +24,19 @@ class Iteration(TypedDict):
     speedup: NotRequired[float]
     missed_guards: NotRequired[list]  # guarded classes still below their limit when fine-tuning stopped
     machine: NotRequired[dict]  # the machine profile its latencies were measured on
+    runtime: NotRequired[dict]  # ONNX Runtime fp32 and int8, timed in rounds with the dense model
+    fine_tune_seconds: NotRequired[float]  # wall time of its fine-tuning epochs (resumes included)
+    fine_tune_steps: NotRequired[int]  # optimizer steps of its fine-tuning
+    asked_speedup: NotRequired[float]  # with --speedup: the speed-up this iteration was searched for
+    speedup_search: NotRequired[dict]  # with --speedup: the search, every probe (pruneseg.prune.speedup_search)
+    final: NotRequired[bool]  # the final fine-tune's row (--final-epochs): no pruning, its own schedule
+    schedule: NotRequired[str]  # the final fine-tune's learning-rate schedule ("cosine")
 
 
 class PruningState(TypedDict):
     """``pruned/<run>/state.json``: the run's settings, the dense model measured, every iteration."""
 
-    config: dict  # the PruneConfig
+    config: dict  # the PruneConfig (with its speed-up asked, distillation and final fine-tune settings)
     dense: dict  # metrics, params, macs, latency_ms of the dense model, and the machine profile it was timed on
     iterations: list  # of Iteration
     class_names: NotRequired[list]  # the classes ``iou`` lists; states before this field: the built-in 6

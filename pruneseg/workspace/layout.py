@@ -9,8 +9,9 @@
                                        checkpoint.pt (last epoch), model_best.pt (best mIoU)
       analyses/<name>.json             a sensitivity analysis
       analyses/<name>.verify-<plan>-<target>.json   a verified point of it
+      analyses/<name>.verify-<plan>-x<speed-up>-<precision>.json   one searched for a speed-up (verify --speedup)
       analyses/<name>.shard-<rank>.json   what rank <rank> of a torchrun analysis finished (merged, then deleted)
-      pruned/<run>/                    a pruning run: state.json, current.pt, iter_<k>.pt
+      pruned/<run>/                    a pruning run: state.json, current.pt, iter_<k>.pt, final.pt
       deploy/<name>/                   export and quantize of a checkpoint: model_fp32.onnx,
                                        export.json, model_int8.onnx, quantize.json
       packages/<name>/                 a compiled package: manifest.json + model
@@ -50,7 +51,7 @@ RESUME_CHECKPOINTS = (LAST_CHECKPOINT, CURRENT_CHECKPOINT)  # kept to resume a j
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _NAME_JUNK = re.compile(r"[^A-Za-z0-9._-]+")
-_SNAPSHOT = re.compile(r"^(iter_\d+|current)$")  # the pruning loop's checkpoint names
+_SNAPSHOT = re.compile(r"^(iter_\d+|current|final)$")  # the pruning loop's checkpoint names
 _SHARD = re.compile(r"\.shard-\d+\.json$")
 
 
@@ -90,6 +91,9 @@ def is_snapshot(checkpoint):
 def snapshot_name(iteration):
     """The pruning loop's checkpoint of iteration ``iteration``: ``iter_<k>.pt``."""
     return f"iter_{iteration}.pt"
+
+
+FINAL_SNAPSHOT = "final.pt"  # the pruning loop's model after its final fine-tune (--final-epochs)
 
 
 # --- datasets ---------------------------------------------------------------------------
@@ -138,6 +142,14 @@ def verify_path(analysis, plan, target, guards=None):
     analysis = Path(analysis)
     guarded = "".join(f"-{name}{limit:g}" for name, limit in sorted((guards or {}).items()))
     return analysis.with_name(f"{analysis.stem}.verify-{plan}-{target:.2f}{'-guard' + guarded if guarded else ''}.json")
+
+
+def speedup_verify_path(analysis, plan, speedup, precision="fp32", guards=None):
+    """Where ``verify --speedup`` writes its measured point: ``<analysis>.verify-<plan>-x2.00-fp32[-guard...].json``."""
+    analysis = Path(analysis)
+    guarded = "".join(f"-{name}{limit:g}" for name, limit in sorted((guards or {}).items()))
+    return analysis.with_name(f"{analysis.stem}.verify-{plan}-x{speedup:.2f}-{precision}"
+                              f"{'-guard' + guarded if guarded else ''}.json")
 
 
 def verify_glob(analysis):

@@ -237,7 +237,9 @@ def verified_rows(analysis, points):
                      "scored on": verified_images(point),
                      "params (M)": round(point["params"] / 1e6, 3), "GMACs": round(point["macs"] / 1e9, 3),
                      "latency (ms)": round(point["latency_ms"], 1), "speed-up": round(speedup, 2) if speedup else None,
-                     "int8 speed-up": round(int8, 2) if int8 else None})
+                     "int8 speed-up": round(int8, 2) if int8 else None,
+                     "speed-up asked": (f"{point['speedup_search']['asked']:.2f}x ({point['speedup_search']['status']})"
+                                        if point.get("speedup_search") else None)})
     return rows
 
 
@@ -251,6 +253,8 @@ def run_cards(state, packages=(), comparisons=()):
     """
     done, dense, config = state["iterations"], state["dense"], state["config"]
     last = done[-1] if done else dense
+    pruned = sum(not r.get("final") for r in done)
+    final = " + final fine-tune" if done and last.get("final") else ""
     speedup = point_speedup(last, dense["latency_ms"])
     untuned = bool(done) and last.get("epochs", 0) == 0
     runtime = (last.get("runtime") or {}).get("fp32")
@@ -271,8 +275,9 @@ def run_cards(state, packages=(), comparisons=()):
                  "help": f"{alone}; {figure_note('model alone', who='pruning loop')}. The headline (end to end) "
                          "needs the snapshot's package timed with Paired latency on the Target page."}
     return [
-        {"label": "Iterations done", "value": f"{len(done)} / {config['iterations']}",
-         "help": f"Target rises by {config['step']:.0%} of the dense MACs per iteration."},
+        {"label": "Iterations done", "value": f"{pruned} / {config['iterations']}{final}",
+         "help": f"Asked {config['speedup']:.2f}x measured at the last iteration, rising evenly." if config.get("speedup")
+         else f"Target rises by {config['step']:.0%} of the dense MACs per iteration."},
         {"label": "mIoU (no fine-tuning needed)" if untuned else "mIoU (fine-tuned)", "value": f"{last['miou']:.3f}",
          "delta": f"{last['miou'] - dense['miou']:+.3f}",
          "help": f"Of the last iteration on the validation split; dense {dense['miou']:.3f}. Recovered means "
@@ -427,13 +432,22 @@ def iteration_rows(state):
     dense = state["dense"]
     macs_target = TARGET_KINDS.get(state.get("config", {}).get("plan"), "macs") == "macs"
     rows = [{"iteration": 0, "label": "dense", "target": 0.0, "one_shot_miou": None, **dense}]
-    rows += [{**r, "label": f"{r['iteration']} ({r['target']:.0%})" if macs_target else
-              f"{r['iteration']} ({r['target']:.2f}x)"} for r in state.get("iterations", [])]
+    rows += [{**r, "label": iteration_label(r, macs_target)} for r in state.get("iterations", [])]
     for row in rows:
         row["speedup"] = point_speedup(row, dense.get("latency_ms"))
         row["fps"] = 1000.0 / _latency_ms(row) if _latency_ms(row) else None
         row["gops"] = 2 * row["macs"] / 1e9
     return rows
+
+
+def iteration_label(record, macs_target=True):
+    """An iteration's name with its target: ``2 (30%)``, ``2 (1.50x)``, ``2 (1.50x asked)``, or ``final``."""
+    if record.get("final"):
+        return "final"
+    if record.get("asked_speedup"):
+        return f"{record['iteration']} ({record['asked_speedup']:.2f}x asked)"
+    return f"{record['iteration']} ({record['target']:.0%})" if macs_target else \
+        f"{record['iteration']} ({record['target']:.2f}x)"
 
 
 def _latency_ms(record):
@@ -449,7 +463,8 @@ def fine_tuning_text(row):
     epochs = row.get("epochs", 0)
     if epochs == 0 and row.get("recovered"):
         return "none needed (one-shot within tolerance)"
-    return f"{epochs} epoch{'s' if epochs != 1 else ''}"
+    schedule = f", {row['schedule']} to 0" if row.get("schedule") else ""
+    return f"{epochs} epoch{'s' if epochs != 1 else ''}{schedule}"
 
 
 def snapshot_rows(state, root=None, packages=(), comparisons=()):

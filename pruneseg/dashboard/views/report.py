@@ -22,6 +22,7 @@ from pruneseg.dashboard.headline import HOW, checkpoint_packages, figure_note, h
 from pruneseg.dashboard.labels import measured_on
 from pruneseg.dashboard.pareto import pareto_front
 from pruneseg.dashboard.views import frontier as frontier_view
+from pruneseg.dashboard.views import speedup as speedup_view
 from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import target as target_view
 from pruneseg.dashboard.views.deploy import folder_bytes
@@ -163,7 +164,9 @@ def side_by_side_rows(reports):
         last = state["iterations"][-1] if state["iterations"] else None
         ups = speedups(data)
         rows.append({"pruning run": Path(data["run"]).name, "plan": state["config"].get("plan", "sensitivity"),
-                     "tolerance": state["config"].get("tolerance"), "iterations": len(state["iterations"]),
+                     "tolerance": state["config"].get("tolerance"),
+                     "iterations": sum(not r.get("final") for r in state["iterations"]),
+                     "final fine-tune": f"{last['epochs']} epochs" if last and last.get("final") else "",
                      "MACs removed": f"{1 - last['macs'] / state['dense']['macs']:.0%}" if last else "",
                      "mIoU": round(last["miou"], 3) if last else None, "dense mIoU": round(state["dense"]["miou"], 3),
                      **{f"{role} faster": (f"{ups[role]['speedup']:.2f}x" + ("" if ups[role]["headline"]
@@ -280,6 +283,7 @@ def provenance_rows(data):
             ("pruning", ", ".join(f"{k} {state['config'][k]}" for k in ("plan", "iterations", "step", "tolerance",
                                                                          "max_epochs"))
              + (f", guards {state['config']['guards']}" if state["config"].get("guards") else "")),
+            ("fine-tuning", speedup_view.recipe_text(state["config"])),
             ("code", data["provenance"]["code"]), ("machine", "speed-ups " + measured_on(speedup_machine(data))),
             ("date", data["provenance"]["date"])]
     if train.get("machine"):
@@ -287,7 +291,7 @@ def provenance_rows(data):
     quantized = data["quantized"]["pruned"]
     if quantized:
         chosen = quantized.get("int8_format")
-        rows.insert(6, ("int8", f"{quantized['format']}, {quantized['activations']} activations, "
+        rows.insert(7, ("int8", f"{quantized['format']}, {quantized['activations']} activations, "
                                 f"{quantized['weights']} weights, {quantized['calibration']['images']} calibration "
                                 f"images ({quantized['calibration']['method']})"
                                 + (f"; format {chosen['format']}: {chosen['reason']}, "
