@@ -23,6 +23,8 @@ import copy
 from dataclasses import asdict, fields
 from pathlib import Path
 
+import torch
+
 from pruneseg import distributed
 from pruneseg.checkpoint import load_checkpoint, load_model, save_checkpoint
 from pruneseg.config import PruneConfig, TrainConfig, check_guards

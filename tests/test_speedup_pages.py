@@ -126,7 +126,8 @@ def test_the_report_counts_iterations_apart_from_the_final_fine_tune_and_names_t
     state = synthetic_state(tmp_path / "a.json", tmp_path, iterations=2)
     state["config"].update(distill=True, distill_kind="pixel", distill_weight=1.0, distill_tau=2.0, final_epochs=5)
     state["iterations"].append({**state["iterations"][-1], "iteration": 3, "final": True, "epochs": 5})
-    [row] = report.side_by_side_rows([{"run": str(tmp_path), "state": state, "comparison": None, "packages": {}}])
+    [row] = report.side_by_side_rows([{"run": str(tmp_path), "state": state, "comparison": None, "packages": {},
+                                        "headlines": {}}])
     assert row["iterations"] == 2 and row["final fine-tune"] == "5 epochs"
     assert speedup.recipe_text(state["config"]) == ("distilled from the dense checkpoint (pixel-wise logit KL, "
                                                      "λ 1, τ 2); final fine-tune of 5 epochs (learning rate cosine to 0)")

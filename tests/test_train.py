@@ -173,7 +173,7 @@ def test_dashboard_argv_round_trips_list_and_bool_fields():
 
 def test_pruning_fine_tunes_with_the_dense_runs_recorded_loss(tiny_dataset, tmp_path, monkeypatch):
     from pruneseg.config import AnalyzeConfig, PruneConfig
-    from pruneseg import analyze, prune_loop
+    from pruneseg import analyze, fine_tune, prune_loop
 
     main(tiny_config(tiny_dataset, tmp_path / "run", epochs=1, loss="weighted_ohem", ohem_thresh=0.6,
                      class_weights=[1.0, 2, 3, 4, 5, 6], cpu_bf16="on"))
@@ -187,9 +187,9 @@ def test_pruning_fine_tunes_with_the_dense_runs_recorded_loss(tiny_dataset, tmp_
     # the dense run trained in bf16; pruning fine-tunes on a CPU without native bf16, so in fp32
     avx2 = (ROOT / "tests" / "cpuinfo" / "avx2_epyc.txt").read_text()
     monkeypatch.setattr(prune_loop, "machine_profile", lambda threads=None: machine_profile(threads, cpuinfo=avx2))
-    train_one_epoch = prune_loop.train_one_epoch
-    monkeypatch.setattr(prune_loop, "train_one_epoch",
-                        lambda *args: precisions.append(args[-1]) or train_one_epoch(*args))
+    train_one_epoch = fine_tune.train_one_epoch
+    monkeypatch.setattr(fine_tune, "train_one_epoch",
+                        lambda *args: precisions.append(args[-2]) or train_one_epoch(*args))
 
     def prune(out, **overrides):
         prune_loop.main(PruneConfig(checkpoint=str(dense), data=str(tiny_dataset), analysis=str(analysis),
