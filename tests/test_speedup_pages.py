@@ -96,7 +96,7 @@ def test_the_prune_form_asks_for_a_speed_up_distillation_and_a_final_fine_tune(w
     write_analysis(workspace)
     at = open_page(PRUNE)
     next(n for n in at.number_input if n.label == "Speed-up asked").set_value(2.0)
-    next(c for c in at.checkbox if c.label == "Distill from the dense model").check()
+    next(c for c in at.checkbox if c.label == "Distill").check()
     next(n for n in at.number_input if n.label == "Final epochs").set_value(4)
     next(b for b in at.button if b.label == "Start pruning").click().run()
     assert not at.exception, at.exception

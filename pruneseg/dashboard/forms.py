@@ -237,9 +237,9 @@ def speedup_inputs(defaults):
              "one); the step is then unused. Each search times a few whole models (seconds each).")
     precision = cols[1].selectbox("Of", ["fp32", "int8"],
                                   help="fp32: the pruned model's speed-up; int8: its int8 copy's, both over dense fp32.")
-    distill = cols[2].checkbox("Distill from the dense model", value=defaults.distill,
-                               help="Fine-tune with the dense checkpoint as a frozen teacher: loss = the recipe's "
-                                    "loss + λ x distillation (BENCHMARKS.md: points recovered, seconds per step).")
+    distill = cols[2].checkbox("Distill", value=defaults.distill,
+                               help="Distill from the dense model: fine-tune with the dense checkpoint as a frozen "
+                                    "teacher, loss = the recipe's loss + λ x distillation (BENCHMARKS.md: points recovered, seconds per step).")
     kind = cols[3].selectbox("Distillation", DISTILL_KINDS, index=DISTILL_KINDS.index(defaults.distill_kind),
                              format_func={"channel": "channel-wise (Shu et al. 2021)",
                                           "pixel": "pixel-wise logit KL"}.get,
