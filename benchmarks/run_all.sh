@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the headline figures of BENCHMARKS.md and README.md from a fresh workspace.
 #
-#     benchmarks/run_all.sh [WORKSPACE]          (default: bench-workspace; about 4.5 hours on 2 cores)
+#     benchmarks/run_all.sh [WORKSPACE]          (default: bench-workspace; about 5.5 hours on 2 cores)
 #
 # Every step is one of the commands quoted in BENCHMARKS.md; its output goes to
 # WORKSPACE/logs/<step>.log (with the wall time at the end) and its tail to the terminal. The
@@ -46,13 +46,20 @@ step() {  # step NAME DONE_FILE COMMAND...: run COMMAND unless DONE_FILE exists
 }
 
 step synth "$D/synthcity.json" "$PY" -m pruneseg synth --out "$D"
+
+# first the steps whose figures depend most on the CPU and on time budgets (issue 17): a training step in
+# fp32 and in bf16, alternating, natively and with PyTorch capped to AVX2 (bf16 emulated); the stakeholder
+# demo from nothing in a workspace of its own (what Home's "Run the demo" runs) with its 15-minute budget,
+# natively and capped to AVX2
+step bf16_step "$W/logs/bf16_step.log" "$PY" benchmarks/bf16_step.py --rounds 5
+step bf16_step_avx2 "$W/logs/bf16_step_avx2.log" "${AVX2[@]}" "$PY" benchmarks/bf16_step.py --rounds 3
+step demo "$W/demo/demos/demo.json" "$PY" -m pruneseg demo --workspace "$W/demo"
+step demo_avx2 "$W/demo-avx2/demos/demo.json" "${AVX2[@]}" "$PY" -m pruneseg demo --workspace "$W/demo-avx2"
+
 step class_shares "$W/logs/class_shares.log" "$PY" -m pruneseg data stats --root "$D" --json
 step colour_mean "$W/logs/colour_mean.log" "$PY" benchmarks/colour_baseline.py --data "$D"
 step colour_histogram "$W/logs/colour_histogram.log" "$PY" benchmarks/colour_baseline.py --data "$D" --method histogram
 step channel_rounding "$W/logs/channel_rounding.log" "$PY" benchmarks/channel_rounding.py --threads $THREADS
-# a training step in fp32 and in bf16, alternating: natively, and with PyTorch capped to AVX2 (bf16 emulated)
-step bf16_step "$W/logs/bf16_step.log" "$PY" benchmarks/bf16_step.py --rounds 5
-step bf16_step_avx2 "$W/logs/bf16_step_avx2.log" "${AVX2[@]}" "$PY" benchmarks/bf16_step.py --rounds 3
 
 # FPN: the quick preset with its 10-minute budget (per-class IoU against minutes), natively and capped to
 # AVX2, then the latency-true pruning table, and the int8 formats of its dense model
@@ -83,7 +90,7 @@ step openvino "$W/bench/openvino/results.json" \
 # two big pruning steps keep its runtime-timed analysis (without the latency table, the default since issue 18)
 # and pruning within about an hour
 step unet_train "$W/runs/unet-64x128/model_best.pt" \
-    "$PY" -m pruneseg train --preset quick --model unet --height 64 --width 128 --epochs 15 --data "$D" \
+    "$PY" -m pruneseg train --preset quick --model unet --height 64 --width 128 --epochs 15 --budget-minutes 0 --data "$D" \
     --out "$W/runs/unet-64x128"
 step unet_latency "$W/bench/unet/results.json" \
     "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/unet-64x128/model_best.pt" --data "$D" \
@@ -97,7 +104,7 @@ step unet_speedup "$W/bench/unet-speedup/results.json" \
 # torchvision's LR-ASPP MobileNetV3 through the whole flow, with one torch thread (beside other work on
 # these 2 cores, its training steps took 0.43 s with one thread and 1.9-3.9 s with two)
 step lraspp_train "$W/runs/lraspp-quick/model_best.pt" env OMP_NUM_THREADS=1 \
-    "$PY" -m pruneseg train --preset quick --model tv:lraspp_mobilenet_v3_large --epochs 15 --data "$D" \
+    "$PY" -m pruneseg train --preset quick --model tv:lraspp_mobilenet_v3_large --epochs 15 --budget-minutes 0 --data "$D" \
     --out "$W/runs/lraspp-quick"
 step lraspp_latency "$W/bench/lraspp/results.json" env OMP_NUM_THREADS=1 \
     "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/lraspp-quick/model_best.pt" --data "$D" \
@@ -126,10 +133,6 @@ step inspect "$W/logs/inspect.log" \
     --model "$PRUNED" --model "$W/bench/fpn/deploy/sensitivity-int8"
 
 step slider_redraw "$W/logs/slider_redraw.log" "$PY" benchmarks/slider_redraw.py
-# the stakeholder demo from nothing, in a workspace of its own (what Home's "Run the demo" runs), with its
-# 15-minute budget: natively, and with PyTorch capped to AVX2
-step demo "$W/demo/demos/demo.json" "$PY" -m pruneseg demo --workspace "$W/demo"
-step demo_avx2 "$W/demo-avx2/demos/demo.json" "${AVX2[@]}" "$PY" -m pruneseg demo --workspace "$W/demo-avx2"
 step torchrun "$W/logs/torchrun.log" "$PY" benchmarks/torchrun_bench.py --out "$W/bench/torchrun"
 
 # which model to ship: every package the steps above compiled (FPN, UNet, LR-ASPP; dense and pruned; fp32 and
