@@ -5,15 +5,12 @@ unit) and, where only a few values are valid, their choices. The CLI fills a con
 arguments and the dashboard launches one as a background job with the argv it makes
 (``pruneseg.cli_args``), so both run the very same command. A config names the fields that are
 its outputs (``OUTPUTS``): a job records them, so pages find what a job writes without reading its
-argv. Torch-free.
+argv. Stdlib only.
 """
 import copy
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import ClassVar
-
-from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS
-from pruneseg.prune.speedup_search import SPEEDUP_PRECISIONS
 
 DEFAULT_BATCH_SIZE = {"fpn": 10, "unet": 4}
 # ``torchvision.models.list_models(module=torchvision.models.segmentation)``, kept here so that forms
@@ -38,6 +35,11 @@ INT8_FORMATS = ("u8s8", "u8s8_reduce_range", "s8s8", "u8u8")
 LOSSES = ("ce", "weighted_ce", "ohem", "weighted_ohem")  # ``train --loss`` (pruneseg.losses builds them)
 # ``analyze --importance``: the names of pruneseg.prune.importance.IMPORTANCES (a test compares)
 IMPORTANCES = ("l2", "l1", "bn-scale", "lamp", "fpgm")
+# the pruning plans (pruneseg.prune.plans.PLANS) and what each one's target is: a share of the dense MACs
+# to remove, or a speed-up over the dense model (as the analysis's latency table predicts it)
+TARGET_KINDS = {"sensitivity": "macs", "uniform": "macs", "latency": "speedup"}
+PLAN_KINDS = tuple(TARGET_KINDS)
+SPEEDUP_PRECISIONS = ("fp32", "int8")  # ``--speedup-precision``: the pruned model's speed-up, or its int8 copy's
 # ``--processes N`` (N > 1) runs a command under ``torchrun --standalone --nproc-per-node N``
 # (``pruneseg.cli``): one process per GPU, or CPU processes with gloo. It changes how fast a
 # run is, not what it computes, so it is never among the settings that key a result.

@@ -10,7 +10,8 @@ import pytest
 from pruneseg import config
 from pruneseg.cli import build_parser
 from pruneseg.cli_args import add_arguments, from_args, to_argv
-from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS
+from pruneseg.config import PLAN_KINDS, TARGET_KINDS
+from pruneseg.prune.plans import PLANS
 
 
 def commands(parser, prefix=()):
@@ -74,7 +75,7 @@ def test_every_config_field_has_a_meaning_and_valid_choices(name):
 
 def test_choices_come_from_the_code_that_uses_them():
     fields = {item.name: item for item in dataclasses.fields(config.PruneConfig)}
-    assert fields["plan"].metadata["choices"] == PLAN_KINDS
+    assert fields["plan"].metadata["choices"] == PLAN_KINDS == tuple(PLANS)
     assert set(fields["loss"].metadata["choices"]) == {"", *config.LOSSES}
     from pruneseg.losses import LOSSES
     from pruneseg.prune.importance import IMPORTANCES
