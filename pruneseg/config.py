@@ -141,17 +141,18 @@ class TrainConfig:
                                         "--epochs; 0: off")
     batch_size: int = option(0, "images per step, the global batch under --processes; 0: the model's default "
                                 "(FPN 10, UNet 4)")
-    lr: float = option(1e-4, "the encoder's peak learning rate (Adam; linear warm-up, then poly decay to 0)")
-    head_lr_mult: float = option(10.0, "the FPN decoder's learning rate is this many times the encoder's")
+    lr: float = option(1e-4, "the peak learning rate (Adam; linear warm-up, then poly decay to 0)")
+    head_lr_mult: float = option(10.0, "the FPN decoder learns this many times faster than its encoder (--lr)")
     weight_decay: float = option(1e-4, "Adam's L2 weight decay")
     warmup_epochs: int = option(5, "epochs of linear learning-rate warm-up (at most a tenth of the run)")
     loss: str = option("ce", "the training loss: cross-entropy, class-weighted, or OHEM (pruneseg.losses)",
                        choices=LOSSES)
     class_weights: list[float] = option([], "one weight per class for the weighted losses; none: the training "
                                             "split's (ENet weighting), filled at the start")
-    ohem_thresh: float = option(0.7, "OHEM trains on the pixels whose true class has at most this probability (0-1),")
-    ohem_min_kept: float = option(0.1, "and on at least this share of a batch's labelled pixels (0-1)")
-    min_scale: float = option(0.5, "training crops are randomly scaled by a factor in [min_scale, max_scale]")
+    ohem_thresh: float = option(0.7, "OHEM trains on the pixels whose true class has at most this probability (0-1)")
+    ohem_min_kept: float = option(0.1, "OHEM trains on at least this share of a batch's labelled pixels, the hardest "
+                                       "(0-1)")
+    min_scale: float = option(0.5, "the smallest random scale factor of a training crop")
     max_scale: float = option(2.0, "the largest random scale factor of a training crop")
     workers: int = option(2, "data-loading worker processes")
     amp: bool = option(True, "float16 mixed precision on CUDA")

@@ -12,6 +12,7 @@ from pruneseg.cli import build_parser
 from pruneseg.cli_args import add_arguments, from_args, to_argv
 from pruneseg.config import PLAN_KINDS, TARGET_KINDS
 from pruneseg.prune.plans import PLANS
+from pruneseg.target.__main__ import build_parser as build_runner_parser
 
 
 def commands(parser, prefix=()):
@@ -24,7 +25,8 @@ def commands(parser, prefix=()):
     return found
 
 
-COMMANDS = {" ".join(words): sub for words, sub in commands(build_parser())
+# every command of `python -m pruneseg` and of the edge box's runner, `python -m pruneseg.target` ("runner perf")
+COMMANDS = {" ".join(words): sub for words, sub in commands(build_parser()) + commands(build_runner_parser(), ("runner",))
             if not any(isinstance(a, argparse._SubParsersAction) for a in sub._actions)}
 # the configs whose flags add_arguments makes, with the flags that command requires
 CONFIG_COMMANDS = {name: c for name, c in vars(config).items() if dataclasses.is_dataclass(c)
@@ -40,7 +42,8 @@ def help_of(command, flag):
 
 def test_the_commands_are_found():
     assert {"train", "analyze", "verify", "prune", "synth", "data stats", "eval", "info", "report",
-            "target perf", "target latency", "target video", "target compare", "frontier", "demo"} <= set(COMMANDS)
+            "target perf", "target latency", "target video", "target compare", "frontier", "demo", "runner perf",
+            "runner compare"} <= set(COMMANDS)
     assert {"TrainConfig", "VerifyConfig", "PruneConfig", "QuantizeConfig", "FrontierConfig"} <= set(CONFIG_COMMANDS)
 
 

@@ -28,12 +28,12 @@ def add_target_commands(commands):
                                 ("compare", ["left", "right"], "side-by-side overlay video of two packages")):
         p = commands.add_parser(name, help=text)
         for source in sources:
-            p.add_argument(source, help="compiled package folder")
+            p.add_argument(source, help="compiled package folder" + (f", shown {source}" if len(sources) > 1 else ""))
         p.add_argument("input", help="input video")
         p.add_argument("--out", required=True, help="output .mp4 (H.264) (required)")
         p.add_argument("--max-frames", type=int, default=None,
                        help="segment at most this many frames (default: all)")
         p.add_argument("--intra-op", type=int, default=0,
-                       help="runtime threads per frame (default 0: one per core)")
+                       help="runtime threads per frame; 0: one per core (default: %(default)s)")
         parsers[name] = p
     return parsers
