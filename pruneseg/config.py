@@ -1,7 +1,8 @@
 """Configuration of each command, one small dataclass each.
 
 Each field is declared with ``option``: its default, what it means (the ``--help`` text, with its
-unit) and, where only a few values are valid, their choices. The CLI fills a config from its
+unit) and, where only a few values are valid, their choices (the target commands' configs excepted:
+their flags are the runner's, ``pruneseg.target.arguments``). The CLI fills a config from its
 arguments and the dashboard launches one as a background job with the argv it makes
 (``pruneseg.cli_args``), so both run the very same command. A config names the fields that are
 its outputs (``OUTPUTS``): a job records them, so pages find what a job writes without reading its
