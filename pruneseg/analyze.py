@@ -32,7 +32,7 @@ import torch
 
 from pruneseg import distributed
 from pruneseg.checkpoint import load_model
-from pruneseg.config import AnalyzeConfig, VerifyConfig, check_guards
+from pruneseg.config import PLAN_KINDS, TARGET_KINDS, AnalyzeConfig, VerifyConfig, check_guards
 from pruneseg.data.cityscapes import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.deploy.latency import timer_for
@@ -43,7 +43,7 @@ from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
 from pruneseg.prune.guards import check_guarded
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, recalibrate_batchnorm
-from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS, check_plan_data, make_plan
+from pruneseg.prune.plans import check_plan_data, make_plan
 from pruneseg.prune.predictors import predictor_record
 from pruneseg.prune.tradeoff import plan_targets, predicted_point, prediction_record
 from pruneseg.records import file_sha256, write_record

@@ -8,13 +8,16 @@ import json
 import os
 import sys
 
+from pruneseg.cli_args import add_arguments, from_args
 from pruneseg.config import (MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig,
                              ExportConfig, FrontierConfig, InspectConfig, LatencyConfig, PerfConfig, PruneConfig,
-                             QuantizeConfig, TrainConfig, VerifyConfig, VideoConfig, add_arguments, from_args)
+                             QuantizeConfig, TrainConfig, VerifyConfig, VideoConfig)
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context, torchrun_command
 from pruneseg.target.arguments import add_target_commands
 from pruneseg.workspace.layout import default_workspace
+
+JSON_HELP = "print the result as JSON instead of text"
 
 
 def cmd_synth(args):
@@ -279,24 +282,25 @@ def build_parser(train_preset=None):
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("synth", help="generate the built-in synthcity dataset")
-    p.add_argument("--out", required=True, help="output folder (Cityscapes layout)")
-    p.add_argument("--train", type=int, default=300, help="training images (default: 300)")
-    p.add_argument("--val", type=int, default=60, help="validation images (default: 60)")
-    p.add_argument("--height", type=int, default=256)
-    p.add_argument("--width", type=int, default=512)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--video-frames", type=int, default=48, help="frames of the driving video (default: 48)")
+    p.add_argument("--out", required=True, help="output folder, in the Cityscapes layout (required)")
+    p.add_argument("--train", type=int, default=300, help="training images (default: %(default)s)")
+    p.add_argument("--val", type=int, default=60, help="validation images (default: %(default)s)")
+    p.add_argument("--height", type=int, default=256, help="image height in pixels (default: %(default)s)")
+    p.add_argument("--width", type=int, default=512, help="image width in pixels (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed; a seed makes the same images (default: %(default)s)")
+    p.add_argument("--video-frames", type=int, default=48, help="frames of the driving video (default: %(default)s)")
     p.set_defaults(func=cmd_synth)
 
     data = commands.add_parser("data", help="dataset tools").add_subparsers(dest="data_command", required=True)
     p = data.add_parser("stats", help="images and pixels per class of one split")
-    p.add_argument("--root", required=True, help="dataset root (Cityscapes or folder layout)")
-    p.add_argument("--split", default="train")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--root", required=True, help="dataset root, Cityscapes or folder layout (required)")
+    p.add_argument("--split", default="train", help="the split: a folder of the dataset (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(func=cmd_data_stats)
 
     p = commands.add_parser("models", help="registered models with parameters and MACs")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(func=cmd_models)
 
     for name, config_class, required, func, text in (
@@ -321,39 +325,40 @@ def build_parser(train_preset=None):
         add_arguments(p, config_class, required)
         p.set_defaults(func=func)
     for name in ("verify", "inspect"):
-        commands.choices[name].add_argument("--json", action="store_true")
+        commands.choices[name].add_argument("--json", action="store_true", help=JSON_HELP)
     commands.choices["train"].add_argument(
         "--preset", choices=sorted(TRAIN_PRESETS),
-        help="start from a preset's settings (pruneseg.config.TRAIN_PRESETS); flags given still win")
+        help="start from a preset's settings (pruneseg.config.TRAIN_PRESETS); flags given still win (default: none)")
     commands.choices["train"].set_defaults(**TRAIN_PRESETS.get(train_preset, {}))
 
     p = commands.add_parser("info", help="parameters, MACs and channels per group of a checkpoint")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--checkpoint", required=True, help="the checkpoint (.pt), dense or pruned (required)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(func=cmd_info)
 
     target = commands.add_parser("target", help="run a compiled package on this machine, as a job with progress "
                                  "(the same runner as `python -m pruneseg.target`)")
     parsers = add_target_commands(target.add_subparsers(dest="command_target", required=True))
-    parsers["perf"].add_argument("--out", required=True, help="result JSON file")
+    parsers["perf"].add_argument("--out", required=True, help="the result's JSON file (required)")
     parsers["perf"].set_defaults(func=cmd_target_perf)
-    parsers["latency"].add_argument("--out", required=True, help="result JSON file")
+    parsers["latency"].add_argument("--out", required=True, help="the result's JSON file (required)")
     parsers["latency"].set_defaults(func=cmd_target_latency)
     for name in ("video", "compare"):  # frames, size and FPS also go to OUT with a .json suffix
         parsers[name].set_defaults(func=cmd_target_video)
 
     p = commands.add_parser("report", help="one self-contained HTML report (and its numbers as JSON) of a pruning run")
-    p.add_argument("--run", required=True, help="the pruning run's folder (pruned/<name>)")
-    p.add_argument("--out", required=True, help="the HTML file; the JSON goes beside it")
-    p.add_argument("--workspace", default="", help="where its packages and results are (default: the workspace)")
+    p.add_argument("--run", required=True, help="the pruning run's folder, pruned/<name> (required)")
+    p.add_argument("--out", required=True, help="the HTML file; the JSON goes beside it (required)")
+    p.add_argument("--workspace", default="", help="where its packages and results are; empty: $PRUNESEG_WORKSPACE "
+                   "or ./workspace (default: empty)")
     p.set_defaults(func=cmd_report)
 
     p = commands.add_parser("eval", help="evaluate a checkpoint")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--data", required=True)
-    p.add_argument("--split", default="val")
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--checkpoint", required=True, help="the checkpoint (.pt), dense or pruned (required)")
+    p.add_argument("--data", required=True, help="dataset root (required)")
+    p.add_argument("--split", default="val", help="the split scored (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=4, help="images per forward pass (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(func=cmd_eval)
     return parser
 

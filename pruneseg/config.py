@@ -1,13 +1,15 @@
-"""Configuration of each command, one small dataclass each, and the glue to its command line.
+"""Configuration of each command, one small dataclass each.
 
-The CLI fills a config from its arguments (``add_arguments`` / ``from_args``); the dashboard
-fills one from a form and launches it as a background job with the argv ``to_argv`` makes, so
-both run the very same command. A config names the fields that are its outputs (``OUTPUTS``):
-a job records them, so pages find what a job writes without reading its argv. Stdlib only.
+Each field is declared with ``option``: its default, what it means (the ``--help`` text, with its
+unit) and, where only a few values are valid, their choices (the target commands' configs excepted:
+their flags are the runner's, ``pruneseg.target.arguments``). The CLI fills a config from its
+arguments and the dashboard launches one as a background job with the argv it makes
+(``pruneseg.cli_args``), so both run the very same command. A config names the fields that are
+its outputs (``OUTPUTS``): a job records them, so pages find what a job writes without reading its
+argv. Stdlib only.
 """
-import argparse
-import typing
-from dataclasses import dataclass, field, fields
+import copy
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import ClassVar
 
@@ -31,9 +33,32 @@ CPU_BF16_CHOICES = ("auto", "on", "off")
 # ONNX Runtime's static int8 formats, activations then weights, that ``quantize --int8-format`` can make
 # (``pruneseg.deploy.int8_format``: u8s8 is fast with VNNI; reduce_range, 7-bit weights, avoids saturation without)
 INT8_FORMATS = ("u8s8", "u8s8_reduce_range", "s8s8", "u8u8")
+LOSSES = ("ce", "weighted_ce", "ohem", "weighted_ohem")  # ``train --loss`` (pruneseg.losses builds them)
+# ``analyze --importance``: the names of pruneseg.prune.importance.IMPORTANCES (a test compares)
+IMPORTANCES = ("l2", "l1", "bn-scale", "lamp", "fpgm")
+# the pruning plans (pruneseg.prune.plans.PLANS) and what each one's target is: a share of the dense MACs
+# to remove, or a speed-up over the dense model (as the analysis's latency table predicts it)
+TARGET_KINDS = {"sensitivity": "macs", "uniform": "macs", "latency": "speedup"}
+PLAN_KINDS = tuple(TARGET_KINDS)
+SPEEDUP_PRECISIONS = ("fp32", "int8")  # ``--speedup-precision``: the pruned model's speed-up, or its int8 copy's
 # ``--processes N`` (N > 1) runs a command under ``torchrun --standalone --nproc-per-node N``
 # (``pruneseg.cli``): one process per GPU, or CPU processes with gloo. It changes how fast a
 # run is, not what it computes, so it is never among the settings that key a result.
+
+
+def option(default, meaning, choices=()):
+    """A config field: its ``default``, its ``meaning`` (the flag's help: what it is, in which unit, what
+    0 or empty means) and, for a field with a fixed set of values, its ``choices``."""
+    metadata = {"help": meaning, "choices": tuple(choices)}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.copy(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def per_plan(meanings):
+    """``{target kind: meaning}`` (``TARGET_KINDS``' values) as one text naming the plans of each kind."""
+    return "; ".join(f"{', '.join(plan for plan in PLAN_KINDS if TARGET_KINDS[plan] == kind)}: {meaning}"
+                     for kind, meaning in meanings.items())
 
 
 def is_model_file(model):
@@ -100,37 +125,43 @@ def check_guards(guards, class_names):
 
 @dataclass
 class TrainConfig:
-    """The seed's recipe as defaults (reference section 3)."""
+    """The seed's recipe as defaults."""
 
     KIND: ClassVar = "train"
     COMMAND: ClassVar = ("train",)
     OUTPUTS: ClassVar = ("out",)
-    CHOICES: ClassVar = {"cpu_bf16": CPU_BF16_CHOICES}
 
-    model: str = "fpn"
-    data: str = ""
-    out: str = ""
-    height: int = 256
-    width: int = 512
-    epochs: int = 200
-    budget_minutes: float = 0.0  # train at most this long: the epochs that fit (measured), up to `epochs`; 0: off
-    batch_size: int = 0  # 0: the seed's batch size for the model (FPN 10, UNet 4)
-    lr: float = 1e-4
-    head_lr_mult: float = 10.0  # FPN decoder learns 10x faster than the encoder
-    weight_decay: float = 1e-4
-    warmup_epochs: int = 5
-    loss: str = "ce"  # or weighted_ce, ohem, weighted_ohem (pruneseg.losses)
-    class_weights: list[float] = field(default_factory=list)  # empty: the train split's, filled at start
-    ohem_thresh: float = 0.7  # OHEM trains on pixels whose true class has at most this probability,
-    ohem_min_kept: float = 0.1  # and on at least this share of a batch's labelled pixels
-    min_scale: float = 0.5  # training crops are randomly scaled by a factor in [min_scale, max_scale]
-    max_scale: float = 2.0
-    workers: int = 2
-    amp: bool = True  # float16 mixed precision on CUDA
-    cpu_bf16: str = "auto"  # bfloat16 autocast on the CPU: "auto" (where the CPU computes bf16 natively), "on", "off"
-    seed: int = 0
-    processes: int = 1  # data-parallel processes under torchrun; batch_size stays the global batch
-    sync_bn: bool = True  # with several CUDA processes, BatchNorm statistics over the global batch
+    model: str = option("fpn", f"the architecture: fpn, unet, a torchvision model as {TORCHVISION_PREFIX}NAME "
+                               f"(`python -m pruneseg models` lists them) or your own as {MODEL_FILE_FORM}")
+    data: str = option("", "dataset root, Cityscapes or folder layout (`python -m pruneseg synth` makes one)")
+    out: str = option("", "the run's folder (config.json, checkpoints, metrics); one holding a checkpoint resumes")
+    height: int = option(256, "input height in pixels, a multiple of the model's stride")
+    width: int = option(512, "input width in pixels, a multiple of the model's stride")
+    epochs: int = option(200, "training epochs (with --budget-minutes: at most)")
+    budget_minutes: float = option(0.0, "train at most this many minutes: the epochs that fit (measured), up to "
+                                        "--epochs; 0: off")
+    batch_size: int = option(0, "images per step, the global batch under --processes; 0: the model's default "
+                                "(FPN 10, UNet 4)")
+    lr: float = option(1e-4, "the peak learning rate (Adam; linear warm-up, then poly decay to 0)")
+    head_lr_mult: float = option(10.0, "the FPN decoder learns this many times faster than its encoder (--lr)")
+    weight_decay: float = option(1e-4, "Adam's L2 weight decay")
+    warmup_epochs: int = option(5, "epochs of linear learning-rate warm-up (at most a tenth of the run)")
+    loss: str = option("ce", "the training loss: cross-entropy, class-weighted, or OHEM (pruneseg.losses)",
+                       choices=LOSSES)
+    class_weights: list[float] = option([], "one weight per class for the weighted losses; none: the training "
+                                            "split's (ENet weighting), filled at the start")
+    ohem_thresh: float = option(0.7, "OHEM trains on the pixels whose true class has at most this probability (0-1)")
+    ohem_min_kept: float = option(0.1, "OHEM trains on at least this share of a batch's labelled pixels, the hardest "
+                                       "(0-1)")
+    min_scale: float = option(0.5, "the smallest random scale factor of a training crop")
+    max_scale: float = option(2.0, "the largest random scale factor of a training crop")
+    workers: int = option(2, "data-loading worker processes")
+    amp: bool = option(True, "float16 mixed precision on CUDA")
+    cpu_bf16: str = option("auto", "bfloat16 autocast on the CPU; auto: where the CPU computes bf16 natively "
+                                   "(elsewhere it is emulated and slower than fp32)", choices=CPU_BF16_CHOICES)
+    seed: int = option(0, "random seed (weights, crops, order)")
+    processes: int = option(1, "data-parallel processes under torchrun; --batch-size stays the global batch")
+    sync_bn: bool = option(True, "with several CUDA processes, BatchNorm statistics over the global batch")
 
     def __post_init__(self):
         if isinstance(self.cpu_bf16, bool):  # runs recorded before "auto" said true or false
@@ -165,29 +196,27 @@ class AnalyzeConfig:
     COMMAND: ClassVar = ("analyze",)
     OUTPUTS: ClassVar = ("out",)
 
-    checkpoint: str = ""
-    data: str = ""
-    out: str = ""
-    images: int = 32  # validation images scored per cell
-    ratios: list = field(default_factory=lambda: [round(0.1 * i, 1) for i in range(1, 10)])
-    bn_batches: int = 4  # training batches to re-estimate BatchNorm statistics after pruning; 0: off
-    batch_size: int = 8
-    round_to: int = 16  # channel counts stay multiples of this (prune.plans.DEFAULT_ROUND_TO, measured)
-    collapse: float = 0.5  # a group's sweep stops once mIoU falls below this share of the baseline
-    importance: str = "l2"  # which channels go first (pruneseg.prune.importance)
-    runtime: bool = True  # also time plans on ONNX Runtime (fp32 and int8)
-    runtime_threads: int = 1  # ONNX Runtime intra-op threads, as the target runner's --intra-op
-    # the latency table's ratios (LATENCY_TABLE_RATIOS): the latency plan is built from it; empty by default, since
-    # it predicted speed-ups worse than the MACs and cost half of the analysis or more (BENCHMARKS.md)
-    latency_ratios: list[float] = field(default_factory=list)
-    curve_stride: int = 1  # a curve point at every n-th target (prune.tradeoff); the slider interpolates between
-    processes: int = 1  # under torchrun the ranks share the cells; the results do not change
-
-    HELP: ClassVar = {
-        "latency_ratios": "time each group pruned alone at these ratios on ONNX Runtime (the latency table, "
-                          f"e.g. {' '.join(map(str, LATENCY_TABLE_RATIOS))}): the latency plan is built from it; "
-                          "none: no table, no latency plan",
-    }
+    checkpoint: str = option("", "the dense checkpoint (.pt) to analyse")
+    data: str = option("", "dataset root: the validation split is scored, the training split re-estimates BatchNorm")
+    out: str = option("", "the analysis file (.json); a killed analysis run again keeps its finished cells")
+    images: int = option(32, "validation images scored per cell (group x ratio)")
+    ratios: list = option([round(0.1 * i, 1) for i in range(1, 10)],
+                          "pruning ratios swept per group: the share of the group's channels removed, 0-1")
+    bn_batches: int = option(4, "training batches that re-estimate BatchNorm statistics after pruning; 0: off")
+    batch_size: int = option(8, "images per forward pass")
+    round_to: int = option(16, "channel counts stay multiples of this (fastest on ONNX Runtime's CPU kernels, "
+                               "measured: prune.plans.DEFAULT_ROUND_TO)")
+    collapse: float = option(0.5, "a group's sweep stops once mIoU falls below this share of the dense mIoU (0-1)")
+    importance: str = option("l2", "which channels go first: the lowest scores (pruneseg.prune.importance)",
+                             choices=IMPORTANCES)
+    runtime: bool = option(True, "also time plans on ONNX Runtime (fp32 and int8)")
+    runtime_threads: int = option(1, "ONNX Runtime intra-op threads when timing, as the target runner's --intra-op")
+    latency_ratios: list[float] = option(
+        [], "time each group pruned alone at these ratios on ONNX Runtime (the latency table, e.g. "
+            f"{' '.join(map(str, LATENCY_TABLE_RATIOS))}): the latency plan is built from it; none: no table and no "
+            "latency plan, since it predicted speed-ups worse than the MACs and cost half the analysis (BENCHMARKS.md)")
+    curve_stride: int = option(1, "a curve point at every n-th target (prune.tradeoff); the slider interpolates")
+    processes: int = option(1, "processes under torchrun share the cells; the results do not change")
 
 
 @dataclass
@@ -199,22 +228,22 @@ class VerifyConfig:
     OUTPUTS: ClassVar = ("out",)
     REPEATED: ClassVar = {"guards": "guard"}  # --guard person=0.02, once per class
 
-    analysis: str = ""
-    data: str = ""
-    target: float = 0.3  # share of the baseline's MACs to remove
-    plan: str = "sensitivity"
-    out: str = ""  # also write the measured point to this JSON file
-    guards: dict = field(default_factory=dict)  # class name -> largest IoU drop allowed
-    speedup: float = 0.0  # > 1: search the plan for this speed-up, measured (pruneseg.speedup_target); 0: use target
-    speedup_precision: str = "fp32"  # the speed-up of the fp32 model, or of its int8 copy, over dense fp32
-
-    HELP: ClassVar = {
-        "target": "the plan's target: share of the dense MACs removed (sensitivity, uniform) or the latency "
-                  "table's speed-up (latency); ignored with --speedup",
-        "speedup": "search the plan for a model MEASURED this many times faster than the dense one (ONNX "
-                   "Runtime, the target runner's threads, paired rounds), e.g. 2.0; 0: prune to --target",
-        "speedup_precision": "fp32: the pruned model's speed-up; int8: its int8 copy's, both over dense fp32",
-    }
+    analysis: str = option("", "the analysis file (.json) of `python -m pruneseg analyze`")
+    data: str = option("", "dataset root; the plan is scored on validation images the analysis did not use")
+    target: float = option(0.3, "what the plan must reach, by --plan: " + per_plan({
+        "macs": "the share of the dense model's MACs removed, 0-1 (0.3: 30% fewer MACs)",
+        "speedup": "the speed-up over the dense model that the analysis's latency table predicts (ONNX Runtime "
+                   "fp32, x; e.g. 1.5)"}) + "; ignored with --speedup")
+    plan: str = option("sensitivity", "how the channels to remove are chosen per group (pruneseg.prune.plans)",
+                       choices=PLAN_KINDS)
+    out: str = option("", "also write the measured point to this JSON file; empty: print it only")
+    guards: dict = option({}, "CLASS=LIMIT: the largest IoU drop (0-1) the plan may cost that class, e.g. "
+                              "person=0.02; once per class")
+    speedup: float = option(0.0, "search the plan for a model MEASURED this many times faster than the dense "
+                                 "one (ONNX Runtime, the target runner's threads, paired rounds), e.g. 2.0; "
+                                 "0: off (--target)")
+    speedup_precision: str = option("fp32", "fp32: the pruned model's speed-up; int8: its int8 copy's, both over "
+                                            "dense fp32", choices=SPEEDUP_PRECISIONS)
 
 
 @dataclass
@@ -228,48 +257,46 @@ class PruneConfig:
                               "distill", "distill_kind", "distill_weight", "distill_tau", "teacher")  # a resume keeps these
     REPEATED: ClassVar = {"guards": "guard"}
 
-    checkpoint: str = ""
-    data: str = ""
-    analysis: str = ""
-    out: str = ""
-    iterations: int = 5
-    step: float = 0.1  # MACs-reduction target rises by this much of the baseline per iteration
-    tolerance: float = 0.02  # absolute mIoU below the dense model that counts as recovered
-    max_epochs: int = 200  # fine-tuning epochs per iteration at most
-    plan: str = "sensitivity"  # or "uniform", "latency" (pruneseg.prune.plans)
-    lr: float = 1e-4
-    batch_size: int = 0  # 0: the seed's batch size for the model
-    loss: str = ""  # empty: the dense run's recorded loss, class weights and augmentation
-    workers: int = 2
-    processes: int = 1  # data-parallel fine-tuning under torchrun
-    guards: dict = field(default_factory=dict)  # class name -> largest IoU drop allowed below the dense model
-    speedup: float = 0.0  # > 1: iteration k is searched for 1 + (speedup - 1) * k / iterations, measured
-    speedup_precision: str = "fp32"  # fp32, or int8 (the int8 copy's speed-up over dense fp32)
-    distill: bool = False  # fine-tune with the dense checkpoint (or --teacher) as a frozen teacher
-    distill_kind: str = "channel"  # pixel (logit KL per pixel) or channel (Shu et al. 2021) (pruneseg.distill)
-    distill_weight: float = 3.0  # lambda: loss = recipe loss + lambda x distillation
-    distill_tau: float = 1.0  # temperature (channel-wise at 1 recovered most, a hair, BENCHMARKS.md)
-    teacher: str = ""  # empty: the checkpoint being pruned
-    final_epochs: int = 0  # a last fine-tune of this many epochs after the last iteration, lr cosine to 0
-
-    HELP: ClassVar = {
-        "step": "per iteration, the MACs-reduction target rises by this share of the dense model (the latency "
-                "plan: its speed-up target rises by it); unused with --speedup",
-        "speedup": "ask for a MEASURED speed-up, e.g. 2.0: iteration k searches the plan for a model measured "
-                   "1 + (speedup - 1) x k / iterations times faster than the dense one (ONNX Runtime, the "
-                   "target runner's threads, paired rounds), the last iteration the asked one; 0: off (--step)",
-        "speedup_precision": "fp32: the pruned model's speed-up; int8: its int8 copy's, both over dense fp32",
-        "distill": "fine-tune with distillation from a frozen teacher (the checkpoint being pruned, or --teacher): "
-                   "loss = the recipe's loss + distill_weight x the distillation loss",
-        "distill_kind": "pixel: KL of the class distributions per pixel; channel: KL of each class map's spatial "
-                        "distribution (channel-wise distillation, Shu et al. ICCV 2021); both at temperature tau, "
-                        "scaled by tau^2",
-        "distill_weight": "lambda, the distillation loss's weight",
-        "distill_tau": "the distillation temperature tau",
-        "teacher": "the teacher's checkpoint, of the same model, classes and input size; empty: --checkpoint",
-        "final_epochs": "after the last iteration, fine-tune this many more epochs with the learning rate "
-                        "falling from --lr to 0 (cosine); its own row in the state; 0: none",
-    }
+    checkpoint: str = option("", "the dense checkpoint (.pt) to prune")
+    data: str = option("", "dataset root: fine-tuning on the training split, mIoU on the validation split")
+    analysis: str = option("", "the checkpoint's analysis file (.json), from which the plan is built")
+    out: str = option("", "the pruning run's folder (state and a checkpoint per iteration); one holding a state "
+                          "resumes")
+    iterations: int = option(5, "prune-then-fine-tune iterations")
+    step: float = option(0.1, "how much further each iteration prunes, by --plan: " + per_plan({
+        "macs": "iteration k removes k x step of the dense model's MACs (a share, 0-1; 0.1: 10% more each)",
+        "speedup": "iteration k asks for 1 + k x step times faster than the dense model, as the analysis's "
+                   "latency table predicts (ONNX Runtime fp32)"}) + "; unused with --speedup")
+    tolerance: float = option(0.02, "fine-tuning stops once mIoU is at most this far below the dense model's "
+                                    "(absolute, 0-1)")
+    max_epochs: int = option(200, "fine-tuning epochs per iteration at most")
+    plan: str = option("sensitivity", "how the channels to remove are chosen per group (pruneseg.prune.plans)",
+                       choices=PLAN_KINDS)
+    lr: float = option(1e-4, "the fine-tuning learning rate")
+    batch_size: int = option(0, "images per fine-tuning step; 0: the model's default")
+    loss: str = option("", "the fine-tuning loss; empty: the dense run's recorded loss, class weights and "
+                           "augmentation", choices=("", *LOSSES))
+    workers: int = option(2, "data-loading worker processes")
+    processes: int = option(1, "data-parallel fine-tuning processes under torchrun")
+    guards: dict = option({}, "CLASS=LIMIT: the largest IoU drop (0-1) below the dense model allowed for that "
+                              "class, e.g. person=0.02; once per class")
+    speedup: float = option(0.0, "ask for a MEASURED speed-up, e.g. 2.0: iteration k searches the plan for a model "
+                                 "measured 1 + (speedup - 1) x k / iterations times faster than the dense one (ONNX "
+                                 "Runtime, the target runner's threads, paired rounds); 0: off (--step)")
+    speedup_precision: str = option("fp32", "fp32: the pruned model's speed-up; int8: its int8 copy's, both over "
+                                            "dense fp32", choices=SPEEDUP_PRECISIONS)
+    distill: bool = option(False, "fine-tune with distillation from a frozen teacher (the checkpoint being pruned, "
+                                  "or --teacher): loss = the recipe's loss + distill_weight x the distillation loss")
+    distill_kind: str = option("channel", "pixel: KL of the class distributions per pixel; channel: KL of each class "
+                                          "map's spatial distribution (Shu et al. ICCV 2021); both at temperature "
+                                          "tau, scaled by tau^2", choices=DISTILL_KINDS)
+    distill_weight: float = option(3.0, "lambda, the distillation loss's weight")
+    distill_tau: float = option(1.0, "the distillation temperature tau (channel-wise at 1 recovered most, "
+                                     "BENCHMARKS.md)")
+    teacher: str = option("", "the teacher's checkpoint, of the same model, classes and input size; empty: "
+                              "--checkpoint")
+    final_epochs: int = option(0, "after the last iteration, fine-tune this many more epochs with the learning rate "
+                                  "falling from --lr to 0 (cosine); its own row in the state; 0: none")
 
 
 @dataclass
@@ -280,15 +307,16 @@ class DemoConfig:
     COMMAND: ClassVar = ("demo",)
     OUTPUTS: ClassVar = ("out",)
 
-    model: str = "fpn"
-    preset: str = "quick"  # the training recipe (TRAIN_PRESETS)
-    name: str = "demo"  # every artefact it makes is named after it (runs/<name>-<model>, ...)
-    iterations: int = 3  # pruning iterations of the sensitivity plan
-    step: float = 0.15  # share of the dense MACs each iteration removes more
-    max_epochs: int = 3  # fine-tuning epochs per iteration at most
-    budget_minutes: float = 15.0  # the whole demo; training gets what the later steps leave (demo.budget_split); 0: off
-    workspace: str = ""  # empty: $PRUNESEG_WORKSPACE or ./workspace
-    out: str = ""  # the demo's record; empty: WORKSPACE/demos/<name>.json
+    model: str = option("fpn", "the architecture (as train's --model)")
+    preset: str = option("quick", "the training recipe", choices=tuple(TRAIN_PRESETS))
+    name: str = option("demo", "every artefact it makes is named after it (runs/<name>-<model>, ...)")
+    iterations: int = option(3, "pruning iterations of the sensitivity plan")
+    step: float = option(0.15, "the share of the dense MACs each iteration removes more (0-1)")
+    max_epochs: int = option(3, "fine-tuning epochs per iteration at most")
+    budget_minutes: float = option(15.0, "minutes for the whole demo; training gets what the later steps leave "
+                                         "(demo.budget_split); 0: off")
+    workspace: str = option("", "the workspace folder; empty: $PRUNESEG_WORKSPACE or ./workspace")
+    out: str = option("", "the demo's record (.json); empty: WORKSPACE/demos/<name>.json")
 
 
 @dataclass
@@ -300,12 +328,12 @@ class InspectConfig:
     OUTPUTS: ClassVar = ("out",)
     REPEATED: ClassVar = {"models": "model"}  # --model A --model B
 
-    models: list = field(default_factory=list)  # checkpoints (.pt) or compiled package folders
-    data: str = ""
-    split: str = "val"
-    out: str = ""  # the record (.json); the predicted class maps go beside it (.predictions.npz)
-    images: int = 0  # the first so many images of the split; 0: all
-    batch_size: int = 4
+    models: list = option([], "a checkpoint (.pt) or a compiled package folder; once per model")
+    data: str = option("", "dataset root")
+    split: str = option("val", "the split scored (a folder of the dataset: train, val, ...)")
+    out: str = option("", "the record (.json); the predicted class maps go beside it (.predictions.npz)")
+    images: int = option(0, "the first so many images of the split; 0: all")
+    batch_size: int = option(4, "images per forward pass")
 
 
 @dataclass
@@ -316,12 +344,12 @@ class ExportConfig:
     COMMAND: ClassVar = ("export",)
     OUTPUTS: ClassVar = ("out",)
 
-    checkpoint: str = ""
-    out: str = ""  # folder for model_fp32.onnx and export.json
-    data: str = ""  # dataset root for the parity images; empty: random inputs
-    split: str = "val"
-    parity_images: int = 8
-    opset: int = 18
+    checkpoint: str = option("", "the checkpoint (.pt), dense or pruned")
+    out: str = option("", "folder for model_fp32.onnx and export.json")
+    data: str = option("", "dataset root for the parity images; empty: random inputs")
+    split: str = option("val", "the split the parity images come from")
+    parity_images: int = option(8, "images on which ONNX Runtime's logits are compared with PyTorch's")
+    opset: int = option(18, "the ONNX opset version")
 
 
 @dataclass
@@ -331,21 +359,23 @@ class QuantizeConfig:
     KIND: ClassVar = "quantize"
     COMMAND: ClassVar = ("quantize",)
     OUTPUTS: ClassVar = ("out",)
-    CHOICES: ClassVar = {"int8_format": ("auto", *INT8_FORMATS)}
 
-    checkpoint: str = ""
-    data: str = ""
-    out: str = ""  # folder for model_fp32.onnx, model_int8.onnx and quantize.json
-    calib: int = 100  # calibration images, spread evenly over calib_split
-    calib_split: str = "train"  # keeps the validation images, on which mIoU is measured, unseen
-    calib_method: str = "minmax"  # or "entropy", "percentile"
-    keep_float: list = field(default_factory=list)  # ONNX node names, module paths or "classifier"
-    eval_split: str = "val"
-    eval_images: int = 0  # 0: the whole split
-    parity_images: int = 8
-    latency_rounds: int = 7  # fp32 and int8 timed in this many alternating rounds (one thread); 0: skip
-    per_channel: bool = True
-    int8_format: str = "auto"  # u8s8 where the CPU has VNNI, else the fastest of INT8_FORMATS at the best agreement
+    checkpoint: str = option("", "the checkpoint (.pt), dense or pruned")
+    data: str = option("", "dataset root: calibration and evaluation images")
+    out: str = option("", "folder for model_fp32.onnx, model_int8.onnx and quantize.json")
+    calib: int = option(100, "calibration images, spread evenly over --calib-split")
+    calib_split: str = option("train", "the calibration split; train keeps the validation images, on which mIoU "
+                                       "is measured, unseen")
+    calib_method: str = option("minmax", "how activation ranges are set from the calibration images",
+                               choices=CALIBRATION_METHODS)
+    keep_float: list = option([], "layers left in float: ONNX node names, module paths or \"classifier\"")
+    eval_split: str = option("val", "the split on which fp32 and int8 mIoU are measured")
+    eval_images: int = option(0, "evaluation images; 0: the whole split")
+    parity_images: int = option(8, "images on which int8's argmax is compared with fp32's")
+    latency_rounds: int = option(7, "fp32 and int8 timed in this many alternating rounds (one thread); 0: skip")
+    per_channel: bool = option(True, "int8 weights with one scale per output channel (else per tensor)")
+    int8_format: str = option("auto", "activations then weights; auto: u8s8 where the CPU has VNNI, else the "
+                                      "fastest at the best agreement (measured)", choices=("auto", *INT8_FORMATS))
 
 
 @dataclass
@@ -356,10 +386,15 @@ class CompileConfig:
     COMMAND: ClassVar = ("compile",)
     OUTPUTS: ClassVar = ("out",)
 
-    model: str = ""
-    target: str = "ort-cpu"
-    out: str = ""  # package folder: the optimised model and manifest.json
+    model: str = option("", "the ONNX model (.onnx) of export or quantize")
+    target: str = option("ort-cpu", "the runtime and device: "
+                                    + "; ".join(f"{name}: {text}" for name, text in COMPILE_TARGETS.items()),
+                         choices=tuple(COMPILE_TARGETS))
+    out: str = option("", "package folder: the optimised model and manifest.json")
 
+
+# The target commands' configs: their flags and help are pruneseg.target.arguments's (the runner
+# imports nothing of the package); ``to_argv`` writes them and ``from_args`` reads them back.
 
 @dataclass
 class PerfConfig:
@@ -371,10 +406,10 @@ class PerfConfig:
     OUTPUTS: ClassVar = ("out",)
 
     package: str = ""
-    threads: int = 1  # concurrent workers (the seed's -t)
-    seconds: float = 10.0  # test length (the seed's -s)
-    intra_op: int = 1  # runtime threads per run (ONNX Runtime intra-op, OpenVINO INFERENCE_NUM_THREADS)
-    out: str = ""  # result JSON file
+    threads: int = 1
+    seconds: float = 10.0
+    intra_op: int = 1
+    out: str = ""
 
 
 @dataclass
@@ -386,10 +421,10 @@ class LatencyConfig:
     POSITIONAL: ClassVar = ("packages",)
     OUTPUTS: ClassVar = ("out",)
 
-    packages: list = field(default_factory=list)  # the baseline first
-    intra_op: int = 1  # runtime threads per run, for all
+    packages: list = field(default_factory=list)
+    intra_op: int = 1
     rounds: int = 7
-    out: str = ""  # result JSON file
+    out: str = ""
 
 
 @dataclass
@@ -402,10 +437,10 @@ class VideoConfig:
     OUTPUTS: ClassVar = ("out",)
 
     package: str = ""
-    input: str = ""  # the video to segment
-    out: str = ""  # .mp4; its summary goes beside it as .json
-    max_frames: int = 0  # 0: all
-    intra_op: int = 0  # runtime threads per frame; 0: one per core
+    input: str = ""
+    out: str = ""
+    max_frames: int = 0
+    intra_op: int = 0
 
 
 @dataclass
@@ -434,102 +469,13 @@ class FrontierConfig:
     OUTPUTS: ClassVar = ("out",)
     REPEATED: ClassVar = {"packages": "package"}  # --package A --package B
 
-    workspace: str = ""  # empty: $PRUNESEG_WORKSPACE or ./workspace
-    packages: list = field(default_factory=list)  # package folders; empty: every package of the workspace
-    threads: int = 1  # runtime threads per run, the same for every package (the runner's --intra-op)
-    rounds: int = 7  # alternating rounds of the paired timing
-    data: str = ""  # where to measure per-class IoU a package's records lack; empty: the built-in dataset
-    out: str = ""  # the record, frontier/<name>.json; a killed job run again keeps its finished packages
-
-
-# --- the glue between a config and its command line, both ways ----------------------------
-
-def _flag(name):
-    return "--" + name.replace("_", "-")
-
-
-def _guard_argument(text):
-    try:
-        return parse_guard(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def add_arguments(parser, config_class, required=()):
-    """One ``--flag`` per dataclass field (``--x/--no-x`` for booleans), defaults from the class.
-
-    A field in the class's ``REPEATED`` (``{field: singular}``) takes one value per ``--singular``
-    flag instead; a dict field's values are ``NAME=VALUE`` pairs (``--guard person=0.02``). A field in
-    its ``CHOICES`` (``{field: values}``) takes one of them; where they are "on" and "off" (a boolean
-    that learnt "auto"), ``--x`` alone still means "on" and ``--no-x`` "off".
-    """
-    defaults = config_class()
-    repeated = getattr(config_class, "REPEATED", {})
-    choices = getattr(config_class, "CHOICES", {})
-    for item in fields(config_class):
-        flag = _flag(item.name)
-        default = getattr(defaults, item.name)
-        if item.name in repeated:
-            pairs = item.type is dict
-            parser.add_argument(_flag(repeated[item.name]), dest=item.name, action="append",
-                                type=_guard_argument if pairs else str, required=item.name in required,
-                                metavar="NAME=VALUE" if pairs else repeated[item.name].upper(),
-                                help="repeat the flag for more")
-        elif item.name in choices:
-            switch = {"on", "off"} <= set(choices[item.name])
-            parser.add_argument(flag, choices=choices[item.name], default=default,
-                                help=f"default: {default}", **({"nargs": "?", "const": "on"} if switch else {}))
-            if switch:
-                parser.add_argument("--no-" + flag[2:], dest=item.name, action="store_const", const="off",
-                                    help=argparse.SUPPRESS)
-        elif item.type is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
-                                help=getattr(config_class, "HELP", {}).get(item.name))
-        elif item.type is list or typing.get_origin(item.type) is list:
-            # the element type comes from the annotation (list[float]), else from the default
-            element = (typing.get_args(item.type) or [type(default[0]) if default else str])[0]
-            meaning = getattr(config_class, "HELP", {}).get(item.name)
-            parser.add_argument(flag, type=element, nargs="*", default=default,
-                                help=f"{meaning + ' ' if meaning else ''}(default: {' '.join(map(str, default)) or 'none'})")
-        else:
-            meaning = getattr(config_class, "HELP", {}).get(item.name)
-            parser.add_argument(flag, type=item.type, default=default, required=item.name in required,
-                                help=f"{meaning} (default: {default})" if meaning else f"default: {default}")
-
-
-def from_args(config_class, args):
-    """The config of parsed ``args`` (every field read from the attribute of its name)."""
-    values = {item.name: getattr(args, item.name) for item in fields(config_class)}
-    for name in getattr(config_class, "REPEATED", {}):  # an appended flag never given is None
-        kind = next(item.type for item in fields(config_class) if item.name == name)
-        values[name] = kind(values[name] or [])
-    return config_class(**values)
-
-
-def to_argv(config):
-    """CLI arguments that reproduce ``config`` for ``python -m pruneseg``."""
-    positional = getattr(config, "POSITIONAL", ())
-    repeated = getattr(config, "REPEATED", {})
-    argv = list(config.COMMAND)
-    for name in positional:
-        value = getattr(config, name)
-        argv += list(map(str, value)) if isinstance(value, list) else [str(value)]
-    for item in fields(config):
-        if item.name in positional:
-            continue
-        value = getattr(config, item.name)
-        flag = _flag(item.name)
-        if item.name in repeated:
-            pairs = [f"{k}={v}" for k, v in value.items()] if isinstance(value, dict) else value
-            for one in pairs:
-                argv += [_flag(repeated[item.name]), str(one)]
-        elif isinstance(value, bool):
-            argv.append(flag if value else "--no-" + flag[2:])
-        elif isinstance(value, list):
-            argv += [flag, *map(str, value)]
-        else:
-            argv += [flag, str(value)]
-    return argv
+    workspace: str = option("", "the workspace folder; empty: $PRUNESEG_WORKSPACE or ./workspace")
+    packages: list = option([], "a package folder; once per package; none: every package of the workspace")
+    threads: int = option(1, "runtime threads per run, the same for every package (the runner's --intra-op)")
+    rounds: int = option(7, "alternating rounds of the paired timing")
+    data: str = option("", "where to measure the per-class IoU a package's records lack; empty: the built-in "
+                           "dataset")
+    out: str = option("", "the record, frontier/<name>.json; a killed job run again keeps its finished packages")
 
 
 def outputs(config):

@@ -11,9 +11,9 @@ from dataclasses import asdict, is_dataclass, replace
 import torch
 import torch.nn.functional as F
 
+from pruneseg.config import LOSSES  # their names, torch-free, for the command line
 from pruneseg.data.classes import IGNORE_INDEX
 
-LOSSES = ("ce", "weighted_ce", "ohem", "weighted_ohem")
 ENET_C = 1.02
 
 

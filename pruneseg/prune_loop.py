@@ -27,7 +27,7 @@ import torch
 
 from pruneseg import distributed
 from pruneseg.checkpoint import load_checkpoint, load_model, save_checkpoint
-from pruneseg.config import PruneConfig, TrainConfig, check_guards
+from pruneseg.config import TARGET_KINDS, PruneConfig, TrainConfig, check_guards
 from pruneseg.data.cityscapes import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.deploy.latency import timer_for
@@ -40,7 +40,7 @@ from pruneseg.prune.groups import prune_to_widths
 from pruneseg.prune.guards import check_guarded, guard_misses
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, model_size, paired_latency
-from pruneseg.prune.plans import TARGET_KINDS, check_plan_data, make_plan
+from pruneseg.prune.plans import check_plan_data, make_plan
 from pruneseg.prune.speedup_search import search_text
 from pruneseg.records import file_sha256, write_record
 from pruneseg.records.analysis import read_analysis

@@ -12,7 +12,8 @@ import pruneseg.analyze as analyze
 from conftest import ROOT, make_dataset
 from pruneseg import distributed
 from pruneseg.checkpoint import load_checkpoint, load_model
-from pruneseg.config import AnalyzeConfig, TrainConfig, to_argv
+from pruneseg.cli_args import to_argv
+from pruneseg.config import AnalyzeConfig, TrainConfig
 from pruneseg.deploy.export import export_checkpoint
 from pruneseg.losses import build_loss
 from pruneseg.records import read_jsonl

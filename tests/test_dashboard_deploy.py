@@ -17,8 +17,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from pruneseg.cli import build_parser
 from pruneseg.cli import main as cli_main
-from pruneseg.config import (CALIBRATION_METHODS, CompareConfig, LatencyConfig, PerfConfig, VideoConfig, from_args,
-                             to_argv)
+from pruneseg.cli_args import from_args, to_argv
+from pruneseg.config import CALIBRATION_METHODS, CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.dashboard import checks, labels
 from pruneseg.dashboard.views import deploy as deploy_view
 from pruneseg.dashboard.views import target as target_view

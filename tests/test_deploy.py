@@ -10,7 +10,8 @@ from conftest import make_dataset
 
 from pruneseg.cli import build_parser
 from pruneseg.cli import main as cli_main
-from pruneseg.config import QuantizeConfig, TrainConfig, from_args, to_argv
+from pruneseg.cli_args import from_args, to_argv
+from pruneseg.config import QuantizeConfig, TrainConfig
 from pruneseg.deploy.compile import CompileError, compile_model
 from pruneseg.deploy.export import export_model
 from pruneseg.deploy.onnx_meta import OnnxModelError, get_metadata

@@ -15,7 +15,8 @@ import pytest
 
 from conftest import ROOT, make_dataset, open_page
 from pruneseg import cli, distributed, jobs
-from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, from_args, to_argv
+from pruneseg.cli_args import from_args, to_argv
+from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig
 from pruneseg.dashboard import checks
 from pruneseg.dashboard.checks import processes_problem, visible_gpus
 from pruneseg.dashboard.labels import devices_text

@@ -5,7 +5,8 @@ import argparse
 import pytest
 
 from pruneseg.cli import build_parser
-from pruneseg.config import PruneConfig, VerifyConfig, check_guards, from_args, parse_guard, to_argv
+from pruneseg.cli_args import from_args, to_argv
+from pruneseg.config import PruneConfig, VerifyConfig, check_guards, parse_guard
 from pruneseg.dashboard import checks
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.prune.guards import GUARD_SCALE, guard_misses, guarded_costs

@@ -12,7 +12,8 @@ import pytest
 
 from conftest import make_dataset
 from pruneseg.cli import main as cli_main
-from pruneseg.config import InspectConfig, from_args, to_argv
+from pruneseg.cli_args import from_args, to_argv
+from pruneseg.config import InspectConfig
 from pruneseg.dashboard.views import inspect as view
 from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES
 from pruneseg.metrics import class_scores, confusion_matrix, image_metrics, mean_iou

@@ -15,7 +15,8 @@ from test_pruning_pages import write_analysis, write_state
 from pruneseg import frontier
 from pruneseg.cli import build_parser
 from pruneseg.cli import main as cli_main
-from pruneseg.config import FrontierConfig, from_args, to_argv
+from pruneseg.cli_args import from_args, to_argv
+from pruneseg.config import FrontierConfig
 from pruneseg.deploy.compile import compile_model
 from pruneseg.dashboard.pareto import ShipRule, pareto_front, ship_pick
 from pruneseg.dashboard.views import frontier as view

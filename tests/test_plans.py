@@ -1,7 +1,8 @@
 """The plan registry's torch-free maths on hand-made analyses: the latency plan's knapsack."""
 import pytest
 
-from pruneseg.prune.plans import PLANS, TARGET_KINDS, latency_plan, make_plan
+from pruneseg.config import TARGET_KINDS
+from pruneseg.prune.plans import PLANS, latency_plan, make_plan
 
 
 class Channels:

@@ -10,7 +10,8 @@ import torch
 import pruneseg.analyze as analyze
 import pruneseg.prune_loop as prune_loop
 from pruneseg.checkpoint import load_model, save_checkpoint
-from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, VerifyConfig, to_argv
+from pruneseg.cli_args import to_argv
+from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, VerifyConfig
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.errors import PruneSegError
 from pruneseg.models import build_model, count_macs

@@ -9,7 +9,8 @@ import pytest
 
 import pruneseg.analyze as analyze
 import pruneseg.prune_loop as prune_loop
-from pruneseg.config import VerifyConfig, to_argv
+from pruneseg.cli_args import to_argv
+from pruneseg.config import VerifyConfig
 from pruneseg.errors import PruneSegError
 from pruneseg.prune.speedup_search import STATUS_TEXT, search_text
 from test_prune import analysis_file, prune_config, trained  # noqa: F401 (fixtures)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, CPU_BF16_CHOICES, DEFAULT_BATCH_SIZE,
-                             DISTILL_KINDS, LATENCY_TABLE_RATIOS, MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig,
+from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, CPU_BF16_CHOICES, DEFAULT_BATCH_SIZE, DISTILL_KINDS,
+                             LATENCY_TABLE_RATIOS, MODEL_FILE_FORM, TARGET_KINDS, TRAIN_PRESETS, AnalyzeConfig,
                              CompareConfig, CompileConfig, ExportConfig, FrontierConfig, InspectConfig, LatencyConfig,
                              PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VideoConfig, is_model_file,
                              model_short_name)
@@ -19,7 +19,6 @@ from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
 from pruneseg.dashboard.views.train import estimate_text, training_minutes
-from pruneseg.prune.plans import TARGET_KINDS
 from pruneseg.records.analysis import read_analysis
 from pruneseg.target.machine import machine_profile, native_bf16, profile_text
 from pruneseg.workspace import layout

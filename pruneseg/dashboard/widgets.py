@@ -18,7 +18,8 @@ import pandas as pd
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.config import outputs, to_argv
+from pruneseg.cli_args import to_argv
+from pruneseg.config import outputs
 from pruneseg.dashboard import access
 from pruneseg.dashboard.checks import busy_problem
 from pruneseg.dashboard.labels import (STATUS_STYLE, devices_text, elapsed_seconds, format_duration, is_final,

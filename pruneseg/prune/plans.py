@@ -13,6 +13,7 @@ With guards, the sensitivity and latency plans prune the groups that hurt a guar
 """
 import numpy as np
 
+from pruneseg.config import TARGET_KINDS
 from pruneseg.prune.guards import guarded_costs
 
 TIE_BREAK = 1e-4  # mIoU drop charged per unit of pruning ratio on top of the measured drop
@@ -115,9 +116,8 @@ def latency_plan(analysis, macs_model, target, guards=None):
             for name, index in chosen.items()}
 
 
+# the names, in config.PLAN_KINDS's order, and their target kinds (config.TARGET_KINDS) are torch-free for the CLI
 PLANS = {"sensitivity": sensitivity_plan, "uniform": uniform_plan, "latency": latency_plan}
-PLAN_KINDS = tuple(PLANS)
-TARGET_KINDS = {"sensitivity": "macs", "uniform": "macs", "latency": "speedup"}
 
 
 def check_plan(kind):

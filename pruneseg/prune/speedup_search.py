@@ -21,10 +21,11 @@ give it a runtime (``pruneseg.deploy.latency.RuntimeLatency``). Torch-free.
 import math
 import time
 
+from pruneseg.config import SPEEDUP_PRECISIONS
+
 WINDOW = 1.05  # a speed-up within [asked, asked x 1.05] is what was asked
 PROBE_CAP = 6  # whole-model measurements per search at most
 LIMIT_MARGIN = 1.1  # refuse a speed-up this much beyond the largest one predicted for the plan
-SPEEDUP_PRECISIONS = ("fp32", "int8")
 STATUS_TEXT = {"met": "within 5% above the asked speed-up",
                "spread": "the timing's spread is wider than the 5% window around the asked speed-up, so it cannot "
                          "tell a closer knob from this one",

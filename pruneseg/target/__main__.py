@@ -73,8 +73,8 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="python -m pruneseg.target", description=__doc__)
     parsers = add_target_commands(parser.add_subparsers(dest="command", required=True))
     parsers["perf"].add_argument("--image", help="frame to segment (default: noise at the model's input size)")
-    parsers["perf"].add_argument("--json", action="store_true")
-    parsers["latency"].add_argument("--json", action="store_true")
+    parsers["perf"].add_argument("--json", action="store_true", help="print the result as JSON instead of text")
+    parsers["latency"].add_argument("--json", action="store_true", help="print the result as JSON instead of text")
     for name, func in (("perf", cmd_perf), ("latency", cmd_latency), ("video", cmd_video), ("compare", cmd_compare)):
         parsers[name].set_defaults(func=func)
     return parser

@@ -15,7 +15,7 @@ from pruneseg.dashboard.headline import (checkpoint_packages, figure_note, headl
 from pruneseg.dashboard.labels import model_label
 from pruneseg.dashboard.views.sensitivity import miou_images_text
 from pruneseg.data.classes import classes_of
-from pruneseg.prune.plans import PLAN_KINDS, TARGET_KINDS
+from pruneseg.config import PLAN_KINDS, TARGET_KINDS
 from pruneseg.prune.tradeoff import (SEED_TOLERANCE, best_speedup, curve, efficiency, point_at, point_meeting,
                                      point_speedup, predicted_point, prediction_record, runtime_speedup)
 

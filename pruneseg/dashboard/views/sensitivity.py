@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
 from pruneseg.dashboard.labels import model_label
 from pruneseg.data.classes import classes_of
-from pruneseg.prune.plans import TARGET_KINDS
+from pruneseg.config import TARGET_KINDS
 from pruneseg.prune.tradeoff import SEED_TOLERANCE, drop_table, has_class_iou, plan_targets
 
 MIOU = "mIoU"
