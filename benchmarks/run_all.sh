@@ -61,19 +61,13 @@ step colour_mean "$W/logs/colour_mean.log" "$PY" benchmarks/colour_baseline.py -
 step colour_histogram "$W/logs/colour_histogram.log" "$PY" benchmarks/colour_baseline.py --data "$D" --method histogram
 step channel_rounding "$W/logs/channel_rounding.log" "$PY" benchmarks/channel_rounding.py --threads $THREADS
 
-# FPN: the quick preset with its 10-minute budget (per-class IoU against minutes), natively and capped to
-# AVX2, then the latency-true pruning table, and the int8 formats of its dense model
+# FPN: the quick preset with its 10-minute budget (per-class IoU against minutes), the int8 formats of its
+# dense model, speed-ups asked and measured; then the preset capped to AVX2 and the latency-true pruning table
 step fpn_train "$W/runs/fpn-quick/model_best.pt" \
     "$PY" benchmarks/quick_preset.py --data "$D" --out "$W/runs/fpn-quick"
-step fpn_train_avx2 "$W/runs/fpn-quick-avx2/model_best.pt" \
-    "${AVX2[@]}" "$PY" benchmarks/quick_preset.py --data "$D" --out "$W/runs/fpn-quick-avx2"
 step int8_formats "$W/bench/int8-formats/results.json" \
     "$PY" benchmarks/int8_formats.py --checkpoint "$W/runs/fpn-quick/model_best.pt" --data "$D" \
     --out "$W/bench/int8-formats" --threads $THREADS
-step fpn_latency "$W/bench/fpn/results.json" \
-    "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" --data "$D" \
-    --out "$W/bench/fpn" --iterations 5 --macs-step 0.12 --speedup-step 0.25 --epochs 3 --threads $THREADS \
-    --latency-table
 # speed-ups asked and measured (issue 18): the default analysis (no latency table), speed-ups asked and measured with distillation
 # and a final fine-tune, distillation against none at equal MACs and epochs (about 30 minutes)
 step fpn_speedup "$W/bench/fpn-speedup/results.json" \
@@ -81,6 +75,13 @@ step fpn_speedup "$W/bench/fpn-speedup/results.json" \
     --out "$W/bench/fpn-speedup" --speedup 2.0 2.4 --iterations 4 --epochs 3 --final-epochs 6 \
     --distill-step 0.5 --distill-epochs 3 --threads $THREADS
 
+step fpn_train_avx2 "$W/runs/fpn-quick-avx2/model_best.pt" \
+    "${AVX2[@]}" "$PY" benchmarks/quick_preset.py --data "$D" --out "$W/runs/fpn-quick-avx2"
+# the latency table's plans (issue 10's figures)
+step fpn_latency "$W/bench/fpn/results.json" \
+    "$PY" benchmarks/latency_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" --data "$D" \
+    --out "$W/bench/fpn" --iterations 5 --macs-step 0.12 --speedup-step 0.25 --epochs 3 --threads $THREADS \
+    --latency-table
 # OpenVINO against ONNX Runtime: the same FPN's fp32 and int8 packages on both runtimes
 step openvino "$W/bench/openvino/results.json" \
     "$PY" benchmarks/openvino_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" --data "$D" \
