@@ -176,6 +176,7 @@ def cmd_report(args):
 
     data = gather(args.workspace or default_workspace(), args.run)
     out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report_html(data))
     out.with_suffix(".json").write_text(report_json(data))
     print(f"{out} and {out.with_suffix('.json')}")

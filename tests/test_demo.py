@@ -1,5 +1,6 @@
 """The demo pipeline on a tiny built-in dataset: every step's artefacts, and a killed demo resuming."""
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -79,7 +80,7 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_vide
                and row["params"] > 0 for row in frontier["packages"])
 
     # the report of the demo's pruning run: the CLI's file, and the Report page
-    out = tmp_path / "report.html"
+    out = tmp_path / "reports" / "report.html"  # a folder not made yet
     main(["report", "--run", made["pruning_run"], "--out", str(out), "--workspace", str(ws)])
     page = out.read_text()
     assert page.count("<script") >= 4 and "plotly" in page and "data:video/mp4;base64," in page
@@ -100,6 +101,9 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_vide
     assert [row["class"] for row in per_class] == ["other", "static", "sky", "person", "vehicle", "bike"]
     assert set(per_class[0]) == {"class", "dense", "pruned", "pruned change", "pruned int8", "pruned int8 change"}
     assert "<h2>Per-class IoU</h2>" in page and "<h2>Which model to ship: every package timed together</h2>" in page
+    table = page.split("<h2>Per-class IoU</h2>")[1].split("</table>")[0]  # every IoU and change with 3 decimals
+    cells = re.findall(r"<td>([^<]*)</td>", table)
+    assert len(cells) == 6 * 6 and all(re.fullmatch(r"-?\d\.\d{3}|—|[a-z]+", cell) for cell in cells), cells
     assert len(numbers["frontier"]) == 4
     monkeypatch.setenv("PRUNESEG_WORKSPACE", str(ws))
     at = open_page("app_pages/report.py")

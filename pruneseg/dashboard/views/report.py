@@ -203,6 +203,13 @@ def class_rows(data):
     return rows
 
 
+def _cell(value):
+    """A table cell of the HTML report: IoUs and changes with 3 decimals, a missing value as a dash."""
+    if value is None:
+        return "—"
+    return f"{value:.3f}" if isinstance(value, float) else html.escape(str(value))
+
+
 def class_iou_figure(data):
     """Per-class IoU of dense, pruned and pruned int8 (validation split), grouped by class."""
     series = class_ious(data)
@@ -329,8 +336,8 @@ def report_html(data):
                      f"<video controls loop width='100%' src='data:video/mp4;base64,{encoded}'></video>")
     rows = class_rows(data)
     parts.append("<h2>Per-class IoU</h2><table><tr>" + "".join(f"<th>{html.escape(key)}</th>" for key in rows[0])
-                 + "</tr>" + "".join("<tr>" + "".join(f"<td>{'—' if value is None else html.escape(str(value))}</td>"
-                                                      for value in row.values()) + "</tr>" for row in rows)
+                 + "</tr>" + "".join("<tr>" + "".join(f"<td>{_cell(value)}</td>" for value in row.values()) + "</tr>"
+                                     for row in rows)
                  + "</table>")
     parts.append("<h2>Provenance</h2><table>" + "".join(
         f"<tr><th>{html.escape(row['what'])}</th><td>{html.escape(row['settings'])}</td></tr>"
