@@ -136,7 +136,7 @@ def test_verified_points_are_named_by_their_guards():
 
 
 def test_the_argparse_type_reports_the_message():
-    from pruneseg.config import _guard_argument
+    from pruneseg.cli_args import _guard_argument
 
     with pytest.raises(argparse.ArgumentTypeError, match="CLASS=LIMIT"):
         _guard_argument("bike")
