@@ -128,6 +128,7 @@ def damaged_workspace(workspace):
     dense = make_package(workspace, "fpn-demo-model_best-fp32", checkpoint=str(checkpoint))
     make_package(workspace, "fpn-demo-model_best-int8", "int8", checkpoint=str(checkpoint))
     write_perf_result(workspace, dense)
+    write_comparison(workspace, [dense, dense], [1.5], created=1.0)
     video = workspace / "target" / "videos" / "v.mp4"
     write_video(video, frames=2)
     video.with_suffix(".json").write_text('{"out": "v.mp4", "frames": 2, "size": [40, 24], "fps": [1')
@@ -169,3 +170,7 @@ def test_every_page_renders_a_damaged_workspace(damaged, tmp_path, monkeypatch, 
         assert "unreadable analysis file" in shown
     if page.endswith("deploy.py"):
         assert "unreadable" in shown and "export.json" in shown
+    if page.endswith(("home.py", "report.py")):  # the pruning run is listed with its problem
+        assert "state.json: unreadable pruning state" in shown
+    if page.endswith("target.py"):
+        assert "unreadable throughput result" in shown and "unreadable latency comparison" in shown
