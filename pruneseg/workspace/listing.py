@@ -1,7 +1,9 @@
 """What the workspace holds: datasets, runs, checkpoints, analyses, pruning runs, exports, packages, results.
 
 Every listing reads records through ``pruneseg.records``; a broken one is listed with its
-``problem`` (a message naming the file) instead of raising, so a page can show it. Torch-free.
+``problem`` (a message naming the file) instead of raising, so a page can show it: a row with the
+``problem`` key set, or a ``(folder, {"problem": ...})`` pair; ``readable`` and ``problems`` split them.
+Torch-free.
 """
 import time
 from pathlib import Path
