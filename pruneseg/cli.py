@@ -377,7 +377,7 @@ def _relaunch_under_torchrun(args, argv):
     """``--processes N`` with N > 1, outside torchrun: become torchrun running this same command N times.
 
     The process is replaced (same pid), so a job's cancel reaches torchrun, which stops its ranks.
-    Under torchrun (``RANK`` set) the option is ignored: torchrun decides the processes.
+    Under torchrun (``torchrun_env.launched_by_torchrun``) the option is ignored: torchrun decides the processes.
     """
     processes = getattr(args, "processes", 1)
     if processes < 1:
