@@ -91,7 +91,7 @@ st.subheader("Artefacts")
 exports = listing.list_exports(ws)
 for problem in (p for export in exports for p in export["problems"]):
     st.warning(problem, icon=":material/warning:")
-rows = view.artefact_rows(ws, exports, listing.list_packages(ws), listing.list_perf_results(ws))
+rows = view.artefact_rows(ws, exports, listing.list_packages(ws), listing.readable(listing.list_perf_results(ws)))
 if rows:
     widgets.table(rows, **{
         "mIoU": st.column_config.ProgressColumn("mIoU", min_value=0.0, max_value=1.0, format="%.3f", width="small",

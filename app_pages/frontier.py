@@ -50,7 +50,7 @@ def ship_rule(class_names):
 def links(row):
     """Links from a package to the Inspect and Report pages."""
     inspection = view.inspection_for(row, listing.list_inspections(ws))
-    run = view.pruning_run_for(row, listing.list_pruning_runs(ws))
+    run = view.pruning_run_for(row, listing.readable(listing.list_pruning_runs(ws)))
     cols = st.columns(2)
     with cols[0]:
         if inspection:

@@ -95,9 +95,9 @@ else:
     st.caption("No training run yet.")
 st.page_link("app_pages/train.py", label="Start or follow a training run", icon=":material/model_training:")
 
-pruning_runs = listing.list_pruning_runs(ws)
+pruning_runs = widgets.readable(listing.list_pruning_runs(ws))
 packages = listing.list_packages(ws)
-comparisons = listing.list_latency_comparisons(ws)
+comparisons = listing.readable(listing.list_latency_comparisons(ws))
 if pruning_runs:
     st.subheader("Pruning runs")
     widgets.table(home.pruning_rows(pruning_runs, packages, comparisons),
@@ -106,7 +106,7 @@ if pruning_runs:
                f"{HOW} (Target page); {figure_note('model alone', who='pruning loop')}.")
 if packages:
     st.subheader("Packages")
-    widgets.table(home.package_rows(packages, listing.list_perf_results(ws), comparisons))
+    widgets.table(home.package_rows(packages, listing.readable(listing.list_perf_results(ws)), comparisons))
     st.caption(f"Speed-up: the headline, {HOW}. FPS is {figure_note('throughput', workers=1)}.")
 
 left, right = st.columns(2)

@@ -57,11 +57,11 @@ _, _, points_done, points_total = progress(analysis)
 if points_done < points_total:
     st.warning(f"This analysis is still being computed ({points_done} of {points_total} curve points): the slider "
                "covers what is done. Follow it on the Sensitivity page.", icon=":material/hourglass_top:")
-verified_points = listing.read_verified(path)
+verified_points = widgets.readable(listing.read_verified(path))
 verify_jobs = [j for j in jobs.list_jobs(ws, "verify") if j.config.get("analysis") == str(path)]
 prune_jobs = [j for j in jobs.list_jobs(ws, "prune") if j.config.get("analysis") == str(path)]
-runs = listing.list_pruning_runs(ws, path)
-packages, comparisons = listing.list_packages(ws), listing.list_latency_comparisons(ws)
+runs = widgets.readable(listing.list_pruning_runs(ws, path))
+packages, comparisons = listing.list_packages(ws), listing.readable(listing.list_latency_comparisons(ws))
 guards = widgets.guards_input(classes_of(analysis), has_class_iou(analysis))
 
 

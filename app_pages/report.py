@@ -16,12 +16,11 @@ from pruneseg.records import RecordError
 from pruneseg.workspace import layout, listing
 
 ws = widgets.workspace()
-runs = listing.list_pruning_runs(ws)
-
 st.title("Report")
 st.markdown("The outcome of one pruning run in one place: how much faster and smaller the pruned fp32 and int8 "
             "models are than the dense one, what they cost in mIoU, class by class, and the video. "
             "**Download report** gives one HTML file that opens offline.")
+runs = widgets.readable(listing.list_pruning_runs(ws))
 if not runs:
     st.info("No pruning run in this workspace yet: run the demo on **Home**, or prune on the **Prune** page.",
             icon=":material/info:")

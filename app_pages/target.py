@@ -22,8 +22,8 @@ ws = widgets.workspace()
 packages = listing.list_packages(ws)
 paths = [str(p["path"]) for p in packages]
 labels = {str(p["path"]): package_row_label(p) for p in packages}
-results = listing.list_perf_results(ws)
-comparisons = listing.list_latency_comparisons(ws)
+results = widgets.readable(listing.list_perf_results(ws))
+comparisons = widgets.readable(listing.list_latency_comparisons(ws))
 pair = [str(p) if p else "" for p in view.default_pair(packages)]  # dense fp32 vs pruned int8 first
 
 st.title("Target")
@@ -131,7 +131,7 @@ if packages:
             widgets.launch_job(*submitted, param="video")
     if job := widgets.shown_job(jobs.list_jobs(ws, VideoConfig.KIND), "video", finished_too=True):
         widgets.job_panel(job.path, details=video_result, param="video")
-    elif videos := listing.list_videos(ws):  # made outside a video job (the demo, the command line)
+    elif videos := widgets.readable(listing.list_videos(ws)):  # made outside a video job (the demo, the command line)
         widgets.cards(view.video_cards(videos[0]["record"]))
         st.video(videos[0]["video"])
         st.caption(" | ".join(f"{side}: {package_label(info)}"

@@ -15,6 +15,7 @@ from pruneseg.config import (MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig, Comp
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context, torchrun_command
 from pruneseg.target.arguments import add_target_commands
+from pruneseg.torchrun_env import launched_by_torchrun
 from pruneseg.workspace.layout import default_workspace
 
 JSON_HELP = "print the result as JSON instead of text"
@@ -376,12 +377,12 @@ def _relaunch_under_torchrun(args, argv):
     """``--processes N`` with N > 1, outside torchrun: become torchrun running this same command N times.
 
     The process is replaced (same pid), so a job's cancel reaches torchrun, which stops its ranks.
-    Under torchrun (``RANK`` set) the option is ignored: torchrun decides the processes.
+    Under torchrun (``torchrun_env.launched_by_torchrun``) the option is ignored: torchrun decides the processes.
     """
     processes = getattr(args, "processes", 1)
     if processes < 1:
         raise ValueError(f"--processes must be at least 1, got {processes}")
-    if processes == 1 or "RANK" in os.environ:
+    if processes == 1 or launched_by_torchrun():
         return
     command = torchrun_command(processes, argv)
     print("$ python " + " ".join(command[1:]), flush=True)

@@ -1,7 +1,8 @@
 """Data parallelism under ``torchrun``: one process (rank) per device, and one code path.
 
 ``torchrun`` starts N copies of a command and tells each its place through the environment
-(``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``LOCAL_WORLD_SIZE``, ``MASTER_ADDR``/``PORT``).
+(``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``LOCAL_WORLD_SIZE``, ``MASTER_ADDR``/``PORT``), read by
+``pruneseg.torchrun_env`` alone.
 ``init`` joins them into one process group: NCCL with one GPU per local rank when CUDA is
 present, gloo on the CPU (one OpenMP thread per rank unless ``OMP_NUM_THREADS`` says more).
 Without torchrun every helper here treats the process as a world of one, so training, analysis
@@ -21,6 +22,8 @@ import torch.distributed as dist
 
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import record_devices
+from pruneseg.torchrun_env import (launched_by_torchrun, local_rank_from_env, local_world_size_from_env, rank_from_env,
+                                   world_size_from_env)
 
 # The longest a rank waits in a collective: while the others finish their share of a sweep or rank 0
 # writes a checkpoint (minutes at most), and what a rank stuck on a lost node waits before it fails.
@@ -29,22 +32,22 @@ TIMEOUT = timedelta(minutes=30)
 
 def launched():
     """Whether this process was started by torchrun (or another launcher setting its variables)."""
-    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+    return launched_by_torchrun()
 
 
 def rank():
     """This process's rank, 0 .. world_size() - 1 (0 alone)."""
-    return dist.get_rank() if dist.is_initialized() else int(os.environ.get("RANK", 0))
+    return dist.get_rank() if dist.is_initialized() else rank_from_env()
 
 
 def world_size():
     """Number of processes of the run (1 alone)."""
-    return dist.get_world_size() if dist.is_initialized() else int(os.environ.get("WORLD_SIZE", 1))
+    return dist.get_world_size() if dist.is_initialized() else world_size_from_env()
 
 
 def local_rank():
     """This process's rank among those on its machine: its GPU index."""
-    return int(os.environ.get("LOCAL_RANK", 0))
+    return local_rank_from_env()
 
 
 def is_main():
@@ -67,7 +70,7 @@ def init():
     """
     here = device()
     if launched() and not dist.is_initialized():
-        local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
+        local_ranks = local_world_size_from_env()
         if here.type == "cuda" and local_ranks > torch.cuda.device_count():
             raise PruneSegError(f"{local_ranks} processes on this machine but {torch.cuda.device_count()} GPU(s) "
                                 "visible: run one process per GPU (or CPU processes with CUDA_VISIBLE_DEVICES=)")
@@ -95,7 +98,7 @@ def describe_device(where):
     label = str(where)
     if where.type == "cuda":
         label += f" {torch.cuda.get_device_name(where)}"
-    if world_size() > int(os.environ.get("LOCAL_WORLD_SIZE", world_size())):
+    if world_size() > local_world_size_from_env(world_size()):
         label = f"{socket.gethostname()} {label}"
     return label
 
@@ -157,7 +160,7 @@ def _collective_device():
 
 def _cpu_threads():
     """OpenMP threads per CPU rank: ``OMP_NUM_THREADS`` (torchrun sets 1), else the cores split among local ranks."""
-    local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
+    local_ranks = local_world_size_from_env()
     return int(os.environ.get("OMP_NUM_THREADS") or 0) or max(1, (os.cpu_count() or 1) // local_ranks)
 
 

@@ -23,6 +23,7 @@ from typing import NotRequired, TypedDict
 
 from pruneseg.errors import PruneSegError
 from pruneseg.jsonio import read_json, write_json
+from pruneseg.torchrun_env import rank_from_env, world_size_from_env
 from pruneseg.workspace.layout import CANCEL_MARK, JOB_LOG, JOB_RECORD, JOB_STATE, job_dir, jobs_dir
 
 JOB_DIR_ENV = "PRUNESEG_JOB_DIR"
@@ -187,7 +188,7 @@ def cancel_job(path):
 
 def is_main_process():
     """False on torchrun's ranks other than 0 (``RANK`` > 0): rank 0 alone records a job's state."""
-    return os.environ.get("RANK", "0") == "0"
+    return rank_from_env() == 0
 
 
 def torchrun_command(processes, argv):
@@ -223,7 +224,7 @@ def job_context():
     try:
         yield
     except (JobCancelled, KeyboardInterrupt):
-        if os.environ.get("WORLD_SIZE", "1") != "1" and not _cancel_requested():
+        if world_size_from_env() != 1 and not _cancel_requested():
             # torchrun stops every rank once one of them failed (or a node was lost)
             update_state(status="failed", ended=time.time(),
                          error="stopped by torchrun: another process of this run failed; its error is in the log")

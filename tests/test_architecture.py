@@ -4,6 +4,7 @@ the package. Checked on the source (every import, not only those a test happens 
 the pages, in a real process."""
 import ast
 import os
+import re
 import subprocess
 import sys
 
@@ -19,7 +20,8 @@ HEAVY = ("torch", "torchvision", "torch_pruning", "onnxscript")
 TORCH_FREE = ("pruneseg.config", "pruneseg.cli_args", "pruneseg.errors", "pruneseg.jsonio", "pruneseg.jobs",
               "pruneseg.records", "pruneseg.workspace", "pruneseg.dashboard", "pruneseg.prune.plans", "pruneseg.prune.tradeoff",
               "pruneseg.prune.predictors", "pruneseg.prune.speedup_search",
-              "pruneseg.data.classes", "pruneseg.data.cityscapes", "pruneseg.data.stats", "pruneseg.target")
+              "pruneseg.data.classes", "pruneseg.data.cityscapes", "pruneseg.data.stats", "pruneseg.target",
+              "pruneseg.torchrun_env")
 JOBS = ("pruneseg.train", "pruneseg.analyze", "pruneseg.prune_loop", "pruneseg.evaluate", "pruneseg.target_jobs",
         "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.inspect",
         "pruneseg.demo", "pruneseg.frontier", "pruneseg.cli", "pruneseg.speedup_target", "pruneseg.fine_tune")
@@ -89,6 +91,13 @@ def test_the_target_runner_needs_only_itself_and_errors(module):
 def test_pruning_primitives_import_no_job(module):
     modules, _ = reachable(module)
     assert not [m for m in modules if within(m, JOBS) or m == "pruneseg.checkpoint"], module
+
+
+def test_torchrun_variables_are_read_in_torchrun_env_alone():
+    variable = re.compile(r"""["'](RANK|WORLD_SIZE|LOCAL_RANK|LOCAL_WORLD_SIZE)["']""")
+    readers = sorted(name for name, path in SOURCES.items()
+                     if any("environ" in line and variable.search(line) for line in path.read_text().splitlines()))
+    assert readers == ["pruneseg.torchrun_env"], readers
 
 
 def test_only_pages_and_the_dashboard_import_streamlit():

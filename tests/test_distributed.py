@@ -72,7 +72,8 @@ def test_processes_asks_the_cli_to_become_torchrun(monkeypatch):
     assert calls == [[sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
                       "-m", "pruneseg", *argv]]
     cli._relaunch_under_torchrun(SimpleNamespace(processes=1), argv)
-    monkeypatch.setenv("RANK", "0")  # under torchrun already: torchrun decided
+    monkeypatch.setenv("RANK", "0")  # under torchrun already (it sets both): torchrun decided
+    monkeypatch.setenv("WORLD_SIZE", "2")
     cli._relaunch_under_torchrun(SimpleNamespace(processes=2), argv)
     assert len(calls) == 1
     with pytest.raises(ValueError, match="at least 1"):

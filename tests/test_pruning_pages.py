@@ -272,6 +272,23 @@ def test_prune_page_shows_the_iterations_of_a_pruning_run(workspace):  # noqa: F
     assert snapshots.iloc[0]["one-shot mIoU"] == "—" and snapshots.iloc[1]["speed-up fp32 (headline)"] == "—"
 
 
+def test_a_broken_pruning_run_and_verified_point_show_their_problem_beside_the_good_ones(workspace):  # noqa: F811
+    path = write_analysis(workspace)
+    write_state(workspace, path)
+    (write_state(workspace, path, name="broken") / "state.json").write_text('{"config": {"anal')
+    point = {"plan": "sensitivity", "target": 0.3, "widths": {}, "miou": 0.61, "params": 6e6, "macs": 4.55e9,
+             "latency_ms": 50.0}
+    layout.verify_path(path, "sensitivity", 0.3).write_text(json.dumps(point))
+    layout.verify_path(path, "sensitivity", 0.5).write_text('{"plan": "sensitivity"}')
+    at = open_page(PRUNE)
+    assert not at.exception, at.exception
+    warnings = texts(at, "warning")
+    assert "broken/state.json: unreadable pruning state" in warnings
+    assert "verify-sensitivity-0.50.json: not a complete" in warnings
+    assert metrics(at)["Iterations done"] == "3 / 5"  # the good run is still shown
+    assert any("prediction error" in df.value for df in at.dataframe)  # and the good point
+
+
 def test_two_pruning_runs_compare_side_by_side(workspace):  # noqa: F811
     path = write_analysis(workspace)
     write_state(workspace, path)

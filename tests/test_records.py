@@ -2,6 +2,7 @@
 damaged the way a crash or a full disk leaves it still renders on every page."""
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from pruneseg.records.run import read_epochs, read_run_config
 from pruneseg.target.manifest import Manifest
 from pruneseg.workspace import layout, listing
 from test_dashboard_deploy import make_deploy, make_package, write_perf_result, write_video
+from test_headline import write_comparison
 from test_pages import PAGES, write_fake_job, write_fake_run
 from test_pruning_pages import write_analysis, write_state
 
@@ -62,9 +64,54 @@ def test_listings_keep_broken_artefacts_with_their_problem(tmp_path):
     analysis = write_analysis(tmp_path)
     state = write_state(tmp_path, analysis) / "state.json"
     state.write_text("{}")
-    assert listing.list_pruning_runs(tmp_path) == []  # an unreadable run is left out, not raised
+    (folder, broken), = listing.list_pruning_runs(tmp_path)  # an unreadable run is listed, not raised
+    assert folder == state.parent and "state.json: not a complete pruning state" in broken["problem"]
     with pytest.raises(RecordError, match="config, dense, iterations missing"):
         read_state(state)
+
+
+def test_listings_keep_a_broken_pruning_run_verified_point_and_target_result_beside_a_good_one(tmp_path):
+    analysis = write_analysis(tmp_path)
+    good_run = write_state(tmp_path, analysis)
+    bad_run = write_state(tmp_path, analysis, name="bad")
+    (bad_run / "state.json").write_text('{"config": {"analysis": "a.json"}, "den')
+    good_point = {"plan": "uniform", "target": 0.3, "miou": 0.6, "params": 1, "macs": 1, "latency_ms": 1}
+    layout.verify_path(analysis, "uniform", 0.3).write_text(json.dumps(good_point))
+    bad_point = layout.verify_path(analysis, "uniform", 0.5)
+    bad_point.write_text('{"plan": "uniform"}')
+    package = make_package(tmp_path, "fpn-fp32")
+    good_perf = write_perf_result(tmp_path, package, created=1.0)
+    bad_perf = write_perf_result(tmp_path, package, threads=2, created=2.0)
+    bad_perf.write_text("")
+    good_latency = write_comparison(tmp_path, [package, package], [1.5], created=1.0)
+    bad_latency = write_comparison(tmp_path, [package, package], [1.5], created=2.0)
+    bad_latency.write_text('{"threads": 1}')
+    videos = tmp_path / "target" / "videos"
+    for name in ("good", "bad"):
+        write_video(videos / f"{name}.mp4", frames=2)
+    (videos / "good.json").write_text(json.dumps({"out": "good.mp4", "frames": 2, "size": [40, 24], "fps": [1.0],
+                                                  "source": "v.mp4", "packages": [], "created": 1.0}))
+    (videos / "bad.json").write_text('{"out": "bad.mp4", "fr')
+    write_video(videos / "unfinished.mp4", frames=2)  # no summary yet: not a result, left out
+
+    runs = {folder.name: state for folder, state in listing.list_pruning_runs(tmp_path, analysis)}
+    assert runs[good_run.name]["iterations"] and "problem" not in runs[good_run.name]
+    assert "bad/state.json: unreadable pruning state" in runs["bad"]["problem"]
+    points = listing.read_verified(analysis)
+    assert points[0] == good_point and points[1]["file"] == str(bad_point)
+    assert f"{bad_point.name}: not a complete" in points[1]["problem"]
+    perf = listing.list_perf_results(tmp_path)
+    assert [r["file"] for r in perf] == [str(bad_perf), str(good_perf)]  # the broken one has no created: first
+    assert f"{bad_perf.name}: unreadable" in perf[0]["problem"] and "problem" not in perf[1]
+    latency = listing.list_latency_comparisons(tmp_path)
+    assert {r["file"] for r in latency} == {str(good_latency), str(bad_latency)}
+    assert [f"{bad_latency.name}: not a complete" in p for p in listing.problems(latency)] == [True]
+    shown = listing.list_videos(tmp_path)
+    assert sorted(Path(v["video"]).name for v in shown) == ["bad.mp4", "good.mp4"]
+    bad_video = next(v for v in shown if v["record"] is None)
+    assert "bad.json: unreadable" in bad_video["problem"]
+    for entries in (list(runs.items()), points, perf, latency, shown):
+        assert len(listing.readable(entries)) == 1 and len(listing.problems(entries)) == 1
 
 
 def damaged_workspace(workspace):
@@ -81,6 +128,7 @@ def damaged_workspace(workspace):
     dense = make_package(workspace, "fpn-demo-model_best-fp32", checkpoint=str(checkpoint))
     make_package(workspace, "fpn-demo-model_best-int8", "int8", checkpoint=str(checkpoint))
     write_perf_result(workspace, dense)
+    write_comparison(workspace, [dense, dense], [1.5], created=1.0)
     video = workspace / "target" / "videos" / "v.mp4"
     write_video(video, frames=2)
     video.with_suffix(".json").write_text('{"out": "v.mp4", "frames": 2, "size": [40, 24], "fps": [1')
@@ -122,3 +170,7 @@ def test_every_page_renders_a_damaged_workspace(damaged, tmp_path, monkeypatch, 
         assert "unreadable analysis file" in shown
     if page.endswith("deploy.py"):
         assert "unreadable" in shown and "export.json" in shown
+    if page.endswith(("home.py", "report.py")):  # the pruning run is listed with its problem
+        assert "state.json: unreadable pruning state" in shown
+    if page.endswith("target.py"):
+        assert "unreadable throughput result" in shown and "unreadable latency comparison" in shown

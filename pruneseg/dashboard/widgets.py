@@ -25,6 +25,7 @@ from pruneseg.dashboard.checks import busy_problem
 from pruneseg.dashboard.labels import (STATUS_STYLE, devices_text, elapsed_seconds, format_duration, is_final,
                                       job_label, progress_summary)
 from pruneseg.records import RecordError
+from pruneseg.workspace import listing
 from pruneseg.workspace.layout import default_workspace
 
 POLL_SECONDS = 2.0
@@ -92,6 +93,14 @@ def show_problems(problems):
     for problem in problems:
         st.error(plain(problem), icon=":material/error:")
     return bool(problems)
+
+
+def readable(entries):
+    """The listed ``entries`` (``workspace.listing``) whose record reads; each broken one is shown as a
+    warning with its ``problem`` (naming the file), never offered as a choice."""
+    for problem in listing.problems(entries):
+        st.warning(plain(problem), icon=":material/warning:")
+    return listing.readable(entries)
 
 
 CARDS_PER_ROW = 4  # wider rows cut card labels at 1280 px

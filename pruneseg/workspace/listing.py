@@ -1,7 +1,9 @@
 """What the workspace holds: datasets, runs, checkpoints, analyses, pruning runs, exports, packages, results.
 
 Every listing reads records through ``pruneseg.records``; a broken one is listed with its
-``problem`` (a message naming the file) instead of raising, so a page can show it. Torch-free.
+``problem`` (a message naming the file) instead of raising, so a page can show it: a row with the
+``problem`` key set, or a ``(folder, {"problem": ...})`` pair; ``readable`` and ``problems`` split them.
+Torch-free.
 """
 import time
 from pathlib import Path
@@ -32,6 +34,23 @@ def _mtime(path):
 
 def _newest_first(rows, key="modified"):
     return sorted(rows, key=lambda row: row[key], reverse=True)
+
+
+def problem_of(entry):
+    """The ``problem`` of a listed entry (a row, or a ``(folder, record)`` pair of ``list_pruning_runs``);
+    None when its record reads."""
+    row = entry[1] if isinstance(entry, tuple) else entry
+    return row.get("problem")
+
+
+def readable(entries):
+    """The listed entries whose record reads (those a page can use)."""
+    return [entry for entry in entries if not problem_of(entry)]
+
+
+def problems(entries):
+    """The ``problem`` of each broken entry listed, in order."""
+    return [problem for problem in map(problem_of, entries) if problem]
 
 
 def count_images(root, split):
@@ -148,21 +167,23 @@ def load_analysis(path):
 
 
 def read_verified(analysis_path):
-    """The points ``verify`` measured for this analysis (readable ones only), by file name."""
+    """The points ``verify`` measured for this analysis, by file name; an unreadable one is
+    ``{"file", "problem"}``."""
     analysis_path = Path(analysis_path)
     points = []
     for path in sorted(analysis_path.parent.glob(layout.verify_glob(analysis_path))):
         try:
             points.append(read_point(path))
-        except RecordError:
-            continue
+        except RecordError as error:
+            points.append({"file": str(path), "problem": str(error)})
     return points
 
 
 def list_pruning_runs(workspace, analysis_path=None):
     """``(folder, state)`` of each pruning run under ``pruned/`` (of one analysis, if given), newest first.
 
-    Runs whose ``state.json`` is unreadable are left out.
+    A run whose ``state.json`` is unreadable is ``(folder, {"problem": message})``, listed whatever the
+    analysis (its record no longer says which).
     """
     folder = layout.pruned_dir(workspace)
     if not folder.is_dir():
@@ -172,7 +193,8 @@ def list_pruning_runs(workspace, analysis_path=None):
     for state_file in folder.glob(f"*/{layout.PRUNE_STATE}"):
         try:
             state = read_state(state_file)
-        except RecordError:
+        except RecordError as error:
+            runs.append((state_file.parent, {"problem": str(error)}))
             continue
         if wanted is None or Path(state["config"].get("analysis", "")).resolve() == wanted:
             runs.append((state_file.parent, state))
@@ -222,40 +244,45 @@ def list_packages(workspace):
 
 
 def list_perf_results(workspace):
-    """Throughput results under ``target/perf/``, oldest first, each with its ``file`` added."""
+    """Throughput results under ``target/perf/``, oldest first, each with its ``file`` added; an unreadable
+    one is ``{"file", "problem"}``."""
     folder = layout.perf_dir(workspace)
     results = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
-            record = read_perf_result(path)
-        except RecordError:
-            continue
-        results.append(dict(record, file=str(path)))
+            results.append(dict(read_perf_result(path), file=str(path)))
+        except RecordError as error:
+            results.append({"file": str(path), "problem": str(error)})
     return sorted(results, key=lambda r: r.get("created", 0))
 
 
 def list_latency_comparisons(workspace):
-    """Paired latency comparisons under ``target/latency/``, newest first, each with its ``file``."""
+    """Paired latency comparisons under ``target/latency/``, newest first, each with its ``file``; an
+    unreadable one is ``{"file", "problem"}``."""
     folder = layout.latency_dir(workspace)
     results = []
     for path in folder.glob("*.json") if folder.is_dir() else []:
         try:
             results.append(dict(read_latency_comparison(path), file=str(path)))
-        except RecordError:
-            continue
+        except RecordError as error:
+            results.append({"file": str(path), "problem": str(error)})
     return sorted(results, key=lambda r: r.get("created", 0), reverse=True)
 
 
 def list_videos(workspace):
-    """Finished overlay videos under ``target/videos/``, newest first: ``video`` (the mp4) and its ``record``."""
+    """Finished overlay videos under ``target/videos/``, newest first: ``video`` (the mp4) and its ``record``;
+    one whose summary is unreadable has record None and its ``problem`` (one without a summary is unfinished)."""
     folder = layout.videos_dir(workspace)
     videos = []
     for video in folder.glob("*.mp4") if folder.is_dir() else []:
-        try:
-            videos.append({"video": str(video), "record": read_video_result(layout.video_summary_path(video))})
-        except RecordError:
+        summary = layout.video_summary_path(video)
+        if not summary.exists():
             continue
-    return sorted(videos, key=lambda v: v["record"].get("created", 0), reverse=True)
+        try:
+            videos.append({"video": str(video), "record": read_video_result(summary), "problem": None})
+        except RecordError as error:
+            videos.append({"video": str(video), "record": None, "problem": str(error)})
+    return sorted(videos, key=lambda v: (v["record"] or {}).get("created", 0), reverse=True)
 
 
 def video_sources(workspace):

@@ -83,7 +83,7 @@ def gather(ws, run_dir):
     last = state["iterations"][-1] if state["iterations"] else None
     dense_ckpt, pruned_ckpt = config["checkpoint"], last["checkpoint"] if last else ""
     packages = _packages(ws, dense_ckpt, pruned_ckpt)
-    comparisons = listing.list_latency_comparisons(ws)
+    comparisons = listing.readable(listing.list_latency_comparisons(ws))
     headlines = {role: found for role, path in packages.items() if role != "dense fp32"
                  and (found := headline_speedup(path, comparisons))}
     comparison = _comparison(comparisons, headlines)
@@ -92,9 +92,9 @@ def gather(ws, run_dir):
     except RecordError:  # a checkpoint outside a run folder, or an already pruned one
         run_config = {}
     quantized = {"dense": _quantized(ws, dense_ckpt), "pruned": _quantized(ws, pruned_ckpt) if last else None}
-    videos = [v for v in listing.list_videos(ws)
+    videos = [v for v in listing.readable(listing.list_videos(ws))
               if [p.get("path") for p in v["record"].get("packages", [])][-1:] == [packages.get("pruned int8")]]
-    perf = [r for r in listing.list_perf_results(ws) if r.get("package") in packages.values()]
+    perf = [r for r in listing.readable(listing.list_perf_results(ws)) if r.get("package") in packages.values()]
     return {
         "run": str(run_dir), "state": state, "analysis_path": config["analysis"], "analysis": analysis,
         "packages": packages, "sizes": {role: folder_bytes(path) for role, path in packages.items()},
