@@ -151,6 +151,9 @@ def test_the_job_times_every_package_together_and_lists_the_broken_one(ws):
     assert other["miou"] == 0.5  # the manifest's
     notes = view.notes(record)
     assert "1 package(s) could not be timed; they are listed with their problem." in notes
+    # its speed-ups are its own comparison's, and the page says how they relate to the headline elsewhere
+    assert any(note.startswith("Frontier: every package timed together") and "newest target latency" in note
+               for note in notes)
     assert "The packages predict 2 different class sets: they are compared only within the same classes." in notes
 
 

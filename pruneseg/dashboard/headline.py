@@ -24,6 +24,9 @@ FIGURES = {
                   "timed at its own moment, not paired with the dense model",
     "video": "video: the FPS drawn on the overlay video, segmentation timed over the last 10 frames while the video "
              "is decoded, blended and encoded around it, so lower and noisier than the headline",
+    "frontier": "frontier: every package timed together in the frontier's own paired comparison, end to end against "
+                "its family's dense fp32 package; the headline on the other pages comes from the newest target "
+                "latency comparison, timed at another moment, so the two can differ by a few percent",
 }
 
 

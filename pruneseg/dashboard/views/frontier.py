@@ -10,6 +10,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import style_figure
+from pruneseg.dashboard.headline import figure_note
 from pruneseg.dashboard.pareto import QUALITY, quality_of
 from pruneseg.records.frontier import is_stale
 from pruneseg.target.machine import profile_text
@@ -77,6 +78,9 @@ def notes(record, shown=None):
         sizes = sorted({f"{p['input_size'][0]}x{p['input_size'][1]}" for p in drawn if tuple(p["class_names"]) == names})
         if len(sizes) > 1:
             out.append(f"Input sizes differ ({', '.join(sizes)}): each model is timed and scored at its own size.")
+    if any(p.get("speedup") is not None for p in drawn):
+        note = figure_note("frontier")
+        out.append(f"{note[0].upper()}{note[1:]}.")
     for family in dict.fromkeys(p["family"] for p in drawn if p.get("speedup") is None):
         out.append(f"No dense fp32 package of {family} was timed: its packages have latencies but no speed-ups.")
     stale = [p["name"] for p in drawn if p["stale"]]

@@ -249,7 +249,7 @@ def figures(data):
         out.append(("Which model to ship: every package timed together", frontier_view.frontier_figure(
             shown, pareto_front(shown), title="mIoU against latency, end to end"),
             "Every package timed together, end to end on the target runner, in alternating rounds; "
-            f"{frontier_view.machine_text(data['frontier'])}."))
+            f"{frontier_view.machine_text(data['frontier'])}; the {figure_note('frontier')}."))
     return out
 
 
