@@ -40,7 +40,9 @@ IMPORTANCES = ("l2", "l1", "bn-scale", "lamp", "fpgm")
 # to remove, or a speed-up over the dense model (as the analysis's latency table predicts it)
 TARGET_KINDS = {"sensitivity": "macs", "uniform": "macs", "latency": "speedup"}
 PLAN_KINDS = tuple(TARGET_KINDS)
-SPEEDUP_PRECISIONS = ("fp32", "int8")  # ``--speedup-precision``: the pruned model's speed-up, or its int8 copy's
+SPEEDUP_PRECISIONS = ("fp32", "int8")  # ``--speedup-precision``
+SPEEDUP_PRECISION_MEANING = "fp32: the pruned model's speed-up; int8: its int8 copy's, both over dense fp32"
+PLAN_MEANING = "how the channels to remove are chosen per group (pruneseg.prune.plans)"
 # ``--processes N`` (N > 1) runs a command under ``torchrun --standalone --nproc-per-node N``
 # (``pruneseg.cli``): one process per GPU, or CPU processes with gloo. It changes how fast a
 # run is, not what it computes, so it is never among the settings that key a result.
@@ -234,16 +236,14 @@ class VerifyConfig:
         "macs": "the share of the dense model's MACs removed, 0-1 (0.3: 30% fewer MACs)",
         "speedup": "the speed-up over the dense model that the analysis's latency table predicts (ONNX Runtime "
                    "fp32, x; e.g. 1.5)"}) + "; ignored with --speedup")
-    plan: str = option("sensitivity", "how the channels to remove are chosen per group (pruneseg.prune.plans)",
-                       choices=PLAN_KINDS)
+    plan: str = option("sensitivity", PLAN_MEANING, choices=PLAN_KINDS)
     out: str = option("", "also write the measured point to this JSON file; empty: print it only")
     guards: dict = option({}, "CLASS=LIMIT: the largest IoU drop (0-1) the plan may cost that class, e.g. "
                               "person=0.02; once per class")
     speedup: float = option(0.0, "search the plan for a model MEASURED this many times faster than the dense "
                                  "one (ONNX Runtime, the target runner's threads, paired rounds), e.g. 2.0; "
                                  "0: off (--target)")
-    speedup_precision: str = option("fp32", "fp32: the pruned model's speed-up; int8: its int8 copy's, both over "
-                                            "dense fp32", choices=SPEEDUP_PRECISIONS)
+    speedup_precision: str = option("fp32", SPEEDUP_PRECISION_MEANING, choices=SPEEDUP_PRECISIONS)
 
 
 @dataclass
@@ -270,8 +270,7 @@ class PruneConfig:
     tolerance: float = option(0.02, "fine-tuning stops once mIoU is at most this far below the dense model's "
                                     "(absolute, 0-1)")
     max_epochs: int = option(200, "fine-tuning epochs per iteration at most")
-    plan: str = option("sensitivity", "how the channels to remove are chosen per group (pruneseg.prune.plans)",
-                       choices=PLAN_KINDS)
+    plan: str = option("sensitivity", PLAN_MEANING, choices=PLAN_KINDS)
     lr: float = option(1e-4, "the fine-tuning learning rate")
     batch_size: int = option(0, "images per fine-tuning step; 0: the model's default")
     loss: str = option("", "the fine-tuning loss; empty: the dense run's recorded loss, class weights and "
@@ -283,8 +282,7 @@ class PruneConfig:
     speedup: float = option(0.0, "ask for a MEASURED speed-up, e.g. 2.0: iteration k searches the plan for a model "
                                  "measured 1 + (speedup - 1) x k / iterations times faster than the dense one (ONNX "
                                  "Runtime, the target runner's threads, paired rounds); 0: off (--step)")
-    speedup_precision: str = option("fp32", "fp32: the pruned model's speed-up; int8: its int8 copy's, both over "
-                                            "dense fp32", choices=SPEEDUP_PRECISIONS)
+    speedup_precision: str = option("fp32", SPEEDUP_PRECISION_MEANING, choices=SPEEDUP_PRECISIONS)
     distill: bool = option(False, "fine-tune with distillation from a frozen teacher (the checkpoint being pruned, "
                                   "or --teacher): loss = the recipe's loss + distill_weight x the distillation loss")
     distill_kind: str = option("channel", "pixel: KL of the class distributions per pixel; channel: KL of each class "

@@ -11,9 +11,10 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, CPU_BF16_CHOICES, DEFAULT_BATCH_SIZE, DISTILL_KINDS,
-                             LATENCY_TABLE_RATIOS, MODEL_FILE_FORM, TARGET_KINDS, TRAIN_PRESETS, AnalyzeConfig,
-                             CompareConfig, CompileConfig, ExportConfig, FrontierConfig, InspectConfig, LatencyConfig,
-                             PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, VideoConfig, is_model_file,
+                             LATENCY_TABLE_RATIOS, MODEL_FILE_FORM, SPEEDUP_PRECISION_MEANING, TARGET_KINDS,
+                             TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, FrontierConfig,
+                             InspectConfig, LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig,
+                             VideoConfig, is_model_file,
                              model_short_name)
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
@@ -235,7 +236,7 @@ def speedup_inputs(defaults):
              "that much faster than the dense one on ONNX Runtime (rising evenly, the last iteration the asked "
              "one); the step is then unused. Each search times a few whole models (seconds each).")
     precision = cols[1].selectbox("Of", ["fp32", "int8"],
-                                  help="fp32: the pruned model's speed-up; int8: its int8 copy's, both over dense fp32.")
+                                  help=f"{SPEEDUP_PRECISION_MEANING}.")
     distill = cols[2].checkbox("Distill", value=defaults.distill,
                                help="Distill from the dense model: fine-tune with the dense checkpoint as a frozen "
                                     "teacher, loss = the recipe's loss + λ x distillation (BENCHMARKS.md: points recovered, seconds per step).")
