@@ -2,10 +2,11 @@
 # Reproduce the headline figures of BENCHMARKS.md and README.md from a fresh workspace.
 #
 #     benchmarks/run_all.sh [WORKSPACE]          (default: bench-workspace; about 5.5 hours on 2 cores)
+#     STEPS="unet_train unet_latency" benchmarks/run_all.sh [WORKSPACE]     (only the steps named)
 #
 # Every step is one of the commands quoted in BENCHMARKS.md; its output goes to
 # WORKSPACE/logs/<step>.log (with the wall time at the end) and its tail to the terminal. The
-# machine, thread count, date and commit go to WORKSPACE/machine.txt. A step whose output exists
+# machine, thread count, date and commit of every invocation are appended to WORKSPACE/machine.txt. A step whose output exists
 # already is skipped, so a rerun continues where a killed one stopped (the pruning benchmarks
 # resume inside too). Run it on an otherwise idle machine: the figures are timings. Every result that
 # holds a time records the machine profile too (pruneseg.target.machine). Steps named *_avx2 run PyTorch
@@ -28,12 +29,16 @@ mkdir -p "$W/logs" "$W/bench"
     echo "onnxruntime threads: $THREADS; torch threads: default ($(nproc))"
     echo "profile: $("$PY" -c 'from pruneseg.target.machine import machine_profile, profile_text; print(profile_text(machine_profile()))')"
     echo "profile json: $("$PY" -c 'import json; from pruneseg.target.machine import machine_profile; print(json.dumps(machine_profile()))')"
-} > "$W/machine.txt"
-cat "$W/machine.txt"
+    echo "steps: ${STEPS:-all}"
+    echo
+} | tee -a "$W/machine.txt"
 
 step() {  # step NAME DONE_FILE COMMAND...: run COMMAND unless DONE_FILE exists
     local name=$1 done_file=$2
     shift 2
+    if [[ -n ${STEPS:-} && " $STEPS " != *" $name "* ]]; then
+        return
+    fi
     if [[ -e $done_file ]]; then
         echo "== $name: done before ($done_file)"
         return
