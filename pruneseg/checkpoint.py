@@ -1,23 +1,50 @@
-"""Checkpoints: plain tensors and Python values only, so ``torch.load(weights_only=True)`` reads them."""
+"""Checkpoints: plain tensors and Python values only, so ``torch.load(weights_only=True)`` reads them.
+
+Their keys are ``pruneseg.records.checkpoint.Checkpoint``'s: ``checkpoint_meta`` builds the model's
+description every checkpoint holds, ``save_checkpoint`` writes it (dense or pruned) with the stage's keys,
+and ``load_checkpoint`` checks it.
+"""
 import os
 import sys
 from pathlib import Path
 
 import torch
 
+from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from pruneseg.errors import PruneSegError
 from pruneseg.models import build_model
 from pruneseg.models.user import ModelError
 from pruneseg.prune.groups import replay_history
 from pruneseg.records import file_sha256
+from pruneseg.records.checkpoint import KNOWN_KEYS, REQUIRED_KEYS
 
 
 class CheckpointError(PruneSegError):
     """A checkpoint that cannot be used; the message names the file."""
 
 
+def checkpoint_meta(model_name, classes, input_size, config, train_precision, model_source=None,
+                    mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    """What every checkpoint holds besides its weights and its stage's keys: the model, its classes (a
+    ``ClassSet``), its inputs, the recipe it was trained or fine-tuned with (``config``, a dict) and the
+    precision it ran in."""
+    return {"model_name": model_name, "num_classes": len(classes), **classes.record(),
+            "input_size": list(input_size), "mean": list(mean), "std": list(std), "config": config,
+            "train_precision": train_precision, "model_source": model_source}
+
+
 def save_checkpoint(path, **contents):
-    """Write ``contents`` to ``path`` atomically: a kill mid-save leaves the old file intact."""
+    """Write the checkpoint ``contents`` (a ``Checkpoint``: ``model``'s state_dict, ``checkpoint_meta``, the
+    stage's keys) to ``path`` atomically: a kill mid-save leaves the old file intact.
+
+    Raises:
+        ValueError: a required key missing or a key the schema does not declare (a bug in the writer).
+    """
+    missing = [key for key in REQUIRED_KEYS if key not in contents]
+    unknown = sorted(set(contents) - KNOWN_KEYS)
+    if missing or unknown:
+        raise ValueError(f"{path}: checkpoint contents do not match records.checkpoint.Checkpoint "
+                         f"(missing: {missing}, not declared: {unknown})")
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     torch.save(contents, tmp)
@@ -25,7 +52,11 @@ def save_checkpoint(path, **contents):
 
 
 def load_checkpoint(path, device="cpu"):
-    """Read a checkpoint dict without unpickling code."""
+    """Read a checkpoint dict without unpickling code, checked to hold every key ``Checkpoint`` requires.
+
+    Raises:
+        CheckpointError naming ``path``: missing, unreadable, not a PruneSeg checkpoint, or a key missing.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
@@ -33,8 +64,12 @@ def load_checkpoint(path, device="cpu"):
         checkpoint = torch.load(path, map_location=device, weights_only=True)
     except Exception as error:
         raise CheckpointError(f"{path}: not a readable PruneSeg checkpoint ({error})") from error
-    if not isinstance(checkpoint, dict) or "model" not in checkpoint or "model_name" not in checkpoint:
-        raise CheckpointError(f"{path}: not a PruneSeg checkpoint (no model weights or model name)")
+    if not isinstance(checkpoint, dict) or not {"model", "model_name"} & set(checkpoint):
+        raise CheckpointError(f"{path}: not a PruneSeg checkpoint (no model weights or model name; "
+                              "a bare state_dict or another program's file?)")
+    missing = [key for key in REQUIRED_KEYS if key not in checkpoint]
+    if missing:
+        raise CheckpointError(f"{path}: not a complete PruneSeg checkpoint ({', '.join(missing)} missing)")
     return checkpoint
 
 

@@ -26,13 +26,15 @@ from pathlib import Path
 import torch
 
 from pruneseg import distributed
-from pruneseg.checkpoint import load_checkpoint, load_model, save_checkpoint
+from pruneseg.checkpoint import checkpoint_meta, load_checkpoint, load_model, save_checkpoint
 from pruneseg.config import TARGET_KINDS, PruneConfig, TrainConfig, check_guards
 from pruneseg.data.cityscapes import check_classes
 from pruneseg.data.classes import classes_of
+from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from pruneseg.deploy.latency import timer_for
 from pruneseg.distill import Distiller, check_distill, load_teacher
 from pruneseg.errors import PruneSegError
+from pruneseg.evaluate import evaluate
 from pruneseg.fine_tune import FineTuner, constant_schedule, cosine_schedule
 from pruneseg.losses import build_loss, fill_class_weights
 from pruneseg.progress import Progress
@@ -47,11 +49,10 @@ from pruneseg.records.analysis import read_analysis
 from pruneseg.records.pruning import read_state
 from pruneseg.speedup_target import PlanKnob, check_asked, search_plan
 from pruneseg.target.machine import machine_profile
-from pruneseg.train import build_loaders, build_optimizer, evaluate
+from pruneseg.train import build_loaders, build_optimizer
 from pruneseg.train_plan import train_precision, use_cpu_bf16
 from pruneseg.workspace.layout import CURRENT_CHECKPOINT, FINAL_SNAPSHOT, PRUNE_STATE, snapshot_name
 
-META_KEYS = ("model_name", "num_classes", "input_size", "mean", "std")  # and the classes (classes_of)
 TRAIN_FIELDS = {item.name for item in fields(TrainConfig)}
 RESUMED = ("epoch", "metrics", "seconds", "steps")  # where fine-tuning stood, as current.pt saves it
 
@@ -68,9 +69,7 @@ def main(config: PruneConfig):
     writer = distributed.is_main()  # rank 0 alone writes OUT
     dense, checkpoint = load_model(config.checkpoint, device)
     classes = check_classes(config.data, classes_of(checkpoint), config.checkpoint)
-    meta = {**{key: checkpoint[key] for key in META_KEYS}, **classes.record()}
-    meta["model_source"] = checkpoint.get("model_source")  # a user's model file; None for a built-in model
-    height, width = meta["input_size"]
+    height, width = checkpoint["input_size"]
     analysis = read_analysis(config.analysis)
     state = read_state(out / PRUNE_STATE) if (out / PRUNE_STATE).exists() else None  # None: dense not measured yet
     _check(config, analysis, state, classes.names)
@@ -80,14 +79,16 @@ def main(config: PruneConfig):
     # the precision this machine runs fastest (bf16 where native), whatever the dense run used
     recipe = {key: value for key, value in checkpoint.get("config", {}).items() if key in TRAIN_FIELDS}
     train_config = fill_class_weights(TrainConfig(**{
-        **recipe, "model": meta["model_name"], "data": config.data, "height": height, "width": width,
+        **recipe, "model": checkpoint["model_name"], "data": config.data, "height": height, "width": width,
         "batch_size": config.batch_size, "workers": config.workers, "lr": config.lr,
         "loss": config.loss or recipe.get("loss", "ce"), "cpu_bf16": "auto", "budget_minutes": 0.0}))
     criterion = build_loss(train_config, len(classes), device)
     profile = machine_profile(threads=torch.get_num_threads())
     bf16 = use_cpu_bf16(train_config.cpu_bf16, device.type, profile)
-    meta["config"] = asdict(train_config)  # snapshots record the recipe they were fine-tuned with
-    meta["train_precision"] = train_precision(device.type, True, bf16)  # the loop's GradScaler is on with CUDA
+    # snapshots record the recipe they were fine-tuned with and its precision (the loop's GradScaler is on with CUDA)
+    meta = checkpoint_meta(checkpoint["model_name"], classes, [height, width], asdict(train_config),
+                           train_precision(device.type, True, bf16), checkpoint.get("model_source"),
+                           checkpoint.get("mean", IMAGENET_MEAN), checkpoint.get("std", IMAGENET_STD))
     macs_model = MacsModel(dense, height, width, round_to)
     plan_knob = PlanKnob(config.plan, analysis, macs_model, config.guards, config.speedup_precision) \
         if config.speedup else None

@@ -25,13 +25,13 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Subset
 
 from pruneseg import distributed, train_probe
-from pruneseg.checkpoint import load_checkpoint, save_checkpoint
+from pruneseg.checkpoint import checkpoint_meta, load_checkpoint, save_checkpoint
 from pruneseg.config import TrainConfig, check_input_size, is_model_file
 from pruneseg.data.cityscapes import dataset_classes, scan_split
 from pruneseg.data.dataset import SegmentationDataset
-from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, EvalTransform, TrainTransform
+from pruneseg.data.transforms import EvalTransform, TrainTransform
+from pruneseg.evaluate import evaluate
 from pruneseg.losses import build_loss, fill_class_weights
-from pruneseg.metrics import ConfusionMatrix
 from pruneseg.models import build_model
 from pruneseg.models.user import check_output_shape, model_source
 from pruneseg.progress import Progress
@@ -142,27 +142,6 @@ def train_one_epoch(model, loader, criterion, optimizer, scheduler, scaler, devi
     return total / max(1, steps)
 
 
-@torch.no_grad()
-def evaluate(model, loader, device, num_classes, progress=None, across_ranks=False):
-    """mIoU, per-class IoU and pixel accuracy of ``model`` over ``loader``.
-
-    Args:
-        num_classes: the classes ``model`` predicts; the confusion matrix is that square.
-        across_ranks: ``loader`` holds this rank's share of the images (``build_loaders``): the
-            ranks' confusion matrices are summed, so every rank gets the metrics of all images.
-    """
-    model.eval()
-    confusion = ConfusionMatrix(num_classes)
-    for images, targets in loader:
-        logits = model(images.to(device))
-        confusion.update(targets, logits.argmax(1))
-        if progress:
-            progress.update(1)
-    if across_ranks:
-        confusion.matrix = distributed.all_reduce_sum(confusion.matrix)
-    return confusion.compute()
-
-
 def resumed_config(config, recorded):
     """``config`` for a run resuming from a checkpoint that trained with ``recorded`` (the config dict it saved):
     every setting as recorded but ``RESUME_OVERRIDES``, so ``config.json`` and the checkpoints never claim
@@ -247,10 +226,8 @@ def main(config: TrainConfig, clock=time.monotonic):
     if budget:
         print(budget_text(budget), flush=True)
 
-    meta = {"model_name": config.model, "num_classes": len(classes), **classes.record(),
-            "input_size": [config.height, config.width], "mean": list(IMAGENET_MEAN),
-            "std": list(IMAGENET_STD), "config": run_config, "train_precision": precision,
-            "model_source": model_source(config.model)}  # a user's model file: where it is, its sha256
+    meta = checkpoint_meta(config.model, classes, [config.height, config.width], run_config, precision,
+                           model_source(config.model))  # a user's model file: where it is, its sha256
     progress = Progress((planned - start_epoch) * steps_per_epoch, f"train {config.model}", "step")
     with progress, (open(out / STEPS_LOG, "a") if writer else contextlib.nullcontext()) as steps_log:
         epoch = start_epoch

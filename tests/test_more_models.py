@@ -165,7 +165,7 @@ def test_a_user_model_file_that_changed_is_loaded_with_a_warning(tmp_path, capsy
     model = build_model(f"{path}:build", 6)
     checkpoint = tmp_path / "user.pt"
     save_checkpoint(checkpoint, model=model.state_dict(), model_name=f"{path}:build",
-                    model_source=model_source(f"{path}:build"), num_classes=6)
+                    model_source=model_source(f"{path}:build"), num_classes=6, input_size=[64, 128])
     load_model(checkpoint)
     assert "has changed" not in capsys.readouterr().err
     path.write_text(USER_MODEL + "\n# edited\n")
