@@ -37,6 +37,7 @@ from pruneseg.data.cityscapes import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.deploy.latency import timer_for
 from pruneseg.errors import PruneSegError
+from pruneseg.evaluate import evaluate
 from pruneseg.jsonio import read_json
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
@@ -50,7 +51,6 @@ from pruneseg.records import file_sha256, write_record
 from pruneseg.records.analysis import analysis_key, merge_results, ratio_key, read_analysis
 from pruneseg.speedup_target import PlanKnob, check_asked, search_plan
 from pruneseg.target.machine import machine_profile
-from pruneseg.train import evaluate
 from pruneseg.workspace.layout import analysis_shard_glob, analysis_shard_path
 
 POLL_SECONDS = 1.0  # how often rank 0 looks for the other ranks' results while it waits

@@ -30,7 +30,7 @@ class FineTuner:
     """Everything an epoch of fine-tuning needs but the model: data, loss, device, recipe, teacher.
 
     Args:
-        evaluate: model -> validation metrics (``train.evaluate`` over every rank's share).
+        evaluate: model -> validation metrics (``pruneseg.evaluate.evaluate`` over every rank's share).
         current: the resume checkpoint written after every epoch (rank 0 only, when ``writer``).
         distiller: a ``pruneseg.distill.Distiller``, or None.
         bf16: bfloat16 autocast on the CPU (``train_plan.use_cpu_bf16`` decided it for this machine).

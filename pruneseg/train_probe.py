@@ -12,6 +12,7 @@ import statistics
 
 import torch
 
+from pruneseg.evaluate import evaluate
 PROBE_STEPS = 3  # the first is a warm-up (kernels are picked, buffers allocated), the others are timed
 PROBE_VAL_BATCHES = 2
 
@@ -36,8 +37,6 @@ def step_seconds(model, batch, criterion, config, device, bf16, clock, steps=PRO
 
 def val_seconds(model, val_loader, device, num_classes, clock, batches=PROBE_VAL_BATCHES):
     """Seconds of a whole validation pass of ``model``, from its first ``batches`` batches."""
-    from pruneseg.train import evaluate
-
     taken = list(itertools.islice(val_loader, batches))
     started = clock()
     evaluate(model, taken, device, num_classes)

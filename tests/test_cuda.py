@@ -15,9 +15,10 @@ from pruneseg.checkpoint import load_checkpoint, load_model
 from pruneseg.cli_args import to_argv
 from pruneseg.config import AnalyzeConfig, TrainConfig
 from pruneseg.deploy.export import export_checkpoint
+from pruneseg.evaluate import evaluate
 from pruneseg.losses import build_loss
 from pruneseg.records import read_jsonl
-from pruneseg.train import build_loaders, evaluate, train_one_epoch
+from pruneseg.train import build_loaders, train_one_epoch
 from pruneseg.train import main as train
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

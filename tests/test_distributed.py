@@ -192,7 +192,8 @@ def torchrun_training(data, tmp_path_factory):
 
 def test_torchrun_training_writes_what_one_process_writes_from_rank_0(torchrun_training, data):
     from pruneseg.checkpoint import load_model
-    from pruneseg.train import build_loaders, evaluate
+    from pruneseg.evaluate import evaluate
+    from pruneseg.train import build_loaders
 
     run = torchrun_training
     for job in (run.first, run.second):
