@@ -1,5 +1,5 @@
 """Class sets: a dataset's class names and colours, and the built-in 6-class reduction of Cityscapes
-(reference section 1).
+(the seed project's table, ``LABEL_ID_TO_CLASS``: vegetation is ignored while terrain is class 0).
 
 Cityscapes masks on disk hold *label ids*, reduced here to class indices 0..5; a folder dataset
 names its own classes (``pruneseg.data.folder``). Everything else in PruneSeg works with class

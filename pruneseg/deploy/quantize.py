@@ -1,6 +1,7 @@
 """Static int8 quantization with ONNX Runtime, evaluated with the same metrics as training.
 
-The recipe that is fast on x86 CPUs with VNNI (reference section 5): ``quant_pre_process`` first, then
+The recipe that is fast on x86 CPUs with VNNI (ONNX Runtime's own advice for x86, where signed int8
+activations run slower than fp32): ``quant_pre_process`` first, then
 ``quantize_static`` in QDQ format with uint8 activations and per-channel int8 weights (u8s8),
 calibrated on dataset images passed through exactly the inference preprocessing. On a CPU without
 VNNI the format is chosen by measurement (``pruneseg.deploy.int8_format``). Nodes can be

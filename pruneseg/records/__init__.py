@@ -19,11 +19,15 @@ package manifest          ``packages/<name>/manifest.json``            ``prunese
 perf and video results    ``target/perf/*.json``, ``target/videos/*.json``  ``pruneseg.target.results``
 inspection                ``inspect/<name>.json`` (+ ``.predictions.npz``)   ``records.inspect``
 frontier                  ``frontier/<name>.json``                     ``records.frontier``
+demo                      ``demos/<name>.json``                        ``records.demo``
+latency comparison        ``target/latency/*.json``                    ``pruneseg.target.results``
+model checkpoint          ``runs/<run>/*.pt``, ``pruned/<run>/*.pt``   ``records.checkpoint``
 job                       ``jobs/<id>/job.json``, ``state.json``       ``pruneseg.jobs``
 ========================  ===========================================  ===============================
 
 The manifest and the results live with the torch-free target runner, which must run without
-the rest of the package.
+the rest of the package. A checkpoint is not JSON but ``torch.save`` of plain values; its schema is
+declared here all the same, and ``pruneseg.checkpoint`` writes and checks it.
 """
 import hashlib
 import json
