@@ -9,8 +9,10 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from pruneseg import jobs
+from pruneseg.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
+pytest.register_assert_rewrite("model_checks")  # its asserts report values as a test module's do
 APPTEST_TIMEOUT = 60
 
 # label ids of each reduced class (reference section 1) painted as horizontal bands
@@ -36,6 +38,14 @@ def make_dataset(root, train=4, val=2, height=64, width=128, seed=0):
             Image.fromarray(image).save(image_dir / f"{name}_leftImg8bit.png")
             Image.fromarray(label_ids).save(mask_dir / f"{name}_gtFine_labelIds.png")
     return root
+
+
+def tiny_config(data, out, **overrides):
+    """A ``TrainConfig`` for a tiny dataset: FPN at 64x128, 2 epochs of batch 2, no worker processes."""
+    values = dict(model="fpn", data=str(data), out=str(out), height=64, width=128, epochs=2,
+                  batch_size=2, workers=0)
+    values.update(overrides)
+    return TrainConfig(**values)
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import pytest
 import torch
 
 import pruneseg.analyze as analyze
-from conftest import ROOT, make_dataset
+from conftest import ROOT, make_dataset, tiny_config
 from pruneseg import distributed
 from pruneseg.checkpoint import load_checkpoint, load_model
 from pruneseg.cli_args import to_argv
-from pruneseg.config import AnalyzeConfig, TrainConfig
+from pruneseg.config import AnalyzeConfig
 from pruneseg.deploy.export import export_checkpoint
 from pruneseg.evaluate import evaluate
 from pruneseg.losses import build_loss
@@ -22,11 +22,6 @@ from pruneseg.train import build_loaders, train_one_epoch
 from pruneseg.train import main as train
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-
-
-def tiny_config(data, out, **overrides):
-    return TrainConfig(**{**dict(model="fpn", data=str(data), out=str(out), height=64, width=128, epochs=2,
-                                 batch_size=2, workers=0), **overrides})
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ import pytest
 import torch
 import torchvision
 
+from conftest import tiny_config
+from model_checks import ModelChecks
 from pruneseg.checkpoint import CheckpointError, load_model, save_checkpoint
 from pruneseg.config import TORCHVISION_MODELS, TORCHVISION_PREFIX, DemoConfig, check_input_size
 from pruneseg.dashboard.labels import model_label, package_label
@@ -19,8 +21,6 @@ from pruneseg.models import build_model, count_macs, model_table
 from pruneseg.models.user import ModelError, check_output_shape, model_source
 from pruneseg.prune.groups import PruningError, check_prunable, list_groups, prune_by_ratios
 from pruneseg.train import main, segmentation_loss
-from test_models import ModelChecks
-from test_train import tiny_config
 
 LRASPP, DEEPLAB = "tv:lraspp_mobilenet_v3_large", "tv:deeplabv3_mobilenet_v3_large"
 

@@ -18,14 +18,7 @@ from pruneseg.losses import LOSSES, build_loss
 from pruneseg.train import main, poly_with_warmup
 from pruneseg.records import read_jsonl
 from pruneseg.target.machine import machine_profile
-from conftest import ROOT
-
-
-def tiny_config(data, out, **overrides):
-    values = dict(model="fpn", data=str(data), out=str(out), height=64, width=128, epochs=2,
-                  batch_size=2, workers=0)
-    values.update(overrides)
-    return TrainConfig(**values)
+from conftest import ROOT, tiny_config
 
 
 def test_poly_schedule_warms_up_then_decays():

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, tiny_config
 from pruneseg import train
 from pruneseg.checkpoint import load_checkpoint
 from pruneseg.cli import parse_args
@@ -16,7 +16,6 @@ from pruneseg.records.run import read_epochs, read_run_config
 from pruneseg.target.machine import machine_profile
 from pruneseg.train_plan import (BudgetError, after_epoch, budget_text, new_budget, plan_epochs, train_precision,
                                  use_cpu_bf16)
-from test_train import tiny_config
 
 CPUINFO = ROOT / "tests" / "cpuinfo"
 
