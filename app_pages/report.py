@@ -10,7 +10,7 @@ import streamlit as st
 from pruneseg.dashboard import widgets
 from pruneseg.dashboard.headline import figure_note
 from pruneseg.dashboard.labels import measured_on
-from pruneseg.dashboard.views import prune as prune_view
+from pruneseg.dashboard.views import pruning_runs
 from pruneseg.dashboard.views import report as view
 from pruneseg.records import RecordError
 from pruneseg.workspace import layout, listing
@@ -72,7 +72,7 @@ if others:
         else:
             st.subheader("Side by side")
             widgets.table(view.side_by_side_rows([data, second]))
-            st.plotly_chart(prune_view.runs_figure([(name, data["state"]), (other, second["state"])]),
+            st.plotly_chart(pruning_runs.runs_figure([(name, data["state"]), (other, second["state"])]),
                             width="stretch", key="side-by-side")
 st.subheader("Provenance")
 widgets.table(view.provenance_rows(data))

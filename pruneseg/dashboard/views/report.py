@@ -22,8 +22,8 @@ from pruneseg.dashboard.headline import HOW, checkpoint_packages, figure_note, h
 from pruneseg.dashboard.labels import measured_on
 from pruneseg.dashboard.pareto import pareto_front
 from pruneseg.dashboard.views import frontier as frontier_view
+from pruneseg.dashboard.views import planner, pruning_runs
 from pruneseg.dashboard.views import speedup as speedup_view
-from pruneseg.dashboard.views import prune as prune_view
 from pruneseg.dashboard.views import target as target_view
 from pruneseg.dashboard.views.deploy import folder_bytes
 from pruneseg.data.classes import classes_of
@@ -230,10 +230,10 @@ def figures(data):
     """``(title, figure, note)`` triples in the report's order; ``note`` says what a figure's times are."""
     state, analysis = data["state"], data["analysis"]
     plan = state["config"].get("plan", "sensitivity")
-    out = [("Per iteration: mIoU, FPS, parameters and GOPs", prune_view.iteration_figure(state),
+    out = [("Per iteration: mIoU, FPS, parameters and GOPs", pruning_runs.iteration_figure(state),
             f"FPS and the pruning loop's speed-ups are {figure_note('model alone', who='pruning loop')}."),
            ("One-shot trade-off curves with the run's iterations",
-            prune_view.tradeoff_figure(analysis, plan, None, [(Path(data["run"]).name, state)]),
+            planner.tradeoff_figure(analysis, plan, None, [(Path(data["run"]).name, state)]),
             f"Curves: the analysis's one-shot mIoU on {analysis['settings']['images']} validation images; "
             f"its speed-ups are {figure_note('model alone', who='analysis')}."),
            ("Per-class IoU", class_iou_figure(data), "On the validation split.")]
@@ -354,7 +354,7 @@ def report_json(data):
     """The report's numbers as JSON: cards, speed-ups with how they were measured, provenance."""
     return json.dumps({"run": data["run"], "cards": headline_cards(data),
                        "speedups": speedups(data),
-                       "iterations": prune_view.snapshot_rows(data["state"]), "per_class_iou": class_rows(data),
+                       "iterations": pruning_runs.snapshot_rows(data["state"]), "per_class_iou": class_rows(data),
                        "packages": data["packages"],
                        "frontier": frontier_view.table_rows(data["frontier"]) if data.get("frontier") else None,
                        "provenance": provenance_rows(data)}, indent=1)
