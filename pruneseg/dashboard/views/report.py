@@ -22,10 +22,8 @@ from pruneseg.dashboard.headline import HOW, checkpoint_packages, figure_note, h
 from pruneseg.dashboard.labels import measured_on
 from pruneseg.dashboard.pareto import pareto_front
 from pruneseg.dashboard.views import frontier as frontier_view
-from pruneseg.dashboard.views import planner, pruning_runs
+from pruneseg.dashboard.views import planner, pruning_runs, timings
 from pruneseg.dashboard.views import speedup as speedup_view
-from pruneseg.dashboard.views import target as target_view
-from pruneseg.dashboard.views.deploy import folder_bytes
 from pruneseg.data.classes import classes_of
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import read_analysis
@@ -97,7 +95,7 @@ def gather(ws, run_dir):
     perf = [r for r in listing.readable(listing.list_perf_results(ws)) if r.get("package") in packages.values()]
     return {
         "run": str(run_dir), "state": state, "analysis_path": config["analysis"], "analysis": analysis,
-        "packages": packages, "sizes": {role: folder_bytes(path) for role, path in packages.items()},
+        "packages": packages, "sizes": {role: listing.folder_bytes(path) for role, path in packages.items()},
         "headlines": headlines, "comparison": comparison, "quantized": quantized, "perf": perf, "train_config": run_config,
         "video": videos[0]["video"] if videos else None,
         "frontier": frontier_view.newest_holding(listing.list_frontiers(ws), packages.values()),
@@ -239,10 +237,10 @@ def figures(data):
            ("Per-class IoU", class_iou_figure(data), "On the validation split.")]
     if data["comparison"]:
         out.append(("Dense vs pruned vs int8 on the target: paired latency",
-                    target_view.comparison_figure(data["comparison"]),
+                    timings.comparison_figure(data["comparison"]),
                     f"The headline speed-ups: {HOW}."))
     if data["perf"]:
-        out.append(("Throughput on the target", target_view.fps_figure(data["perf"]),
+        out.append(("Throughput on the target", timings.fps_figure(data["perf"]),
                     f"{figure_note('throughput', workers='N')}."))
     if data.get("frontier"):
         shown = frontier_points(data)
