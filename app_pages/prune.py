@@ -11,7 +11,7 @@ from pruneseg.config import VerifyConfig
 from pruneseg.dashboard import forms, pruning_panels, widgets
 from pruneseg.dashboard.labels import made_outside_label
 from pruneseg.dashboard.views import planner, speedup
-from pruneseg.dashboard.views.sensitivity import progress
+from pruneseg.dashboard.views.analysis_summary import progress
 from pruneseg.data.classes import classes_of
 from pruneseg.prune.tradeoff import has_class_iou
 from pruneseg.records.analysis import read_analysis

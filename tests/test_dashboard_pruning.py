@@ -6,7 +6,7 @@ import pytest
 
 from pruneseg.dashboard import checks
 from pruneseg.data.classes import CLASS_NAMES
-from pruneseg.dashboard.views import planner, pruning_runs, verified_points
+from pruneseg.dashboard.views import analysis_summary, planner, pruning_runs, verified_points
 from pruneseg.dashboard.views import sensitivity as sensitivity_view
 from pruneseg.prune import tradeoff
 from pruneseg.workspace import layout, listing
@@ -301,7 +301,7 @@ def test_an_iteration_that_needed_no_fine_tuning_says_so_and_runtime_latency_win
 def test_progress_counts_cells_and_curve_points():
     partial = synthetic_analysis(groups=3, ratios=[0.5], curve_points=2)
     del partial["cells"]["layer1.0.conv1"]["0.5"]
-    assert sensitivity_view.progress(partial) == (2, 3, 4, 36)
+    assert analysis_summary.progress(partial) == (2, 3, 4, 36)
 
 
 def test_an_analysis_with_a_curve_stride_is_complete_with_every_other_point():
@@ -309,7 +309,7 @@ def test_an_analysis_with_a_curve_stride_is_complete_with_every_other_point():
     analysis["settings"]["curve_stride"] = 2
     for kind in analysis["curves"]:
         analysis["curves"][kind] = analysis["curves"][kind][::2]
-    assert sensitivity_view.progress(analysis) == (3, 3, 18, 18)
+    assert analysis_summary.progress(analysis) == (3, 3, 18, 18)
     assert tradeoff.plan_targets("macs", 2) == tradeoff.CURVE_TARGETS[::2] and tradeoff.plan_targets("macs", 2)[1] == 0.15
 
 
@@ -424,8 +424,8 @@ def test_curves_share_the_macs_axis_and_efficiency_is_at_most_one():
     assert tradeoff.efficiency(point) == pytest.approx(point["speedup"] * 0.7)
     assert 0 < tradeoff.efficiency(point) <= 1.0
     assert tradeoff.efficiency(tradeoff.curve(analysis, "latency")[0]) is None
-    assert sensitivity_view.progress(analysis)[3] == 2 * 18 + len(tradeoff.SPEEDUP_TARGETS)
-    assert sensitivity_view.latency_progress(analysis) == (60, 60)
+    assert analysis_summary.progress(analysis)[3] == 2 * 18 + len(tradeoff.SPEEDUP_TARGETS)
+    assert analysis_summary.latency_progress(analysis) == (60, 60)
 
 
 def test_the_figure_draws_the_latency_plan_and_int8_speed_ups():

@@ -10,7 +10,7 @@ from pruneseg.config import PLAN_KINDS, TARGET_KINDS
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
 from pruneseg.dashboard.headline import figure_note
 from pruneseg.dashboard.labels import model_label
-from pruneseg.dashboard.views.sensitivity import miou_images_text
+from pruneseg.dashboard.views.analysis_summary import miou_images_text
 from pruneseg.data.classes import classes_of
 from pruneseg.prune.tradeoff import (SEED_TOLERANCE, best_speedup, curve, efficiency, point_at, point_meeting,
                                      point_speedup)
