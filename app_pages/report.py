@@ -12,6 +12,7 @@ from pruneseg.dashboard.headline import figure_note
 from pruneseg.dashboard.labels import measured_on
 from pruneseg.dashboard.views import pruning_runs
 from pruneseg.dashboard.views import report as view
+from pruneseg.dashboard.views import report_file
 from pruneseg.records import RecordError
 from pruneseg.workspace import layout, listing
 
@@ -76,5 +77,5 @@ if others:
                             width="stretch", key="side-by-side")
 st.subheader("Provenance")
 widgets.table(view.provenance_rows(data))
-st.download_button("Download report", view.report_html(data), file_name=f"{name}-report.html", mime="text/html",
+st.download_button("Download report", report_file.report_html(data), file_name=f"{name}-report.html", mime="text/html",
                    icon=":material/download:", type="primary")

@@ -113,7 +113,8 @@ def cmd_demo(args):
 def cmd_report(args):
     from pathlib import Path
 
-    from pruneseg.dashboard.views.report import gather, report_html, report_json
+    from pruneseg.dashboard.views.report import gather
+    from pruneseg.dashboard.views.report_file import report_html, report_json
 
     data = gather(args.workspace or default_workspace(), args.run)
     out = Path(args.out)
