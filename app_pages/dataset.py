@@ -7,14 +7,11 @@ import streamlit as st
 
 from pruneseg.dashboard import charts, checks, widgets
 from pruneseg.dashboard.labels import dataset_label
-from pruneseg.dashboard.views import inspect as inspect_view
+from pruneseg.dashboard.prediction_viewer import prediction_viewer
 from pruneseg.dashboard.views.dataset import folder_stamp, image_size
 from pruneseg.data import DatasetError
 from pruneseg.data.cityscapes import class_pixel_counts, dataset_classes, read_sample, scan_split
-from pruneseg.data.classes import classes_of
 from pruneseg.data.stats import image_class_counts
-from pruneseg.records import RecordError
-from pruneseg.records.inspect import prediction_key, read_predictions, truth_key
 from pruneseg.workspace import layout, listing
 
 CUSTOM = "__custom__"
@@ -25,41 +22,6 @@ AUTO_STATS_LIMIT = 600  # larger splits count their pixels only when asked (a fe
 def scan(root, split, stamp):
     """``scan_split`` cached per root and split; ``stamp`` changes when files are added or removed."""
     return scan_split(root, split)
-
-
-def prediction_viewer(sample, opacity):
-    """A model's prediction of ``sample`` beside its truth, from an inspection of this split (no model runs here)."""
-    rows, matching = inspect_view.matching_first(listing.list_inspections(ws), root, split)
-    labels = {r["name"]: inspect_view.result_label(r) for r in rows}
-    pick_col, model_col = st.columns(2)
-    name = pick_col.selectbox("Predictions of", ["", *labels], index=int(matching), format_func=lambda n: labels.get(n, "none"),
-                              help="An inspection of this dataset split (run one on the Inspect page).")
-    if not name:
-        st.caption("No model prediction shown: run an inspection of this split on the Inspect page.")
-        return
-    row = next(r for r in rows if r["name"] == name)
-    record = row["record"]
-    if problem := inspect_view.dataset_problem(record, row["path"], root, split):
-        st.error(widgets.plain(problem), icon=":material/error:")
-        return
-    m = model_col.selectbox("Model", range(len(record["models"])), format_func=lambda i: record["models"][i]["label"])
-    image = next((i for i, entry in enumerate(record["images"]) if entry["name"] == sample.name), None)
-    if image is None:
-        st.info(f"{sample.name} was not inspected (the inspection covers {len(record['images'])} images).")
-        return
-    try:
-        truth, prediction = read_predictions(layout.predictions_path(row["path"]),
-                                             [truth_key(image), prediction_key(m, image)])
-        picture = inspect_view.read_image(record, image)
-    except (RecordError, DatasetError) as error:
-        st.error(widgets.plain(error), icon=":material/error:")
-        return
-    colors = classes_of(record).colors
-    left, right = st.columns(2)
-    left.image(charts.hatch(charts.overlay(picture, prediction, colors, opacity), prediction, colors),
-               caption=f"prediction of {record['models'][m]['label']}", width="stretch")
-    right.image(inspect_view.error_map(picture, truth, prediction, colors), width="stretch",
-                caption="errors: wrong pixels in the colour of their true class")
 
 
 @st.cache_data(show_spinner="Counting pixels per class…", max_entries=16)
@@ -152,7 +114,7 @@ with browse_tab:
                 widgets.table([{"class": name, "pixels": f"{100 * value:.1f}%"}
                                for name, value in share.items() if value > 0])
             with image_col:
-                prediction_viewer(sample, opacity)
+                prediction_viewer(ws, root, split, sample, opacity)
 
 with stats_tab:
     if len(samples) > AUTO_STATS_LIMIT and not st.button(f"Count pixels of all {len(samples)} images"):

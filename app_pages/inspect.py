@@ -9,6 +9,7 @@ import streamlit as st
 from pruneseg import jobs
 from pruneseg.dashboard import forms, widgets
 from pruneseg.dashboard.views import inspect as view
+from pruneseg.dashboard.views import predictions
 from pruneseg.data.cityscapes import DatasetError
 from pruneseg.records import RecordError
 from pruneseg.records.inspect import prediction_key, read_inspect, read_predictions, truth_key
@@ -34,9 +35,9 @@ def gallery(record, path, images, models):
     npz = layout.predictions_path(path)
     for image in images:
         try:
-            truth, *predictions = arrays(str(npz), npz.stat().st_mtime_ns if npz.exists() else 0,
+            truth, *predicted = arrays(str(npz), npz.stat().st_mtime_ns if npz.exists() else 0,
                                          (truth_key(image), *(prediction_key(m, image) for m in models)))
-            panels = view.gallery_panels(record, view.read_image(record, image), truth, predictions, models)
+            panels = view.gallery_panels(record, predictions.read_image(record, image), truth, predicted, models)
         except (RecordError, DatasetError) as error:
             st.error(str(error), icon=":material/error:")
             return
@@ -81,7 +82,7 @@ def show(path):
         st.caption("Errors: the wrong pixels in the colour of their true class." +
                    (" The last panel compares the two models where they differ:" if other else ""))
         if other:
-            st.html(view.disagreement_legend_html())
+            st.html(predictions.disagreement_legend_html())
     with loss_tab:
         if len(names) < 2:
             st.info("Inspect two models or more to see where one loses against the other.", icon=":material/info:")
@@ -97,7 +98,7 @@ def show(path):
         widgets.table(rows, drop=st.column_config.NumberColumn("IoU drop", format="%.3f"))
         st.markdown(f"**Where {names[other]} loses most {chosen}**")
         gallery(record, path, [row["#"] for row in rows[:3]], [base, other])
-        st.html(view.disagreement_legend_html())
+        st.html(predictions.disagreement_legend_html())
 
 
 if widgets.operator_mode():
@@ -119,7 +120,7 @@ if widgets.operator_mode():
             widgets.launch_job(config, problems, forget=("inspect",))
 
 kind, chosen = widgets.choose_job_or_item(
-    inspect_jobs, {row["name"]: (row["path"], view.result_label(row)) for row in results}, "inspect", "Results",
+    inspect_jobs, {row["name"]: (row["path"], predictions.result_label(row)) for row in results}, "inspect", "Results",
     "Every inspection of this workspace.", "No inspection yet. Choose models above; the results show here.")
 if kind == "job":
     widgets.job_panel(chosen.path, details=lambda job: show(job.output()) if job.status == "done" else None)

@@ -10,8 +10,9 @@ import streamlit as st
 from pruneseg.dashboard import widgets
 from pruneseg.dashboard.headline import figure_note
 from pruneseg.dashboard.labels import measured_on
-from pruneseg.dashboard.views import prune as prune_view
+from pruneseg.dashboard.views import pruning_runs
 from pruneseg.dashboard.views import report as view
+from pruneseg.dashboard.views import report_file
 from pruneseg.records import RecordError
 from pruneseg.workspace import layout, listing
 
@@ -72,9 +73,9 @@ if others:
         else:
             st.subheader("Side by side")
             widgets.table(view.side_by_side_rows([data, second]))
-            st.plotly_chart(prune_view.runs_figure([(name, data["state"]), (other, second["state"])]),
+            st.plotly_chart(pruning_runs.runs_figure([(name, data["state"]), (other, second["state"])]),
                             width="stretch", key="side-by-side")
 st.subheader("Provenance")
 widgets.table(view.provenance_rows(data))
-st.download_button("Download report", view.report_html(data), file_name=f"{name}-report.html", mime="text/html",
+st.download_button("Download report", report_file.report_html(data), file_name=f"{name}-report.html", mime="text/html",
                    icon=":material/download:", type="primary")

@@ -9,6 +9,7 @@ from pruneseg import jobs
 from pruneseg.dashboard import forms, widgets
 from pruneseg.dashboard.labels import is_final, made_outside_label
 from pruneseg.dashboard.views import sensitivity as view
+from pruneseg.dashboard.views.analysis_summary import progress
 from pruneseg.records.analysis import read_analysis
 from pruneseg.prune.tradeoff import SEED_TOLERANCE
 from pruneseg.workspace import layout, listing
@@ -36,7 +37,7 @@ def show_analysis(path, job=None):
             st.info("No result yet: the job is loading the model and measuring the dense baseline.",
                     icon=":material/hourglass_top:")
         return
-    cells, _, points, points_total = view.progress(analysis)
+    cells, _, points, points_total = progress(analysis)
     widgets.cards(view.analysis_cards(analysis, listing.split_miou(analysis["checkpoint"])))
     if stages := view.stage_text(analysis):
         finished = points == points_total and (job is None or is_final(job))

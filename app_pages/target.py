@@ -15,6 +15,7 @@ from pruneseg.dashboard import forms, uploads, widgets
 from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final, measured_on, package_label, package_row_label
 from pruneseg.dashboard.views import target as view
+from pruneseg.dashboard.views import timings
 from pruneseg.records.deploy import read_video_result
 from pruneseg.workspace import layout, listing
 
@@ -38,8 +39,8 @@ def perf_results():
         st.caption(f"No throughput result yet; each test adds one under `{layout.perf_dir(ws)}`.")
         return
     fps_col, latency_col = st.columns(2)
-    fps_col.plotly_chart(view.fps_figure(results), width="stretch", key="fps")
-    latency_col.plotly_chart(view.latency_figure(results), width="stretch", key="latency")
+    fps_col.plotly_chart(timings.fps_figure(results), width="stretch", key="fps")
+    latency_col.plotly_chart(timings.latency_figure(results), width="stretch", key="latency")
     st.caption("The newest result of each package and thread count. Colours: dense fp32 blue, dense int8 teal, "
                "pruned fp32 orange, pruned int8 green. Pruning pays off only if these bars move, not just the "
                "MACs.")
@@ -110,8 +111,8 @@ if len(packages) > 1:
     if job := widgets.shown_job(jobs.list_jobs(ws, LatencyConfig.KIND), "latency"):
         widgets.job_panel(job.path, param="latency")
     if comparisons:
-        st.plotly_chart(view.comparison_figure(comparisons[0]), width="stretch", key="paired")
-        widgets.table(view.comparison_rows(comparisons[0]))
+        st.plotly_chart(timings.comparison_figure(comparisons[0]), width="stretch", key="paired")
+        widgets.table(timings.comparison_rows(comparisons[0]))
         st.caption("The newest comparison. A package's **headline speed-up** (the one Home, Prune and the Report "
                    f"give) is its speed-up {HOW}, from the newest comparison timing both: the Packages table "
                    "below lists each package's.")

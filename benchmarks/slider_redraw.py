@@ -17,16 +17,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # run from a checkout without installing
 
-from pruneseg.dashboard.views import prune as view  # noqa: E402
+from pruneseg.dashboard.views import planner  # noqa: E402
 from pruneseg.prune.tradeoff import CURVE_TARGETS, point_at  # noqa: E402
 from test_dashboard_pruning import synthetic_analysis, synthetic_state  # noqa: E402
 
 
 def redraw(analysis, kind, target, states, verified):
     point = point_at(analysis, kind, target)
-    cards, rows = view.planner_cards(analysis, point), view.plan_rows(analysis, target)
-    tradeoff = view.tradeoff_figure(analysis, kind, point, states, verified)
-    widths = view.widths_figure(analysis, point["widths"])
+    cards, rows = planner.planner_cards(analysis, point), planner.plan_rows(analysis, target)
+    tradeoff = planner.tradeoff_figure(analysis, kind, point, states, verified)
+    widths = planner.widths_figure(analysis, point["widths"])
     return len(tradeoff.to_json()) + len(widths.to_json()) + len(json.dumps([cards, rows]))
 
 

@@ -1,7 +1,8 @@
 """Command line: ``python -m pruneseg <command> ...``; every dashboard job runs one of these.
 
 This module parses and prints; the work is done by the job modules it calls (``train``,
-``analyze``, ``prune_loop``, ``deploy.*``, ``target_jobs``, ...), each from its config.
+``analyze``, ``prune_loop``, ``deploy.*``, ``target_jobs``, ...), each from its config. The pruning
+commands live in ``cli_pruning.py``, the deployment ones in ``cli_deploy.py``.
 """
 import argparse
 import json
@@ -9,9 +10,11 @@ import os
 import sys
 
 from pruneseg.cli_args import add_arguments, from_args
-from pruneseg.config import (MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig,
-                             ExportConfig, FrontierConfig, InspectConfig, LatencyConfig, PerfConfig, PruneConfig,
-                             QuantizeConfig, TrainConfig, VerifyConfig, VideoConfig)
+from pruneseg.cli_deploy import (cmd_compile, cmd_export, cmd_quantize, cmd_target_latency, cmd_target_perf,
+                                 cmd_target_video)
+from pruneseg.cli_pruning import cmd_analyze, cmd_prune, cmd_verify
+from pruneseg.config import (MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig, CompileConfig, DemoConfig, ExportConfig,
+                             FrontierConfig, InspectConfig, PruneConfig, QuantizeConfig, TrainConfig, VerifyConfig)
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context, torchrun_command
 from pruneseg.target.arguments import add_target_commands
@@ -91,69 +94,6 @@ def cmd_info(args):
         print(f"  {name:28s} {channels:5d} channels")
 
 
-def cmd_analyze(args):
-    from pruneseg.analyze import main
-
-    main(from_args(AnalyzeConfig, args))
-
-
-def cmd_verify(args):
-    from pruneseg.analyze import verify
-    from pruneseg.data.classes import classes_of
-    from pruneseg.records.analysis import read_analysis
-
-    from pruneseg.prune.speedup_search import search_text
-
-    config = from_args(VerifyConfig, args)
-    point = verify(config)
-    analysis = read_analysis(config.analysis)
-    names = classes_of(analysis).names
-    guarded = "".join(f", {name} IoU {_iou(point['iou'], names, name)}" for name in config.guards)
-    removed = 1 - point["macs"] / analysis["baseline"]["macs"]
-    searched = f"; {search_text(point['speedup_search'], config.speedup_precision)}" if config.speedup else ""
-    print(json.dumps(point) if args.json else
-          f"{config.plan} plan at {removed:.0%} fewer MACs: mIoU {point['miou']:.4f}{guarded}, "
-          f"{point['params'] / 1e6:.2f} M params, {point['macs'] / 1e9:.2f} GMACs, {point['latency_ms']:.1f} ms"
-          f"{searched}")
-    if not args.json:
-        print(_drop_text(point))
-
-
-def _drop_text(point):
-    """The verified drop against the dense model on the same images, beside the curve's prediction."""
-    images = "held-out" if point["held_out"] else "the analysis's"
-    predicted = point.get("predicted")
-    return (f"dense mIoU {point['dense_miou']:.4f} on the same {point['images']} ({images}) images: drop "
-            f"{point['miou_drop']:.4f}" + (f"; the curve predicted a drop of {predicted['drop']:.4f} (error "
-                                           f"{point['miou_drop'] - predicted['drop']:+.4f})" if predicted else ""))
-
-
-def _iou(iou, class_names, name):
-    value = iou[list(class_names).index(name)]
-    return "-" if value is None else f"{value:.4f}"
-
-
-def cmd_prune(args):
-    from pruneseg.data.classes import classes_of
-    from pruneseg.prune_loop import main
-
-    from pruneseg.prune.speedup_search import search_text
-
-    state = main(from_args(PruneConfig, args))
-    names = classes_of(state).names
-    dense = state["dense"]
-    for record in state["iterations"]:
-        guarded = "".join(f", {name} IoU {_iou(record['iou'], names, name)}"
-                          for name in state["config"].get("guards", {}))
-        missed = f" (guards missed: {', '.join(record['missed_guards'])})" if record.get("missed_guards") else ""
-        name = f"final fine-tune ({record['epochs']} epochs)" if record.get("final") else f"iteration {record['iteration']}"
-        searched = f"; {search_text(record['speedup_search'], args.speedup_precision)}" \
-            if record.get("speedup_search") else ""
-        print(f"{name}: {1 - record['macs'] / dense['macs']:.0%} fewer MACs, mIoU {record['miou']:.4f} "
-              f"(dense {dense['miou']:.4f}){guarded}, {record['params'] / 1e6:.2f} M params, "
-              f"{record['latency_ms']:.1f} ms{missed}{searched}")
-
-
 def cmd_demo(args):
     from pruneseg.demo import main
 
@@ -173,7 +113,8 @@ def cmd_demo(args):
 def cmd_report(args):
     from pathlib import Path
 
-    from pruneseg.dashboard.views.report import gather, report_html, report_json
+    from pruneseg.dashboard.views.report import gather
+    from pruneseg.dashboard.views.report_file import report_html, report_json
 
     data = gather(args.workspace or default_workspace(), args.run)
     out = Path(args.out)
@@ -220,62 +161,6 @@ def cmd_frontier(args):
               f"{row['worst class'] or '-'}")
     for note in notes(record):
         print(f"note: {note}")
-
-
-def cmd_export(args):
-    from pruneseg.deploy.export import main
-
-    record = main(from_args(ExportConfig, args))
-    parity = record["parity"]
-    print(f"{record['model']} ({record['exporter']} exporter, {record['size_bytes'] / 1e6:.1f} MB): "
-          f"max |logit diff| {parity['max_abs_diff']:.2e}, argmax agreement {parity['argmax_agreement']:.4f} "
-          f"on {parity['images']} {parity['source']}")
-
-
-def cmd_quantize(args):
-    from pruneseg.deploy.quantize import main
-
-    record = main(from_args(QuantizeConfig, args))
-    for name in ("fp32", "int8"):
-        result = record[name]
-        latency = f", {result['latency_ms']:.1f} ms" if "latency_ms" in result else ""
-        print(f"{name}: mIoU {result['miou']:.4f}, {result['size_bytes'] / 1e6:.1f} MB{latency}  {result['model']}")
-    print(f"int8 vs fp32 argmax agreement {record['parity']['int8_vs_fp32']['argmax_agreement']:.4f}; "
-          f"kept in float: {', '.join(record['keep_float']['nodes']) or 'nothing'}")
-
-
-def cmd_compile(args):
-    from pruneseg.deploy.compile import main
-
-    manifest = main(from_args(CompileConfig, args))
-    parity = manifest["parity"]
-    print(f"{args.out}: {manifest['model_name']} {manifest['precision']} for {manifest['target']} "
-          f"({manifest['runtime']}); against ONNX Runtime on the source model: max |logit diff| "
-          f"{parity['max_abs_diff']:.2e}, argmax agreement {parity['argmax_agreement']:.4f}; "
-          f"run it with `python -m pruneseg.target perf {args.out}`")
-
-
-def cmd_target_perf(args):
-    from pruneseg.target_jobs import perf
-
-    result = perf(from_args(PerfConfig, args))
-    latency = f", latency {result['latency_ms']['mean']:.2f} ms" if "latency_ms" in result else ""
-    print(f"{result['model']}: {result['fps']:.2f} FPS with {result['threads']} thread(s){latency}; {args.out}")
-
-
-def cmd_target_latency(args):
-    from pruneseg.target_jobs import latency
-
-    result = latency(from_args(LatencyConfig, args))
-    for row in result["packages"]:
-        print(f"{row['model']}: {row['ms']:.2f} ms, {row['speedup']:.2f}x against {result['packages'][0]['model']}")
-
-
-def cmd_target_video(args):
-    from pruneseg.target_jobs import video
-
-    config_class = VideoConfig if args.command_target == "video" else CompareConfig
-    print(json.dumps(video(from_args(config_class, args))))
 
 
 def build_parser(train_preset=None):

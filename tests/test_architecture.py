@@ -24,7 +24,8 @@ TORCH_FREE = ("pruneseg.config", "pruneseg.cli_args", "pruneseg.errors", "prunes
               "pruneseg.torchrun_env")
 JOBS = ("pruneseg.train", "pruneseg.analyze", "pruneseg.prune_loop", "pruneseg.evaluate", "pruneseg.target_jobs",
         "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.inspect",
-        "pruneseg.demo", "pruneseg.frontier", "pruneseg.cli", "pruneseg.speedup_target", "pruneseg.fine_tune")
+        "pruneseg.demo", "pruneseg.frontier", "pruneseg.cli", "pruneseg.cli_pruning", "pruneseg.cli_deploy",
+        "pruneseg.speedup_target", "pruneseg.fine_tune")
 
 
 def module_name(path):

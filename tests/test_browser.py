@@ -261,7 +261,8 @@ def test_the_report_file_opens_offline_with_every_chart_and_its_labels(tmp_path)
     """The HTML the Report page downloads, opened from a file:// address with every other request blocked, at
     both widths: every chart, and every axis label and bar label inside its chart."""
     playwright_api = pytest.importorskip("playwright.sync_api")
-    from pruneseg.dashboard.views.report import figures, gather, report_html
+    from pruneseg.dashboard.views.report import figures, gather
+    from pruneseg.dashboard.views.report_file import report_html
 
     workspace = tmp_path / "ws"
     fill_headline_workspace(workspace)  # paired latency and throughput too

@@ -22,6 +22,7 @@ from pruneseg.config import CALIBRATION_METHODS, CompareConfig, LatencyConfig, P
 from pruneseg.dashboard import checks, labels
 from pruneseg.dashboard.views import deploy as deploy_view
 from pruneseg.dashboard.views import target as target_view
+from pruneseg.dashboard.views import timings
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.deploy.onnx_meta import set_metadata
 from pruneseg.workspace import layout, listing
@@ -224,14 +225,14 @@ def test_figures_compare_the_newest_result_of_each_variant(ws):
     assert target_view.dense_fps_text(results, two_threads) == "180.0"
     four = target_view.dense_fps_text(results, dict(results[-1], threads=4))
     assert four.startswith("not comparable: dense fp32 tested with 1, 2 thread(s) only, this package with 4")
-    fps = target_view.fps_figure(results)
+    fps = timings.fps_figure(results)
     assert [t.name.split(" · ")[0] for t in fps.data] == ["dense fp32", "pruned int8"]  # variant order
     assert list(fps.data[0].x) == ["1 thread", "2 threads"] and list(fps.data[0].y) == [100, 180]
-    assert fps.data[1].marker.color == target_view.VARIANT_COLORS["pruned int8"]
-    latency = target_view.latency_figure(results)
+    assert fps.data[1].marker.color == timings.VARIANT_COLORS["pruned int8"]
+    latency = timings.latency_figure(results)
     assert [list(t.y) for t in latency.data] == [[10.0], [3.0]]
     assert latency.data[0].error_y.array[0] == pytest.approx(5.0)  # up to p99
-    assert not target_view.fps_figure([]).data
+    assert not timings.fps_figure([]).data
 
 
 # --- checks before a job starts -------------------------------------------------------------
@@ -299,9 +300,9 @@ def test_target_latency_command_writes_a_paired_comparison(ws, tmp_path):
     cli_main(["target", "latency", str(dense), str(pruned), "--rounds", "2", "--out", str(tmp_path / "l.json")])
     comparison = json.loads((tmp_path / "l.json").read_text())
     assert [labels.variant(r["package_info"]) for r in comparison["packages"]] == ["dense fp32", "pruned int8"]
-    rows = target_view.comparison_rows(comparison)
+    rows = timings.comparison_rows(comparison)
     assert rows[0]["speed-up"] == 1.0 and rows[1]["FPS"] == round(1000 / comparison["packages"][1]["ms"], 1)
-    bars = target_view.comparison_figure(comparison).data
+    bars = timings.comparison_figure(comparison).data
     assert [b.text[0] for b in bars] == ["baseline", f"{comparison['packages'][1]['speedup']:.2f}x"]
 
 

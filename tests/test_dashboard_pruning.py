@@ -6,7 +6,7 @@ import pytest
 
 from pruneseg.dashboard import checks
 from pruneseg.data.classes import CLASS_NAMES
-from pruneseg.dashboard.views import prune as prune_view
+from pruneseg.dashboard.views import analysis_summary, planner, pruning_runs, verified_points
 from pruneseg.dashboard.views import sensitivity as sensitivity_view
 from pruneseg.prune import tradeoff
 from pruneseg.workspace import layout, listing
@@ -240,7 +240,7 @@ def test_tradeoff_figure_draws_both_plans_the_slider_iterations_and_verified_poi
     state = synthetic_state(tmp_path / "a.json", tmp_path / "run")
     verified = [{"plan": "uniform", "target": 0.4, "miou": 0.5, "params": 5e6, "macs": 3.9e9, "latency_ms": 50.0}]
     point = tradeoff.point_at(analysis, "sensitivity", 0.42)
-    fig = prune_view.tradeoff_figure(analysis, "sensitivity", point, states=[("run", state)], verified=verified)
+    fig = planner.tradeoff_figure(analysis, "sensitivity", point, states=[("run", state)], verified=verified)
     names = {trace.name for trace in fig.data}
     assert {"sensitivity plan", "uniform plan", "slider", "verified (measured)", "run: fine-tuned",
             "run: before fine-tuning"} <= names
@@ -260,24 +260,24 @@ def test_tradeoff_figure_draws_both_plans_the_slider_iterations_and_verified_poi
 
 def test_widths_figure_draws_dense_and_kept_channels(analysis):
     widths = analysis["curves"]["uniform"][9]["widths"]
-    dense, kept = prune_view.widths_figure(analysis, widths).data
+    dense, kept = planner.widths_figure(analysis, widths).data
     assert list(dense.x) == [g["channels"] for g in analysis["groups"]]
     assert list(kept.x) == [widths[g["name"]] for g in analysis["groups"]]
 
 
 def test_iteration_rows_put_the_dense_model_first(tmp_path):
     state = synthetic_state(tmp_path / "a.json", tmp_path / "run")
-    rows = prune_view.iteration_rows(state)
+    rows = pruning_runs.iteration_rows(state)
     assert [r["iteration"] for r in rows] == [0, 1, 2, 3] and rows[0]["label"] == "dense"
     assert rows[0]["speedup"] == 1.0 and rows[0]["gops"] == pytest.approx(13.0)
     assert rows[2]["fps"] == pytest.approx(1000 / (80.0 * (1 - 0.14)))
-    table = prune_view.snapshot_rows(state)
+    table = pruning_runs.snapshot_rows(state)
     assert table[3]["checkpoint"] == f"{tmp_path / 'run'}/iter_3.pt" and table[3]["recovered"] == "no"
     assert table[1]["fine-tuning"] == "2 epochs" and table[0]["fine-tuning"] == ""
     assert table[0]["checkpoint"] == state["config"]["checkpoint"]
-    relative = prune_view.snapshot_rows(state, root=tmp_path)
+    relative = pruning_runs.snapshot_rows(state, root=tmp_path)
     assert relative[3]["checkpoint"] == "run/iter_3.pt" and relative[0]["checkpoint"] == table[0]["checkpoint"]
-    fig = prune_view.iteration_figure(state)
+    fig = pruning_runs.iteration_figure(state)
     bars = [t for t in fig.data if t.type == "bar"]
     assert len(bars) == 4 and list(bars[0].x) == ["dense", "1<br>(10%)", "2<br>(20%)", "3<br>(30%)"]
     assert list(bars[3].y) == pytest.approx([r["gops"] for r in rows])
@@ -287,12 +287,12 @@ def test_an_iteration_that_needed_no_fine_tuning_says_so_and_runtime_latency_win
     state = synthetic_state(tmp_path / "a.json", tmp_path / "run", iterations=2, step=0.25, plan="latency")
     state["iterations"][1].update(epochs=0, recovered=True, runtime={
         "threads": 1, "fp32": {"ms": 20.0, "speedup": 2.0, "speedup_spread": {"q25": 1.9, "q75": 2.1}}})
-    rows = prune_view.iteration_rows(state)
+    rows = pruning_runs.iteration_rows(state)
     assert [r["label"] for r in rows] == ["dense", "1 (0.25x)", "2 (0.50x)"]  # the latency plan's targets
     assert rows[2]["fps"] == pytest.approx(50.0) and rows[2]["speedup"] == 2.0  # ONNX Runtime, not PyTorch
-    table = prune_view.snapshot_rows(state)
+    table = pruning_runs.snapshot_rows(state)
     assert table[2]["fine-tuning"] == "none needed (one-shot within tolerance)" and table[2]["latency (ms)"] == 20.0
-    cards = {card["label"]: card for card in prune_view.run_cards(state)}
+    cards = {card["label"]: card for card in pruning_runs.run_cards(state)}
     speed = cards["Speed-up (model alone)"]  # no package timed end to end: the loop's own figure, named so
     assert "mIoU (no fine-tuning needed)" in cards and speed["value"] == "2.00x"
     assert "ONNX Runtime fp32" in speed["help"] and "1.90 – 2.10" in speed["help"] and "model alone" in speed["help"]
@@ -301,7 +301,7 @@ def test_an_iteration_that_needed_no_fine_tuning_says_so_and_runtime_latency_win
 def test_progress_counts_cells_and_curve_points():
     partial = synthetic_analysis(groups=3, ratios=[0.5], curve_points=2)
     del partial["cells"]["layer1.0.conv1"]["0.5"]
-    assert sensitivity_view.progress(partial) == (2, 3, 4, 36)
+    assert analysis_summary.progress(partial) == (2, 3, 4, 36)
 
 
 def test_an_analysis_with_a_curve_stride_is_complete_with_every_other_point():
@@ -309,7 +309,7 @@ def test_an_analysis_with_a_curve_stride_is_complete_with_every_other_point():
     analysis["settings"]["curve_stride"] = 2
     for kind in analysis["curves"]:
         analysis["curves"][kind] = analysis["curves"][kind][::2]
-    assert sensitivity_view.progress(analysis) == (3, 3, 18, 18)
+    assert analysis_summary.progress(analysis) == (3, 3, 18, 18)
     assert tradeoff.plan_targets("macs", 2) == tradeoff.CURVE_TARGETS[::2] and tradeoff.plan_targets("macs", 2)[1] == 0.15
 
 
@@ -326,7 +326,7 @@ def test_the_sensitivity_view_shows_the_latency_table_and_stage_times():
 
 def test_every_plan_at_the_slider_shows_its_speed_ups_and_efficiency():
     analysis = synthetic_analysis(runtime=True)
-    rows = {row["plan"]: row for row in prune_view.plan_rows(analysis, 0.5)}
+    rows = {row["plan"]: row for row in planner.plan_rows(analysis, 0.5)}
     assert set(rows) == {"sensitivity", "uniform", "latency"}
     fp32 = 1 / (1 - 0.9 * 0.5)  # synthetic_analysis's runtime speed-up at half the MACs
     assert rows["uniform"]["speed-up"] == round(fp32, 2) and rows["uniform"]["int8 speed-up"] == round(2.5 * fp32, 2)
@@ -368,28 +368,28 @@ def test_comparison_and_verified_rows_put_prediction_beside_measurement(analysis
     predicted = tradeoff.point_at(analysis, "uniform", 0.4)
     measured = {"plan": "uniform", "target": 0.4, "miou": 0.5, "params": 5e6, "macs": 3.9e9, "latency_ms": 50.0,
                 "speedup": 1.5}
-    rows = {row[""]: row for row in prune_view.comparison_rows(analysis, predicted, measured)}
+    rows = {row[""]: row for row in verified_points.comparison_rows(analysis, predicted, measured)}
     assert rows["mIoU (one-shot)"] == {"": "mIoU (one-shot)", "predicted": round(predicted["miou"], 3), "measured": 0.5}
     assert rows["speed-up (x, PyTorch)"]["measured"] == 1.5  # the paired measurement, not 80 / 50
     assert rows["GMACs"]["measured"] == 3.9 and "mIoU drop from dense" not in rows  # an older point: no baseline
-    (row,) = prune_view.verified_rows(analysis, [dict(measured, speedup=None)])
+    (row,) = verified_points.verified_rows(analysis, [dict(measured, speedup=None)])
     assert row["target"] == "40%" and row["predicted mIoU"] == round(predicted["miou"], 3)
     assert row["speed-up"] == 1.6  # no paired figure: the dense latency over this one
     assert row["prediction error"] is None and row["dense mIoU (same images)"] is None
     # with its own dense baseline: the drops compare, whatever images each was scored on
     held_out = dict(measured, images=8, held_out=True, dense_miou=0.66, miou_drop=0.16)
-    rows = {row[""]: row for row in prune_view.comparison_rows(analysis, predicted, held_out)}
+    rows = {row[""]: row for row in verified_points.comparison_rows(analysis, predicted, held_out)}
     assert rows["dense mIoU (same images)"] == {"": "dense mIoU (same images)", "predicted": 0.7, "measured": 0.66}
     assert rows["mIoU drop from dense"]["predicted"] == round(0.7 - predicted["miou"], 3)
     assert rows["mIoU drop from dense"]["measured"] == 0.16
-    (row,) = prune_view.verified_rows(analysis, [held_out])
+    (row,) = verified_points.verified_rows(analysis, [held_out])
     assert row["predicted drop"] == round(0.7 - predicted["miou"], 3) and row["measured drop"] == 0.16
     assert row["prediction error"] == f"{0.16 - (0.7 - predicted['miou']):+.3f}"  # the curve was optimistic
     assert row["scored on"] == "8 held-out validation images"
     recorded = dict(held_out, predicted={"miou": 0.6, "drop": 0.1})  # verify's own record of the prediction wins
-    assert prune_view.verified_rows(analysis, [recorded])[0]["prediction error"] == "+0.060"
-    assert prune_view.verified_point([measured], "uniform", 0.4) is measured
-    assert prune_view.verified_point([measured], "sensitivity", 0.4) is None
+    assert verified_points.verified_rows(analysis, [recorded])[0]["prediction error"] == "+0.060"
+    assert verified_points.verified_point([measured], "uniform", 0.4) is measured
+    assert verified_points.verified_point([measured], "sensitivity", 0.4) is None
 
 
 def test_a_verified_point_timed_on_the_runtime_compares_runtime_speed_ups():
@@ -397,7 +397,7 @@ def test_a_verified_point_timed_on_the_runtime_compares_runtime_speed_ups():
     predicted = tradeoff.point_at(analysis, "sensitivity", 0.5)
     measured = {"plan": "sensitivity", "target": 0.5, "miou": 0.6, "params": 5e6, "macs": 3e9, "latency_ms": 50.0,
                 "speedup": 1.3, "runtime": {"fp32": {"speedup": 1.8}, "int8": {"speedup": 4.1}}}
-    rows = {row[""]: row for row in prune_view.comparison_rows(analysis, predicted, measured)}
+    rows = {row[""]: row for row in verified_points.comparison_rows(analysis, predicted, measured)}
     assert rows["speed-up (x, ONNX Runtime fp32)"] == {"": "speed-up (x, ONNX Runtime fp32)",
                                                       "predicted": round(predicted["ort_speedup"], 2), "measured": 1.8}
     assert rows["speed-up (x, ONNX Runtime int8)"]["measured"] == 4.1
@@ -424,14 +424,14 @@ def test_curves_share_the_macs_axis_and_efficiency_is_at_most_one():
     assert tradeoff.efficiency(point) == pytest.approx(point["speedup"] * 0.7)
     assert 0 < tradeoff.efficiency(point) <= 1.0
     assert tradeoff.efficiency(tradeoff.curve(analysis, "latency")[0]) is None
-    assert sensitivity_view.progress(analysis)[3] == 2 * 18 + len(tradeoff.SPEEDUP_TARGETS)
-    assert sensitivity_view.latency_progress(analysis) == (60, 60)
+    assert analysis_summary.progress(analysis)[3] == 2 * 18 + len(tradeoff.SPEEDUP_TARGETS)
+    assert analysis_summary.latency_progress(analysis) == (60, 60)
 
 
 def test_the_figure_draws_the_latency_plan_and_int8_speed_ups():
     analysis = synthetic_analysis(runtime=True)
     point = tradeoff.point_meeting(analysis, "latency", 2.0)
-    fig = prune_view.tradeoff_figure(analysis, "latency", point)
+    fig = planner.tradeoff_figure(analysis, "latency", point)
     names = {trace.name for trace in fig.data}
     assert {"latency plan", "latency plan, int8", "sensitivity plan", "uniform plan"} <= names
     assert "ONNX Runtime" in fig.layout.annotations[3].text
@@ -440,21 +440,21 @@ def test_the_figure_draws_the_latency_plan_and_int8_speed_ups():
 
 def test_a_speed_up_no_plan_reached_names_the_best_one_measured():
     analysis = synthetic_analysis(runtime=True)
-    point, problem = prune_view.pick_point(analysis, "uniform", "speedup", 9.0)
+    point, problem = planner.pick_point(analysis, "uniform", "speedup", 9.0)
     best = tradeoff.best_speedup(analysis, "uniform")
     assert point is None and problem == f"No uniform plan was measured 9.00x faster on ONNX Runtime; the best it " \
                                         f"reached is {best:.2f}x."
-    assert prune_view.pick_point(analysis, "uniform", "speedup", 2.0)[0]["ort_speedup"] >= 2.0
+    assert planner.pick_point(analysis, "uniform", "speedup", 2.0)[0]["ort_speedup"] >= 2.0
 
 
 def test_an_analysis_says_which_images_its_miou_is_on_beside_the_validation_splits(tmp_path):
     analysis = synthetic_analysis(groups=3)
     card = {c["label"]: c for c in sensitivity_view.analysis_cards(analysis, split=0.676)}["Dense mIoU (32 images)"]
     assert card["value"] == "0.700" and card["delta"] == "val split 0.676" and "whole validation split" in card["help"]
-    caption = prune_view.analysis_caption(analysis, 0.676)
+    caption = planner.analysis_caption(analysis, 0.676)
     assert "every mIoU on the analysis's 32 validation images (dense 0.700; on the whole validation split 0.676)" \
         in caption
-    assert prune_view.analysis_caption(analysis).endswith("32 validation images (dense 0.700)")
+    assert planner.analysis_caption(analysis).endswith("32 validation images (dense 0.700)")
     # what training and pruning recorded: the best epoch for model_best.pt, the last for checkpoint.pt, an iteration
     run = tmp_path / "runs" / "a"
     run.mkdir(parents=True)

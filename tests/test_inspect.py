@@ -15,6 +15,7 @@ from pruneseg.cli import main as cli_main
 from pruneseg.cli_args import from_args, to_argv
 from pruneseg.config import InspectConfig
 from pruneseg.dashboard.views import inspect as view
+from pruneseg.dashboard.views import predictions
 from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES
 from pruneseg.metrics import class_scores, confusion_matrix, image_metrics, mean_iou
 from pruneseg.records import RecordError
@@ -119,7 +120,7 @@ def test_the_record_reads_and_lists(inspection):
     assert len(record["models"]) == 3 and len(record["images"]) == 4
     rows = listing.list_inspections(inspection.parents[1])
     assert [r["name"] for r in rows] == ["demo"] and rows[0]["problem"] is None
-    assert "4 images" in view.result_label(rows[0])
+    assert "4 images" in predictions.result_label(rows[0])
 
 
 def test_a_broken_record_is_named(tmp_path):
@@ -177,7 +178,7 @@ def test_gallery_panels_show_errors_in_the_true_colour_and_who_is_right(inspecti
     record = read_inspect(inspection)
     truth, first, second = read_predictions(layout.predictions_path(inspection),
                                             [truth_key(1), prediction_key(0, 1), prediction_key(1, 1)])
-    image = view.read_image(record, 1)
+    image = predictions.read_image(record, 1)
     assert image.shape == (HEIGHT, WIDTH, 3)
     panels = view.gallery_panels(record, image, truth, [first, second], [0, 1])
     assert [caption.split()[0] for caption, _ in panels] == ["image", "ground", "prediction", "errors",
@@ -189,7 +190,7 @@ def test_gallery_panels_show_errors_in_the_true_colour_and_who_is_right(inspecti
     assert {tuple(c) for c in truth_panel[bike]} == {CLASS_COLORS[5], (255, 255, 255)}
     assert {tuple(c) for c in truth_panel[truth == 3]} == {CLASS_COLORS[3]}
     disagreement = panels[-1][1]
-    assert np.all(disagreement[bike] == view.FIRST_RIGHT)  # only model 0 is right on the bike
+    assert np.all(disagreement[bike] == predictions.FIRST_RIGHT)  # only model 0 is right on the bike
     assert "differ" in panels[-1][0]
 
 
@@ -207,8 +208,8 @@ def test_a_result_is_reused_only_while_its_models_are_unchanged(inspection):
 
 def test_an_inspection_of_another_dataset_is_named(inspection, tmp_path):
     record = read_inspect(inspection)
-    assert view.dataset_problem(record, inspection, record["data"], "val") is None
-    problem = view.dataset_problem(record, inspection, tmp_path / "other", "val")
+    assert predictions.dataset_problem(record, inspection, record["data"], "val") is None
+    problem = predictions.dataset_problem(record, inspection, tmp_path / "other", "val")
     assert str(inspection) in problem and str(tmp_path / "other") in problem
 
 

@@ -5,7 +5,7 @@ import json
 from conftest import ROOT
 from test_deploy_pages import TARGET, filled, open_deploy_page, ws  # noqa: F401 (fixtures)
 from pruneseg.dashboard.labels import machines_text, measured_on
-from pruneseg.dashboard.views import target as target_view
+from pruneseg.dashboard.views import timings
 from pruneseg.dashboard.views.train import estimate_text
 from pruneseg.target.machine import machine_profile
 from pruneseg.workspace import layout
@@ -46,7 +46,7 @@ def test_target_results_and_paired_latency_name_their_machine_and_warn(ws):  # n
     result = json.loads(perf.read_text())
     perf.write_text(json.dumps(dict(result, machine=AVX2, warnings=["int8 tuned with VNNI, run without"])))
     record = comparison(ws, AVX2, ["fpn-p-iter_2-int8: this int8 package was quantized (u8s8) on a CPU with VNNI"])
-    assert "measured on AMD EPYC 7B12" in target_view.comparison_figure(record).layout.title.text
+    assert "measured on AMD EPYC 7B12" in timings.comparison_figure(record).layout.title.text
     at = open_deploy_page(TARGET)
     table = next(df.value for df in at.dataframe if "FPS" in df.value)
     assert sorted(table["machine"]) == ["AMD EPYC 7B12, 2 cores: AVX2, no VNNI, no BF16; 1 thread", "not recorded"]

@@ -14,6 +14,7 @@ from pruneseg import frontier
 from pruneseg.config import FrontierConfig, QuantizeConfig
 from pruneseg.dashboard import checks
 from pruneseg.dashboard.views import target as target_view
+from pruneseg.dashboard.views import timings
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.data.transforms import IMAGENET_MEAN
 from pruneseg.deploy.compile import compile_model
@@ -118,7 +119,7 @@ def test_an_openvino_package_compares_with_the_onnx_runtime_baseline():
     assert target_view.dense_fps_text([ort, openvino], openvino) == "50.0"  # not itself: the baseline is ORT's
     other_threads = result("int8", "openvino", threads=2)
     assert target_view.dense_fps_text([ort, openvino], other_threads).startswith("not comparable")
-    assert target_view.runtime_label(openvino["package_info"]) == "dense fp32 · OpenVINO"
+    assert timings.runtime_label(openvino["package_info"]) == "dense fp32 · OpenVINO"
     newest_first = [{"path": result["package"], "manifest": result["package_info"]} for result in (openvino, ort)]
     assert target_view.default_pair(newest_first) == (ort["package"], openvino["package"])  # the baseline left
 

@@ -20,7 +20,8 @@ from pruneseg.config import FrontierConfig
 from pruneseg.deploy.compile import compile_model
 from pruneseg.dashboard.pareto import ShipRule, pareto_front, ship_pick
 from pruneseg.dashboard.views import frontier as view
-from pruneseg.dashboard.views.report import figures, gather, report_json
+from pruneseg.dashboard.views.report import figures, gather
+from pruneseg.dashboard.views.report_file import report_json
 from pruneseg.jobs import JobCancelled
 from pruneseg.records.frontier import is_stale, read_frontier
 from pruneseg.workspace import layout, listing

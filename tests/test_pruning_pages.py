@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import APPTEST_TIMEOUT, ROOT, make_dataset, open_page, write_job
 from pruneseg import jobs
+from pruneseg.dashboard.views import analysis_summary
 from pruneseg.dashboard.views import sensitivity as sensitivity_view
 from pruneseg.workspace import layout
 from test_dashboard_pruning import synthetic_analysis, synthetic_state
@@ -399,7 +400,7 @@ def real_workspace(tmp_path_factory):
 
 def test_pages_read_a_real_analysis_and_pruning_run(real_workspace, monkeypatch):
     monkeypatch.setenv("PRUNESEG_WORKSPACE", str(real_workspace))
-    monkeypatch.setattr(sensitivity_view, "plan_targets", lambda kind, stride=1: REAL_TARGETS)  # AppTest runs pages here
+    monkeypatch.setattr(analysis_summary, "plan_targets", lambda kind, stride=1: REAL_TARGETS)  # AppTest runs pages here
     monkeypatch.chdir(ROOT)
     at = open_page(SENSITIVITY)
     assert not at.exception, at.exception

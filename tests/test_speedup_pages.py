@@ -5,8 +5,7 @@ import json
 import pytest
 
 from conftest import open_page
-from pruneseg.dashboard.views import speedup
-from pruneseg.dashboard.views import prune as prune_view
+from pruneseg.dashboard.views import pruning_runs, speedup
 from pruneseg.workspace import layout
 from test_dashboard_pruning import synthetic_analysis, synthetic_state
 from test_pages import empty_workspace, texts, workspace  # noqa: F401 (fixtures)
@@ -117,7 +116,7 @@ def test_the_prune_form_refuses_a_speed_up_of_one_or_less(workspace, started):  
                                            ({"iteration": 2, "target": 0.3, "asked_speedup": 1.6}, "2 (1.60x asked)"),
                                            ({"iteration": 3, "target": 0.3, "final": True}, "final")])
 def test_iteration_labels(record, label):
-    assert prune_view.iteration_label(record) == label
+    assert pruning_runs.iteration_label(record) == label
 
 
 def test_the_report_counts_iterations_apart_from_the_final_fine_tune_and_names_the_recipe(tmp_path):

@@ -243,6 +243,11 @@ def list_packages(workspace):
     return _newest_first(rows)
 
 
+def folder_bytes(path):
+    """Bytes of the files directly in ``path`` (a package's size: its model files and manifest)."""
+    return sum(p.stat().st_size for p in Path(path).iterdir() if p.is_file())
+
+
 def list_perf_results(workspace):
     """Throughput results under ``target/perf/``, oldest first, each with its ``file`` added; an unreadable
     one is ``{"file", "problem"}``."""

@@ -6,11 +6,7 @@ no Streamlit, no torch.
 from pathlib import Path
 
 from pruneseg.dashboard.labels import checkpoint_label, is_pruned, package_label, package_miou
-
-
-def folder_bytes(path):
-    """Bytes of the files directly in ``path``."""
-    return sum(p.stat().st_size for p in Path(path).iterdir() if p.is_file())
+from pruneseg.workspace.listing import folder_bytes
 
 
 def latest_latency(results, package):

@@ -1,34 +1,26 @@
-"""What the Inspect page (and the Dataset page's prediction viewer) shows: per-class scores side by
-side, confusion matrices, per-image tables, and the gallery's image, truth, prediction, error and
-disagreement maps.
+"""What the Inspect page shows: the models to choose, per-class scores side by side, confusion matrices,
+per-image tables, and the gallery's panels (their maps drawn by ``views/predictions.py``).
 
-Pure functions of an inspect record (``pruneseg.records.inspect``) and the class maps stored
-beside it; images are read with PIL and resized with OpenCV exactly as the job did. No Streamlit,
-no torch: nothing here runs a model.
+Pure functions of an inspect record (``pruneseg.records.inspect``); no Streamlit, no torch: nothing here
+runs a model.
 """
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from PIL import Image
 
-from pruneseg.dashboard.charts import hatch, rgb, style_figure
+from pruneseg.dashboard.charts import hatch, style_figure
 from pruneseg.dashboard.labels import checkpoint_label, package_row_label
-from pruneseg.data.cityscapes import DatasetError
+from pruneseg.dashboard.views.predictions import colorize, disagreement_map, disagreement_share, error_map
 from pruneseg.data.classes import classes_of
 from pruneseg.metrics import mean_iou
 from pruneseg.records.inspect import model_stamp
-from pruneseg.workspace import layout
 
 MAX_MODELS = 3
 MODEL_COLORS = ("#4C78A8", "#F58518", "#54A24B")
 DELTA_NOISE = 0.005  # changes smaller than this stay uncoloured
-# the disagreement map: who is right where two models differ
-FIRST_RIGHT, SECOND_RIGHT, BOTH_WRONG = (245, 133, 24), (76, 120, 168), (228, 26, 28)
-UNSCORED = (255, 255, 255)  # they differ on a pixel that is not scored (ignored in the truth)
 
 
 # --- choosing models and results ------------------------------------------------------------
@@ -72,30 +64,6 @@ def shown_models(results, inspect_jobs, result_param, job_param):
 def stale_models(record):
     """Labels of the record's models whose file changed (or vanished) since it was inspected."""
     return [m["label"] for m in record["models"] if m.get("stamp") != model_stamp(m["path"])]
-
-
-def result_label(row):
-    """A row of ``listing.list_inspections`` as a selector shows it."""
-    record = row["record"]
-    if record is None:
-        return f"{row['name']} (unreadable)"
-    models = " vs ".join(m["label"].split(" · ")[0] for m in record["models"])
-    return f"{models} · {Path(record['data']).name}/{record['split']} ({len(record['images'])} images)"
-
-
-def dataset_problem(record, path, root, split):
-    """Why the record at ``path`` cannot show predictions for ``root``/``split``, or None."""
-    if Path(record["data"]).resolve() != Path(root).resolve() or record["split"] != split:
-        return (f"{path}: inspects {record['data']} ({record['split']} split), not {root} ({split} split); "
-                "choose an inspection of this dataset, or run one on the Inspect page")
-    return None
-
-
-def matching_first(rows, root, split):
-    """Readable rows of ``listing.list_inspections``, those of ``root``/``split`` first; and whether any is."""
-    rows = [r for r in rows if r["record"]]
-    rows.sort(key=lambda r: dataset_problem(r["record"], r["path"], root, split) is not None)
-    return rows, bool(rows) and dataset_problem(rows[0]["record"], rows[0]["path"], root, split) is None
 
 
 # --- per-class scores --------------------------------------------------------------------------
@@ -237,63 +205,6 @@ def loss_rows(record, class_name, base, other):
 
 # --- the gallery -------------------------------------------------------------------------------
 
-def read_image(record, image):
-    """Image ``image`` of the record as the models saw it: RGB uint8 at the input size.
-
-    Raises:
-        DatasetError naming the file when it is gone or unreadable.
-    """
-    path = Path(record["data"]) / record["images"][image]["file"]
-    height, width = record["input_size"]
-    try:
-        with Image.open(path) as opened:
-            rgb_image = np.asarray(opened.convert("RGB"))
-    except (OSError, ValueError) as error:
-        raise DatasetError(f"{path}: cannot read the inspected image ({error}); the dataset changed since the "
-                           "inspection, run it again") from error
-    return cv2.resize(rgb_image, (width, height), interpolation=cv2.INTER_LINEAR)
-
-
-def colorize(classes, colors):
-    """Class map -> RGB in ``colors`` (one per class); ignored pixels grey."""
-    palette = np.full((256, 3), 128, np.uint8)
-    palette[:len(colors)] = colors
-    return palette[classes]
-
-
-def _dimmed(image):
-    grey = image.mean(2, keepdims=True) * 0.35
-    return np.repeat(grey, 3, 2).astype(np.uint8)
-
-
-def error_map(image, truth, prediction, colors):
-    """The image dimmed, with every wrong pixel in the colour of its true class (``colors``, one per class;
-    ignored pixels never wrong)."""
-    out = _dimmed(image)
-    wrong = (truth < len(colors)) & (prediction != truth)
-    out[wrong] = np.asarray(colors, np.uint8)[truth[wrong]]
-    return out
-
-
-def disagreement_map(image, truth, first, second, num_classes):
-    """The image dimmed; where two predictions differ: orange where only the first is right, blue where
-    only the second is, red where both are wrong, white where the truth is not scored."""
-    out = _dimmed(image)
-    differ = first != second
-    scored = truth < num_classes
-    for mask, color in ((differ & scored & (first == truth), FIRST_RIGHT),
-                        (differ & scored & (second == truth), SECOND_RIGHT),
-                        (differ & scored & (first != truth) & (second != truth), BOTH_WRONG),
-                        (differ & ~scored, UNSCORED)):
-        out[mask] = color
-    return out
-
-
-def disagreement_share(truth, first, second):
-    """Share of the pixels where two predictions differ."""
-    return float((first != second).mean()) if truth.size else 0.0
-
-
 def gallery_panels(record, image, truth, predictions, models):
     """``(caption, RGB array)`` panels of one image: the image, the truth, each chosen model's
     prediction and error map, and for two models their disagreement map.
@@ -313,19 +224,3 @@ def gallery_panels(record, image, truth, predictions, models):
         panels.append((f"{names[models[0]][0]} vs {names[models[1]][0]}: {share:.1%} differ",
                        disagreement_map(image, truth, *predictions, len(classes))))
     return panels
-
-
-def disagreement_legend_html():
-    """The disagreement map's colours as HTML swatches."""
-    items = (("only the first right", FIRST_RIGHT), ("only the second right", SECOND_RIGHT),
-             ("both wrong", BOTH_WRONG), ("not scored", UNSCORED))
-    spans = [f'<span style="display:inline-flex;align-items:center;margin-right:14px">'
-             f'<span style="width:12px;height:12px;background:{rgb(color)};border:1px solid #999;margin-right:5px">'
-             f"</span>{name}</span>" for name, color in items]
-    return "<div>" + "".join(spans) + "</div>"
-
-
-def predictions_file(path):
-    """The predictions beside the record at ``path``."""
-    return layout.predictions_path(path)
-

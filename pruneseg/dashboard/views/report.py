@@ -1,5 +1,5 @@
 """The report on one pruning run, for stakeholders: gathered from the workspace's records, drawn on the
-Report page and written as one self-contained HTML file (``python -m pruneseg report``).
+Report page and written as one self-contained HTML file (``views/report_file.py``, ``python -m pruneseg report``).
 
 Pure functions over records (``pruneseg.workspace.listing``); no Streamlit, no torch. Every
 speed-up is a paired one: the headline speed-up of this run's packages
@@ -7,10 +7,7 @@ speed-up is a paired one: the headline speed-up of this run's packages
 dense fp32 package), else, labelled "model alone", the pruning loop's own ONNX Runtime timing of
 its snapshots against the dense model.
 """
-import base64
 import functools
-import html
-import json
 import subprocess
 import time
 from pathlib import Path
@@ -22,10 +19,8 @@ from pruneseg.dashboard.headline import HOW, checkpoint_packages, figure_note, h
 from pruneseg.dashboard.labels import measured_on
 from pruneseg.dashboard.pareto import pareto_front
 from pruneseg.dashboard.views import frontier as frontier_view
+from pruneseg.dashboard.views import planner, pruning_runs, timings
 from pruneseg.dashboard.views import speedup as speedup_view
-from pruneseg.dashboard.views import prune as prune_view
-from pruneseg.dashboard.views import target as target_view
-from pruneseg.dashboard.views.deploy import folder_bytes
 from pruneseg.data.classes import classes_of
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import read_analysis
@@ -97,7 +92,7 @@ def gather(ws, run_dir):
     perf = [r for r in listing.readable(listing.list_perf_results(ws)) if r.get("package") in packages.values()]
     return {
         "run": str(run_dir), "state": state, "analysis_path": config["analysis"], "analysis": analysis,
-        "packages": packages, "sizes": {role: folder_bytes(path) for role, path in packages.items()},
+        "packages": packages, "sizes": {role: listing.folder_bytes(path) for role, path in packages.items()},
         "headlines": headlines, "comparison": comparison, "quantized": quantized, "perf": perf, "train_config": run_config,
         "video": videos[0]["video"] if videos else None,
         "frontier": frontier_view.newest_holding(listing.list_frontiers(ws), packages.values()),
@@ -203,13 +198,6 @@ def class_rows(data):
     return rows
 
 
-def _cell(value):
-    """A table cell of the HTML report: IoUs and changes with 3 decimals, a missing value as a dash."""
-    if value is None:
-        return "—"
-    return f"{value:.3f}" if isinstance(value, float) else html.escape(str(value))
-
-
 def class_iou_figure(data):
     """Per-class IoU of dense, pruned and pruned int8 (validation split), grouped by class."""
     series = class_ious(data)
@@ -230,19 +218,19 @@ def figures(data):
     """``(title, figure, note)`` triples in the report's order; ``note`` says what a figure's times are."""
     state, analysis = data["state"], data["analysis"]
     plan = state["config"].get("plan", "sensitivity")
-    out = [("Per iteration: mIoU, FPS, parameters and GOPs", prune_view.iteration_figure(state),
+    out = [("Per iteration: mIoU, FPS, parameters and GOPs", pruning_runs.iteration_figure(state),
             f"FPS and the pruning loop's speed-ups are {figure_note('model alone', who='pruning loop')}."),
            ("One-shot trade-off curves with the run's iterations",
-            prune_view.tradeoff_figure(analysis, plan, None, [(Path(data["run"]).name, state)]),
+            planner.tradeoff_figure(analysis, plan, None, [(Path(data["run"]).name, state)]),
             f"Curves: the analysis's one-shot mIoU on {analysis['settings']['images']} validation images; "
             f"its speed-ups are {figure_note('model alone', who='analysis')}."),
            ("Per-class IoU", class_iou_figure(data), "On the validation split.")]
     if data["comparison"]:
         out.append(("Dense vs pruned vs int8 on the target: paired latency",
-                    target_view.comparison_figure(data["comparison"]),
+                    timings.comparison_figure(data["comparison"]),
                     f"The headline speed-ups: {HOW}."))
     if data["perf"]:
-        out.append(("Throughput on the target", target_view.fps_figure(data["perf"]),
+        out.append(("Throughput on the target", timings.fps_figure(data["perf"]),
                     f"{figure_note('throughput', workers='N')}."))
     if data.get("frontier"):
         shown = frontier_points(data)
@@ -304,57 +292,3 @@ def provenance_rows(data):
                                 + (f"; format {chosen['format']}: {chosen['reason']}, "
                                    f"{measured_on(quantized.get('machine'))}" if chosen else "")))
     return [{"what": what, "settings": text} for what, text in rows]
-
-
-def for_the_file(fig):
-    """``fig`` as the HTML file draws it, outside Streamlit's theme: every axis makes room for its tick labels and
-    title (``automargin``) within margins wide enough for two-digit ticks and the legend."""
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
-    return fig.update_layout(margin=dict(l=60, r=30, t=60, b=60))
-
-
-def report_html(data):
-    """One self-contained HTML page: cards, interactive charts (plotly.js embedded once), the video
-    (embedded as data), provenance. Opens offline in any browser."""
-    parts = [f"<h1>PruneSeg report: {html.escape(Path(data['run']).name)}</h1>",
-             f"<p>Pruning run <code>{html.escape(data['run'])}</code> of analysis "
-             f"<code>{html.escape(data['analysis_path'])}</code>.</p>", "<div class='cards'>"]
-    for card in headline_cards(data):
-        delta = f"<small>{html.escape(card['delta'])}</small>" if card.get("delta") else ""
-        parts.append(f"<div class='card' title='{html.escape(card.get('help') or '')}'>"
-                     f"<span>{html.escape(card['label'])}</span><b>{html.escape(card['value'])}</b>{delta}</div>")
-    parts.append("</div>")
-    parts.append(f"<p>Speed-ups {html.escape(measured_on(speedup_machine(data)))}.</p>")
-    for index, (title, fig, note) in enumerate(figures(data)):
-        parts.append(f"<h2>{html.escape(title)}</h2><p class='note'>{html.escape(note)}</p>")
-        parts.append(for_the_file(fig).to_html(full_html=False, include_plotlyjs=index == 0))
-    if data["video"] and Path(data["video"]).is_file():
-        encoded = base64.b64encode(Path(data["video"]).read_bytes()).decode()
-        parts.append("<h2>Dense fp32 (left) and pruned int8 (right)</h2>"
-                     f"<p class='note'>The FPS on the frames: {html.escape(figure_note('video'))}.</p>"
-                     f"<video controls loop width='100%' src='data:video/mp4;base64,{encoded}'></video>")
-    rows = class_rows(data)
-    parts.append("<h2>Per-class IoU</h2><table><tr>" + "".join(f"<th>{html.escape(key)}</th>" for key in rows[0])
-                 + "</tr>" + "".join("<tr>" + "".join(f"<td>{_cell(value)}</td>" for value in row.values()) + "</tr>"
-                                     for row in rows)
-                 + "</table>")
-    parts.append("<h2>Provenance</h2><table>" + "".join(
-        f"<tr><th>{html.escape(row['what'])}</th><td>{html.escape(row['settings'])}</td></tr>"
-        for row in provenance_rows(data)) + "</table>")
-    style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}"
-             ".cards{display:grid;grid-template-columns:repeat(3,1fr);gap:8px}"
-             ".card{border:1px solid #ddd;border-radius:6px;padding:8px}.card span{display:block;color:#666}"
-             ".card b{font-size:1.6em;margin-right:6px}th{text-align:left;padding-right:1em;vertical-align:top}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>PruneSeg report</title><style>{style}</style>"
-            f"</head><body>{''.join(parts)}</body></html>")
-
-
-def report_json(data):
-    """The report's numbers as JSON: cards, speed-ups with how they were measured, provenance."""
-    return json.dumps({"run": data["run"], "cards": headline_cards(data),
-                       "speedups": speedups(data),
-                       "iterations": prune_view.snapshot_rows(data["state"]), "per_class_iou": class_rows(data),
-                       "packages": data["packages"],
-                       "frontier": frontier_view.table_rows(data["frontier"]) if data.get("frontier") else None,
-                       "provenance": provenance_rows(data)}, indent=1)

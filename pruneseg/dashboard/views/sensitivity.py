@@ -1,4 +1,4 @@
-"""What the Sensitivity page shows: the analysis's progress, cards, heatmap, group table and curves.
+"""What the Sensitivity page shows: the analysis's cards, heatmap, group table and curves.
 
 Pure functions of an analysis file (``pruneseg.records.analysis``); no Streamlit, no torch.
 """
@@ -6,33 +6,13 @@ import plotly.graph_objects as go
 
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
 from pruneseg.dashboard.labels import model_label
+from pruneseg.dashboard.views.analysis_summary import latency_progress, progress
 from pruneseg.data.classes import classes_of
-from pruneseg.config import TARGET_KINDS
-from pruneseg.prune.tradeoff import SEED_TOLERANCE, drop_table, has_class_iou, plan_targets
+from pruneseg.prune.tradeoff import SEED_TOLERANCE, drop_table, has_class_iou
 
 MIOU = "mIoU"
 
 RATIO_CHOICES = [round(0.05 * i, 2) for i in range(1, 20)]  # 0.05 .. 0.95, the form's choices
-
-
-def progress(analysis):
-    """``(cells done, cells total, curve points done, curve points total)`` of an analysis."""
-    ratios = analysis.get("settings", {}).get("ratios", [])
-    cells = sum(len(c) for c in analysis["cells"].values())
-    curves = analysis.get("curves", {})
-    points = sum(len(c) for c in curves.values())
-    return (cells, len(analysis["groups"]) * len(ratios), points,
-            sum(len(plan_targets(TARGET_KINDS[kind], analysis.get("settings", {}).get("curve_stride", 1)))
-                for kind in curves if kind in TARGET_KINDS))
-
-
-def latency_progress(analysis):
-    """``(entries done, entries total)`` of the analysis's latency table (0, 0 without one)."""
-    ratios = analysis.get("settings", {}).get("latency_ratios") or []
-    if not analysis.get("baseline", {}).get("runtime"):
-        return 0, 0
-    done = sum(len(t) for t in analysis.get("latency", {}).values())
-    return done, len(analysis["groups"]) * len(ratios)
 
 
 def robust_ratio(group_drops, tolerance=SEED_TOLERANCE):
@@ -197,14 +177,6 @@ def latency_figure(analysis):
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="top")
     return style_figure(fig, "", None, None, height=max(260, 26 * len(names) + 90))
-
-
-def miou_images_text(analysis, split=None):
-    """Which images the analysis's mIoU is on, with the validation split's beside it where known: ``every mIoU on
-    the analysis's 16 validation images (dense 0.669; on the whole validation split 0.676)``."""
-    return (f"every mIoU on the analysis's {analysis['settings']['images']} validation images (dense "
-            f"{analysis['baseline']['miou']:.3f}" + (f"; on the whole validation split {split:.3f}" if split is not None
-                                                      else "") + ")")
 
 
 def analysis_cards(analysis, split=None):
