@@ -9,11 +9,12 @@ import os
 import sys
 
 from pruneseg.cli_args import add_arguments, from_args
-from pruneseg.config import (MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig,
+from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig,
                              ExportConfig, FrontierConfig, InspectConfig, LatencyConfig, PerfConfig, PruneConfig,
                              QuantizeConfig, TrainConfig, VerifyConfig, VideoConfig)
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context, torchrun_command
+from pruneseg.model_catalog import MODEL_FILE_FORM
 from pruneseg.target.arguments import add_target_commands
 from pruneseg.torchrun_env import launched_by_torchrun
 from pruneseg.workspace.layout import default_workspace

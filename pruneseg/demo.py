@@ -26,12 +26,13 @@ from pathlib import Path
 
 from pruneseg import analyze, frontier, prune_loop, target_jobs, train
 from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig, FrontierConfig,
-                             LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, model_short_name)
+                             LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig)
 from pruneseg.data.classes import classes_of
 from pruneseg.data.synthcity import generate
 from pruneseg.deploy import compile as compile_job
 from pruneseg.deploy import quantize
 from pruneseg.jobs import update_state
+from pruneseg.model_catalog import model_short_name
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
 from pruneseg.records.demo import read_demo

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from pruneseg.config import model_short_name
 from pruneseg.dashboard.charts import style_figure
 from pruneseg.dashboard.headline import figure_note, headline_speedup, headline_value, is_baseline
 from pruneseg.dashboard.labels import checkpoint_label, machines_text, measured_on, package_label, package_miou, variant
+from pruneseg.model_catalog import model_short_name
 from pruneseg.target.machine import profile_text
 from pruneseg.target.manifest import DEFAULT_BACKEND, backend_of, runtime_name
 
