@@ -9,13 +9,13 @@ import os
 import sys
 
 from pruneseg.cli_args import add_arguments, from_args
-from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig,
-                             ExportConfig, FrontierConfig, InspectConfig, LatencyConfig, PerfConfig, PruneConfig,
-                             QuantizeConfig, TrainConfig, VerifyConfig, VideoConfig)
+from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompileConfig, DemoConfig, ExportConfig, FrontierConfig,
+                             InspectConfig, PruneConfig, QuantizeConfig, TrainConfig, VerifyConfig)
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context, torchrun_command
 from pruneseg.model_catalog import MODEL_FILE_FORM
 from pruneseg.target.arguments import add_target_commands
+from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.torchrun_env import launched_by_torchrun
 from pruneseg.workspace.layout import default_workspace
 

@@ -12,9 +12,8 @@ import streamlit as st
 
 from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, CPU_BF16_CHOICES, DISTILL_KINDS,
                              LATENCY_TABLE_RATIOS, SPEEDUP_PRECISION_MEANING, TARGET_KINDS,
-                             TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, FrontierConfig,
-                             InspectConfig, LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig,
-                             VideoConfig)
+                             TRAIN_PRESETS, AnalyzeConfig, CompileConfig, ExportConfig, FrontierConfig,
+                             InspectConfig, PruneConfig, QuantizeConfig, TrainConfig)
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
@@ -23,6 +22,7 @@ from pruneseg.model_catalog import (MODEL_FILE_FORM, MODEL_SPECS, batch_sizes_te
                                     strides_text)
 from pruneseg.records.analysis import read_analysis
 from pruneseg.target.machine import machine_profile, native_bf16, profile_text
+from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.workspace import layout
 
 
