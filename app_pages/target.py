@@ -10,13 +10,13 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.config import LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.dashboard import forms, uploads, widgets
 from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final, measured_on, package_label, package_row_label
 from pruneseg.dashboard.views import target as view
 from pruneseg.dashboard.views import timings
 from pruneseg.records.deploy import read_video_result
+from pruneseg.target_configs import LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.workspace import layout, listing
 
 ws = widgets.workspace()

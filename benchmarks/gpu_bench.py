@@ -20,9 +20,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 import pruneseg.analyze as analyze  # noqa: E402
-from pruneseg.config import DEFAULT_BATCH_SIZE, AnalyzeConfig, TrainConfig  # noqa: E402
+from pruneseg.config import AnalyzeConfig, TrainConfig  # noqa: E402
 from pruneseg.data.synthcity import generate  # noqa: E402
 from pruneseg.losses import build_loss  # noqa: E402
+from pruneseg.model_catalog import model_spec  # noqa: E402
 from pruneseg.models import build_model  # noqa: E402
 from pruneseg.train import build_optimizer, train_one_epoch  # noqa: E402
 from pruneseg.train import main as train  # noqa: E402
@@ -32,7 +33,7 @@ LABELS = {"fpn": "FPN", "unet": "UNet"}
 
 def step_images_per_s(name, height, width, steps, amp, device):
     """Images/s of ``train.train_one_epoch`` on random inputs at the seed's batch size (median step)."""
-    batch = DEFAULT_BATCH_SIZE[name]
+    batch = model_spec(name).batch_size
     model = build_model(name).to(device)
     optimizer = build_optimizer(model, TrainConfig(model=name))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
@@ -65,7 +66,7 @@ def main():
         for amp in ((True, False) if device.type == "cuda" else (False,)):  # autocast needs CUDA here
             rate = step_images_per_s(model, args.height, args.width, args.steps, amp, device)
             rows.append((f"{LABELS[model]} training step, {'mixed precision' if amp else 'fp32'}, batch "
-                         f"{DEFAULT_BATCH_SIZE[model]}, {size}", f"{rate:.1f} images/s"))
+                         f"{model_spec(model).batch_size}, {size}", f"{rate:.1f} images/s"))
             print(rows[-1], flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:

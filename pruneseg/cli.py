@@ -13,11 +13,13 @@ from pruneseg.cli_args import add_arguments, from_args
 from pruneseg.cli_deploy import (cmd_compile, cmd_export, cmd_quantize, cmd_target_latency, cmd_target_perf,
                                  cmd_target_video)
 from pruneseg.cli_pruning import cmd_analyze, cmd_prune, cmd_verify
-from pruneseg.config import (MODEL_FILE_FORM, TRAIN_PRESETS, AnalyzeConfig, CompileConfig, DemoConfig, ExportConfig,
-                             FrontierConfig, InspectConfig, PruneConfig, QuantizeConfig, TrainConfig, VerifyConfig)
+from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompileConfig, DemoConfig, ExportConfig, FrontierConfig,
+                             InspectConfig, PruneConfig, QuantizeConfig, TrainConfig, VerifyConfig)
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context, torchrun_command
+from pruneseg.model_catalog import MODEL_FILE_FORM
 from pruneseg.target.arguments import add_target_commands
+from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.torchrun_env import launched_by_torchrun
 from pruneseg.workspace.layout import default_workspace
 

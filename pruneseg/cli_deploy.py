@@ -3,8 +3,8 @@ each runs its job from its config and prints what it measured; ``pruneseg.cli`` 
 import json
 
 from pruneseg.cli_args import from_args
-from pruneseg.config import (CompareConfig, CompileConfig, ExportConfig, LatencyConfig, PerfConfig, QuantizeConfig,
-                             VideoConfig)
+from pruneseg.config import CompileConfig, ExportConfig, QuantizeConfig
+from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 
 
 def cmd_export(args):

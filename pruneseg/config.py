@@ -6,24 +6,14 @@ their flags are the runner's, ``pruneseg.target.arguments``). The CLI fills a co
 arguments and the dashboard launches one as a background job with the argv it makes
 (``pruneseg.cli_args``), so both run the very same command. A config names the fields that are
 its outputs (``OUTPUTS``): a job records them, so pages find what a job writes without reading its
-argv. Stdlib only.
+argv. Stdlib only (and the model catalog, ``pruneseg.model_catalog``).
 """
 import copy
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import ClassVar
 
-DEFAULT_BATCH_SIZE = {"fpn": 10, "unet": 4}
-# ``torchvision.models.list_models(module=torchvision.models.segmentation)``, kept here so that forms
-# need no torch (a test compares), each with its output stride; ``--model tv:<name>`` builds one.
-TORCHVISION_MODELS = {"deeplabv3_mobilenet_v3_large": 16, "deeplabv3_resnet101": 8, "deeplabv3_resnet50": 8,
-                      "fcn_resnet101": 8, "fcn_resnet50": 8, "lraspp_mobilenet_v3_large": 16}
-TORCHVISION_PREFIX = "tv:"
-MODEL_FILE_FORM = "path/to/file.py:function"  # the user's own model (pruneseg.models.user)
-# Input height and width must be multiples of the model's total stride (no padding in the
-# seed's UNet; FPN's transposed convs double exactly; torchvision's feature maps then align).
-INPUT_MULTIPLE = {"fpn": 32, "unet": 16,
-                  **{TORCHVISION_PREFIX + name: stride for name, stride in TORCHVISION_MODELS.items()}}
+from pruneseg.model_catalog import MODEL_FILE_FORM, TORCHVISION_PREFIX, batch_sizes_text, model_spec
+
 CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
 COMPILE_TARGETS = {"ort-cpu": "ONNX Runtime on a CPU (x86 or Arm)",
                    "openvino-cpu": "OpenVINO on a CPU (x86 or Arm; the device needs `pip install openvino==2026.4.1`)"}
@@ -61,40 +51,6 @@ def per_plan(meanings):
     """``{target kind: meaning}`` (``TARGET_KINDS``' values) as one text naming the plans of each kind."""
     return "; ".join(f"{', '.join(plan for plan in PLAN_KINDS if TARGET_KINDS[plan] == kind)}: {meaning}"
                      for kind, meaning in meanings.items())
-
-
-def is_model_file(model):
-    """Whether ``model`` names the user's own model, ``path/to/file.py:function``."""
-    path, sep, function = str(model).rpartition(":")
-    return bool(sep) and path.endswith(".py") and function.isidentifier()
-
-
-def input_multiple(model):
-    """What ``model``'s input height and width must divide by: its stride, or 1 for a model file (whose
-    output size is checked when training starts). ValueError listing the choices for an unknown name."""
-    if is_model_file(model):
-        return 1
-    if model not in INPUT_MULTIPLE:
-        raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(INPUT_MULTIPLE)}, "
-                         f"or your own as {MODEL_FILE_FORM}")
-    return INPUT_MULTIPLE[model]
-
-
-def model_short_name(model):
-    """``model`` as run and file names take it: ``fpn``, ``lraspp_mobilenet_v3_large``, ``my_net-build``."""
-    if is_model_file(model):
-        path, _, function = model.rpartition(":")
-        return f"{PurePath(path).stem}-{function}"
-    return model.removeprefix(TORCHVISION_PREFIX)
-
-
-def check_input_size(model, height, width):
-    """Raise ValueError unless (height, width) suits ``model``: positive multiples of its stride."""
-    multiple = input_multiple(model)
-    if height % multiple or width % multiple or height <= 0 or width <= 0:
-        raise ValueError(
-            f"{model} needs an input height and width that are positive multiples of {multiple}; "
-            f"got {height}x{width}")
 
 
 def parse_guard(text):
@@ -143,7 +99,7 @@ class TrainConfig:
     budget_minutes: float = option(0.0, "train at most this many minutes: the epochs that fit (measured), up to "
                                         "--epochs; 0: off")
     batch_size: int = option(0, "images per step, the global batch under --processes; 0: the model's default "
-                                "(FPN 10, UNet 4)")
+                                f"({batch_sizes_text()})")
     lr: float = option(1e-4, "the peak learning rate (Adam; linear warm-up, then poly decay to 0)")
     head_lr_mult: float = option(10.0, "the FPN decoder learns this many times faster than its encoder (--lr)")
     weight_decay: float = option(1e-4, "Adam's L2 weight decay")
@@ -174,7 +130,7 @@ class TrainConfig:
             raise ValueError(f"--budget-minutes must be 0 (off) or more, got {self.budget_minutes}")
 
     def resolved_batch_size(self):
-        return self.batch_size or DEFAULT_BATCH_SIZE.get(self.model, 4)
+        return self.batch_size or model_spec(self.model).batch_size
 
 
 # name -> the TrainConfig fields it sets (`python -m pruneseg train --preset NAME`; flags given still win).
@@ -389,73 +345,6 @@ class CompileConfig:
                                     + "; ".join(f"{name}: {text}" for name, text in COMPILE_TARGETS.items()),
                          choices=tuple(COMPILE_TARGETS))
     out: str = option("", "package folder: the optimised model and manifest.json")
-
-
-# The target commands' configs: their flags and help are pruneseg.target.arguments's (the runner
-# imports nothing of the package); ``to_argv`` writes them and ``from_args`` reads them back.
-
-@dataclass
-class PerfConfig:
-    """The target's throughput test of one package, its result saved as JSON."""
-
-    KIND: ClassVar = "target-perf"
-    COMMAND: ClassVar = ("target", "perf")
-    POSITIONAL: ClassVar = ("package",)
-    OUTPUTS: ClassVar = ("out",)
-
-    package: str = ""
-    threads: int = 1
-    seconds: float = 10.0
-    intra_op: int = 1
-    out: str = ""
-
-
-@dataclass
-class LatencyConfig:
-    """Paired end-to-end latency of packages on the target, speed-ups against the first."""
-
-    KIND: ClassVar = "target-latency"
-    COMMAND: ClassVar = ("target", "latency")
-    POSITIONAL: ClassVar = ("packages",)
-    OUTPUTS: ClassVar = ("out",)
-
-    packages: list = field(default_factory=list)
-    intra_op: int = 1
-    rounds: int = 7
-    out: str = ""
-
-
-@dataclass
-class VideoConfig:
-    """The overlay video of one package."""
-
-    KIND: ClassVar = "target-video"
-    COMMAND: ClassVar = ("target", "video")
-    POSITIONAL: ClassVar = ("package", "input")
-    OUTPUTS: ClassVar = ("out",)
-
-    package: str = ""
-    input: str = ""
-    out: str = ""
-    max_frames: int = 0
-    intra_op: int = 0
-
-
-@dataclass
-class CompareConfig:
-    """The side-by-side overlay video of two packages."""
-
-    KIND: ClassVar = "target-video"
-    COMMAND: ClassVar = ("target", "compare")
-    POSITIONAL: ClassVar = ("left", "right", "input")
-    OUTPUTS: ClassVar = ("out",)
-
-    left: str = ""
-    right: str = ""
-    input: str = ""
-    out: str = ""
-    max_frames: int = 0
-    intra_op: int = 0
 
 
 @dataclass

@@ -25,18 +25,20 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pruneseg import analyze, frontier, prune_loop, target_jobs, train
-from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, DemoConfig, FrontierConfig,
-                             LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig, model_short_name)
+from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompileConfig, DemoConfig, FrontierConfig, PruneConfig,
+                             QuantizeConfig, TrainConfig)
 from pruneseg.data.classes import classes_of
 from pruneseg.data.synthcity import generate
 from pruneseg.deploy import compile as compile_job
 from pruneseg.deploy import quantize
 from pruneseg.jobs import update_state
+from pruneseg.model_catalog import model_short_name
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
 from pruneseg.records.demo import read_demo
 from pruneseg.records.pruning import read_state
 from pruneseg.target.machine import machine_profile
+from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig
 from pruneseg.workspace import layout
 
 ANALYSIS = dict(images=16, ratios=[0.25, 0.5, 0.75], latency_ratios=[0.5], curve_stride=2)  # enough for the slider

@@ -26,9 +26,10 @@ import numpy as np
 
 from pruneseg import inspect as inspect_job
 from pruneseg.checkpoint import load_model
-from pruneseg.config import FrontierConfig, InspectConfig, model_short_name
+from pruneseg.config import FrontierConfig, InspectConfig
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import record_devices, update_state
+from pruneseg.model_catalog import model_short_name
 from pruneseg.models import count_macs, count_parameters
 from pruneseg.progress import Progress
 from pruneseg.records import RecordError, write_record

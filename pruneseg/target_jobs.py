@@ -6,7 +6,6 @@ result records of ``pruneseg.target.results``.
 """
 import math
 
-from pruneseg.config import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.jobs import record_devices
 from pruneseg.progress import Progress
 from pruneseg.records import write_record
@@ -14,6 +13,7 @@ from pruneseg.target.manifest import load_package, print_warnings, runtime_name
 from pruneseg.target.results import saved_latency_comparison, saved_perf_result, saved_video_result
 from pruneseg.target.runner import Segmenter, compare_latency, measure_throughput
 from pruneseg.target.video import render_side_by_side, render_video
+from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.workspace.layout import video_summary_path
 
 

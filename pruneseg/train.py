@@ -26,12 +26,13 @@ from torch.utils.data import DataLoader, DistributedSampler, Subset
 
 from pruneseg import distributed, train_probe
 from pruneseg.checkpoint import checkpoint_meta, load_checkpoint, save_checkpoint
-from pruneseg.config import TrainConfig, check_input_size, is_model_file
+from pruneseg.config import TrainConfig
 from pruneseg.data.cityscapes import dataset_classes, scan_split
 from pruneseg.data.dataset import SegmentationDataset
 from pruneseg.data.transforms import EvalTransform, TrainTransform
 from pruneseg.evaluate import evaluate
 from pruneseg.losses import build_loss, fill_class_weights
+from pruneseg.model_catalog import check_input_size, is_model_file, model_spec
 from pruneseg.models import build_model
 from pruneseg.models.user import check_output_shape, model_source
 from pruneseg.progress import Progress
@@ -42,7 +43,6 @@ from pruneseg.train_plan import (after_epoch, budget_text, emulated_bf16_warning
                                  use_cpu_bf16)
 from pruneseg.workspace.layout import BEST_CHECKPOINT, EPOCHS_LOG, LAST_CHECKPOINT, RUN_CONFIG, STEPS_LOG
 
-ENCODER_PREFIXES = ("stem.", "layer")  # FPN's ResNet18; its decoder gets head_lr_mult
 # what a resumed run takes from its command rather than its checkpoint: where and how it runs, and how
 # many epochs in all (a finished run resumed with more trains on); every other setting is the recorded one
 RESUME_OVERRIDES = ("out", "workers", "processes", "epochs")
@@ -83,10 +83,12 @@ def data_parallel(model, device, sync_bn=True):
 
 
 def build_optimizer(model, config):
-    """Adam; for FPN the decoder's learning rate is ``head_lr_mult`` times the encoder's."""
+    """Adam; a model whose catalog spec names its encoder (FPN) learns in its decoder ``head_lr_mult``
+    times faster."""
+    prefixes = model_spec(config.model).encoder_prefixes
     encoder, decoder = [], []
     for name, param in model.named_parameters():
-        in_encoder = config.model != "fpn" or name.startswith(ENCODER_PREFIXES)
+        in_encoder = not prefixes or name.startswith(prefixes)
         (encoder if in_encoder else decoder).append(param)
     groups = [{"params": encoder, "lr": config.lr}]
     if decoder:

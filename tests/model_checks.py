@@ -3,7 +3,7 @@ module, not a test module: pytest collects only the ``Test*`` subclasses that se
 import pytest
 import torch
 
-from pruneseg.config import INPUT_MULTIPLE, check_input_size
+from pruneseg.model_catalog import MODEL_SPECS, check_input_size
 from pruneseg.models import build_model
 
 
@@ -38,6 +38,6 @@ class ModelChecks:
             assert torch.equal(model(x), other(x))
 
     def test_bad_input_size_is_a_clear_error(self):
-        multiple = INPUT_MULTIPLE[self.name]
+        multiple = MODEL_SPECS[self.name].stride
         with pytest.raises(ValueError, match=f"multiples of {multiple}"):
             check_input_size(self.name, 100, 200 + multiple // 2)

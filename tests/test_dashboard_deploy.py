@@ -18,13 +18,14 @@ from onnx import TensorProto, helper, numpy_helper
 from pruneseg.cli import build_parser
 from pruneseg.cli import main as cli_main
 from pruneseg.cli_args import from_args, to_argv
-from pruneseg.config import CALIBRATION_METHODS, CompareConfig, LatencyConfig, PerfConfig, VideoConfig
+from pruneseg.config import CALIBRATION_METHODS
 from pruneseg.dashboard import checks, labels
 from pruneseg.dashboard.views import deploy as deploy_view
 from pruneseg.dashboard.views import target as target_view
 from pruneseg.dashboard.views import timings
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.deploy.onnx_meta import set_metadata
+from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.workspace import layout, listing
 
 HEIGHT, WIDTH = 16, 32

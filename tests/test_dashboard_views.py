@@ -83,7 +83,8 @@ def test_the_training_estimate_scales_the_measured_quick_preset():
 
     assert training_minutes("fpn", 128, 256, 30, 360) == pytest.approx(30 * 13.4 / 60)  # the measurement itself
     assert training_minutes("fpn", 256, 512, 30, 360) == pytest.approx(4 * 30 * 13.4 / 60)  # 4x the pixels
-    assert training_minutes("nothing", 128, 256, 30, 360) is None
+    assert training_minutes("tv:fcn_resnet50", 128, 256, 30, 360) is None  # not measured
+    assert training_minutes("nets/my_net.py:build", 128, 256, 30, 360) is None
 
 
 def test_the_demo_table_shows_the_running_step_with_its_own_progress(tmp_path):

@@ -2,8 +2,7 @@ import pytest
 import torch
 
 from model_checks import ModelChecks
-from pruneseg.config import INPUT_MULTIPLE, TORCHVISION_MODELS, TORCHVISION_PREFIX
-from pruneseg.models import MODELS, build_model, count_macs, count_parameters, default_device
+from pruneseg.models import build_model, count_macs, count_parameters, default_device
 
 
 class TestFPN(ModelChecks):
@@ -26,10 +25,6 @@ class TestUNet(ModelChecks):
 
     def test_macs_match_reference(self):
         assert count_macs(build_model("unet"), 256, 512) == pytest.approx(109.5e9, rel=0.01)
-
-
-def test_every_model_has_an_input_multiple():
-    assert set(INPUT_MULTIPLE) == set(MODELS) | {TORCHVISION_PREFIX + name for name in TORCHVISION_MODELS}
 
 
 def test_unknown_model_lists_the_choices():

@@ -8,8 +8,7 @@ import pytest
 
 from conftest import ROOT, make_dataset, make_folder_dataset, open_page, write_job
 from pruneseg import jobs
-from pruneseg.config import INPUT_MULTIPLE
-from pruneseg.dashboard.labels import MODEL_LABELS
+from pruneseg.model_catalog import MODEL_SPECS
 
 PAGES = ("app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/sensitivity.py",
          "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py", "app_pages/frontier.py",
@@ -265,8 +264,7 @@ def test_submitting_the_form_starts_a_train_job(workspace, started):
 def test_the_train_form_offers_torchvision_models_and_a_model_file(workspace, started, tmp_path, monkeypatch):
     at = open_page("app_pages/train.py")
     [select] = [s for s in at.selectbox if s.label == "Model"]
-    assert select.options == [MODEL_LABELS[name] for name in MODEL_LABELS]
-    assert set(MODEL_LABELS) == set(INPUT_MULTIPLE)  # the seed's and every torchvision model
+    assert select.options == [spec.label for spec in MODEL_SPECS.values()]  # the seed's and every torchvision model
     select.set_value("tv:lraspp_mobilenet_v3_large")
     submit(at)
     assert not at.exception, at.exception

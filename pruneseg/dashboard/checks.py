@@ -9,10 +9,11 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from pruneseg.config import AnalyzeConfig, check_guards, check_input_size, is_model_file, outputs
+from pruneseg.config import AnalyzeConfig, check_guards, outputs
 from pruneseg.data import DatasetError
 from pruneseg.data.cityscapes import dataset_classes
 from pruneseg.data.classes import classes_of
+from pruneseg.model_catalog import check_input_size, is_model_file
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import RESULT_SETTINGS
 from pruneseg.records.pruning import read_state

@@ -10,18 +10,19 @@ from pathlib import Path
 
 import streamlit as st
 
-from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, CPU_BF16_CHOICES, DEFAULT_BATCH_SIZE, DISTILL_KINDS,
-                             LATENCY_TABLE_RATIOS, MODEL_FILE_FORM, SPEEDUP_PRECISION_MEANING, TARGET_KINDS,
-                             TRAIN_PRESETS, AnalyzeConfig, CompareConfig, CompileConfig, ExportConfig, FrontierConfig,
-                             InspectConfig, LatencyConfig, PerfConfig, PruneConfig, QuantizeConfig, TrainConfig,
-                             VideoConfig, is_model_file,
-                             model_short_name)
+from pruneseg.config import (CALIBRATION_METHODS, COMPILE_TARGETS, CPU_BF16_CHOICES, DISTILL_KINDS,
+                             LATENCY_TABLE_RATIOS, SPEEDUP_PRECISION_MEANING, TARGET_KINDS,
+                             TRAIN_PRESETS, AnalyzeConfig, CompileConfig, ExportConfig, FrontierConfig,
+                             InspectConfig, PruneConfig, QuantizeConfig, TrainConfig)
 from pruneseg.dashboard import checks, widgets
-from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
+from pruneseg.dashboard.labels import dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
 from pruneseg.dashboard.views.train import estimate_text, training_minutes
+from pruneseg.model_catalog import (MODEL_FILE_FORM, MODEL_SPECS, batch_sizes_text, is_model_file, model_short_name,
+                                    strides_text)
 from pruneseg.records.analysis import read_analysis
 from pruneseg.target.machine import machine_profile, native_bf16, profile_text
+from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.workspace import layout
 
 
@@ -60,7 +61,7 @@ def train_form(ws, datasets):
                    "reproduces in the open (FPN-ResNet18 and UNet on 6-class Cityscapes).")
     with st.form("new-run"):
         model_col, data_col, path_col = st.columns([1, 1, 2])
-        model = model_col.selectbox("Model", list(MODEL_LABELS), format_func=MODEL_LABELS.get,
+        model = model_col.selectbox("Model", list(MODEL_SPECS), format_func=lambda name: MODEL_SPECS[name].label,
                                     help="The vendor tutorial's two, or one of torchvision's segmentation models (untrained, "
                                          "nothing is downloaded).")
         own = model_col.text_input("…or your own model", placeholder=MODEL_FILE_FORM,
@@ -73,16 +74,15 @@ def train_form(ws, datasets):
                                      help="Overrides the dataset on the left when filled in.").strip()
         cols = st.columns(6)
         height = cols[0].number_input("Height", 16, 2048, defaults.height, 16,
-                                      help="Input height, a multiple of the model's stride: FPN 32, UNet and "
-                                           "MobileNetV3 models 16, ResNet models 8.")
+                                      help=f"Input height, a multiple of the model's stride: {strides_text()}.")
         width = cols[1].number_input("Width", 16, 4096, defaults.width, 16,
                                      help="Input width, a multiple of the model's stride (as the height).")
         epochs = cols[2].number_input("Epochs", 1, 1000, defaults.epochs,
                                       help="The most epochs (with a budget, the run may take fewer). The vendor "
                                            "tutorial trains 200.")
         batch = cols[3].number_input("Batch size", 0, 256, 0,
-                                     help="0: the vendor tutorial's batch size for the model (FPN "
-                                          f"{DEFAULT_BATCH_SIZE['fpn']}, UNet {DEFAULT_BATCH_SIZE['unet']}, others 4).")
+                                     help=f"0: the model's default batch size ({batch_sizes_text()}; FPN's and "
+                                          "UNet's are the vendor tutorial's).")
         lr = cols[4].number_input("Learning rate", 1e-6, 1.0, defaults.lr, 1e-5, format="%.0e",
                                   help="Adam; FPN's decoder learns 10x faster (the vendor tutorial's recipe).")
         name = cols[5].text_input("Run name", placeholder="automatic",

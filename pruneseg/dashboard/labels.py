@@ -6,20 +6,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from pruneseg.config import TORCHVISION_PREFIX, is_model_file, model_short_name
 from pruneseg.jobs import FINAL_STATUSES
+from pruneseg.model_catalog import TORCHVISION_PREFIX, is_model_file, model_short_name
 from pruneseg.target.machine import profile_text
 from pruneseg.target.manifest import runtime_name
 from pruneseg.workspace.layout import is_snapshot
 
-# every name of config.INPUT_MULTIPLE, in the order the Train form's model selector offers them
-MODEL_LABELS = {"fpn": "FPN (ResNet18, ~11 M params)", "unet": "UNet (~31 M params)",
-                "tv:lraspp_mobilenet_v3_large": "LR-ASPP MobileNetV3-Large (torchvision, ~3.2 M params)",
-                "tv:deeplabv3_mobilenet_v3_large": "DeepLabV3 MobileNetV3-Large (torchvision, ~11 M params)",
-                "tv:deeplabv3_resnet50": "DeepLabV3 ResNet50 (torchvision, ~42 M params)",
-                "tv:deeplabv3_resnet101": "DeepLabV3 ResNet101 (torchvision, ~61 M params)",
-                "tv:fcn_resnet50": "FCN ResNet50 (torchvision, ~35 M params)",
-                "tv:fcn_resnet101": "FCN ResNet101 (torchvision, ~54 M params)"}
 # status -> (text, badge colour, material icon); plain text elsewhere (emoji fonts are not everywhere)
 STATUS_STYLE = {"queued": ("Queued", "gray", ":material/schedule:"),
                 "running": ("Running", "blue", ":material/autorenew:"),

@@ -1,33 +1,31 @@
-"""Model registry: build a segmentation network by name.
+"""Build a segmentation network by name, and count what it costs.
 
-A name is one of ``MODELS`` (the seed's two), ``tv:<name>`` (a torchvision segmentation model,
-``pruneseg.models.tv``) or ``path/to/file.py:function`` (the user's own, ``pruneseg.models.user``).
+A name is a row of the model catalog (``pruneseg.model_catalog.MODEL_SPECS``: the seed's two and
+torchvision's, ``tv:<name>``) or ``path/to/file.py:function`` (the user's own, ``pruneseg.models.user``).
 """
+import importlib
+
 import torch
 import torch_pruning as tp
 
-from pruneseg.config import INPUT_MULTIPLE, TORCHVISION_PREFIX, input_multiple, is_model_file
-from pruneseg.models.fpn import FPN
-from pruneseg.models.tv import TorchvisionSegmenter
-from pruneseg.models.unet import UNet
-from pruneseg.models.user import build_user_model
-
-MODELS = {"fpn": FPN, "unet": UNet}
+from pruneseg.model_catalog import MODEL_SPECS, model_spec
 
 
 def build_model(name, num_classes=6):
-    """Build model ``name`` with ``num_classes`` output channels.
+    """Build model ``name`` with ``num_classes`` output channels, by its catalog spec's ``builder``; the
+    spec's ``never_pruned`` layers become the model's ``classifier_names`` (``pruneseg.prune.groups``).
 
     Raises:
         ValueError listing the choices for an unknown name; ``ModelError`` for a model file that
         cannot be built.
     """
-    if is_model_file(name):
-        return build_user_model(name, num_classes)
-    input_multiple(name)  # an unknown name raises, listing the choices
-    if name.startswith(TORCHVISION_PREFIX):
-        return TorchvisionSegmenter(name.removeprefix(TORCHVISION_PREFIX), num_classes)
-    return MODELS[name](num_classes=num_classes)
+    spec = model_spec(name)
+    module, _, function = spec.builder.partition(":")
+    builder = getattr(importlib.import_module(module), function)
+    model = builder(*([spec.variant] if spec.variant else []), num_classes=num_classes)
+    if spec.never_pruned:  # a user's model names its own
+        model.classifier_names = spec.never_pruned
+    return model
 
 
 def default_device():
@@ -59,9 +57,9 @@ def model_table(height=256, width=512, num_classes=6):
     The models are built on the meta device: shapes without weights, so the table takes a second.
     """
     rows = []
-    for name, multiple in INPUT_MULTIPLE.items():
+    for name, spec in MODEL_SPECS.items():
         with torch.device("meta"):
             model = build_model(name, num_classes)
-        rows.append({"name": name, "input_multiple": multiple, "parameters": count_parameters(model),
+        rows.append({"name": name, "input_multiple": spec.stride, "parameters": count_parameters(model),
                      f"macs_1x3x{height}x{width}": count_macs(model, height, width)})
     return rows

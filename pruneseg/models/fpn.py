@@ -33,8 +33,6 @@ class UpModule(nn.Module):
 class FPN(nn.Module):
     """FPN-ResNet18. Input (N, 3, H, W) -> logits (N, num_classes, H, W)."""
 
-    classifier_names = ("head",)  # never pruned: it sets the class count
-
     def __init__(self, num_classes=6):
         super().__init__()
         backbone = resnet18(weights=None)

@@ -10,11 +10,6 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models import get_model
 
-# Layers that are never pruned, per model family: every conv that writes class logits, and the
-# whole auxiliary head (it only trains; its input channels follow the backbone's).
-CLASSIFIERS = {"lraspp": ("net.classifier.low_classifier", "net.classifier.high_classifier"),
-               "deeplabv3": ("net.classifier.4", "net.aux_classifier"),
-               "fcn": ("net.classifier.4", "net.aux_classifier")}
 
 
 class TorchvisionSegmenter(nn.Module):
@@ -22,10 +17,8 @@ class TorchvisionSegmenter(nn.Module):
 
     def __init__(self, name, num_classes):
         super().__init__()
-        family = name.split("_")[0]
-        aux = {"aux_loss": True} if family != "lraspp" else {}
+        aux = {"aux_loss": True} if not name.startswith("lraspp") else {}  # LR-ASPP has no auxiliary head
         self.net = get_model(name, weights=None, weights_backbone=None, num_classes=num_classes, **aux)
-        self.classifier_names = CLASSIFIERS[family]
 
     def forward(self, x):
         if self.training:

@@ -43,8 +43,6 @@ class Up(nn.Module):
 class UNet(nn.Module):
     """UNet, widths 64-128-256-512-1024. Input (N, 3, H, W) -> logits (N, num_classes, H, W)."""
 
-    classifier_names = ("outc",)  # never pruned: it sets the class count
-
     def __init__(self, num_classes=6, in_channels=3):
         super().__init__()
         self.inc = DoubleConv(in_channels, 64)

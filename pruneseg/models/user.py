@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from pruneseg.config import is_model_file
+from pruneseg.model_catalog import is_model_file
 from pruneseg.errors import PruneSegError
 from pruneseg.records import file_sha256
 

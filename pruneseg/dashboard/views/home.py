@@ -3,9 +3,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from pruneseg.config import model_short_name
 from pruneseg.dashboard.headline import checkpoint_packages, headline_speedup, headline_value, is_baseline
 from pruneseg.dashboard.labels import job_target, measured_on, progress_summary, status_text, variant
+from pruneseg.model_catalog import model_short_name
 
 
 def dataset_rows(datasets):

@@ -6,9 +6,9 @@ figures are ``views/timings.py``. No Streamlit, no torch.
 import time
 from pathlib import Path
 
-from pruneseg.config import model_short_name
 from pruneseg.dashboard.headline import figure_note, headline_speedup, headline_value, is_baseline
 from pruneseg.dashboard.labels import checkpoint_label, package_label, package_miou, variant
+from pruneseg.model_catalog import model_short_name
 from pruneseg.target.machine import profile_text
 from pruneseg.target.manifest import DEFAULT_BACKEND, backend_of, runtime_name
 

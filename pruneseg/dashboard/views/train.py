@@ -1,14 +1,12 @@
 """What the Train page shows: a run's cards and epoch table, a training time estimate. No Streamlit, no torch."""
-
-# training pixels per second on this project's 2-core CPU, data loading and validation included
-# (BENCHMARKS.md: 300 + 60 images per epoch; FPN, quick preset, at 128x256: 13.4 s; UNet at 64x128: 52 s)
-PIXELS_PER_SECOND = {"fpn": 360 * 128 * 256 / 13.4, "unet": 360 * 64 * 128 / 52.0}
+from pruneseg.model_catalog import model_spec
 
 
 def training_minutes(model, height, width, epochs, images):
     """Rough minutes to train ``epochs`` over ``images`` (train + val) at ``height`` x ``width`` on a
-    2-core CPU like this project's; None for a model without a measurement."""
-    rate = PIXELS_PER_SECOND.get(model)
+    2-core CPU like this project's (the catalog's ``pixels_per_second``); None for a model without a
+    measurement."""
+    rate = model_spec(model).pixels_per_second
     return epochs * images * height * width / rate / 60 if rate else None
 
 
