@@ -43,7 +43,7 @@ from pruneseg.prune.measure import latency_ms, model_size, paired_latency
 from pruneseg.prune.plans import check_plan_data, make_plan
 from pruneseg.prune.speedup_search import search_text
 from pruneseg.records import file_sha256, write_record
-from pruneseg.records.analysis import read_analysis
+from pruneseg.records.analysis import read_analysis, settings_of
 from pruneseg.records.pruning import read_state
 from pruneseg.speedup_target import PlanKnob, check_asked, search_plan
 from pruneseg.target.machine import machine_profile
@@ -74,8 +74,8 @@ def main(config: PruneConfig):
     analysis = read_analysis(config.analysis)
     state = read_state(out / PRUNE_STATE) if (out / PRUNE_STATE).exists() else None  # None: dense not measured yet
     _check(config, analysis, state, classes.names)
-    round_to = analysis["settings"]["round_to"]
-    importance = analysis["settings"].get("importance", "l2")
+    settings = settings_of(analysis)
+    round_to, importance = settings.round_to, settings.importance
     # fine-tune with the dense run's recipe (loss, class weights, augmentation) as its checkpoint records it, in
     # the precision this machine runs fastest (bf16 where native), whatever the dense run used
     recipe = {key: value for key, value in checkpoint.get("config", {}).items() if key in TRAIN_FIELDS}
@@ -98,8 +98,9 @@ def main(config: PruneConfig):
     train_loader, val_loader = build_loaders(train_config)
 
     # a speed-up asked is measured on ONNX Runtime even where the analysis timed nothing there
-    timed = dict(analysis["settings"], runtime=analysis["settings"].get("runtime") or bool(config.speedup))
-    with timer_for(timed if writer else {}, dense, height, width) as timer:  # ranks > 0 write and time nothing
+    # ranks > 0 write and time nothing
+    timed = writer and (settings.runtime or bool(config.speedup))
+    with timer_for(timed, settings.runtime_threads, dense, height, width) as timer:
         if state is None:
             state = {"config": asdict(config), **classes.record(),
                      "dense": {**evaluate(dense, val_loader, device, len(classes), across_ranks=True),

@@ -20,7 +20,7 @@ from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import MODEL_LABELS, dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
 from pruneseg.dashboard.views.train import estimate_text, training_minutes
-from pruneseg.records.analysis import read_analysis
+from pruneseg.records.analysis import read_analysis, settings_of
 from pruneseg.target.machine import machine_profile, native_bf16, profile_text
 from pruneseg.workspace import layout
 
@@ -209,7 +209,7 @@ def prune_form(ws, analysis, analysis_path, plans, plan_default, guards=None):
         if not st.form_submit_button("Start pruning", type="primary", icon=":material/content_cut:"):
             return None
     name = name or f"{stem}-{plan}"
-    config = PruneConfig(checkpoint=analysis["checkpoint"], data=analysis["settings"]["data"],
+    config = PruneConfig(checkpoint=analysis["checkpoint"], data=settings_of(analysis).data,
                          analysis=str(analysis_path), out=str(layout.pruning_run_dir(ws, name)),
                          iterations=int(iterations), step=float(step), tolerance=float(tolerance),
                          max_epochs=int(max_epochs), plan=plan, lr=float(lr), guards=guards,

@@ -9,6 +9,7 @@ from pruneseg.dashboard.labels import model_label
 from pruneseg.data.classes import classes_of
 from pruneseg.config import TARGET_KINDS
 from pruneseg.prune.tradeoff import SEED_TOLERANCE, drop_table, has_class_iou, plan_targets
+from pruneseg.records.analysis import settings_of
 
 MIOU = "mIoU"
 
@@ -17,18 +18,18 @@ RATIO_CHOICES = [round(0.05 * i, 2) for i in range(1, 20)]  # 0.05 .. 0.95, the 
 
 def progress(analysis):
     """``(cells done, cells total, curve points done, curve points total)`` of an analysis."""
-    ratios = analysis.get("settings", {}).get("ratios", [])
+    settings = settings_of(analysis)
     cells = sum(len(c) for c in analysis["cells"].values())
     curves = analysis.get("curves", {})
     points = sum(len(c) for c in curves.values())
-    return (cells, len(analysis["groups"]) * len(ratios), points,
-            sum(len(plan_targets(TARGET_KINDS[kind], analysis.get("settings", {}).get("curve_stride", 1)))
+    return (cells, len(analysis["groups"]) * len(settings.ratios), points,
+            sum(len(plan_targets(TARGET_KINDS[kind], settings.curve_stride))
                 for kind in curves if kind in TARGET_KINDS))
 
 
 def latency_progress(analysis):
     """``(entries done, entries total)`` of the analysis's latency table (0, 0 without one)."""
-    ratios = analysis.get("settings", {}).get("latency_ratios") or []
+    ratios = settings_of(analysis).latency_ratios
     if not analysis.get("baseline", {}).get("runtime"):
         return 0, 0
     done = sum(len(t) for t in analysis.get("latency", {}).values())
@@ -109,7 +110,7 @@ def heatmap_figure(analysis, choice=MIOU):
     Red: lost, blue: gained (noise on a small subset). Unfinished cells stay blank. Plotly
     heatmaps send no selection events, so the page selects a group in the table below instead.
     """
-    ratios = [float(r) for r in analysis["settings"]["ratios"]]
+    ratios = [float(r) for r in settings_of(analysis).ratios]
     names = [g["name"] for g in analysis["groups"]]
     table = _table(analysis, choice)
     index = None if choice == MIOU else classes_of(analysis).index(choice)
@@ -187,7 +188,7 @@ def stage_text(analysis):
 def latency_figure(analysis):
     """Milliseconds each group saves on ONNX Runtime (fp32) pruned alone, per ratio: the latency plan's table."""
     table = analysis.get("latency") or {}
-    ratios = [float(r) for r in analysis["settings"].get("latency_ratios") or []]
+    ratios = [float(r) for r in settings_of(analysis).latency_ratios]
     names = [g["name"] for g in analysis["groups"]]
     z = [[(table.get(name, {}).get(str(r)) or {}).get("saved_ms") for r in ratios] for name in names]
     fig = go.Figure(go.Heatmap(
