@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pruneseg import jobs
+from pruneseg import jobs, preflight
 from pruneseg.config import VerifyConfig
 from pruneseg.dashboard import forms, widgets
 from pruneseg.dashboard.headline import HOW, figure_note
@@ -18,7 +18,7 @@ from pruneseg.dashboard.views import prune as view
 from pruneseg.dashboard.views.sensitivity import progress
 from pruneseg.data.classes import classes_of
 from pruneseg.prune.tradeoff import has_class_iou
-from pruneseg.records.analysis import read_analysis
+from pruneseg.records.analysis import read_analysis, settings_of
 from pruneseg.records.pruning import read_state
 from pruneseg.workspace import layout, listing
 
@@ -47,7 +47,7 @@ analysis, problem = widgets.load_record(path, read_analysis)
 if analysis is None:
     st.error(problem, icon=":material/error:")
     st.stop()
-settings = analysis["settings"]
+settings = settings_of(analysis)
 st.caption(view.analysis_caption(analysis, listing.split_miou(analysis["checkpoint"])))
 if predictors := speedup.predictor_rows(analysis):
     with st.expander("How well the speed-ups are predicted", icon=":material/query_stats:"):
@@ -119,7 +119,7 @@ def planner():
                             width="stretch", key="widths")
     target = round(point["plan_target"] if mode == "speedup" else value, 2)
     with verify_col:
-        verify(VerifyConfig(analysis=str(path), data=settings["data"], target=target, plan=kind, guards=guards,
+        verify(VerifyConfig(analysis=str(path), data=settings.data, target=target, plan=kind, guards=guards,
                             out=str(layout.verify_path(path, kind, target, guards))), point)
 
 
@@ -130,7 +130,7 @@ def verify(config, point):
         widgets.table(view.comparison_rows(analysis, point, measured))
         st.caption(f"Measured by pruning the checkpoint to the {config.plan} plan at "
                    f"{view.target_text(config.plan, config.target)}. Predicted: on the analysis's "
-                   f"{settings['images']} validation images; measured: {view.verified_images(measured)}, the dense "
+                   f"{settings.images} validation images; measured: {view.verified_images(measured)}, the dense "
                    "model too, so compare the drops: the images differ, the drop from dense is pruning's alone.")
     elif any(not is_final(j) and j.output() == Path(config.out) for j in verify_jobs):
         st.info("A verify job is measuring this point: see below.", icon=":material/hourglass_top:")
@@ -138,7 +138,7 @@ def verify(config, point):
         st.caption("The numbers above are read off the curve. Prune the checkpoint to this plan for real and "
                    "measure it (a background job; about as long as one curve point of the analysis).")
         if st.button("Verify", icon=":material/fact_check:", type="primary"):
-            widgets.launch_job(config, param="verify")
+            widgets.launch_job(config, [preflight.verify_problem(config, analysis)], param="verify")
     else:
         st.caption("The numbers above are read off the curve; this point was not verified.")
 
@@ -160,8 +160,9 @@ def verify_speedup(kind, asked):
         st.caption("The curve's points are measured at fixed targets. Search the plan for a model measured this "
                    "much faster, pruned for real (a background job: a few whole-model timings).")
         if st.button(f"Search for {asked:.2f}x", icon=":material/speed:"):
-            widgets.launch_job(VerifyConfig(analysis=str(path), data=settings["data"], plan=kind, speedup=asked,
-                                            guards=guards, out=str(out)), param="verify")
+            config = VerifyConfig(analysis=str(path), data=settings.data, plan=kind, speedup=asked, guards=guards,
+                                  out=str(out))
+            widgets.launch_job(config, [preflight.verify_problem(config, analysis)], param="verify")
 
 
 if points_done:
@@ -211,7 +212,7 @@ st.subheader("Iterative pruning")
 if widgets.operator_mode():
     with st.expander("Start an iterative pruning run", expanded=not prune_jobs and not runs,
                      icon=":material/add_circle:"):
-        st.caption(f"Prunes `{analysis['checkpoint']}` on `{settings['data']}` with this analysis's plans; the "
+        st.caption(f"Prunes `{analysis['checkpoint']}` on `{settings.data}` with this analysis's plans; the "
                    f"snapshots go to `{layout.pruned_dir(ws)}/<run name>/`. An existing run of the same name resumes.")
         if submitted := forms.prune_form(ws, analysis, path, view.plans_of(analysis), st.session_state.get("plan"),
                                           guards):

@@ -32,18 +32,17 @@ import torch
 
 from pruneseg import distributed
 from pruneseg.checkpoint import load_model
-from pruneseg.config import PLAN_KINDS, TARGET_KINDS, AnalyzeConfig, VerifyConfig, check_guards
+from pruneseg.config import PLAN_KINDS, TARGET_KINDS, AnalyzeConfig, VerifyConfig
 from pruneseg.data.cityscapes import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.deploy.latency import timer_for
-from pruneseg.errors import PruneSegError
 from pruneseg.jsonio import read_json
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
-from pruneseg.prune.guards import check_guarded
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, recalibrate_batchnorm
-from pruneseg.prune.plans import check_plan_data, make_plan
+from pruneseg.preflight import analyze_problem, require, verify_problem
+from pruneseg.prune.plans import make_plan
 from pruneseg.prune.predictors import predictor_record
 from pruneseg.prune.tradeoff import plan_targets, predicted_point, prediction_record
 from pruneseg.records import file_sha256, write_record
@@ -168,19 +167,15 @@ def remove_shards(out):
         path.unlink(missing_ok=True)
 
 
-def _start_or_resume(config, model, checkpoint, classes, batches, height, width, device, timer):
-    """The analysis file (rank 0 only): a new one with the baseline, or the existing one with the
-    results of a killed run's shards merged in."""
-    sha = file_sha256(config.checkpoint)
-    key = analysis_key(sha, asdict(config))
+def _start_or_resume(config, existing, model, checkpoint, classes, batches, height, width, device, timer):
+    """The analysis file (rank 0 only): a new one with the baseline, or ``existing`` (checked by
+    ``preflight.analyze_problem``) with the results of a killed run's shards merged in."""
     out = Path(config.out)
-    if out.exists():
-        analysis = read_analysis(out)
-        if analysis.get("key") != key:
-            raise PruneSegError(f"{out}: holds an analysis of another checkpoint or other settings; "
-                                f"choose another --out or delete it")
-        analysis = merge_results(analysis, read_shards(out, key))
+    if existing:
+        analysis = merge_results(existing, read_shards(out, existing["key"]))
     else:
+        sha = file_sha256(config.checkpoint)
+        key = analysis_key(sha, asdict(config))
         groups = list_groups(model, height, width, config.round_to)
         analysis = {
             "version": 3, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
@@ -203,6 +198,8 @@ def _start_or_resume(config, model, checkpoint, classes, batches, height, width,
 
 def main(config: AnalyzeConfig):
     """Run (or resume) the sensitivity sweep, the latency table and the trade-off curves; returns the analysis."""
+    existing = read_analysis(config.out) if Path(config.out).exists() else None
+    require(analyze_problem(config, existing))
     device = distributed.init()
     model, checkpoint = load_model(config.checkpoint, device)
     classes = check_classes(config.data, classes_of(checkpoint), config.checkpoint)
@@ -217,7 +214,7 @@ def main(config: AnalyzeConfig):
         return recalibrate_batchnorm(pruned, bn_batches)
 
     with timer_for(config.runtime, config.runtime_threads, model, height, width) as timer:
-        analysis = distributed.broadcast(_start_or_resume(config, model, checkpoint, classes, batches, height, width,
+        analysis = distributed.broadcast(_start_or_resume(config, existing, model, checkpoint, classes, batches, height, width,
                                                           device, timer) if distributed.is_main() else None)
         base_miou = analysis["baseline"]["miou"]
         total = (len(analysis["groups"]) * (len(config.ratios) + (len(config.latency_ratios) if timer else 0))
@@ -276,14 +273,9 @@ def verify(config: VerifyConfig):
         a ``VerifiedPoint``, also written to ``config.out`` when given.
     """
     analysis = read_analysis(config.analysis)
-    check_plan_data(config.plan, analysis)
+    require(verify_problem(config, analysis))
     classes = classes_of(analysis)
-    check_guards(config.guards, classes.names)
-    check_guarded(analysis, config.guards)
     settings = settings_of(analysis)
-    if file_sha256(analysis["checkpoint"]) != analysis["checkpoint_sha256"]:
-        raise PruneSegError(f"{config.analysis}: its checkpoint {analysis['checkpoint']} changed since the "
-                            f"analysis; analyse it again")
     device = distributed.init()
     model, _ = load_model(analysis["checkpoint"], device)
     check_classes(config.data, classes, config.analysis)

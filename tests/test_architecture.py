@@ -21,7 +21,7 @@ TORCH_FREE = ("pruneseg.config", "pruneseg.cli_args", "pruneseg.errors", "prunes
               "pruneseg.records", "pruneseg.workspace", "pruneseg.dashboard", "pruneseg.prune.plans", "pruneseg.prune.tradeoff",
               "pruneseg.prune.predictors", "pruneseg.prune.speedup_search",
               "pruneseg.data.classes", "pruneseg.data.cityscapes", "pruneseg.data.stats", "pruneseg.target",
-              "pruneseg.torchrun_env")
+              "pruneseg.torchrun_env", "pruneseg.preflight")
 JOBS = ("pruneseg.train", "pruneseg.analyze", "pruneseg.prune_loop", "pruneseg.evaluate", "pruneseg.target_jobs",
         "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.inspect",
         "pruneseg.demo", "pruneseg.frontier", "pruneseg.cli", "pruneseg.speedup_target", "pruneseg.fine_tune")

@@ -203,7 +203,7 @@ def latency_figure(analysis):
 def miou_images_text(analysis, split=None):
     """Which images the analysis's mIoU is on, with the validation split's beside it where known: ``every mIoU on
     the analysis's 16 validation images (dense 0.669; on the whole validation split 0.676)``."""
-    return (f"every mIoU on the analysis's {analysis['settings']['images']} validation images (dense "
+    return (f"every mIoU on the analysis's {settings_of(analysis).images} validation images (dense "
             f"{analysis['baseline']['miou']:.3f}" + (f"; on the whole validation split {split:.3f}" if split is not None
                                                       else "") + ")")
 
@@ -218,9 +218,9 @@ def analysis_cards(analysis, split=None):
                 "help": "Groups x latency ratios: each group pruned alone and timed on ONNX Runtime against the "
                         "dense model, the milliseconds it saves; the latency plan reads it."}] if timed_total else []
     return [
-        {"label": f"Dense mIoU ({analysis['settings']['images']} images)", "value": f"{base['miou']:.3f}",
+        {"label": f"Dense mIoU ({settings_of(analysis).images} images)", "value": f"{base['miou']:.3f}",
          "delta": None if split is None else f"val split {split:.3f}", "delta_color": "off",
-         "help": f"On the analysis's {analysis['settings']['images']} validation images, the subset every cell is "
+         "help": f"On the analysis's {settings_of(analysis).images} validation images, the subset every cell is "
                  "scored on" + (f"; on the whole validation split the checkpoint scored {split:.3f} (as its training "
                                 "recorded it): a subset's mIoU differs." if split is not None else ".")},
         {"label": "Model", "value": model_label(analysis["model_name"]),
