@@ -168,9 +168,9 @@ def test_collapsed_groups_stop_early(trained, tmp_path, monkeypatch):
     assert all(c["0.5"]["collapsed"] for c in analysis["cells"].values())
 
 
-def test_analysis_of_another_checkpoint_is_refused(trained, analysis_file):
+def test_an_analysis_file_with_other_settings_is_refused(trained, analysis_file):
     checkpoint, data = trained
-    with pytest.raises(PruneSegError, match="another checkpoint or other settings"):
+    with pytest.raises(PruneSegError, match=r"analysis.json: holds an analysis with other settings \(images\)"):
         analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data), out=str(analysis_file),
                                        images=3, ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
 
