@@ -9,7 +9,7 @@ from functools import partial
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.dashboard import forms, widgets
+from pruneseg.dashboard import deploy_forms, widgets
 from pruneseg.dashboard.labels import job_label
 from pruneseg.dashboard.views import deploy as view
 from pruneseg.records.deploy import read_export, read_manifest, read_quantize
@@ -68,13 +68,13 @@ else:
     if widgets.operator_mode():
         columns = st.columns([1, 1.4, 1])
         with columns[0]:
-            if submitted := forms.export_form(str(ws / checkpoint), data, out):
+            if submitted := deploy_forms.export_form(str(ws / checkpoint), data, out):
                 widgets.launch_job(*submitted)
         with columns[1]:
-            if submitted := forms.quantize_form(str(ws / checkpoint), data, out):
+            if submitted := deploy_forms.quantize_form(str(ws / checkpoint), data, out):
                 widgets.launch_job(*submitted)
         with columns[2]:
-            if submitted := forms.compile_form(models, partial(layout.package_dir, ws, name)):
+            if submitted := deploy_forms.compile_form(models, partial(layout.package_dir, ws, name)):
                 widgets.launch_job(*submitted)
 
 if deploy_jobs:

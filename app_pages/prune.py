@@ -14,7 +14,7 @@ from pruneseg.dashboard.views import planner, speedup
 from pruneseg.dashboard.views.analysis_summary import progress
 from pruneseg.data.classes import classes_of
 from pruneseg.prune.tradeoff import has_class_iou
-from pruneseg.records.analysis import read_analysis
+from pruneseg.records.analysis import read_analysis, settings_of
 from pruneseg.workspace import layout, listing
 
 ws = widgets.workspace()
@@ -42,7 +42,7 @@ analysis, problem = widgets.load_record(path, read_analysis)
 if analysis is None:
     st.error(problem, icon=":material/error:")
     st.stop()
-settings = analysis["settings"]
+settings = settings_of(analysis)
 st.caption(planner.analysis_caption(analysis, listing.split_miou(analysis["checkpoint"])))
 if predictors := speedup.predictor_rows(analysis):
     with st.expander("How well the speed-ups are predicted", icon=":material/query_stats:"):
@@ -99,15 +99,14 @@ def trade_off_planner():
         st.caption(planner.PLAN_ROWS_CAPTION)
     st.caption(planner.tradeoff_caption(guards))
     if mode == "speedup":
-        pruning_panels.speedup_panel(path, settings["data"], kind, round(value, 2), guards, measured_points,
-                                     verify_jobs)
+        pruning_panels.speedup_panel(analysis, path, kind, round(value, 2), guards, measured_points, verify_jobs)
     if point is None:
         return
     widths_col, verify_col = st.columns([3, 2])
     widths_col.plotly_chart(planner.widths_figure(analysis, point["widths"], planner.widths_title(point)),
                             width="stretch", key="widths")
     target = round(point["plan_target"] if mode == "speedup" else value, 2)
-    config = VerifyConfig(analysis=str(path), data=settings["data"], target=target, plan=kind, guards=guards,
+    config = VerifyConfig(analysis=str(path), data=settings.data, target=target, plan=kind, guards=guards,
                           out=str(layout.verify_path(path, kind, target, guards)))
     with verify_col:
         pruning_panels.verify_panel(analysis, config, point, measured_points, verify_jobs)
@@ -124,7 +123,7 @@ st.subheader("Iterative pruning")
 if widgets.operator_mode():
     with st.expander("Start an iterative pruning run", expanded=not prune_jobs and not runs,
                      icon=":material/add_circle:"):
-        st.caption(f"Prunes `{analysis['checkpoint']}` on `{settings['data']}` with this analysis's plans; the "
+        st.caption(f"Prunes `{analysis['checkpoint']}` on `{settings.data}` with this analysis's plans; the "
                    f"snapshots go to `{layout.pruned_dir(ws)}/<run name>/`. An existing run of the same name resumes.")
         if submitted := forms.prune_form(ws, analysis, path, planner.plans_of(analysis), st.session_state.get("plan"),
                                           guards):

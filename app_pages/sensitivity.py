@@ -10,7 +10,7 @@ from pruneseg.dashboard import forms, widgets
 from pruneseg.dashboard.labels import is_final, made_outside_label
 from pruneseg.dashboard.views import sensitivity as view
 from pruneseg.dashboard.views.analysis_summary import progress
-from pruneseg.records.analysis import read_analysis
+from pruneseg.records.analysis import read_analysis, settings_of
 from pruneseg.prune.tradeoff import SEED_TOLERANCE
 from pruneseg.workspace import layout, listing
 
@@ -56,7 +56,7 @@ def show_analysis(path, job=None):
         st.plotly_chart(view.heatmap_figure(analysis, choice), width="stretch", key=f"heatmap-{path.stem}")
         st.caption(f"Each cell: the dense model's {choice if choice == 'mIoU' else choice + ' IoU'} minus the same "
                    "with that one group pruned by that ratio. Red hurts, white is free, blue is noise in your favour. "
-                   f"`*`: the group collapsed (below {analysis['settings']['collapse']:.0%} of the dense mIoU), so "
+                   f"`*`: the group collapsed (below {settings_of(analysis).collapse:.0%} of the dense mIoU), so "
                    "larger ratios were skipped.")
     rows = view.group_rows(analysis)
     st.markdown("**Groups** · select a row to see its curve")

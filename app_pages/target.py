@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.dashboard import forms, uploads, widgets
+from pruneseg.dashboard import deploy_forms, uploads, widgets
 from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final, measured_on, package_label, package_row_label
 from pruneseg.dashboard.views import target as view
@@ -95,7 +95,7 @@ if packages:
     if busy := [j for j in jobs.list_jobs(ws) if not is_final(j)]:
         st.warning(f"{len(busy)} job(s) running here ({', '.join(sorted({j.kind for j in busy}))}): they share the "
                    "CPU, so a throughput test now measures less than the target can do.", icon=":material/warning:")
-    if widgets.operator_mode() and (submitted := forms.perf_form(ws, paths, labels)):
+    if widgets.operator_mode() and (submitted := deploy_forms.perf_form(ws, paths, labels)):
         widgets.launch_job(*submitted, param="perf")
     if job := widgets.shown_job(jobs.list_jobs(ws, PerfConfig.KIND), "perf"):
         widgets.job_panel(job.path, param="perf")
@@ -106,7 +106,7 @@ if len(packages) > 1:
     st.caption("The packages' end-to-end latency timed in alternating rounds on this machine, so each speed-up is "
                "against the baseline measured at the same moment, with the same threads: the figure to trust "
                "when the machine is busy. ONNX Runtime and OpenVINO packages of one model can be timed together.")
-    if widgets.operator_mode() and (submitted := forms.latency_form(ws, paths, labels, pair)):
+    if widgets.operator_mode() and (submitted := deploy_forms.latency_form(ws, paths, labels, pair)):
         widgets.launch_job(*submitted, param="latency")
     if job := widgets.shown_job(jobs.list_jobs(ws, LatencyConfig.KIND), "latency"):
         widgets.job_panel(job.path, param="latency")
@@ -125,7 +125,7 @@ if packages:
     if widgets.operator_mode():
         save_upload()
         drive = str(layout.drive_video(ws))
-        if submitted := forms.video_form(
+        if submitted := deploy_forms.video_form(
                 ws, [str(p) for p in listing.video_sources(ws)],
                 lambda p: "Built-in drive (synthcity)" if p == drive else f"Upload: {Path(p).name}",
                 st.session_state.get("video_source"), paths, labels, pair):

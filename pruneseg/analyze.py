@@ -32,23 +32,22 @@ import torch
 
 from pruneseg import distributed
 from pruneseg.checkpoint import load_model
-from pruneseg.config import PLAN_KINDS, TARGET_KINDS, AnalyzeConfig, VerifyConfig, check_guards
+from pruneseg.config import PLAN_KINDS, TARGET_KINDS, AnalyzeConfig, VerifyConfig
 from pruneseg.data.cityscapes import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.deploy.latency import timer_for
-from pruneseg.errors import PruneSegError
 from pruneseg.evaluate import evaluate
 from pruneseg.jsonio import read_json
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import list_groups, prune_by_ratios, prune_to_widths
-from pruneseg.prune.guards import check_guarded
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, load_batches, model_size, paired_latency, recalibrate_batchnorm
-from pruneseg.prune.plans import check_plan_data, make_plan
+from pruneseg.preflight import analyze_problem, require, verify_problem
+from pruneseg.prune.plans import make_plan
 from pruneseg.prune.predictors import predictor_record
 from pruneseg.prune.tradeoff import plan_targets, predicted_point, prediction_record
 from pruneseg.records import file_sha256, write_record
-from pruneseg.records.analysis import analysis_key, merge_results, ratio_key, read_analysis
+from pruneseg.records.analysis import analysis_key, merge_results, ratio_key, read_analysis, settings_of
 from pruneseg.speedup_target import PlanKnob, check_asked, search_plan
 from pruneseg.target.machine import machine_profile
 from pruneseg.workspace.layout import analysis_shard_glob, analysis_shard_path
@@ -56,9 +55,9 @@ from pruneseg.workspace.layout import analysis_shard_glob, analysis_shard_path
 POLL_SECONDS = 1.0  # how often rank 0 looks for the other ranks' results while it waits
 
 
-def curve_kinds(settings):
-    """The plans an analysis with ``settings`` computes curves of: the latency plan needs the latency table."""
-    table = settings.get("runtime") and settings.get("latency_ratios", True)  # files before the field had one
+def curve_kinds(config):
+    """The plans an analysis by ``config`` computes curves of: the latency plan needs the latency table."""
+    table = config.runtime and config.latency_ratios
     return [kind for kind in PLAN_KINDS if table or TARGET_KINDS[kind] == "macs"]
 
 
@@ -82,7 +81,7 @@ class SharedSweep:
     def missing_cells(self):
         """``(group, ratio)`` of every cell not finished yet, in sweep order."""
         return [(group["name"], ratio) for group in self.analysis["groups"]
-                for ratio in map(float, self.analysis["settings"]["ratios"])
+                for ratio in map(float, settings_of(self.analysis).ratios)
                 if ratio_key(ratio) not in self.analysis["cells"][group["name"]]]
 
     def missing_latency(self):
@@ -91,12 +90,12 @@ class SharedSweep:
         if table is None:
             return []
         return [(group["name"], ratio) for group in self.analysis["groups"]
-                for ratio in map(float, self.analysis["settings"]["latency_ratios"])
+                for ratio in map(float, settings_of(self.analysis).latency_ratios)
                 if ratio_key(ratio) not in table[group["name"]]]
 
     def missing_points(self):
         """``(plan, target)`` of every curve point not measured yet."""
-        stride = self.analysis["settings"].get("curve_stride", 1)
+        stride = settings_of(self.analysis).curve_stride
         return [(kind, target) for kind in self.analysis["curves"]
                 for target in plan_targets(TARGET_KINDS[kind], stride)
                 if target not in {point["target"] for point in self.analysis["curves"][kind]}]
@@ -168,19 +167,15 @@ def remove_shards(out):
         path.unlink(missing_ok=True)
 
 
-def _start_or_resume(config, model, checkpoint, classes, batches, height, width, device, timer):
-    """The analysis file (rank 0 only): a new one with the baseline, or the existing one with the
-    results of a killed run's shards merged in."""
-    sha = file_sha256(config.checkpoint)
-    key = analysis_key(sha, asdict(config))
+def _start_or_resume(config, existing, model, checkpoint, classes, batches, height, width, device, timer):
+    """The analysis file (rank 0 only): a new one with the baseline, or ``existing`` (checked by
+    ``preflight.analyze_problem``) with the results of a killed run's shards merged in."""
     out = Path(config.out)
-    if out.exists():
-        analysis = read_analysis(out)
-        if analysis.get("key") != key:
-            raise PruneSegError(f"{out}: holds an analysis of another checkpoint or other settings; "
-                                f"choose another --out or delete it")
-        analysis = merge_results(analysis, read_shards(out, key))
+    if existing:
+        analysis = merge_results(existing, read_shards(out, existing["key"]))
     else:
+        sha = file_sha256(config.checkpoint)
+        key = analysis_key(sha, asdict(config))
         groups = list_groups(model, height, width, config.round_to)
         analysis = {
             "version": 3, "key": key, "checkpoint": str(config.checkpoint), "checkpoint_sha256": sha,
@@ -189,7 +184,7 @@ def _start_or_resume(config, model, checkpoint, classes, batches, height, width,
             "baseline": {**evaluate(model, batches, device, len(classes)), **model_size(model, height, width),
                          "latency_ms": latency_ms(model, height, width)},
             "groups": [asdict(g) for g in groups], "cells": {g.name: {} for g in groups},
-            "curves": {kind: [] for kind in curve_kinds(asdict(config))},
+            "curves": {kind: [] for kind in curve_kinds(config)},
             "machine": machine_profile(torch.get_num_threads()),  # of the PyTorch latencies; runtime ones hold theirs
         }
         if timer:
@@ -203,6 +198,8 @@ def _start_or_resume(config, model, checkpoint, classes, batches, height, width,
 
 def main(config: AnalyzeConfig):
     """Run (or resume) the sensitivity sweep, the latency table and the trade-off curves; returns the analysis."""
+    existing = read_analysis(config.out) if Path(config.out).exists() else None
+    require(analyze_problem(config, existing))
     device = distributed.init()
     model, checkpoint = load_model(config.checkpoint, device)
     classes = check_classes(config.data, classes_of(checkpoint), config.checkpoint)
@@ -216,8 +213,8 @@ def main(config: AnalyzeConfig):
         pruning(pruned, plan, config.round_to, config.importance)
         return recalibrate_batchnorm(pruned, bn_batches)
 
-    with timer_for(asdict(config), model, height, width) as timer:
-        analysis = distributed.broadcast(_start_or_resume(config, model, checkpoint, classes, batches, height, width,
+    with timer_for(config.runtime, config.runtime_threads, model, height, width) as timer:
+        analysis = distributed.broadcast(_start_or_resume(config, existing, model, checkpoint, classes, batches, height, width,
                                                           device, timer) if distributed.is_main() else None)
         base_miou = analysis["baseline"]["miou"]
         total = (len(analysis["groups"]) * (len(config.ratios) + (len(config.latency_ratios) if timer else 0))
@@ -276,40 +273,34 @@ def verify(config: VerifyConfig):
         a ``VerifiedPoint``, also written to ``config.out`` when given.
     """
     analysis = read_analysis(config.analysis)
-    check_plan_data(config.plan, analysis)
+    require(verify_problem(config, analysis))
     classes = classes_of(analysis)
-    check_guards(config.guards, classes.names)
-    check_guarded(analysis, config.guards)
-    settings = analysis["settings"]
-    if file_sha256(analysis["checkpoint"]) != analysis["checkpoint_sha256"]:
-        raise PruneSegError(f"{config.analysis}: its checkpoint {analysis['checkpoint']} changed since the "
-                            f"analysis; analyse it again")
+    settings = settings_of(analysis)
     device = distributed.init()
     model, _ = load_model(analysis["checkpoint"], device)
     check_classes(config.data, classes, config.analysis)
     height, width = analysis["input_size"]
-    macs_model = MacsModel(model, height, width, settings["round_to"])
-    importance = settings.get("importance", "l2")
+    macs_model = MacsModel(model, height, width, settings.round_to)
     plan_knob = PlanKnob(config.plan, analysis, macs_model, config.guards, config.speedup_precision) \
         if config.speedup else None
     if plan_knob:
         check_asked(config.speedup, plan_knob, config.speedup_precision)
-    images, size = settings["images"], settings["batch_size"]
+    images, size = settings.images, settings.batch_size
     batches = load_batches(config.data, "val", images, height, width, size, skip=images)
     held_out = bool(batches)
     if not held_out:  # the analysis used the whole split
         batches = load_batches(config.data, "val", images, height, width, size)
     bn_batches = [images for images, _ in load_batches(
-        config.data, "train", settings["bn_batches"] * size, height, width, size)]
+        config.data, "train", settings.bn_batches * size, height, width, size)]
     search, target = None, config.target
     if plan_knob:
         search = search_plan(config.speedup, plan_knob, model, model, height, width, config.speedup_precision,
-                             threads=settings.get("runtime_threads", 1), importance=importance)
+                             threads=settings.runtime_threads, importance=settings.importance)
         widths, target = search["widths"], search["target"]
     else:
         widths = make_plan(config.plan, analysis, macs_model, config.target, config.guards)
     pruned = copy.deepcopy(model)
-    prune_to_widths(pruned, widths, settings["round_to"], importance)
+    prune_to_widths(pruned, widths, settings.round_to, settings.importance)
     recalibrate_batchnorm(pruned, bn_batches)
     metrics = evaluate(pruned, batches, device, len(classes))
     dense = evaluate(model, batches, device, len(classes))  # the same images: the drop is pruning's alone
@@ -324,7 +315,7 @@ def verify(config: VerifyConfig):
         point["runtime"] = search.pop("runtime")
         point["speedup_search"] = search
     else:
-        with timer_for(settings, model, height, width) as timer:
+        with timer_for(settings.runtime, settings.runtime_threads, model, height, width) as timer:
             if timer:
                 point["runtime"] = timer.measure(pruned)
     if config.out and distributed.is_main():

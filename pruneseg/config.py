@@ -71,16 +71,6 @@ def parse_guard(text):
     return name.strip(), limit
 
 
-def check_guards(guards, class_names):
-    """Raise ValueError naming the first guard (``{class: limit}``) whose class is not one of
-    ``class_names`` or whose limit lies outside 0..1."""
-    for name, limit in guards.items():
-        if name not in class_names:
-            raise ValueError(f"guard {name}={limit}: unknown class {name!r}; classes: {', '.join(class_names)}")
-        if not isinstance(limit, (int, float)) or not 0.0 <= limit <= 1.0:
-            raise ValueError(f"guard {name}={limit}: the limit is an IoU drop and must lie in 0..1")
-
-
 @dataclass
 class TrainConfig:
     """The seed's recipe as defaults."""

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from pruneseg.checkpoint import load_model
 from pruneseg.data.classes import classes_of
 from pruneseg.errors import PruneSegError
+from pruneseg.preflight import distill_problem, require
 
 
 def pixel_distillation(student, teacher, tau=1.0):
@@ -56,16 +57,6 @@ def channel_distillation(student, teacher, tau=1.0):
 LOSSES = {"pixel": pixel_distillation, "channel": channel_distillation}
 
 
-def check_distill(kind, weight, tau):
-    """ValueError naming the flag unless the distillation settings make sense."""
-    if kind not in LOSSES:
-        raise ValueError(f"unknown --distill-kind {kind!r}; choose one of: {', '.join(LOSSES)}")
-    if weight <= 0:
-        raise ValueError(f"--distill-weight must be more than 0, got {weight}")
-    if tau <= 0:
-        raise ValueError(f"--distill-tau must be more than 0, got {tau}")
-
-
 def freeze(model):
     """``model`` in eval mode with every parameter frozen (no gradient is ever computed for it)."""
     model.eval()
@@ -83,7 +74,7 @@ class Distiller:
     """
 
     def __init__(self, teacher, kind="channel", weight=3.0, tau=1.0):
-        check_distill(kind, weight, tau)
+        require(distill_problem(kind, weight, tau))
         self.teacher, self.loss, self.weight, self.tau = freeze(teacher), LOSSES[kind], weight, tau
 
     def __call__(self, images, outputs):

@@ -32,14 +32,12 @@ from pruneseg.errors import PruneSegError
 from pruneseg.metrics import class_scores, confusion_matrix, image_metrics
 from pruneseg.models import default_device
 from pruneseg.progress import Progress
-from pruneseg.records import RecordError, write_record
-from pruneseg.records.inspect import FORMAT_VERSION, model_stamp, prediction_key, read_inspect, truth_key
+from pruneseg.preflight import inspect_problem, require
+from pruneseg.records import write_record
+from pruneseg.records.inspect import FORMAT_VERSION, model_stamp, prediction_key, truth_key
 from pruneseg.target.manifest import MANIFEST_NAME, runtime_name
 from pruneseg.target.runner import Segmenter
 from pruneseg.workspace.layout import predictions_path
-
-ASPECT_SLACK = 0.02  # relative difference of height/width tolerated between the model and the images
-
 
 class InspectError(PruneSegError):
     """A model, dataset or output that does not fit the inspection; the message names it."""
@@ -109,40 +107,6 @@ def model_label(model):
     return f"{name} · {'pruned' if model.pruned else 'dense'} {model.precision} · {model.runtime}"
 
 
-def check_fit(models, sample, classes):
-    """Refuse models whose classes are not the dataset's (``classes``), whose input sizes differ, or whose
-    input has another shape than the dataset's images."""
-    image_height, image_width = read_sample(sample)[0].shape[:2]
-    for model in models:
-        if model.class_names != list(classes.names):
-            raise InspectError(f"{model.path}: predicts {len(model.class_names)} classes "
-                               f"({', '.join(map(str, model.class_names))}) but the dataset has {len(classes)} "
-                               f"({', '.join(classes.names)})")
-        height, width = model.size
-        if abs((height / width) / (image_height / image_width) - 1) > ASPECT_SLACK:
-            raise InspectError(f"{model.path}: its input {height}x{width} does not fit the dataset's images "
-                               f"({image_height}x{image_width}, another shape); inspect it on a dataset of its shape")
-    sizes = {model.size for model in models}
-    if len(sizes) > 1:
-        listed = ", ".join(f"{model.path.name} {model.size[0]}x{model.size[1]}" for model in models)
-        raise InspectError(f"the models take different input sizes ({listed}); inspect compares predictions pixel "
-                           "for pixel, so give models of one size")
-
-
-def check_out(config):
-    """Refuse to replace a file at ``--out`` that is not an inspection of the same dataset and split."""
-    out = Path(config.out)
-    if not out.exists():
-        return
-    try:
-        record = read_inspect(out)
-    except RecordError as error:
-        raise InspectError(f"{error}; choose another --out or delete it") from None
-    if Path(record["data"]).resolve() != Path(config.data).resolve() or record["split"] != config.split:
-        raise InspectError(f"{out}: holds an inspection of {record['data']} ({record['split']} split), not of "
-                           f"{config.data} ({config.split}); choose another --out or delete it")
-
-
 class _NpzWriter:
     """Arrays written one by one into a ``.npz`` (zip of ``.npy``) under a temporary name, moved into
     place by ``commit``: memory stays at one image, and readers never see a partial file."""
@@ -168,18 +132,13 @@ class _NpzWriter:
 
 def main(config: InspectConfig):
     """Score every model on the split and write the record and the predictions; returns the record."""
-    if not config.models:
-        raise ValueError("inspect needs at least one --model")
-    if not config.out:
-        raise ValueError("inspect needs --out")
-    check_out(config)
+    device = default_device()
+    models = [load_inspected(path, device) for path in config.models]
+    require(inspect_problem(config, models))
     classes = dataset_classes(config.data)
     samples = scan_split(config.data, config.split)
     if config.images > 0:
         samples = samples[:config.images]
-    device = default_device()
-    models = [load_inspected(path, device) for path in config.models]
-    check_fit(models, samples[0], classes)
     height, width = models[0].size
     out = Path(config.out)
     confusion = [np.zeros((len(classes), len(classes)), np.int64) for _ in models]

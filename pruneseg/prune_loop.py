@@ -27,25 +27,26 @@ import torch
 
 from pruneseg import distributed
 from pruneseg.checkpoint import checkpoint_meta, load_checkpoint, load_model, save_checkpoint
-from pruneseg.config import TARGET_KINDS, PruneConfig, TrainConfig, check_guards
+from pruneseg.config import TARGET_KINDS, PruneConfig, TrainConfig
 from pruneseg.data.cityscapes import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from pruneseg.deploy.latency import timer_for
-from pruneseg.distill import Distiller, check_distill, load_teacher
+from pruneseg.distill import Distiller, load_teacher
 from pruneseg.errors import PruneSegError
 from pruneseg.evaluate import evaluate
 from pruneseg.fine_tune import FineTuner, constant_schedule, cosine_schedule
 from pruneseg.losses import build_loss, fill_class_weights
 from pruneseg.progress import Progress
 from pruneseg.prune.groups import prune_to_widths
-from pruneseg.prune.guards import check_guarded, guard_misses
+from pruneseg.prune.guards import guard_misses
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.measure import latency_ms, model_size, paired_latency
-from pruneseg.prune.plans import check_plan_data, make_plan
+from pruneseg.preflight import prune_problem, require
+from pruneseg.prune.plans import make_plan
 from pruneseg.prune.speedup_search import search_text
-from pruneseg.records import file_sha256, write_record
-from pruneseg.records.analysis import read_analysis
+from pruneseg.records import write_record
+from pruneseg.records.analysis import read_analysis, settings_of
 from pruneseg.records.pruning import read_state
 from pruneseg.speedup_target import PlanKnob, check_asked, search_plan
 from pruneseg.target.machine import machine_profile
@@ -64,17 +65,17 @@ def _measure_dense(model, height, width):
 def main(config: PruneConfig):
     """Run or resume the iterative pruning loop and its final fine-tune; returns the state dict."""
     out = Path(config.out)
+    analysis = read_analysis(config.analysis)
+    require(prune_problem(config, analysis))
     out.mkdir(parents=True, exist_ok=True)
     device = distributed.init()
     writer = distributed.is_main()  # rank 0 alone writes OUT
     dense, checkpoint = load_model(config.checkpoint, device)
     classes = check_classes(config.data, classes_of(checkpoint), config.checkpoint)
     height, width = checkpoint["input_size"]
-    analysis = read_analysis(config.analysis)
     state = read_state(out / PRUNE_STATE) if (out / PRUNE_STATE).exists() else None  # None: dense not measured yet
-    _check(config, analysis, state, classes.names)
-    round_to = analysis["settings"]["round_to"]
-    importance = analysis["settings"].get("importance", "l2")
+    settings = settings_of(analysis)
+    round_to, importance = settings.round_to, settings.importance
     # fine-tune with the dense run's recipe (loss, class weights, augmentation) as its checkpoint records it, in
     # the precision this machine runs fastest (bf16 where native), whatever the dense run used
     recipe = {key: value for key, value in checkpoint.get("config", {}).items() if key in TRAIN_FIELDS}
@@ -99,8 +100,9 @@ def main(config: PruneConfig):
     train_loader, val_loader = build_loaders(train_config)
 
     # a speed-up asked is measured on ONNX Runtime even where the analysis timed nothing there
-    timed = dict(analysis["settings"], runtime=analysis["settings"].get("runtime") or bool(config.speedup))
-    with timer_for(timed if writer else {}, dense, height, width) as timer:  # ranks > 0 write and time nothing
+    # ranks > 0 write and time nothing
+    timed = writer and (settings.runtime or bool(config.speedup))
+    with timer_for(timed, settings.runtime_threads, dense, height, width) as timer:
         if state is None:
             state = {"config": asdict(config), **classes.record(),
                      "dense": {**evaluate(dense, val_loader, device, len(classes), across_ranks=True),
@@ -267,38 +269,6 @@ def _start_final(out, config, last, tuner, train_config, device):
         print(f"resuming the final fine-tune after epoch {saved['epoch']}")
         return {**start, **{key: saved[key] for key in RESUMED}}, scheduler
     return {**start, "epoch": 0, "metrics": tuner.evaluate(model), "seconds": 0.0, "steps": 0}, scheduler
-
-
-def _check(config, analysis, state, class_names):
-    """Refuse settings that cannot work before any slow step runs."""
-    check_plan_data(config.plan, analysis)
-    check_guards(config.guards, class_names)
-    if config.plan != "uniform":  # the plans that weigh guards need the analysis's per-class IoU
-        check_guarded(analysis, config.guards)
-    if config.iterations < 1:
-        raise ValueError(f"--iterations must be at least 1, got {config.iterations}")
-    if not config.speedup and (config.step <= 0 or (
-            TARGET_KINDS[config.plan] == "macs" and config.step * config.iterations >= 1)):
-        raise ValueError(f"iterations x step must lie in (0, 1): the last target removes that share of "
-                         f"the MACs; got {config.iterations} x {config.step}")
-    if config.final_epochs < 0:
-        raise ValueError(f"--final-epochs must be 0 (none) or more, got {config.final_epochs}")
-    if config.distill:
-        check_distill(config.distill_kind, config.distill_weight, config.distill_tau)
-    if analysis["checkpoint_sha256"] != file_sha256(config.checkpoint):
-        raise PruneSegError(f"{config.analysis}: analyses another checkpoint than {config.checkpoint} "
-                            f"(or it changed since); analyse this checkpoint first")
-    if state:
-        saved, defaults = state["config"], PruneConfig()
-        changed = [key for key in PruneConfig.RUN_DEFINING
-                   if saved.get(key, getattr(defaults, key)) != getattr(config, key)]
-        if changed:
-            raise PruneSegError(f"{Path(config.out) / PRUNE_STATE}: this folder holds a run with other "
-                                f"{', '.join(changed)}; choose another --out to start a new run")
-        done = state.get("iterations", [])
-        if any(r.get("final") for r in done) and config.iterations > sum(not r.get("final") for r in done):
-            raise PruneSegError(f"{Path(config.out) / PRUNE_STATE}: this run ended with its final fine-tune; "
-                                "choose another --out to prune further (or --checkpoint its final.pt)")
 
 
 def _check_dense_knows(guards, dense, class_names):

@@ -18,6 +18,7 @@ from pruneseg.config import TARGET_KINDS
 from pruneseg.prune.plans import make_plan, rounded_width
 from pruneseg.prune.predictors import best_predictor, build_predictor, predictor_errors
 from pruneseg.prune.speedup_search import check_speedup, search_speedup
+from pruneseg.records.analysis import settings_of
 from pruneseg.target.machine import machine_profile
 
 
@@ -31,9 +32,9 @@ class PlanKnob:
         self._plans = {}
         if TARGET_KINDS[kind] == "macs":
             self.low = 0.0
-            top = max(map(float, analysis["settings"]["ratios"]))
-            round_to = analysis["settings"]["round_to"]
-            self.high = macs_model.reduction({name: rounded_width(channels, top, round_to)
+            settings = settings_of(analysis)
+            top = max(map(float, settings.ratios))
+            self.high = macs_model.reduction({name: rounded_width(channels, top, settings.round_to)
                                               for name, channels in macs_model.channels.items()})
         else:  # the latency plan: its largest plan is the one the table predicts fastest
             self.low = 1.0
@@ -79,7 +80,7 @@ def search_plan(asked, plan_knob, base, dense, height, width, precision="fp32", 
         ``machine`` (``target.machine.machine_profile`` at the timing's threads).
     """
     check_asked(asked, plan_knob, precision)
-    round_to = plan_knob.analysis["settings"]["round_to"]
+    round_to = settings_of(plan_knob.analysis).round_to
     records = {}
 
     def measure(knob):

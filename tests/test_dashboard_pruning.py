@@ -1,14 +1,17 @@
 """The Sensitivity and Prune views, the trade-off maths and the pruning listings, on hand-made files."""
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from pruneseg.dashboard import checks
+from pruneseg import preflight
+from pruneseg.config import AnalyzeConfig
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.dashboard.views import analysis_summary, planner, pruning_runs, verified_points
 from pruneseg.dashboard.views import sensitivity as sensitivity_view
 from pruneseg.prune import tradeoff
+from pruneseg.records.analysis import settings_of
 from pruneseg.workspace import layout, listing
 
 RATIOS = [round(0.1 * i, 1) for i in range(1, 10)]
@@ -357,11 +360,14 @@ def test_listing_analyses_verified_points_and_pruning_runs(tmp_path):
 
 
 def test_settings_conflict(analysis):
-    same = dict(analysis["settings"], ratios=[r for r in analysis["settings"]["ratios"]], out="elsewhere")
-    assert checks.analysis_conflict(analysis, same) is None
-    assert "images" in checks.analysis_conflict(analysis, dict(same, images=8))
-    assert "ratios" in checks.analysis_conflict(analysis, dict(same, ratios=[0.5]))
-    assert checks.analysis_conflict(analysis, dict(same, ratios=[float(f"{r:.2f}") for r in same["ratios"]])) is None
+    same = replace(settings_of(analysis), checkpoint="/nowhere.pt", out="elsewhere")
+    assert preflight.analyze_problem(same, analysis) is None
+    assert "other settings (images)" in preflight.analyze_problem(replace(same, images=8), analysis)
+    assert "other settings (ratios)" in preflight.analyze_problem(replace(same, ratios=[0.5]), analysis)
+    assert preflight.analyze_problem(replace(same, ratios=[float(f"{r:.2f}") for r in same.ratios]), analysis) is None
+    older = {**analysis, "settings": {k: v for k, v in analysis["settings"].items() if k != "runtime_threads"}}
+    assert settings_of(older).runtime_threads == AnalyzeConfig().runtime_threads  # a setting it lacks: the default
+    assert preflight.analyze_problem(same, older) is None
 
 
 def test_comparison_and_verified_rows_put_prediction_beside_measurement(analysis):

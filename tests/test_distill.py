@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from pruneseg.checkpoint import save_checkpoint
-from pruneseg.distill import (Distiller, channel_distillation, check_distill, load_teacher, pixel_distillation)
+from pruneseg.distill import Distiller, channel_distillation, load_teacher, pixel_distillation
+from pruneseg.preflight import distill_problem
 from pruneseg.errors import PruneSegError
 from pruneseg.models import build_model
 from pruneseg.train import train_one_epoch
@@ -62,12 +63,12 @@ def test_the_forms_kinds_are_the_losses():
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ValueError, match="distill-kind 'feature'"):
-        check_distill("feature", 1.0, 1.0)
-    with pytest.raises(ValueError, match="distill-weight"):
-        check_distill("pixel", 0.0, 1.0)
-    with pytest.raises(ValueError, match="distill-tau"):
-        check_distill("channel", 1.0, -1.0)
+    assert "distill-kind 'feature'" in distill_problem("feature", 1.0, 1.0)
+    assert "distill-weight" in distill_problem("pixel", 0.0, 1.0)
+    assert "distill-tau" in distill_problem("channel", 1.0, -1.0)
+    assert distill_problem("channel", 3.0, 1.0) is None
+    with pytest.raises(PruneSegError, match="distill-weight"):
+        Distiller(Tiny(), "pixel", 0.0)
 
 
 class Tiny(nn.Module):

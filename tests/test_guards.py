@@ -6,10 +6,9 @@ import pytest
 
 from pruneseg.cli import build_parser
 from pruneseg.cli_args import from_args, to_argv
-from pruneseg.config import PruneConfig, VerifyConfig, check_guards, parse_guard
-from pruneseg.dashboard import checks
+from pruneseg.config import PruneConfig, VerifyConfig, parse_guard
 from pruneseg.data.classes import CLASS_NAMES
-from pruneseg.prune.guards import GUARD_SCALE, guard_misses, guarded_costs
+from pruneseg.prune.guards import GUARD_SCALE, check_guards, guard_misses, guarded_costs
 from pruneseg.prune.plans import make_plan, sensitivity_plan
 from pruneseg.workspace import layout
 
@@ -55,10 +54,10 @@ def test_a_guard_parses_and_bad_ones_are_named():
         with pytest.raises(ValueError, match=message):
             parse_guard(text)
     with pytest.raises(ValueError, match="unknown class 'bikes'; classes: other, static"):
-        check_guards({"bikes": 0.1}, CLASS_NAMES)
-    check_guards({"bike": 0.0, "person": 1.0}, CLASS_NAMES)
-    assert checks.guard_problem({"car": 0.1}, {}).startswith("guard car=0.1: unknown class")
-    assert checks.guard_problem({"person": 0.02}, {}) is None
+        check_guards({"bikes": 0.1}, hand_made_analysis())
+    with pytest.raises(ValueError, match="the limit is an IoU drop and must lie in 0..1"):
+        check_guards({"bike": 1.5}, hand_made_analysis())
+    check_guards({"bike": 0.0, "person": 1.0}, hand_made_analysis())
 
 
 @pytest.mark.parametrize("config_class", [PruneConfig, VerifyConfig])
@@ -114,6 +113,7 @@ def test_guards_need_an_analysis_with_per_class_iou_and_known_classes():
     with pytest.raises(ValueError, match="no per-class IoU"):
         sensitivity_plan(hand_made_analysis(per_class=False), macs, 0.3, {"bike": 0.03})
     assert sensitivity_plan(hand_made_analysis(per_class=False), macs, 0.3)  # fine without guards
+    check_guards({"bike": 0.03}, hand_made_analysis(per_class=False), "uniform")  # a plan that ignores guards
     with pytest.raises(ValueError, match="unknown class 'cyclist'"):
         sensitivity_plan(hand_made_analysis(), macs, 0.3, {"cyclist": 0.03})
 

@@ -1,4 +1,5 @@
 import copy
+from dataclasses import replace
 import json
 import subprocess
 import sys
@@ -12,8 +13,8 @@ import pruneseg.prune_loop as prune_loop
 from pruneseg.checkpoint import load_model, save_checkpoint
 from pruneseg.cli_args import to_argv
 from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, VerifyConfig
-from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.errors import PruneSegError
+from pruneseg.preflight import prune_problem
 from pruneseg.models import build_model, count_macs
 from pruneseg.prune.groups import group_widths, list_groups, prune_by_ratios, prune_to_widths
 from pruneseg.prune.macs import MacsModel
@@ -167,9 +168,9 @@ def test_collapsed_groups_stop_early(trained, tmp_path, monkeypatch):
     assert all(c["0.5"]["collapsed"] for c in analysis["cells"].values())
 
 
-def test_analysis_of_another_checkpoint_is_refused(trained, analysis_file):
+def test_an_analysis_file_with_other_settings_is_refused(trained, analysis_file):
     checkpoint, data = trained
-    with pytest.raises(PruneSegError, match="another checkpoint or other settings"):
+    with pytest.raises(PruneSegError, match=r"analysis.json: holds an analysis with other settings \(images\)"):
         analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data), out=str(analysis_file),
                                        images=3, ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
 
@@ -284,9 +285,9 @@ def test_pruning_refuses_mismatched_inputs_before_any_work(trained, analysis_fil
     changed.write_bytes(checkpoint.read_bytes() + b"\0")
     with pytest.raises(PruneSegError, match="analyses another checkpoint"):
         prune_loop.main(prune_config(trained, analysis_file, tmp_path / "a", checkpoint=str(changed)))
-    with pytest.raises(ValueError, match="unknown plan 'greedy'"):
+    with pytest.raises(PruneSegError, match="unknown plan 'greedy'"):
         prune_loop.main(prune_config(trained, analysis_file, tmp_path / "b", plan="greedy"))
-    with pytest.raises(ValueError, match="iterations x step"):
+    with pytest.raises(PruneSegError, match="iterations x step must be at most 0.95"):
         prune_loop.main(prune_config(trained, analysis_file, tmp_path / "c", iterations=5, step=0.3))
     out = tmp_path / "d"
     prune_loop.main(prune_config(trained, analysis_file, out, iterations=1))
@@ -348,7 +349,10 @@ def test_a_guarded_iteration_fine_tunes_until_the_guard_holds(trained, analysis_
 def test_a_run_saved_before_guards_resumes_without_them(trained, analysis_file, tmp_path):
     config = prune_config(trained, analysis_file, tmp_path / "old")
     saved = {key: value for key, value in vars(config).items() if key != "guards"}
-    prune_loop._check(config, json.loads(analysis_file.read_text()), {"config": saved}, list(CLASS_NAMES))
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "state.json").write_text(json.dumps({"config": saved, "dense": {}, "iterations": []}))
+    assert prune_problem(config, json.loads(analysis_file.read_text())) is None
+    assert "other guards" in prune_problem(replace(config, guards={"bike": 0.1}), json.loads(analysis_file.read_text()))
 
 
 def test_verify_with_guards_measures_the_guarded_plan(trained, analysis_file, tmp_path):

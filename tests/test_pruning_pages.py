@@ -11,6 +11,7 @@ from conftest import APPTEST_TIMEOUT, ROOT, make_dataset, open_page, write_job
 from pruneseg import jobs
 from pruneseg.dashboard.views import analysis_summary
 from pruneseg.dashboard.views import sensitivity as sensitivity_view
+from pruneseg.records import file_sha256
 from pruneseg.workspace import layout
 from test_dashboard_pruning import synthetic_analysis, synthetic_state
 from test_pages import empty_workspace, texts, workspace  # noqa: F401 (fixtures)
@@ -27,7 +28,7 @@ def write_analysis(ws, analysis=None, stem=STEM):
     checkpoint.write_bytes(b"not a real checkpoint")
     analysis = analysis or synthetic_analysis()
     path = layout.analyses_dir(ws) / f"{stem}.json"
-    analysis["checkpoint"] = str(checkpoint)
+    analysis["checkpoint"], analysis["checkpoint_sha256"] = str(checkpoint), file_sha256(checkpoint)
     analysis["settings"].update(checkpoint=str(checkpoint), data=str(ws / "datasets" / "synthcity"), out=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(analysis))
@@ -327,7 +328,7 @@ def test_the_prune_form_refuses_a_folder_of_another_run(workspace, monkeypatch):
     next(t for t in at.text_input if t.label == "Run name").set_value("taken")
     next(b for b in at.button if b.label == "Start pruning").click().run()
     assert not at.exception, at.exception
-    assert "another analysis, plan, step or guards" in at.error[0].value
+    assert "taken/state.json: this folder holds a run with other" in at.error[0].value and "plan" in at.error[0].value
 
 
 def test_the_sensitivity_heatmap_shows_one_class(workspace):  # noqa: F811

@@ -1,4 +1,6 @@
-"""The checks a form runs before it launches a job, once each: a message per problem, or None.
+"""The checks only a form runs before it launches a job (what the user typed or chose: paths, names,
+datasets, files, processes): a message per problem, or None. What the job itself checks is
+``pruneseg.preflight``'s, which the forms call too.
 
 Pure functions (no Streamlit, no torch). Checks that must open a file the way the job will
 (ONNX models, packages, videos) import ONNX, ONNX Runtime or ffmpeg lazily, so drawing a page
@@ -6,17 +8,12 @@ costs neither.
 """
 import itertools
 import os
-from dataclasses import asdict
 from pathlib import Path
 
-from pruneseg.config import AnalyzeConfig, check_guards, outputs
+from pruneseg.config import outputs
 from pruneseg.data import DatasetError
 from pruneseg.data.cityscapes import dataset_classes
-from pruneseg.data.classes import classes_of
 from pruneseg.model_catalog import check_input_size, is_model_file
-from pruneseg.records import RecordError
-from pruneseg.records.analysis import RESULT_SETTINGS
-from pruneseg.records.pruning import read_state
 from pruneseg.workspace import layout
 from pruneseg.workspace.listing import count_images
 
@@ -117,87 +114,6 @@ def busy_problem(config, live_jobs):
     for job in live_jobs:
         if wanted & {Path(path) for path in job.outputs.values() if path}:
             return f"Job `{job.id}` ({job.kind}) is already writing {', '.join(map(str, wanted))}: wait for it, or cancel it."
-    return None
-
-
-def analysis_conflict(analysis, settings):
-    """Why an existing analysis file cannot be resumed with ``settings`` (a dict), or None.
-
-    The analysis job refuses a file made for another checkpoint or with other settings; the
-    page says so before it launches a job that would fail.
-    """
-    keys = ("checkpoint", *RESULT_SETTINGS)
-    old = {**asdict(AnalyzeConfig()), **analysis.get("settings", {})}  # a setting it lacks had its default
-    differ = [k for k in keys if k in settings and _same(k, old.get(k)) != _same(k, settings[k])]
-    if not differ:
-        return None
-    return ("that analysis file exists with other settings (" + ", ".join(differ) + "): "
-            "choose another name, or the same settings to resume it")
-
-
-def _same(key, value):
-    """``value`` in a form that compares equal when it means the same (paths resolved, floats)."""
-    if key in ("checkpoint", "data"):
-        return str(Path(value or "").resolve())
-    return [float(v) for v in value] if isinstance(value, list) else value
-
-
-def pruning_run_conflict(config):
-    """Why ``config.out`` cannot take this pruning run (another run's folder, or not a run), or None."""
-    out = Path(config.out)
-    state_file = out / layout.PRUNE_STATE
-    if state_file.exists():
-        try:
-            saved = read_state(state_file)["config"]
-        except RecordError as error:
-            return str(error)
-        defaults = type(config)()
-        if any(saved.get(key, getattr(defaults, key)) != getattr(config, key) for key in config.RUN_DEFINING):
-            return (f"{out} holds a pruning run with another analysis, plan, step or guards (or speed-up asked or "
-                    "distillation): pick another name.")
-    elif out.exists() and any(out.iterdir()):
-        return f"{out} exists and is not a pruning run: pick another name."
-    return None
-
-
-def inspect_problem(models, dataset):
-    """Why ``models`` (checkpoint files or package folders) cannot be inspected together on ``dataset``: a
-    package that is broken, predicts other classes than the dataset's, or takes another input size than
-    the others; or None.
-
-    Reads package manifests only: a checkpoint is known once the job loads it (with torch), and the
-    job refuses it then, naming it.
-    """
-    from pruneseg.target.manifest import TargetError, load_package
-
-    try:
-        classes = dataset_classes(dataset) if dataset else None
-    except DatasetError as error:
-        return str(error)
-    sizes = {}
-    for path in models:
-        if Path(path).is_dir():
-            try:
-                package = load_package(path)
-            except TargetError as error:
-                return str(error)
-            names = package.manifest["class_names"]
-            if classes and list(names) != list(classes.names):
-                return (f"{path}: predicts {len(names)} classes ({', '.join(map(str, names))}), not the dataset's "
-                        f"{len(classes)} ({', '.join(classes.names)})")
-            sizes[Path(path).name] = tuple(package.input_size)
-    if len(set(sizes.values())) > 1:
-        listed = ", ".join(f"{name} {h}x{w}" for name, (h, w) in sizes.items())
-        return f"these packages take different input sizes ({listed}): inspect models of one size together"
-    return None
-
-
-def guard_problem(guards, analysis):
-    """Why ``guards`` (``{class: limit}``) cannot be used with ``analysis``, or None."""
-    try:
-        check_guards(guards, classes_of(analysis).names)
-    except ValueError as error:
-        return str(error)
     return None
 
 

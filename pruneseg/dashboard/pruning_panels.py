@@ -9,11 +9,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from pruneseg import preflight
 from pruneseg.config import VerifyConfig
 from pruneseg.dashboard import widgets
 from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final
 from pruneseg.dashboard.views import planner, pruning_runs, speedup, verified_points
+from pruneseg.records.analysis import settings_of
 from pruneseg.records.pruning import read_state
 from pruneseg.workspace import layout
 
@@ -30,7 +32,7 @@ def verify_panel(analysis, config, point, measured_points, verify_jobs):
         widgets.table(verified_points.comparison_rows(analysis, point, measured))
         st.caption(f"Measured by pruning the checkpoint to the {config.plan} plan at "
                    f"{planner.target_text(config.plan, config.target)}. Predicted: on the analysis's "
-                   f"{analysis['settings']['images']} validation images; measured: "
+                   f"{settings_of(analysis).images} validation images; measured: "
                    f"{verified_points.verified_images(measured)}, the dense model too, so compare the drops: the "
                    "images differ, the drop from dense is pruning's alone.")
     elif any(not is_final(j) and j.output() == Path(config.out) for j in verify_jobs):
@@ -39,14 +41,14 @@ def verify_panel(analysis, config, point, measured_points, verify_jobs):
         st.caption("The numbers above are read off the curve. Prune the checkpoint to this plan for real and "
                    "measure it (a background job; about as long as one curve point of the analysis).")
         if st.button("Verify", icon=":material/fact_check:", type="primary"):
-            widgets.launch_job(config, param="verify")
+            widgets.launch_job(config, [preflight.verify_problem(config, analysis)], param="verify")
     else:
         st.caption("The numbers above are read off the curve; this point was not verified.")
 
 
-def speedup_panel(analysis_path, data, kind, asked, guards, measured_points, verify_jobs):
+def speedup_panel(analysis, analysis_path, kind, asked, guards, measured_points, verify_jobs):
     """The speed-up ``asked`` of plan ``kind``, measured: the search's line and probes, or the button that searches
-    for it (a ``verify --speedup`` job on the analysis at ``analysis_path``, pruning on dataset ``data``)."""
+    for it (a ``verify --speedup`` job on ``analysis``, read from ``analysis_path``, pruning on its dataset)."""
     out = layout.speedup_verify_path(analysis_path, kind, asked, "fp32", guards)
     st.markdown(f"**Ask for {asked:.2f}x, measured** · {kind} plan"
                 + (f" · guards {planner.guard_text(guards)}" if guards else ""))
@@ -62,8 +64,9 @@ def speedup_panel(analysis_path, data, kind, asked, guards, measured_points, ver
         st.caption("The curve's points are measured at fixed targets. Search the plan for a model measured this "
                    "much faster, pruned for real (a background job: a few whole-model timings).")
         if st.button(f"Search for {asked:.2f}x", icon=":material/speed:"):
-            widgets.launch_job(VerifyConfig(analysis=str(analysis_path), data=data, plan=kind, speedup=asked,
-                                            guards=guards, out=str(out)), param="verify")
+            config = VerifyConfig(analysis=str(analysis_path), data=settings_of(analysis).data, plan=kind,
+                                  speedup=asked, guards=guards, out=str(out))
+            widgets.launch_job(config, [preflight.verify_problem(config, analysis)], param="verify")
 
 
 def verify_jobs_panel(analysis, measured_points, verify_jobs):

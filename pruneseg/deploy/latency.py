@@ -47,12 +47,12 @@ def quantize_for_timing(fp32_path, int8_path, height, width):
     return int8_path
 
 
-def timer_for(settings, dense, height, width):
-    """A ``RuntimeLatency`` against ``dense`` when analysis ``settings`` time on ONNX Runtime
-    (``runtime``, ``runtime_threads``), else a context that gives None."""
-    if not settings.get("runtime"):
+def timer_for(timed, threads, dense, height, width):
+    """A ``RuntimeLatency`` against ``dense`` with ``threads`` ONNX Runtime threads when ``timed``, else a
+    context that gives None."""
+    if not timed:
         return contextlib.nullcontext()
-    return RuntimeLatency(dense, height, width, threads=settings.get("runtime_threads", 1))
+    return RuntimeLatency(dense, height, width, threads=threads)
 
 
 class RuntimeLatency:

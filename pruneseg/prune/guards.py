@@ -33,7 +33,7 @@ def guarded_costs(analysis, guards):
     table = drop_table(analysis)
     if not guards:
         return table
-    check_guarded(analysis, guards)
+    check_guards(guards, analysis)
     classes = classes_of(analysis)
     for name, limit in guards.items():
         scale = GUARD_SCALE / max(limit, 1e-6)  # a limit of 0: any measured drop costs too much
@@ -43,13 +43,17 @@ def guarded_costs(analysis, guards):
     return table
 
 
-def check_guarded(analysis, guards):
-    """ValueError unless every guard names a class of the analysis and it recorded per-class IoU."""
+def check_guards(guards, analysis, plan="sensitivity"):
+    """ValueError naming the first guard (``{class: limit}``) whose class is not one of ``analysis``'s or whose
+    limit lies outside 0..1; and, for a ``plan`` that weighs guards (every plan but uniform), unless the
+    analysis recorded per-class IoU. The one guard check of the form, ``prune`` and ``verify``."""
     names = classes_of(analysis).names
-    for name in guards:
+    for name, limit in guards.items():
         if name not in names:
-            raise ValueError(f"guard {name}={guards[name]}: unknown class {name!r}; classes: {', '.join(names)}")
-    if guards and not has_class_iou(analysis):
+            raise ValueError(f"guard {name}={limit}: unknown class {name!r}; classes: {', '.join(names)}")
+        if not isinstance(limit, (int, float)) or not 0.0 <= limit <= 1.0:
+            raise ValueError(f"guard {name}={limit}: the limit is an IoU drop and must lie in 0..1")
+    if guards and plan != "uniform" and not has_class_iou(analysis):
         raise ValueError("this analysis recorded no per-class IoU (an older version made it): analyse the "
                          "checkpoint again to plan with guards")
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from pruneseg.config import TARGET_KINDS
 from pruneseg.prune.guards import guarded_costs
+from pruneseg.records.analysis import settings_of
 
 TIE_BREAK = 1e-4  # mIoU drop charged per unit of pruning ratio on top of the measured drop
 DEFAULT_ROUND_TO = 16  # channel counts stay multiples of this: ONNX Runtime's CPU kernels spend ~20% more
@@ -32,7 +33,7 @@ def uniform_plan(analysis, macs_model, target, guards=None):
 
     ``guards`` are ignored: one ratio for all groups cannot favour a class.
     """
-    round_to = analysis["settings"]["round_to"]
+    round_to = settings_of(analysis).round_to
 
     def widths_at(ratio):
         return {name: rounded_width(ch, ratio, round_to) for name, ch in macs_model.channels.items()}
@@ -49,7 +50,7 @@ def sensitivity_plan(analysis, macs_model, target, guards=None):
     Returns:
         ``{group: channels kept}``.
     """
-    round_to = analysis["settings"]["round_to"]
+    round_to = settings_of(analysis).round_to
     curves = {}
     for name, by_ratio in guarded_costs(analysis, guards or {}).items():
         ratios = np.array([0.0] + sorted(by_ratio))
@@ -80,7 +81,7 @@ def latency_plan(analysis, macs_model, target, guards=None):
     Returns:
         ``{group: channels kept}``.
     """
-    round_to = analysis["settings"]["round_to"]
+    round_to = settings_of(analysis).round_to
     dense_ms = analysis["baseline"]["runtime"]["fp32"]["dense_ms"]
     needed = dense_ms - dense_ms / target
     drops = guarded_costs(analysis, guards or {})

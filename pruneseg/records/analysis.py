@@ -1,8 +1,10 @@
 """The sensitivity analysis file, its shards and its verified points (written by ``pruneseg.analyze``)."""
 import hashlib
 import json
+from dataclasses import fields
 from typing import NotRequired, TypedDict
 
+from pruneseg.config import AnalyzeConfig
 from pruneseg.records import RecordError, read_record
 
 # the analysis settings that change its results: a file is only resumed with the same ones
@@ -77,7 +79,7 @@ class Analysis(TypedDict):
     checkpoint_sha256: str
     model_name: str
     input_size: list  # [height, width]
-    settings: dict  # the AnalyzeConfig
+    settings: dict  # the AnalyzeConfig, as a dict: read it with ``settings_of``
     baseline: Baseline
     groups: list  # of Group, in the model's order
     cells: dict  # group -> {str(ratio): Cell}
@@ -124,7 +126,7 @@ def merge_results(analysis, shards):
         for source in reversed(sources):  # the analysis's own cells win
             found.update(source["cells"].get(group, {}))
         cells[group], collapsed = {}, None
-        for key in map(ratio_key, analysis["settings"]["ratios"]):
+        for key in map(ratio_key, settings_of(analysis).ratios):
             if collapsed is not None:
                 cells[group][key] = {**collapsed, "collapsed": True}
             elif key in found:
@@ -143,6 +145,13 @@ def merge_results(analysis, shards):
                                      for key, entry in source.get("latency", {}).get(group, {}).items()}
                              for group in analysis["latency"]}
     return merged
+
+
+def settings_of(analysis):
+    """The ``AnalyzeConfig`` that made ``analysis``: a setting an older file lacks takes its default, a key
+    the config no longer has is ignored."""
+    known = {item.name for item in fields(AnalyzeConfig)}
+    return AnalyzeConfig(**{key: value for key, value in analysis.get("settings", {}).items() if key in known})
 
 
 def read_analysis(path):

@@ -14,6 +14,7 @@ from pruneseg.dashboard.views.analysis_summary import miou_images_text
 from pruneseg.data.classes import classes_of
 from pruneseg.prune.tradeoff import (SEED_TOLERANCE, best_speedup, curve, efficiency, point_at, point_meeting,
                                      point_speedup)
+from pruneseg.records.analysis import settings_of
 
 PLAN_COLORS = {"sensitivity": LINE_COLOR, "uniform": "#54A24B", "latency": "#B279A2"}
 
@@ -42,9 +43,9 @@ def plan_rows(analysis, reduction):
 def analysis_caption(analysis, split=None):
     """One line on what the analysis measured: model, size, checkpoint, dataset, and which images its mIoU is on
     (``split``: the checkpoint's mIoU on the whole validation split, shown beside it)."""
-    (height, width), settings = analysis["input_size"], analysis["settings"]
+    height, width = analysis["input_size"]
     return (f"{model_label(analysis['model_name'])} at {height}x{width} · checkpoint `{analysis['checkpoint']}` · "
-            f"dataset `{settings['data']}` · {miou_images_text(analysis, split)}")
+            f"dataset `{settings_of(analysis).data}` · {miou_images_text(analysis, split)}")
 
 
 def class_iou(record, index):
@@ -154,7 +155,7 @@ def planner_cards(analysis, point):
     cards = [
         {"label": "Predicted mIoU", "value": f"{point['miou']:.3f}", "delta": f"{point['miou'] - base['miou']:+.3f}",
          "help": "One-shot: pruned, BatchNorm re-estimated, not fine-tuned (fine-tuning wins some back). On the "
-                 f"analysis's {analysis['settings']['images']} validation images, where the dense model scores "
+                 f"analysis's {settings_of(analysis).images} validation images, where the dense model scores "
                  f"{base['miou']:.3f}: compare the change, not the value, with the validation split's."},
         {"label": "Parameters", "value": f"{point['params'] / 1e6:.2f} M",
          "delta": f"{point['params'] / base['params'] - 1:+.0%}", "delta_color": "inverse",

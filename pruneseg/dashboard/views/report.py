@@ -23,7 +23,7 @@ from pruneseg.dashboard.views import planner, pruning_runs, timings
 from pruneseg.dashboard.views import speedup as speedup_view
 from pruneseg.data.classes import classes_of
 from pruneseg.records import RecordError
-from pruneseg.records.analysis import read_analysis
+from pruneseg.records.analysis import read_analysis, settings_of
 from pruneseg.records.deploy import read_quantize
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import read_run_config
@@ -96,7 +96,7 @@ def gather(ws, run_dir):
         "headlines": headlines, "comparison": comparison, "quantized": quantized, "perf": perf, "train_config": run_config,
         "video": videos[0]["video"] if videos else None,
         "frontier": frontier_view.newest_holding(listing.list_frontiers(ws), packages.values()),
-        "provenance": {"dataset": analysis["settings"]["data"], "code": code_version(),
+        "provenance": {"dataset": settings_of(analysis).data, "code": code_version(),
                        "date": time.strftime("%Y-%m-%d %H:%M")},
     }
 
@@ -222,7 +222,7 @@ def figures(data):
             f"FPS and the pruning loop's speed-ups are {figure_note('model alone', who='pruning loop')}."),
            ("One-shot trade-off curves with the run's iterations",
             planner.tradeoff_figure(analysis, plan, None, [(Path(data["run"]).name, state)]),
-            f"Curves: the analysis's one-shot mIoU on {analysis['settings']['images']} validation images; "
+            f"Curves: the analysis's one-shot mIoU on {settings_of(analysis).images} validation images; "
             f"its speed-ups are {figure_note('model alone', who='analysis')}."),
            ("Per-class IoU", class_iou_figure(data), "On the validation split.")]
     if data["comparison"]:
@@ -261,7 +261,7 @@ def training_precision(train_config):
 def provenance_rows(data):
     """Where the numbers come from: data, every stage's settings, code, machine, date."""
     state, analysis = data["state"], data["analysis"]
-    settings = analysis["settings"]
+    settings = settings_of(analysis)
     train = data["train_config"]
     rows = [("dataset", data["provenance"]["dataset"] + (" (synthetic: built-in synthcity)"
                                                         if layout.BUILTIN_DATASET in data["provenance"]["dataset"]
@@ -271,10 +271,10 @@ def provenance_rows(data):
              or "its run's config.json was not found"),
             ("training precision", training_precision(train)),
             ("mIoU images", f"cards, per-class IoU and iterations: the whole validation split (dense "
-                            f"{state['dense']['miou']:.3f}); trade-off curves: the analysis's {settings['images']} "
+                            f"{state['dense']['miou']:.3f}); trade-off curves: the analysis's {settings.images} "
                             f"validation images (dense {analysis['baseline']['miou']:.3f})"),
-            ("analysis", f"{settings['images']} images per cell, ratios {settings['ratios']}, round to "
-                         f"{settings['round_to']}, ONNX Runtime threads {settings.get('runtime_threads', '—')}"),
+            ("analysis", f"{settings.images} images per cell, ratios {settings.ratios}, round to "
+                         f"{settings.round_to}, ONNX Runtime threads {settings.runtime_threads}"),
             ("pruning", ", ".join(f"{k} {state['config'][k]}" for k in ("plan", "iterations", "step", "tolerance",
                                                                          "max_epochs"))
              + (f", guards {state['config']['guards']}" if state["config"].get("guards") else "")),

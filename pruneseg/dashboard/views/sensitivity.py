@@ -9,6 +9,7 @@ from pruneseg.dashboard.labels import model_label
 from pruneseg.dashboard.views.analysis_summary import latency_progress, progress
 from pruneseg.data.classes import classes_of
 from pruneseg.prune.tradeoff import SEED_TOLERANCE, drop_table, has_class_iou
+from pruneseg.records.analysis import settings_of
 
 MIOU = "mIoU"
 
@@ -89,7 +90,7 @@ def heatmap_figure(analysis, choice=MIOU):
     Red: lost, blue: gained (noise on a small subset). Unfinished cells stay blank. Plotly
     heatmaps send no selection events, so the page selects a group in the table below instead.
     """
-    ratios = [float(r) for r in analysis["settings"]["ratios"]]
+    ratios = [float(r) for r in settings_of(analysis).ratios]
     names = [g["name"] for g in analysis["groups"]]
     table = _table(analysis, choice)
     index = None if choice == MIOU else classes_of(analysis).index(choice)
@@ -167,7 +168,7 @@ def stage_text(analysis):
 def latency_figure(analysis):
     """Milliseconds each group saves on ONNX Runtime (fp32) pruned alone, per ratio: the latency plan's table."""
     table = analysis.get("latency") or {}
-    ratios = [float(r) for r in analysis["settings"].get("latency_ratios") or []]
+    ratios = [float(r) for r in settings_of(analysis).latency_ratios]
     names = [g["name"] for g in analysis["groups"]]
     z = [[(table.get(name, {}).get(str(r)) or {}).get("saved_ms") for r in ratios] for name in names]
     fig = go.Figure(go.Heatmap(
@@ -189,9 +190,9 @@ def analysis_cards(analysis, split=None):
                 "help": "Groups x latency ratios: each group pruned alone and timed on ONNX Runtime against the "
                         "dense model, the milliseconds it saves; the latency plan reads it."}] if timed_total else []
     return [
-        {"label": f"Dense mIoU ({analysis['settings']['images']} images)", "value": f"{base['miou']:.3f}",
+        {"label": f"Dense mIoU ({settings_of(analysis).images} images)", "value": f"{base['miou']:.3f}",
          "delta": None if split is None else f"val split {split:.3f}", "delta_color": "off",
-         "help": f"On the analysis's {analysis['settings']['images']} validation images, the subset every cell is "
+         "help": f"On the analysis's {settings_of(analysis).images} validation images, the subset every cell is "
                  "scored on" + (f"; on the whole validation split the checkpoint scored {split:.3f} (as its training "
                                 "recorded it): a subset's mIoU differs." if split is not None else ".")},
         {"label": "Model", "value": model_label(analysis["model_name"]),
