@@ -132,11 +132,14 @@ step lraspp_openvino "$W/bench/openvino-lraspp/results.json" env OMP_NUM_THREADS
 step guards "$W/bench/guards/guarded/state.json" \
     "$PY" benchmarks/guard_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" \
     --analysis "$W/bench/fpn/analysis.json" --data "$D" --out "$W/bench/guards" --step 0.5 --epochs 2
-PRUNED=$("$PY" -c "import json, sys; rows = json.load(open(sys.argv[1]))['rows']; \
+inspect_bench() {  # dense, fpn_latency's pruned sensitivity checkpoint and its int8 package
+    local pruned
+    pruned=$("$PY" -c "import json, sys; rows = json.load(open(sys.argv[1]))['rows']; \
 print(next(r['checkpoint'] for r in rows if r['plan'] == 'sensitivity' and r['iteration']))" "$W/bench/fpn/results.json")
-step inspect "$W/logs/inspect.log" \
     "$PY" benchmarks/inspect_bench.py --workspace "$W" --data "$D" --model "$W/runs/fpn-quick/model_best.pt" \
-    --model "$PRUNED" --model "$W/bench/fpn/deploy/sensitivity-int8"
+        --model "$pruned" --model "$W/bench/fpn/deploy/sensitivity-int8"
+}
+step inspect "$W/logs/inspect.log" inspect_bench
 
 step slider_redraw "$W/logs/slider_redraw.log" "$PY" benchmarks/slider_redraw.py
 step torchrun "$W/logs/torchrun.log" "$PY" benchmarks/torchrun_bench.py --out "$W/bench/torchrun"
