@@ -153,8 +153,9 @@ def test_analysis_and_pruning_record_three_classes(pipeline):
 def test_a_guard_on_a_class_the_run_lacks_is_refused(pipeline, tmp_path):
     from pruneseg import prune_loop
     from pruneseg.config import PruneConfig
+    from pruneseg.errors import PruneSegError
 
-    with pytest.raises(ValueError, match="unknown class 'person'; classes: road, car, tree"):
+    with pytest.raises(PruneSegError, match="unknown class 'person'; classes: road, car, tree"):
         prune_loop.main(PruneConfig(checkpoint=str(pipeline["checkpoint"]), data=str(pipeline["data"]),
                                     analysis=str(pipeline["analysis"]), out=str(tmp_path / "p"), iterations=1,
                                     step=0.2, guards={"person": 0.1}, workers=0))

@@ -38,16 +38,16 @@ def test_verify_searches_the_plan_for_a_speed_up_measured_on_the_runtime(trained
 def test_bad_speed_ups_are_refused_before_anything_runs(trained, analysis_file, tmp_path):
     _, data = trained
     for asked, message in ((1.0, "more than 1"), (40.0, "predicted at most")):
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises(PruneSegError, match=message):
             analyze.verify(VerifyConfig(analysis=str(analysis_file), data=str(data), speedup=asked))
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises(PruneSegError, match=message):
             prune_loop.main(prune_config(trained, analysis_file, tmp_path / f"x{asked}", speedup=asked))
         assert not (tmp_path / f"x{asked}" / "state.json").exists()
-    with pytest.raises(ValueError, match="latency table"):
+    with pytest.raises(PruneSegError, match="latency table"):
         analyze.verify(VerifyConfig(analysis=str(analysis_file), data=str(data), plan="latency", target=1.5))
-    with pytest.raises(ValueError, match="final-epochs must be 0"):
+    with pytest.raises(PruneSegError, match="final-epochs must be 0"):
         prune_loop.main(prune_config(trained, analysis_file, tmp_path / "f", final_epochs=-1))
-    with pytest.raises(ValueError, match="distill-kind"):
+    with pytest.raises(PruneSegError, match="distill-kind"):
         prune_loop.main(prune_config(trained, analysis_file, tmp_path / "d", distill=True, distill_kind="logits"))
 
 
