@@ -32,7 +32,8 @@ import torch
 
 from pruneseg import distributed
 from pruneseg.checkpoint import load_model
-from pruneseg.config import PLAN_KINDS, TARGET_KINDS, AnalyzeConfig, VerifyConfig
+from pruneseg.choices import PLAN_KINDS, TARGET_KINDS
+from pruneseg.config import AnalyzeConfig, VerifyConfig
 from pruneseg.data.cityscapes import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.deploy.latency import timer_for

@@ -17,7 +17,7 @@ from test_pruning_pages import write_analysis, write_state
 
 HEAVY = ("torch", "torchvision", "torch_pruning", "onnxscript")
 # the modules pages may import (besides streamlit and the standard library), directly or not
-TORCH_FREE = ("pruneseg.config", "pruneseg.target_configs", "pruneseg.model_catalog", "pruneseg.cli_args",
+TORCH_FREE = ("pruneseg.config", "pruneseg.choices", "pruneseg.target_configs", "pruneseg.model_catalog", "pruneseg.cli_args",
               "pruneseg.errors", "pruneseg.jsonio", "pruneseg.jobs",
               "pruneseg.records", "pruneseg.workspace", "pruneseg.dashboard", "pruneseg.prune.plans", "pruneseg.prune.tradeoff",
               "pruneseg.prune.predictors", "pruneseg.prune.speedup_search",

@@ -18,7 +18,7 @@ from onnx import TensorProto, helper, numpy_helper
 from pruneseg.cli import build_parser
 from pruneseg.cli import main as cli_main
 from pruneseg.cli_args import from_args, to_argv
-from pruneseg.config import CALIBRATION_METHODS
+from pruneseg.choices import CALIBRATION_METHODS
 from pruneseg.dashboard import checks, labels
 from pruneseg.dashboard.views import deploy as deploy_view
 from pruneseg.dashboard.views import target as target_view
@@ -142,7 +142,7 @@ def test_variant_reads_the_manifest_and_falls_back_on_the_snapshot_name():
 
 
 def test_calibration_methods_and_targets_match_the_deploy_code():
-    from pruneseg.config import COMPILE_TARGETS
+    from pruneseg.choices import COMPILE_TARGETS
     from pruneseg.deploy.compile import TARGETS
     from pruneseg.deploy.quantize import CALIBRATION_METHODS as QUANTIZER_METHODS
 

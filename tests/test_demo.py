@@ -9,7 +9,8 @@ import pytest
 
 from pruneseg import analyze, demo
 from pruneseg.cli import main
-from pruneseg.config import TRAIN_PRESETS, DemoConfig
+from pruneseg.choices import TRAIN_PRESETS
+from pruneseg.config import DemoConfig
 from pruneseg.data.synthcity import generate
 from pruneseg.jobs import JobCancelled
 from pruneseg.records.demo import read_demo

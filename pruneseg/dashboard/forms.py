@@ -12,8 +12,9 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg import preflight
-from pruneseg.config import (CPU_BF16_CHOICES, DISTILL_KINDS, LATENCY_TABLE_RATIOS, SPEEDUP_PRECISION_MEANING,
-                             TRAIN_PRESETS, AnalyzeConfig, FrontierConfig, InspectConfig, PruneConfig, TrainConfig)
+from pruneseg.choices import (CPU_BF16_CHOICES, DISTILL_KINDS, LATENCY_TABLE_RATIOS, SPEEDUP_PRECISION_MEANING,
+                              TRAIN_PRESETS)
+from pruneseg.config import AnalyzeConfig, FrontierConfig, InspectConfig, PruneConfig, TrainConfig
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import dataset_label
 from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
