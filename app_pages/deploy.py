@@ -13,7 +13,7 @@ from pruneseg.dashboard import deploy_forms, widgets
 from pruneseg.dashboard.labels import job_label
 from pruneseg.dashboard.views import deploy as view
 from pruneseg.records.deploy import read_export, read_manifest, read_quantize
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 
 KINDS = ("export", "quantize", "compile")
 ws = widgets.workspace()
@@ -91,7 +91,8 @@ st.subheader("Artefacts")
 exports = listing.list_exports(ws)
 for problem in (p for export in exports for p in export["problems"]):
     st.warning(problem, icon=":material/warning:")
-rows = view.artefact_rows(ws, exports, listing.list_packages(ws), listing.readable(listing.list_perf_results(ws)))
+perf_results = listing.readable(target_results.list_perf_results(ws))
+rows = view.artefact_rows(ws, exports, listing.list_packages(ws), perf_results)
 if rows:
     widgets.table(rows, **{
         "mIoU": st.column_config.ProgressColumn("mIoU", min_value=0.0, max_value=1.0, format="%.3f", width="small",

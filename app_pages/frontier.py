@@ -14,12 +14,12 @@ from pruneseg.dashboard.labels import is_final, package_row_label
 from pruneseg.dashboard.pareto import QUALITY, ShipRule, pareto_front, ship_pick
 from pruneseg.dashboard.views import frontier as view
 from pruneseg.records.frontier import read_frontier
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 
 ws = widgets.workspace()
 packages = listing.list_packages(ws)
 frontier_jobs = jobs.list_jobs(ws, FrontierConfig.KIND)
-frontiers = listing.list_frontiers(ws)
+frontiers = target_results.list_frontiers(ws)
 
 st.title("Frontier")
 st.markdown("Which model to ship: every package (dense and pruned, fp32 and int8, ONNX Runtime and OpenVINO) "

@@ -10,7 +10,7 @@ from pruneseg.dashboard.labels import is_final
 from pruneseg.dashboard.views import home
 from pruneseg.jobs import list_jobs
 from pruneseg.records.demo import read_demo
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 
 ws = widgets.workspace()
 datasets = listing.list_datasets(ws)
@@ -97,7 +97,7 @@ st.page_link("app_pages/train.py", label="Start or follow a training run", icon=
 
 pruning_runs = widgets.readable(listing.list_pruning_runs(ws))
 packages = listing.list_packages(ws)
-comparisons = listing.readable(listing.list_latency_comparisons(ws))
+comparisons = listing.readable(target_results.list_latency_comparisons(ws))
 if pruning_runs:
     st.subheader("Pruning runs")
     widgets.table(home.pruning_rows(pruning_runs, packages, comparisons),
@@ -106,7 +106,7 @@ if pruning_runs:
                f"{HOW} (Target page); {figure_note('model alone', who='pruning loop')}.")
 if packages:
     st.subheader("Packages")
-    widgets.table(home.package_rows(packages, listing.readable(listing.list_perf_results(ws)), comparisons))
+    widgets.table(home.package_rows(packages, listing.readable(target_results.list_perf_results(ws)), comparisons))
     st.caption(f"Speed-up: the headline, {HOW}. FPS is {figure_note('throughput', workers=1)}.")
 
 left, right = st.columns(2)

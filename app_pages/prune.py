@@ -15,7 +15,7 @@ from pruneseg.dashboard.views.analysis_summary import progress
 from pruneseg.data.classes import classes_of
 from pruneseg.prune.tradeoff import has_class_iou
 from pruneseg.records.analysis import read_analysis, settings_of
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 
 ws = widgets.workspace()
 analyses = listing.list_analyses(ws)
@@ -56,7 +56,7 @@ measured_points = widgets.readable(listing.read_verified(path))
 verify_jobs = [j for j in jobs.list_jobs(ws, "verify") if j.config.get("analysis") == str(path)]
 prune_jobs = [j for j in jobs.list_jobs(ws, "prune") if j.config.get("analysis") == str(path)]
 runs = widgets.readable(listing.list_pruning_runs(ws, path))
-packages, comparisons = listing.list_packages(ws), listing.readable(listing.list_latency_comparisons(ws))
+packages, comparisons = listing.list_packages(ws), listing.readable(target_results.list_latency_comparisons(ws))
 guards = widgets.guards_input(classes_of(analysis), has_class_iou(analysis))
 
 

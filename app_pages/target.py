@@ -17,14 +17,14 @@ from pruneseg.dashboard.views import target as view
 from pruneseg.dashboard.views import timings
 from pruneseg.records.deploy import read_video_result
 from pruneseg.target_configs import LatencyConfig, PerfConfig, VideoConfig
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 
 ws = widgets.workspace()
 packages = listing.list_packages(ws)
 paths = [str(p["path"]) for p in packages]
 labels = {str(p["path"]): package_row_label(p) for p in packages}
-results = widgets.readable(listing.list_perf_results(ws))
-comparisons = widgets.readable(listing.list_latency_comparisons(ws))
+results = widgets.readable(target_results.list_perf_results(ws))
+comparisons = widgets.readable(target_results.list_latency_comparisons(ws))
 pair = [str(p) if p else "" for p in view.default_pair(packages)]  # dense fp32 vs pruned int8 first
 
 st.title("Target")
@@ -54,7 +54,7 @@ def perf_results():
 
 def save_upload():
     """Save a new upload under ``uploads/`` once it is checked to be a readable video; remember the verdict."""
-    upload = st.file_uploader("Add a video of your own", type=list(listing.VIDEO_TYPES),
+    upload = st.file_uploader("Add a video of your own", type=list(target_results.VIDEO_TYPES),
                               max_upload_size=uploads.MAX_VIDEO_MB,
                               help=f"Up to {uploads.MAX_VIDEO_MB} MB. Saved under {layout.uploads_dir(ws)} once "
                                    "ffmpeg decodes two frames of it; it is then chosen below.")
@@ -126,13 +126,13 @@ if packages:
         save_upload()
         drive = str(layout.drive_video(ws))
         if submitted := deploy_forms.video_form(
-                ws, [str(p) for p in listing.video_sources(ws)],
+                ws, [str(p) for p in target_results.video_sources(ws)],
                 lambda p: "Built-in drive (synthcity)" if p == drive else f"Upload: {Path(p).name}",
                 st.session_state.get("video_source"), paths, labels, pair):
             widgets.launch_job(*submitted, param="video")
     if job := widgets.shown_job(jobs.list_jobs(ws, VideoConfig.KIND), "video", finished_too=True):
         widgets.job_panel(job.path, details=video_result, param="video")
-    elif videos := widgets.readable(listing.list_videos(ws)):  # made outside a video job (the demo, the command line)
+    elif videos := widgets.readable(target_results.list_videos(ws)):  # made outside a video job (demo, command line)
         widgets.cards(view.video_cards(videos[0]["record"]))
         st.video(videos[0]["video"])
         st.caption(" | ".join(f"{side}: {package_label(info)}"

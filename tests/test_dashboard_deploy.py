@@ -26,7 +26,7 @@ from pruneseg.dashboard.views import timings
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.deploy.onnx_meta import set_metadata
 from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 
 HEIGHT, WIDTH = 16, 32
 CHECKPOINT = "/ws/runs/fpn-demo/model_best.pt"
@@ -118,7 +118,7 @@ def ws(tmp_path_factory):
 
 def artefact_rows(workspace):
     return deploy_view.artefact_rows(workspace, listing.list_exports(workspace), listing.list_packages(workspace),
-                                     listing.list_perf_results(workspace))
+                                     target_results.list_perf_results(workspace))
 
 
 # --- names and labels -----------------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_video_sources_put_the_drive_first(tmp_path):
     layout.uploads_dir(tmp_path).mkdir()
     (layout.uploads_dir(tmp_path) / "clip.MP4").write_bytes(b"")
     (layout.uploads_dir(tmp_path) / "notes.txt").write_bytes(b"")
-    assert [p.name for p in listing.video_sources(tmp_path)] == ["drive.mp4", "clip.MP4"]
+    assert [p.name for p in target_results.video_sources(tmp_path)] == ["drive.mp4", "clip.MP4"]
 
 
 # --- figures --------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def test_figures_compare_the_newest_result_of_each_variant(ws):
                  write_perf_result(ws, dense, threads=2, fps=180, created=2.5)):
         assert path.is_file()
     try:
-        results = listing.list_perf_results(ws)
+        results = target_results.list_perf_results(ws)
     finally:
         shutil.rmtree(layout.perf_dir(ws))
     assert [r["fps"] for r in results] == [50, 100, 180, 300]

@@ -24,7 +24,7 @@ from pruneseg.dashboard.views.report import figures, gather
 from pruneseg.dashboard.views.report_file import report_json
 from pruneseg.jobs import JobCancelled
 from pruneseg.records.frontier import is_stale, read_frontier
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 
 CLASSES = ["road", "person", "bike"]
 
@@ -249,7 +249,7 @@ def test_a_broken_frontier_record_is_listed_with_its_problem(tmp_path):
     path = layout.frontier_path(tmp_path, "cut")
     path.parent.mkdir(parents=True)
     path.write_text('{"version": 1, "thr')
-    [row] = listing.list_frontiers(tmp_path)
+    [row] = target_results.list_frontiers(tmp_path)
     assert row["record"] is None and "cut.json: unreadable frontier record" in row["problem"]
 
 

@@ -189,7 +189,7 @@ def table_rows(record):
 
 
 def record_label(row):
-    """A row of ``listing.list_frontiers`` as a selector shows it."""
+    """A row of ``target_results.list_frontiers`` as a selector shows it."""
     record = row["record"]
     if record is None:
         return f"{row['name']} (unreadable)"
@@ -230,7 +230,7 @@ def pruning_run_for(row, pruning_runs):
 
 
 def newest_holding(frontiers, packages):
-    """The newest readable frontier record (``listing.list_frontiers`` rows) that timed one of ``packages``
+    """The newest readable frontier record (``target_results.list_frontiers`` rows) that timed one of ``packages``
     (folders), or None: the report's frontier."""
     wanted = {str(Path(p).resolve()) for p in packages}
     for item in frontiers:
