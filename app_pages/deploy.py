@@ -9,7 +9,7 @@ from functools import partial
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.dashboard import deploy_forms, widgets
+from pruneseg.dashboard import deploy_forms, job_widgets, widgets
 from pruneseg.dashboard.labels import job_label
 from pruneseg.dashboard.views import deploy as view
 from pruneseg.records.deploy import read_export, read_manifest, read_quantize
@@ -69,13 +69,13 @@ else:
         columns = st.columns([1, 1.4, 1])
         with columns[0]:
             if submitted := deploy_forms.export_form(str(ws / checkpoint), data, out):
-                widgets.launch_job(*submitted)
+                job_widgets.launch_job(*submitted)
         with columns[1]:
             if submitted := deploy_forms.quantize_form(str(ws / checkpoint), data, out):
-                widgets.launch_job(*submitted)
+                job_widgets.launch_job(*submitted)
         with columns[2]:
             if submitted := deploy_forms.compile_form(models, partial(layout.package_dir, ws, name)):
-                widgets.launch_job(*submitted)
+                job_widgets.launch_job(*submitted)
 
 if deploy_jobs:
     st.subheader("Jobs")
@@ -84,8 +84,8 @@ if deploy_jobs:
     wanted = st.query_params.get("job")
     shown = st.selectbox("Show", ids, index=ids.index(wanted) if wanted in ids else 0, format_func=labels.get,
                          help="Export, quantize and compile jobs of this workspace, newest first.")
-    widgets.select_job_param(shown)
-    widgets.job_panel(next(j for j in deploy_jobs if j.id == shown).path, details=job_result)
+    job_widgets.select_job_param(shown)
+    job_widgets.job_panel(next(j for j in deploy_jobs if j.id == shown).path, details=job_result)
 
 st.subheader("Artefacts")
 exports = listing.list_exports(ws)

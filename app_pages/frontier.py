@@ -9,7 +9,7 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.config import FrontierConfig
-from pruneseg.dashboard import forms, widgets
+from pruneseg.dashboard import forms, job_widgets, widgets
 from pruneseg.dashboard.labels import is_final, package_row_label
 from pruneseg.dashboard.pareto import QUALITY, ShipRule, pareto_front, ship_pick
 from pruneseg.dashboard.views import frontier as view
@@ -125,7 +125,7 @@ if widgets.operator_mode():
                        icon=":material/warning:")
         labels = {str(p["path"]): package_row_label(p) for p in packages}
         if submitted := forms.frontier_form(ws, list(labels), labels, listing.list_datasets(ws)):
-            widgets.launch_job(*submitted, forget=("frontier",))
+            job_widgets.launch_job(*submitted, forget=("frontier",))
 
 thread_counts = sorted({row["record"]["threads"] for row in frontiers if row["record"]})
 threads = None
@@ -134,10 +134,10 @@ if len(thread_counts) > 1:
                                    help="Frontiers measured with this many runtime threads per run.")
 items = {row["name"]: (row["path"], view.record_label(row)) for row in frontiers
          if threads is None or (row["record"] and row["record"]["threads"] == threads)}
-kind, chosen_item = widgets.choose_job_or_item(
+kind, chosen_item = job_widgets.choose_job_or_item(
     frontier_jobs, items, "frontier", "Frontiers", "Every frontier of this workspace.",
     "No frontier yet. Measure one above; it shows here.")
 if kind == "job":
-    widgets.job_panel(chosen_item.path, details=lambda job: show(job.output()) if job.status == "done" else None)
+    job_widgets.job_panel(chosen_item.path, details=lambda job: show(job.output()) if job.status == "done" else None)
 else:
     show(layout.frontier_path(ws, chosen_item))

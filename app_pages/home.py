@@ -4,7 +4,7 @@ import streamlit as st
 from pathlib import Path
 
 from pruneseg.config import DemoConfig
-from pruneseg.dashboard import widgets
+from pruneseg.dashboard import job_widgets, widgets
 from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final
 from pruneseg.dashboard.views import home
@@ -47,10 +47,10 @@ st.markdown("One job from nothing to a pruned int8 model on screen in at most 15
             "is an ordinary artefact that the other pages show; a stopped demo resumes at its step.")
 if demo_problem:
     st.warning(demo_problem, icon=":material/warning:")
-demo_job = widgets.shown_job(list_jobs(ws, DemoConfig.KIND), "demo")
+demo_job = job_widgets.shown_job(list_jobs(ws, DemoConfig.KIND), "demo")
 if widgets.operator_mode() and not home.demo_finished(demo) and not demo_job:
     if st.button("Run the demo" if demo is None else "Resume the demo", type="primary", icon=":material/play_arrow:"):
-        widgets.launch_job(DemoConfig(workspace=str(ws), out=str(demo_path)), param="demo")
+        job_widgets.launch_job(DemoConfig(workspace=str(ws), out=str(demo_path)), param="demo")
 
 
 def demo_steps(job=None):
@@ -64,7 +64,7 @@ def demo_steps(job=None):
 
 
 if demo_job:
-    widgets.job_panel(demo_job.path, details=demo_steps, param="demo")
+    job_widgets.job_panel(demo_job.path, details=demo_steps, param="demo")
 elif demo:
     demo_steps()
 if demo:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.config import VerifyConfig
-from pruneseg.dashboard import forms, pruning_panels, widgets
+from pruneseg.dashboard import forms, job_widgets, pruning_panels, widgets
 from pruneseg.dashboard.labels import made_outside_label
 from pruneseg.dashboard.views import planner, speedup
 from pruneseg.dashboard.views.analysis_summary import progress
@@ -127,17 +127,17 @@ if widgets.operator_mode():
                    f"snapshots go to `{layout.pruned_dir(ws)}/<run name>/`. An existing run of the same name resumes.")
         if submitted := forms.prune_form(ws, analysis, path, planner.plans_of(analysis), st.session_state.get("plan"),
                                           guards):
-            widgets.launch_job(*submitted)
+            job_widgets.launch_job(*submitted)
 
 if len(runs) > 1:
     pruning_panels.compare_runs_panel(runs)
 made_by_demo = listing.demo_artefacts(ws)
-kind, chosen = widgets.choose_job_or_item(
+kind, chosen = job_widgets.choose_job_or_item(
     prune_jobs, {folder.name: (folder, made_outside_label(folder.name, folder, made_by_demo)) for folder, _ in runs},
     "run", "Pruning runs", "Pruning runs of this analysis, newest first.",
     "No pruning run of this analysis yet. Start one above; its iterations show here.")
 if kind == "job":
-    widgets.job_panel(chosen.path,
+    job_widgets.job_panel(chosen.path,
                       details=lambda job: pruning_panels.run_details(ws, job.output(), packages, comparisons))
 else:
     pruning_panels.run_details(ws, layout.pruning_run_dir(ws, chosen), packages, comparisons)

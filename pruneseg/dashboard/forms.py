@@ -3,7 +3,7 @@ inspection and the frontier here, export to target in ``deploy_forms``.
 
 Each draws its form and, on submit, returns ``(config, problems)``: the ``pruneseg.config``
 dataclass the form asks for and the messages of the checks it failed (the job's own,
-``pruneseg.preflight``, and the form's, ``pruneseg.dashboard.checks``), None where it passed; the page hands both to ``widgets.launch_job``. Without a submit
+``pruneseg.preflight``, and the form's, ``pruneseg.dashboard.checks``), None where it passed; the page hands both to ``job_widgets.launch_job``. Without a submit
 it returns None.
 """
 from dataclasses import replace
