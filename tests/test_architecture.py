@@ -26,7 +26,7 @@ TORCH_FREE = ("pruneseg.config", "pruneseg.choices", "pruneseg.target_configs", 
 JOBS = ("pruneseg.train", "pruneseg.analyze", "pruneseg.prune_loop", "pruneseg.evaluate", "pruneseg.target_jobs",
         "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.inspect",
         "pruneseg.demo", "pruneseg.frontier", "pruneseg.cli", "pruneseg.cli_pruning", "pruneseg.cli_deploy",
-        "pruneseg.speedup_target", "pruneseg.fine_tune")
+        "pruneseg.speedup_target", "pruneseg.fine_tune", "pruneseg.verify")
 
 
 def module_name(path):
