@@ -148,7 +148,7 @@ def cmd_inspect(args):
 
 
 def cmd_frontier(args):
-    from pruneseg.dashboard.views.frontier import machine_text, notes, table_rows
+    from pruneseg.dashboard.views.frontier_record import machine_text, notes, table_rows
     from pruneseg.frontier import main
 
     record = main(from_args(FrontierConfig, args))
