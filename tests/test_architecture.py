@@ -109,6 +109,18 @@ def test_only_pages_and_the_dashboard_import_streamlit():
     assert not views, f"views are Streamlit-free: {views}"
 
 
+# the one view named after a page that others use, on purpose: the report command writes the Report page's file
+PAGE_VIEW_USERS = {"pruneseg.dashboard.views.report": {"pruneseg.cli", "pruneseg.dashboard.views.report_file"}}
+
+
+@pytest.mark.parametrize("page", sorted(m for m in SOURCES if m.startswith("app_pages.")))
+def test_a_view_named_after_a_page_is_that_pages_alone(page):
+    view = "pruneseg.dashboard.views." + page.split(".")[1]
+    users = {name for name, imports in IMPORTS.items() if view in imports and name != view}
+    allowed = {page} | PAGE_VIEW_USERS.get(view, set())
+    assert users <= allowed, f"{view} is {page}'s alone; a shared view is named for what it holds: {users - allowed}"
+
+
 def test_every_page_renders_without_importing_torch(tmp_path):
     workspace = tmp_path / "ws"
     make_dataset(workspace / "datasets" / "synthcity", train=1, val=1)

@@ -17,14 +17,15 @@ from pruneseg.choices import (CPU_BF16_CHOICES, DISTILL_KINDS, LATENCY_TABLE_RAT
 from pruneseg.config import AnalyzeConfig, FrontierConfig, InspectConfig, PruneConfig, TrainConfig
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import dataset_label
-from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
-from pruneseg.dashboard.views.train import estimate_text, training_minutes
+from pruneseg.dashboard.views.training_estimate import estimate_text, training_minutes
 from pruneseg.model_catalog import (MODEL_FILE_FORM, MODEL_SPECS, batch_sizes_text, is_model_file, model_short_name,
                                     strides_text)
 from pruneseg.records.analysis import read_analysis, settings_of
 from pruneseg.target.machine import machine_profile, native_bf16, profile_text
 from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.workspace import layout
+
+RATIO_CHOICES = [round(0.05 * i, 2) for i in range(1, 20)]  # the analysis form's pruning ratios: 0.05 .. 0.95
 
 
 def processes_input():
