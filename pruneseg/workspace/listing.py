@@ -258,7 +258,8 @@ def list_inspections(workspace):
             record, problem = read_inspect(path), None
         except RecordError as error:
             record, problem = None, str(error)
-        rows.append({"name": path.stem, "path": path, "record": record, "problem": problem, "modified": modified_time(path)})
+        rows.append({"name": path.stem, "path": path, "record": record, "problem": problem,
+                     "modified": modified_time(path)})
     return newest_first(rows)
 
 
