@@ -105,20 +105,22 @@ def analysis_path(workspace, name):
     return analyses_dir(workspace) / f"{name}.json"
 
 
-def verify_path(analysis, plan, target, guards=None):
-    """Where ``verify`` writes its measured point: beside the analysis, named by plan, target and guards
-    (``-guard-bike0.03-person0.02``)."""
-    analysis = Path(analysis)
+def _guards_suffix(guards):
+    """``-guard-bike0.03-person0.02`` for ``{class: limit}`` guards; empty without."""
     guarded = "".join(f"-{name}{limit:g}" for name, limit in sorted((guards or {}).items()))
-    return analysis.with_name(f"{analysis.stem}.verify-{plan}-{target:.2f}{'-guard' + guarded if guarded else ''}.json")
+    return "-guard" + guarded if guarded else ""
+
+
+def verify_path(analysis, plan, target, guards=None):
+    """Where ``verify`` writes its measured point: beside the analysis, named by plan, target and guards."""
+    analysis = Path(analysis)
+    return analysis.with_name(f"{analysis.stem}.verify-{plan}-{target:.2f}{_guards_suffix(guards)}.json")
 
 
 def speedup_verify_path(analysis, plan, speedup, precision="fp32", guards=None):
     """Where ``verify --speedup`` writes its measured point: ``<analysis>.verify-<plan>-x2.00-fp32[-guard...].json``."""
     analysis = Path(analysis)
-    guarded = "".join(f"-{name}{limit:g}" for name, limit in sorted((guards or {}).items()))
-    return analysis.with_name(f"{analysis.stem}.verify-{plan}-x{speedup:.2f}-{precision}"
-                              f"{'-guard' + guarded if guarded else ''}.json")
+    return analysis.with_name(f"{analysis.stem}.verify-{plan}-x{speedup:.2f}-{precision}{_guards_suffix(guards)}.json")
 
 
 def verify_glob(analysis):
