@@ -13,7 +13,7 @@ from pruneseg.dashboard import deploy_forms, job_widgets, widgets
 from pruneseg.dashboard.labels import job_label
 from pruneseg.dashboard.views import deploy as view
 from pruneseg.records.deploy import read_export, read_manifest, read_quantize
-from pruneseg.workspace import layout, listing, names, target_results
+from pruneseg.workspace import layout, listing, naming, target_results
 
 KINDS = ("export", "quantize", "compile")
 ws = widgets.workspace()
@@ -62,7 +62,7 @@ else:
     data = data_col.selectbox("Dataset", [d["path"] for d in datasets], format_func=lambda p: p.rsplit("/", 1)[-1],
                               placeholder="none in workspace",
                               help="Images for the parity check, calibration and the int8 evaluation.") or ""
-    out, name = layout.deploy_folder(ws, checkpoint), names.checkpoint_name(checkpoint)
+    out, name = layout.deploy_folder(ws, checkpoint), naming.checkpoint_name(checkpoint)
     st.caption(f"Models go to `{out}`, packages to `{layout.packages_dir(ws) / (name + '-<precision>[-<target>]')}`.")
     models = next((e["models"] for e in listing.list_exports(ws) if e["name"] == name), {})
     if widgets.operator_mode():

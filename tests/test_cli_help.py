@@ -72,8 +72,8 @@ def test_every_config_field_has_a_meaning_and_valid_choices(name):
     defaults = config_class()
     for item in dataclasses.fields(config_class):
         assert len(item.metadata.get("help", "")) > 10, f"{name}.{item.name} says nothing: give it option(...)"
-        choices = item.metadata["choices"]
-        assert not choices or getattr(defaults, item.name) in choices, (name, item.name)
+        allowed = item.metadata["choices"]
+        assert not allowed or getattr(defaults, item.name) in allowed, (name, item.name)
 
 
 def test_choices_come_from_the_code_that_uses_them():

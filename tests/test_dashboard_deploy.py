@@ -26,7 +26,7 @@ from pruneseg.dashboard.views import timings
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.deploy.onnx_meta import set_metadata
 from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
-from pruneseg.workspace import layout, listing, names, target_results
+from pruneseg.workspace import layout, listing, naming, target_results
 
 HEIGHT, WIDTH = 16, 32
 CHECKPOINT = "/ws/runs/fpn-demo/model_best.pt"
@@ -124,8 +124,8 @@ def artefact_rows(workspace):
 # --- names and labels -----------------------------------------------------------------------
 
 def test_names_come_from_the_checkpoint_path():
-    assert names.checkpoint_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
-    assert names.checkpoint_name("pruned/my run/iter_2.pt") == "my_run-iter_2"
+    assert naming.checkpoint_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
+    assert naming.checkpoint_name("pruned/my run/iter_2.pt") == "my_run-iter_2"
     assert layout.package_dir("/ws", "fpn-1-model_best", "int8").name == "fpn-1-model_best-int8"
     assert layout.package_dir("/ws", "fpn-1", "int8", "openvino-cpu").name == "fpn-1-int8-openvino-cpu"
     assert layout.upload_path("/ws", "../my drive (1).mp4").name == "my_drive_1_.mp4"

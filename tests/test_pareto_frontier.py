@@ -25,7 +25,7 @@ from pruneseg.dashboard.views.report import figures, gather
 from pruneseg.dashboard.views.report_file import report_json
 from pruneseg.jobs import JobCancelled
 from pruneseg.records.frontier import is_stale, read_frontier
-from pruneseg.workspace import layout, listing, names, target_results
+from pruneseg.workspace import layout, listing, naming, target_results
 
 CLASSES = ["road", "person", "bike"]
 
@@ -244,7 +244,7 @@ def test_the_config_travels_through_the_command_line():
     argv = to_argv(config)
     assert argv[:5] == ["frontier", "--workspace", "/w", "--package", "/w/packages/a"]
     assert from_args(FrontierConfig, build_parser().parse_args(argv)) == config
-    assert names.frontier_name([], 2) == "all-t2" and names.frontier_name(["/a", "/b"], 1).startswith("2p-")
+    assert naming.frontier_name([], 2) == "all-t2" and naming.frontier_name(["/a", "/b"], 1).startswith("2p-")
 
 
 def test_a_broken_frontier_record_is_listed_with_its_problem(tmp_path):
@@ -286,7 +286,7 @@ def test_the_page_draws_the_frontier_the_pick_and_every_package(page_ws):
     assert any("compared only within the same classes" in info.value for info in at.info)
     picked = success.value.split("(")[1].split(")")[0]  # the two are alike, which one is faster varies
     [link] = [element.proto for element in at.get("page_link")]  # the pick's inspection; no pruning run: no report
-    name = names.inspect_name([str(page_ws / "packages" / picked)], str(page_ws / "datasets" / "synthcity"), "val")
+    name = naming.inspect_name([str(page_ws / "packages" / picked)], str(page_ws / "datasets" / "synthcity"), "val")
     assert (link.page, link.query_string) == ("inspect", f"inspect={name}")
 
     at.radio(key="ship-budget").set_value("latency (ms)").run()

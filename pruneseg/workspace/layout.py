@@ -1,4 +1,4 @@
-"""Every folder and file name of the workspace (names for new runs and artefacts: ``pruneseg.workspace.names``).
+"""Every folder and file name of the workspace (names for new runs and artefacts: ``pruneseg.workspace.naming``).
 
 ::
 
@@ -32,7 +32,7 @@ import re
 from pathlib import Path
 
 from pruneseg.target.manifest import MANIFEST_NAME
-from pruneseg.workspace.names import checkpoint_name, safe_name, stamp
+from pruneseg.workspace.naming import checkpoint_name, safe_name, stamp
 
 WORKSPACE_ENV = "PRUNESEG_WORKSPACE"
 BUILTIN_DATASET = "synthcity"
