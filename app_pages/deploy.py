@@ -9,11 +9,11 @@ from functools import partial
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.dashboard import deploy_forms, widgets
+from pruneseg.dashboard import deploy_forms, job_widgets, widgets
 from pruneseg.dashboard.labels import job_label
 from pruneseg.dashboard.views import deploy as view
 from pruneseg.records.deploy import read_export, read_manifest, read_quantize
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, naming, target_results
 
 KINDS = ("export", "quantize", "compile")
 ws = widgets.workspace()
@@ -62,20 +62,20 @@ else:
     data = data_col.selectbox("Dataset", [d["path"] for d in datasets], format_func=lambda p: p.rsplit("/", 1)[-1],
                               placeholder="none in workspace",
                               help="Images for the parity check, calibration and the int8 evaluation.") or ""
-    out, name = layout.deploy_folder(ws, checkpoint), layout.checkpoint_name(checkpoint)
+    out, name = layout.deploy_folder(ws, checkpoint), naming.checkpoint_name(checkpoint)
     st.caption(f"Models go to `{out}`, packages to `{layout.packages_dir(ws) / (name + '-<precision>[-<target>]')}`.")
     models = next((e["models"] for e in listing.list_exports(ws) if e["name"] == name), {})
     if widgets.operator_mode():
         columns = st.columns([1, 1.4, 1])
         with columns[0]:
             if submitted := deploy_forms.export_form(str(ws / checkpoint), data, out):
-                widgets.launch_job(*submitted)
+                job_widgets.launch_job(*submitted)
         with columns[1]:
             if submitted := deploy_forms.quantize_form(str(ws / checkpoint), data, out):
-                widgets.launch_job(*submitted)
+                job_widgets.launch_job(*submitted)
         with columns[2]:
             if submitted := deploy_forms.compile_form(models, partial(layout.package_dir, ws, name)):
-                widgets.launch_job(*submitted)
+                job_widgets.launch_job(*submitted)
 
 if deploy_jobs:
     st.subheader("Jobs")
@@ -84,14 +84,15 @@ if deploy_jobs:
     wanted = st.query_params.get("job")
     shown = st.selectbox("Show", ids, index=ids.index(wanted) if wanted in ids else 0, format_func=labels.get,
                          help="Export, quantize and compile jobs of this workspace, newest first.")
-    widgets.select_job_param(shown)
-    widgets.job_panel(next(j for j in deploy_jobs if j.id == shown).path, details=job_result)
+    job_widgets.select_job_param(shown)
+    job_widgets.job_panel(next(j for j in deploy_jobs if j.id == shown).path, details=job_result)
 
 st.subheader("Artefacts")
 exports = listing.list_exports(ws)
 for problem in (p for export in exports for p in export["problems"]):
     st.warning(problem, icon=":material/warning:")
-rows = view.artefact_rows(ws, exports, listing.list_packages(ws), listing.readable(listing.list_perf_results(ws)))
+perf_results = listing.readable(target_results.list_perf_results(ws))
+rows = view.artefact_rows(ws, exports, listing.list_packages(ws), perf_results)
 if rows:
     widgets.table(rows, **{
         "mIoU": st.column_config.ProgressColumn("mIoU", min_value=0.0, max_value=1.0, format="%.3f", width="small",

@@ -1,5 +1,5 @@
 """Frontier: which package to ship, on one measured latency-against-quality chart
-(``pruneseg.dashboard.views.frontier``, the front and the ship rule in ``pruneseg.dashboard.pareto``).
+(``pruneseg.dashboard.views.frontier_record``, the front and the ship rule in ``pruneseg.dashboard.pareto``).
 
 The page runs no model: ``python -m pruneseg frontier`` times every package together on the target
 runner as a background job and joins each with its mIoU, per-class IoU and size; the page draws the
@@ -9,17 +9,18 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.config import FrontierConfig
-from pruneseg.dashboard import forms, widgets
+from pruneseg.dashboard import forms, job_widgets, widgets
 from pruneseg.dashboard.labels import is_final, package_row_label
 from pruneseg.dashboard.pareto import QUALITY, ShipRule, pareto_front, ship_pick
 from pruneseg.dashboard.views import frontier as view
+from pruneseg.dashboard.views import frontier_record
 from pruneseg.records.frontier import read_frontier
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 
 ws = widgets.workspace()
 packages = listing.list_packages(ws)
 frontier_jobs = jobs.list_jobs(ws, FrontierConfig.KIND)
-frontiers = listing.list_frontiers(ws)
+frontiers = target_results.list_frontiers(ws)
 
 st.title("Frontier")
 st.markdown("Which model to ship: every package (dense and pruned, fp32 and int8, ONNX Runtime and OpenVINO) "
@@ -72,23 +73,23 @@ def show(path):
     if record is None:
         st.error(problem, icon=":material/error:")
         return
-    st.caption(view.machine_text(record))
-    drawn = view.points(record)
-    sets = view.class_sets(drawn)
+    st.caption(frontier_record.machine_text(record))
+    drawn = frontier_record.points(record)
+    sets = frontier_record.class_sets(drawn)
     names = sets[0] if sets else ()
     if len(sets) > 1:
         labels = {key: f"{len(key)} classes: {', '.join(key)}" for key in sets}
         names = st.selectbox("Class set", sets, format_func=labels.get,
                              help="Packages of other classes are compared only among themselves.")
-    options = view.filter_options(view.filtered(drawn, names))
+    options = view.filter_options(frontier_record.filtered(drawn, names))
     cols = st.columns(3)
     chosen = {name: cols[index].multiselect(name.capitalize(), values, default=values, key=f"filter-{name}")
               for index, (name, values) in enumerate(options.items())}
-    shown = view.filtered(drawn, names, chosen["runtime"], chosen["precision"], chosen["model"])
-    for note in view.notes(record, shown):
+    shown = frontier_record.filtered(drawn, names, chosen["runtime"], chosen["precision"], chosen["model"])
+    for note in frontier_record.notes(record, shown):
         st.info(note, icon=":material/info:")
     axis_cols = st.columns(2)
-    x = axis_cols[0].radio("Horizontal", list(view.X_AXES), format_func={"ms": "Latency", "fps": "FPS"}.get,
+    x = axis_cols[0].radio("Horizontal", list(frontier_record.X_AXES), format_func={"ms": "Latency", "fps": "FPS"}.get,
                            horizontal=True, key="frontier-x")
     quality = axis_cols[1].radio("Vertical", list(QUALITY), format_func=QUALITY.get, horizontal=True,
                                  key="frontier-y")
@@ -96,7 +97,7 @@ def show(path):
     pick, sentence = ship_pick(shown, ship_rule(list(names)))
     (st.success if pick else st.warning)(sentence, icon=":material/rocket_launch:" if pick else ":material/block:")
     front = pareto_front(shown, quality)
-    event = st.plotly_chart(view.frontier_figure(shown, front, pick, x, quality), width="stretch",
+    event = st.plotly_chart(frontier_record.frontier_figure(shown, front, pick, x, quality), width="stretch",
                             key=f"frontier-{path.stem}", on_select="rerun", selection_mode="points")
     clicked = [p.get("customdata") for p in (event.selection.points if event else [])]
     by_path = {p["path"]: p for p in shown}
@@ -108,7 +109,7 @@ def show(path):
                                 help="Click a point of the chart to choose it here.")
         links(by_path[selected])
     st.subheader("Every package")
-    widgets.table(view.table_rows(record))
+    widgets.table(frontier_record.table_rows(record))
     st.caption(f"On the front ({len(front)}): {', '.join(p['name'] for p in front) or 'none'}. Speed-ups are "
                "against the dense fp32 package of the same model, input size and classes, timed in the same rounds.")
 
@@ -125,7 +126,7 @@ if widgets.operator_mode():
                        icon=":material/warning:")
         labels = {str(p["path"]): package_row_label(p) for p in packages}
         if submitted := forms.frontier_form(ws, list(labels), labels, listing.list_datasets(ws)):
-            widgets.launch_job(*submitted, forget=("frontier",))
+            job_widgets.launch_job(*submitted, forget=("frontier",))
 
 thread_counts = sorted({row["record"]["threads"] for row in frontiers if row["record"]})
 threads = None
@@ -134,10 +135,10 @@ if len(thread_counts) > 1:
                                    help="Frontiers measured with this many runtime threads per run.")
 items = {row["name"]: (row["path"], view.record_label(row)) for row in frontiers
          if threads is None or (row["record"] and row["record"]["threads"] == threads)}
-kind, chosen_item = widgets.choose_job_or_item(
+kind, chosen_item = job_widgets.choose_job_or_item(
     frontier_jobs, items, "frontier", "Frontiers", "Every frontier of this workspace.",
     "No frontier yet. Measure one above; it shows here.")
 if kind == "job":
-    widgets.job_panel(chosen_item.path, details=lambda job: show(job.output()) if job.status == "done" else None)
+    job_widgets.job_panel(chosen_item.path, details=lambda job: show(job.output()) if job.status == "done" else None)
 else:
     show(layout.frontier_path(ws, chosen_item))

@@ -4,13 +4,13 @@ import streamlit as st
 from pathlib import Path
 
 from pruneseg.config import DemoConfig
-from pruneseg.dashboard import widgets
+from pruneseg.dashboard import job_widgets, widgets
 from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final
 from pruneseg.dashboard.views import home
 from pruneseg.jobs import list_jobs
 from pruneseg.records.demo import read_demo
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 
 ws = widgets.workspace()
 datasets = listing.list_datasets(ws)
@@ -47,10 +47,10 @@ st.markdown("One job from nothing to a pruned int8 model on screen in at most 15
             "is an ordinary artefact that the other pages show; a stopped demo resumes at its step.")
 if demo_problem:
     st.warning(demo_problem, icon=":material/warning:")
-demo_job = widgets.shown_job(list_jobs(ws, DemoConfig.KIND), "demo")
+demo_job = job_widgets.shown_job(list_jobs(ws, DemoConfig.KIND), "demo")
 if widgets.operator_mode() and not home.demo_finished(demo) and not demo_job:
     if st.button("Run the demo" if demo is None else "Resume the demo", type="primary", icon=":material/play_arrow:"):
-        widgets.launch_job(DemoConfig(workspace=str(ws), out=str(demo_path)), param="demo")
+        job_widgets.launch_job(DemoConfig(workspace=str(ws), out=str(demo_path)), param="demo")
 
 
 def demo_steps(job=None):
@@ -64,7 +64,7 @@ def demo_steps(job=None):
 
 
 if demo_job:
-    widgets.job_panel(demo_job.path, details=demo_steps, param="demo")
+    job_widgets.job_panel(demo_job.path, details=demo_steps, param="demo")
 elif demo:
     demo_steps()
 if demo:
@@ -97,7 +97,7 @@ st.page_link("app_pages/train.py", label="Start or follow a training run", icon=
 
 pruning_runs = widgets.readable(listing.list_pruning_runs(ws))
 packages = listing.list_packages(ws)
-comparisons = listing.readable(listing.list_latency_comparisons(ws))
+comparisons = listing.readable(target_results.list_latency_comparisons(ws))
 if pruning_runs:
     st.subheader("Pruning runs")
     widgets.table(home.pruning_rows(pruning_runs, packages, comparisons),
@@ -106,7 +106,7 @@ if pruning_runs:
                f"{HOW} (Target page); {figure_note('model alone', who='pruning loop')}.")
 if packages:
     st.subheader("Packages")
-    widgets.table(home.package_rows(packages, listing.readable(listing.list_perf_results(ws)), comparisons))
+    widgets.table(home.package_rows(packages, listing.readable(target_results.list_perf_results(ws)), comparisons))
     st.caption(f"Speed-up: the headline, {HOW}. FPS is {figure_note('throughput', workers=1)}.")
 
 left, right = st.columns(2)

@@ -7,7 +7,7 @@ draws them, and reuses a result while its models are unchanged.
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.dashboard import forms, widgets
+from pruneseg.dashboard import forms, job_widgets, widgets
 from pruneseg.dashboard.views import inspect as view
 from pruneseg.dashboard.views import predictions
 from pruneseg.data.cityscapes import DatasetError
@@ -117,12 +117,12 @@ if widgets.operator_mode():
                 st.query_params.pop("job", None)
                 st.query_params["inspect"] = name
                 st.rerun()
-            widgets.launch_job(config, problems, forget=("inspect",))
+            job_widgets.launch_job(config, problems, forget=("inspect",))
 
-kind, chosen = widgets.choose_job_or_item(
+kind, chosen = job_widgets.choose_job_or_item(
     inspect_jobs, {row["name"]: (row["path"], predictions.result_label(row)) for row in results}, "inspect", "Results",
     "Every inspection of this workspace.", "No inspection yet. Choose models above; the results show here.")
 if kind == "job":
-    widgets.job_panel(chosen.path, details=lambda job: show(job.output()) if job.status == "done" else None)
+    job_widgets.job_panel(chosen.path, details=lambda job: show(job.output()) if job.status == "done" else None)
 else:
     show(layout.inspect_path(ws, chosen))

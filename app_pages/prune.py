@@ -8,14 +8,14 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.config import VerifyConfig
-from pruneseg.dashboard import forms, pruning_panels, widgets
+from pruneseg.dashboard import forms, job_widgets, pruning_panels, widgets
 from pruneseg.dashboard.labels import made_outside_label
 from pruneseg.dashboard.views import planner, speedup
 from pruneseg.dashboard.views.analysis_summary import progress
 from pruneseg.data.classes import classes_of
 from pruneseg.prune.tradeoff import has_class_iou
 from pruneseg.records.analysis import read_analysis, settings_of
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 
 ws = widgets.workspace()
 analyses = listing.list_analyses(ws)
@@ -56,7 +56,7 @@ measured_points = widgets.readable(listing.read_verified(path))
 verify_jobs = [j for j in jobs.list_jobs(ws, "verify") if j.config.get("analysis") == str(path)]
 prune_jobs = [j for j in jobs.list_jobs(ws, "prune") if j.config.get("analysis") == str(path)]
 runs = widgets.readable(listing.list_pruning_runs(ws, path))
-packages, comparisons = listing.list_packages(ws), listing.readable(listing.list_latency_comparisons(ws))
+packages, comparisons = listing.list_packages(ws), listing.readable(target_results.list_latency_comparisons(ws))
 guards = widgets.guards_input(classes_of(analysis), has_class_iou(analysis))
 
 
@@ -127,17 +127,17 @@ if widgets.operator_mode():
                    f"snapshots go to `{layout.pruned_dir(ws)}/<run name>/`. An existing run of the same name resumes.")
         if submitted := forms.prune_form(ws, analysis, path, planner.plans_of(analysis), st.session_state.get("plan"),
                                           guards):
-            widgets.launch_job(*submitted)
+            job_widgets.launch_job(*submitted)
 
 if len(runs) > 1:
     pruning_panels.compare_runs_panel(runs)
 made_by_demo = listing.demo_artefacts(ws)
-kind, chosen = widgets.choose_job_or_item(
+kind, chosen = job_widgets.choose_job_or_item(
     prune_jobs, {folder.name: (folder, made_outside_label(folder.name, folder, made_by_demo)) for folder, _ in runs},
     "run", "Pruning runs", "Pruning runs of this analysis, newest first.",
     "No pruning run of this analysis yet. Start one above; its iterations show here.")
 if kind == "job":
-    widgets.job_panel(chosen.path,
+    job_widgets.job_panel(chosen.path,
                       details=lambda job: pruning_panels.run_details(ws, job.output(), packages, comparisons))
 else:
     pruning_panels.run_details(ws, layout.pruning_run_dir(ws, chosen), packages, comparisons)

@@ -6,7 +6,7 @@ file it writes, cell by cell while the job runs (``pruneseg.dashboard.views.sens
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.dashboard import forms, widgets
+from pruneseg.dashboard import forms, job_widgets, widgets
 from pruneseg.dashboard.labels import is_final, made_outside_label
 from pruneseg.dashboard.views import sensitivity as view
 from pruneseg.dashboard.views.analysis_summary import progress
@@ -110,15 +110,15 @@ if widgets.operator_mode():
             st.info("No dataset in the workspace yet: make the built-in one with "
                     f"`python -m pruneseg synth --out {layout.builtin_dataset_dir(ws)}`.", icon=":material/info:")
         if submitted := forms.analysis_form(ws, checkpoints, datasets):
-            widgets.launch_job(*submitted, forget=("analysis",))
+            job_widgets.launch_job(*submitted, forget=("analysis",))
 
 made_by_demo = listing.demo_artefacts(ws)
-kind, chosen = widgets.choose_job_or_item(
+kind, chosen = job_widgets.choose_job_or_item(
     analyze_jobs, {path.stem: (path, made_outside_label(path.stem, path, made_by_demo, "made")) for path in analyses},
     "analysis", "Analyses", "Every analysis of this workspace. The choice is kept in the page address.",
     "No analysis yet. Start one above; its heatmap fills in here cell by cell.")
 if kind == "job":
-    widgets.job_panel(chosen.path, details=lambda job: show_analysis(job.output(), job))
+    job_widgets.job_panel(chosen.path, details=lambda job: show_analysis(job.output(), job))
 else:
     if st.button("Refresh", icon=":material/refresh:"):
         st.rerun()

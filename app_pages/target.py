@@ -10,21 +10,21 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.dashboard import deploy_forms, uploads, widgets
+from pruneseg.dashboard import deploy_forms, job_widgets, uploads, widgets
 from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final, measured_on, package_label, package_row_label
 from pruneseg.dashboard.views import target as view
 from pruneseg.dashboard.views import timings
 from pruneseg.records.deploy import read_video_result
 from pruneseg.target_configs import LatencyConfig, PerfConfig, VideoConfig
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 
 ws = widgets.workspace()
 packages = listing.list_packages(ws)
 paths = [str(p["path"]) for p in packages]
 labels = {str(p["path"]): package_row_label(p) for p in packages}
-results = widgets.readable(listing.list_perf_results(ws))
-comparisons = widgets.readable(listing.list_latency_comparisons(ws))
+results = widgets.readable(target_results.list_perf_results(ws))
+comparisons = widgets.readable(target_results.list_latency_comparisons(ws))
 pair = [str(p) if p else "" for p in view.default_pair(packages)]  # dense fp32 vs pruned int8 first
 
 st.title("Target")
@@ -54,7 +54,7 @@ def perf_results():
 
 def save_upload():
     """Save a new upload under ``uploads/`` once it is checked to be a readable video; remember the verdict."""
-    upload = st.file_uploader("Add a video of your own", type=list(listing.VIDEO_TYPES),
+    upload = st.file_uploader("Add a video of your own", type=list(target_results.VIDEO_TYPES),
                               max_upload_size=uploads.MAX_VIDEO_MB,
                               help=f"Up to {uploads.MAX_VIDEO_MB} MB. Saved under {layout.uploads_dir(ws)} once "
                                    "ffmpeg decodes two frames of it; it is then chosen below.")
@@ -96,9 +96,9 @@ if packages:
         st.warning(f"{len(busy)} job(s) running here ({', '.join(sorted({j.kind for j in busy}))}): they share the "
                    "CPU, so a throughput test now measures less than the target can do.", icon=":material/warning:")
     if widgets.operator_mode() and (submitted := deploy_forms.perf_form(ws, paths, labels)):
-        widgets.launch_job(*submitted, param="perf")
-    if job := widgets.shown_job(jobs.list_jobs(ws, PerfConfig.KIND), "perf"):
-        widgets.job_panel(job.path, param="perf")
+        job_widgets.launch_job(*submitted, param="perf")
+    if job := job_widgets.shown_job(jobs.list_jobs(ws, PerfConfig.KIND), "perf"):
+        job_widgets.job_panel(job.path, param="perf")
 perf_results()
 
 if len(packages) > 1:
@@ -107,9 +107,9 @@ if len(packages) > 1:
                "against the baseline measured at the same moment, with the same threads: the figure to trust "
                "when the machine is busy. ONNX Runtime and OpenVINO packages of one model can be timed together.")
     if widgets.operator_mode() and (submitted := deploy_forms.latency_form(ws, paths, labels, pair)):
-        widgets.launch_job(*submitted, param="latency")
-    if job := widgets.shown_job(jobs.list_jobs(ws, LatencyConfig.KIND), "latency"):
-        widgets.job_panel(job.path, param="latency")
+        job_widgets.launch_job(*submitted, param="latency")
+    if job := job_widgets.shown_job(jobs.list_jobs(ws, LatencyConfig.KIND), "latency"):
+        job_widgets.job_panel(job.path, param="latency")
     if comparisons:
         st.plotly_chart(timings.comparison_figure(comparisons[0]), width="stretch", key="paired")
         widgets.table(timings.comparison_rows(comparisons[0]))
@@ -126,13 +126,13 @@ if packages:
         save_upload()
         drive = str(layout.drive_video(ws))
         if submitted := deploy_forms.video_form(
-                ws, [str(p) for p in listing.video_sources(ws)],
+                ws, [str(p) for p in target_results.video_sources(ws)],
                 lambda p: "Built-in drive (synthcity)" if p == drive else f"Upload: {Path(p).name}",
                 st.session_state.get("video_source"), paths, labels, pair):
-            widgets.launch_job(*submitted, param="video")
-    if job := widgets.shown_job(jobs.list_jobs(ws, VideoConfig.KIND), "video", finished_too=True):
-        widgets.job_panel(job.path, details=video_result, param="video")
-    elif videos := widgets.readable(listing.list_videos(ws)):  # made outside a video job (the demo, the command line)
+            job_widgets.launch_job(*submitted, param="video")
+    if job := job_widgets.shown_job(jobs.list_jobs(ws, VideoConfig.KIND), "video", finished_too=True):
+        job_widgets.job_panel(job.path, details=video_result, param="video")
+    elif videos := widgets.readable(target_results.list_videos(ws)):  # made outside a video job (demo, command line)
         widgets.cards(view.video_cards(videos[0]["record"]))
         st.video(videos[0]["video"])
         st.caption(" | ".join(f"{side}: {package_label(info)}"

@@ -6,7 +6,7 @@ The page never trains itself (a click would kill the script thread): it launches
 import streamlit as st
 
 from pruneseg import jobs
-from pruneseg.dashboard import charts, forms, widgets
+from pruneseg.dashboard import charts, forms, job_widgets, widgets
 from pruneseg.dashboard.labels import made_outside_label
 from pruneseg.dashboard.views import train
 from pruneseg.data.classes import classes_of
@@ -69,10 +69,10 @@ if widgets.operator_mode():
             st.info("No dataset in the workspace yet: make the built-in one with "
                     f"`python -m pruneseg synth --out {layout.builtin_dataset_dir(ws)}`, or type a Cityscapes folder.")
         if submitted := forms.train_form(ws, datasets):
-            widgets.launch_job(*submitted, forget=("run",))
+            job_widgets.launch_job(*submitted, forget=("run",))
 
 made_by_demo = listing.demo_artefacts(ws)
-kind, chosen = widgets.choose_job_or_item(
+kind, chosen = job_widgets.choose_job_or_item(
     train_jobs, {run["name"]: (run["path"], made_outside_label(run["name"], run["path"], made_by_demo))
                  for run in runs},
     "run", "Runs", "Every training job of this workspace, newest first, then runs started from the command line. "
@@ -88,7 +88,7 @@ if len(runs) > 1:
 if kind == "job":
     job = chosen
     run_dir = job.output()
-    widgets.job_panel(job.path, details=(lambda job: run_details(run_dir, job.config)) if run_dir else None)
+    job_widgets.job_panel(job.path, details=(lambda job: run_details(run_dir, job.config)) if run_dir else None)
 else:
     if st.button("Refresh", icon=":material/refresh:"):
         st.rerun()

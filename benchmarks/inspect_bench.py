@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]  # run from a checkout without installing
 
-from pruneseg.workspace import layout  # noqa: E402
+from pruneseg.workspace import layout, naming  # noqa: E402
 
 
 def run_job(models, data, split, out):
@@ -60,7 +60,7 @@ def main():
     args = parser.parse_args()
     workspace = Path(args.workspace).resolve()
     models = [str(Path(m).resolve()) for m in args.model]
-    name = layout.inspect_name(models, str(Path(args.data).resolve()), args.split)
+    name = naming.inspect_name(models, str(Path(args.data).resolve()), args.split)
     out = layout.inspect_path(workspace, name)
     seconds, summary = run_job(models, str(Path(args.data).resolve()), args.split, out)
     times, images, charts = redraw_times(workspace, name, args.redraws)

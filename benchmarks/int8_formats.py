@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 from pruneseg.checkpoint import load_model  # noqa: E402
-from pruneseg.config import INT8_FORMATS  # noqa: E402
+from pruneseg.choices import INT8_FORMATS  # noqa: E402
 from pruneseg.deploy import int8_format  # noqa: E402
 from pruneseg.deploy.export import export_checkpoint, model_inputs, pick_samples  # noqa: E402
 from pruneseg.deploy.quantize import argmax_agreement, evaluate_onnx, quantize_onnx  # noqa: E402

@@ -13,8 +13,9 @@ from pruneseg.cli_args import add_arguments, from_args
 from pruneseg.cli_deploy import (cmd_compile, cmd_export, cmd_quantize, cmd_target_latency, cmd_target_perf,
                                  cmd_target_video)
 from pruneseg.cli_pruning import cmd_analyze, cmd_prune, cmd_verify
-from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompileConfig, DemoConfig, ExportConfig, FrontierConfig,
-                             InspectConfig, PruneConfig, QuantizeConfig, TrainConfig, VerifyConfig)
+from pruneseg.choices import TRAIN_PRESETS
+from pruneseg.config import (AnalyzeConfig, CompileConfig, DemoConfig, ExportConfig, FrontierConfig, InspectConfig,
+                             PruneConfig, QuantizeConfig, TrainConfig, VerifyConfig)
 from pruneseg.errors import PruneSegError
 from pruneseg.jobs import JobCancelled, job_context, torchrun_command
 from pruneseg.model_catalog import MODEL_FILE_FORM
@@ -147,7 +148,7 @@ def cmd_inspect(args):
 
 
 def cmd_frontier(args):
-    from pruneseg.dashboard.views.frontier import machine_text, notes, table_rows
+    from pruneseg.dashboard.views.frontier_record import machine_text, notes, table_rows
     from pruneseg.frontier import main
 
     record = main(from_args(FrontierConfig, args))
@@ -217,7 +218,7 @@ def build_parser(train_preset=None):
         commands.choices[name].add_argument("--json", action="store_true", help=JSON_HELP)
     commands.choices["train"].add_argument(
         "--preset", choices=sorted(TRAIN_PRESETS),
-        help="start from a preset's settings (pruneseg.config.TRAIN_PRESETS); flags given still win (default: none)")
+        help="start from a preset's settings (pruneseg.choices.TRAIN_PRESETS); flags given still win (default: none)")
     commands.choices["train"].set_defaults(**TRAIN_PRESETS.get(train_preset, {}))
 
     p = commands.add_parser("info", help="parameters, MACs and channels per group of a checkpoint")

@@ -3,17 +3,33 @@
 ``add_arguments`` turns each field into a flag whose help is the field's meaning, its default
 (or "required") and its choices; ``from_args`` reads the config back from parsed arguments;
 ``to_argv`` writes the argv that reproduces a config, which is how the dashboard launches a job.
-Torch-free.
+``parse_guard`` reads a ``--guard`` (``CLASS=LIMIT``). Stdlib only.
 """
 import argparse
 import typing
 from dataclasses import fields
 
-from pruneseg.config import parse_guard
-
 
 def _flag(name):
     return "--" + name.replace("_", "-")
+
+
+def parse_guard(text):
+    """``"person=0.02"`` -> ``("person", 0.02)``: a class and the largest IoU drop allowed for it.
+
+    Raises:
+        ValueError naming ``text`` when it is not ``CLASS=LIMIT`` or the limit lies outside 0..1.
+    """
+    name, sep, value = str(text).partition("=")
+    try:
+        limit = float(value)
+    except ValueError:
+        limit = None
+    if not sep or not name.strip() or limit is None:
+        raise ValueError(f"guard {text!r}: write it as CLASS=LIMIT, e.g. person=0.02")
+    if not 0.0 <= limit <= 1.0:
+        raise ValueError(f"guard {text!r}: the limit is an IoU drop and must lie in 0..1")
+    return name.strip(), limit
 
 
 def _guard_argument(text):

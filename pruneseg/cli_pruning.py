@@ -13,14 +13,13 @@ def cmd_analyze(args):
 
 
 def cmd_verify(args):
-    from pruneseg.analyze import verify
     from pruneseg.data.classes import classes_of
-    from pruneseg.records.analysis import read_analysis
-
     from pruneseg.prune.speedup_search import search_text
+    from pruneseg.records.analysis import read_analysis
+    from pruneseg.verify import main
 
     config = from_args(VerifyConfig, args)
-    point = verify(config)
+    point = main(config)
     analysis = read_analysis(config.analysis)
     names = classes_of(analysis).names
     guarded = "".join(f", {name} IoU {_iou(point['iou'], names, name)}" for name in config.guards)

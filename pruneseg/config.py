@@ -6,33 +6,18 @@ their flags are the runner's, ``pruneseg.target.arguments``). The CLI fills a co
 arguments and the dashboard launches one as a background job with the argv it makes
 (``pruneseg.cli_args``), so both run the very same command. A config names the fields that are
 its outputs (``OUTPUTS``): a job records them, so pages find what a job writes without reading its
-argv. Stdlib only (and the model catalog, ``pruneseg.model_catalog``).
+argv. The fixed sets of values are in ``pruneseg.choices``. Stdlib only (and the model catalog,
+``pruneseg.model_catalog``).
 """
 import copy
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from pruneseg.choices import (CALIBRATION_METHODS, COMPILE_TARGETS, CPU_BF16_CHOICES, DISTILL_KINDS, IMPORTANCES,
+                              INT8_FORMATS, LATENCY_TABLE_RATIOS, LOSSES, PLAN_KINDS, PLAN_MEANING,
+                              SPEEDUP_PRECISION_MEANING, SPEEDUP_PRECISIONS, TARGET_KINDS, TRAIN_PRESETS)
 from pruneseg.model_catalog import MODEL_FILE_FORM, TORCHVISION_PREFIX, batch_sizes_text, model_spec
 
-CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
-COMPILE_TARGETS = {"ort-cpu": "ONNX Runtime on a CPU (x86 or Arm)",
-                   "openvino-cpu": "OpenVINO on a CPU (x86 or Arm; the device needs `pip install openvino==2026.4.1`)"}
-# bfloat16 autocast on the CPU (``TrainConfig.cpu_bf16``): "auto" uses it where the CPU computes bf16 natively
-# (``pruneseg.target.machine.native_bf16``); elsewhere it is emulated and slower than fp32 (issue 17: 3x per step)
-CPU_BF16_CHOICES = ("auto", "on", "off")
-# ONNX Runtime's static int8 formats, activations then weights, that ``quantize --int8-format`` can make
-# (``pruneseg.deploy.int8_format``: u8s8 is fast with VNNI; reduce_range, 7-bit weights, avoids saturation without)
-INT8_FORMATS = ("u8s8", "u8s8_reduce_range", "s8s8", "u8u8")
-LOSSES = ("ce", "weighted_ce", "ohem", "weighted_ohem")  # ``train --loss`` (pruneseg.losses builds them)
-# ``analyze --importance``: the names of pruneseg.prune.importance.IMPORTANCES (a test compares)
-IMPORTANCES = ("l2", "l1", "bn-scale", "lamp", "fpgm")
-# the pruning plans (pruneseg.prune.plans.PLANS) and what each one's target is: a share of the dense MACs
-# to remove, or a speed-up over the dense model (as the analysis's latency table predicts it)
-TARGET_KINDS = {"sensitivity": "macs", "uniform": "macs", "latency": "speedup"}
-PLAN_KINDS = tuple(TARGET_KINDS)
-SPEEDUP_PRECISIONS = ("fp32", "int8")  # ``--speedup-precision``
-SPEEDUP_PRECISION_MEANING = "fp32: the pruned model's speed-up; int8: its int8 copy's, both over dense fp32"
-PLAN_MEANING = "how the channels to remove are chosen per group (pruneseg.prune.plans)"
 # ``--processes N`` (N > 1) runs a command under ``torchrun --standalone --nproc-per-node N``
 # (``pruneseg.cli``): one process per GPU, or CPU processes with gloo. It changes how fast a
 # run is, not what it computes, so it is never among the settings that key a result.
@@ -51,24 +36,6 @@ def per_plan(meanings):
     """``{target kind: meaning}`` (``TARGET_KINDS``' values) as one text naming the plans of each kind."""
     return "; ".join(f"{', '.join(plan for plan in PLAN_KINDS if TARGET_KINDS[plan] == kind)}: {meaning}"
                      for kind, meaning in meanings.items())
-
-
-def parse_guard(text):
-    """``"person=0.02"`` -> ``("person", 0.02)``: a class and the largest IoU drop allowed for it.
-
-    Raises:
-        ValueError naming ``text`` when it is not ``CLASS=LIMIT`` or the limit lies outside 0..1.
-    """
-    name, sep, value = str(text).partition("=")
-    try:
-        limit = float(value)
-    except ValueError:
-        limit = None
-    if not sep or not name.strip() or limit is None:
-        raise ValueError(f"guard {text!r}: write it as CLASS=LIMIT, e.g. person=0.02")
-    if not 0.0 <= limit <= 1.0:
-        raise ValueError(f"guard {text!r}: the limit is an IoU drop and must lie in 0..1")
-    return name.strip(), limit
 
 
 @dataclass
@@ -121,19 +88,6 @@ class TrainConfig:
 
     def resolved_batch_size(self):
         return self.batch_size or model_spec(self.model).batch_size
-
-
-# name -> the TrainConfig fields it sets (`python -m pruneseg train --preset NAME`; flags given still win).
-# quick: the best recipe measured on synthcity for a 2-core CPU (BENCHMARKS.md, "Quick preset"), at most
-# 10 minutes: its 30 epochs fit where bf16 is native (13.4 s each); an AVX2-only CPU gets about 24 (23.6 s each)
-TRAIN_PRESETS = {
-    "quick": dict(height=128, width=256, epochs=30, budget_minutes=10.0, lr=1e-3, loss="weighted_ce", min_scale=1.0,
-                  max_scale=1.0, cpu_bf16="auto"),
-}
-
-
-LATENCY_TABLE_RATIOS = [0.25, 0.5, 0.75, 0.9]  # ``analyze --latency-ratios``, for the latency plan
-DISTILL_KINDS = ("channel", "pixel")  # ``prune --distill-kind`` (pruneseg.distill.LOSSES; a test compares)
 
 
 @dataclass

@@ -25,8 +25,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pruneseg import analyze, frontier, prune_loop, target_jobs, train
-from pruneseg.config import (TRAIN_PRESETS, AnalyzeConfig, CompileConfig, DemoConfig, FrontierConfig, PruneConfig,
-                             QuantizeConfig, TrainConfig)
+from pruneseg.choices import TRAIN_PRESETS
+from pruneseg.config import (AnalyzeConfig, CompileConfig, DemoConfig, FrontierConfig, PruneConfig, QuantizeConfig,
+                             TrainConfig)
 from pruneseg.data.classes import classes_of
 from pruneseg.data.synthcity import generate
 from pruneseg.deploy import compile as compile_job

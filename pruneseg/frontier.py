@@ -41,7 +41,7 @@ from pruneseg.target.machine import machine_profile
 from pruneseg.target.manifest import DEFAULT_BACKEND, TargetError, load_package, runtime_name
 from pruneseg.target.runner import Segmenter
 from pruneseg.target.timing import RUNS_PER_ROUND, paired, spread, time_in_rounds
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, naming
 
 TIMING_KEYS = ("ms", "ms_spread", "fps", "baseline", "speedup", "speedup_spread")
 
@@ -114,7 +114,7 @@ def model_size(source, sizes):
 def inspected(path, data, workspace):
     """``(inspect record, name)`` of the package at ``path`` on ``data``'s validation split: the inspection
     already in the workspace while the package is unchanged, else a new one."""
-    name = layout.inspect_name([str(path)], str(data), "val")
+    name = naming.inspect_name([str(path)], str(data), "val")
     out = layout.inspect_path(workspace, name)
     if out.exists():
         try:

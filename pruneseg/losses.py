@@ -11,7 +11,7 @@ from dataclasses import asdict, is_dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from pruneseg.config import LOSSES  # their names, torch-free, for the command line
+from pruneseg.choices import LOSSES  # their names, torch-free, for the command line
 from pruneseg.data.classes import IGNORE_INDEX
 
 ENET_C = 1.02

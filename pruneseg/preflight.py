@@ -9,7 +9,7 @@ from collections import namedtuple
 from dataclasses import asdict
 from pathlib import Path
 
-from pruneseg.config import DISTILL_KINDS, TARGET_KINDS
+from pruneseg.choices import DISTILL_KINDS, TARGET_KINDS
 from pruneseg.data import DatasetError
 from pruneseg.data.cityscapes import dataset_classes, read_sample, scan_split
 from pruneseg.errors import PruneSegError

@@ -27,7 +27,8 @@ import torch
 
 from pruneseg import distributed
 from pruneseg.checkpoint import checkpoint_meta, load_checkpoint, load_model, save_checkpoint
-from pruneseg.config import TARGET_KINDS, PruneConfig, TrainConfig
+from pruneseg.choices import TARGET_KINDS
+from pruneseg.config import PruneConfig, TrainConfig
 from pruneseg.data.cityscapes import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD

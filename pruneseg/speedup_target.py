@@ -14,7 +14,7 @@ import copy
 
 from pruneseg.deploy.latency import RuntimeLatency
 from pruneseg.prune.groups import prune_to_widths
-from pruneseg.config import TARGET_KINDS
+from pruneseg.choices import TARGET_KINDS
 from pruneseg.prune.plans import make_plan, rounded_width
 from pruneseg.prune.predictors import best_predictor, build_predictor, predictor_errors
 from pruneseg.prune.speedup_search import check_speedup, search_speedup

@@ -17,7 +17,7 @@ from test_pruning_pages import write_analysis, write_state
 
 HEAVY = ("torch", "torchvision", "torch_pruning", "onnxscript")
 # the modules pages may import (besides streamlit and the standard library), directly or not
-TORCH_FREE = ("pruneseg.config", "pruneseg.target_configs", "pruneseg.model_catalog", "pruneseg.cli_args",
+TORCH_FREE = ("pruneseg.config", "pruneseg.choices", "pruneseg.target_configs", "pruneseg.model_catalog", "pruneseg.cli_args",
               "pruneseg.errors", "pruneseg.jsonio", "pruneseg.jobs",
               "pruneseg.records", "pruneseg.workspace", "pruneseg.dashboard", "pruneseg.prune.plans", "pruneseg.prune.tradeoff",
               "pruneseg.prune.predictors", "pruneseg.prune.speedup_search",
@@ -26,7 +26,7 @@ TORCH_FREE = ("pruneseg.config", "pruneseg.target_configs", "pruneseg.model_cata
 JOBS = ("pruneseg.train", "pruneseg.analyze", "pruneseg.prune_loop", "pruneseg.evaluate", "pruneseg.target_jobs",
         "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.inspect",
         "pruneseg.demo", "pruneseg.frontier", "pruneseg.cli", "pruneseg.cli_pruning", "pruneseg.cli_deploy",
-        "pruneseg.speedup_target", "pruneseg.fine_tune")
+        "pruneseg.speedup_target", "pruneseg.fine_tune", "pruneseg.verify")
 
 
 def module_name(path):
@@ -107,6 +107,18 @@ def test_only_pages_and_the_dashboard_import_streamlit():
     assert users and all(name.startswith(("app_pages", "pruneseg.dashboard")) or name == "app" for name in users)
     views = [name for name in users if name.startswith("pruneseg.dashboard.views")]
     assert not views, f"views are Streamlit-free: {views}"
+
+
+# the one view named after a page that others use, on purpose: the report command writes the Report page's file
+PAGE_VIEW_USERS = {"pruneseg.dashboard.views.report": {"pruneseg.cli", "pruneseg.dashboard.views.report_file"}}
+
+
+@pytest.mark.parametrize("page", sorted(m for m in SOURCES if m.startswith("app_pages.")))
+def test_a_view_named_after_a_page_is_that_pages_alone(page):
+    view = "pruneseg.dashboard.views." + page.split(".")[1]
+    users = {name for name, imports in IMPORTS.items() if view in imports and name != view}
+    allowed = {page} | PAGE_VIEW_USERS.get(view, set())
+    assert users <= allowed, f"{view} is {page}'s alone; a shared view is named for what it holds: {users - allowed}"
 
 
 def test_every_page_renders_without_importing_torch(tmp_path):

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from pruneseg import config
+from pruneseg import choices, config
 from pruneseg.cli import build_parser
 from pruneseg.cli_args import add_arguments, from_args, to_argv
-from pruneseg.config import PLAN_KINDS, TARGET_KINDS
+from pruneseg.choices import PLAN_KINDS, TARGET_KINDS
 from pruneseg.prune.plans import PLANS
 from pruneseg.target.__main__ import build_parser as build_runner_parser
 
@@ -72,19 +72,19 @@ def test_every_config_field_has_a_meaning_and_valid_choices(name):
     defaults = config_class()
     for item in dataclasses.fields(config_class):
         assert len(item.metadata.get("help", "")) > 10, f"{name}.{item.name} says nothing: give it option(...)"
-        choices = item.metadata["choices"]
-        assert not choices or getattr(defaults, item.name) in choices, (name, item.name)
+        allowed = item.metadata["choices"]
+        assert not allowed or getattr(defaults, item.name) in allowed, (name, item.name)
 
 
 def test_choices_come_from_the_code_that_uses_them():
     fields = {item.name: item for item in dataclasses.fields(config.PruneConfig)}
     assert fields["plan"].metadata["choices"] == PLAN_KINDS == tuple(PLANS)
-    assert set(fields["loss"].metadata["choices"]) == {"", *config.LOSSES}
+    assert set(fields["loss"].metadata["choices"]) == {"", *choices.LOSSES}
     from pruneseg.losses import LOSSES
     from pruneseg.prune.importance import IMPORTANCES
 
-    assert LOSSES is config.LOSSES
-    assert set(config.IMPORTANCES) == set(IMPORTANCES)
+    assert LOSSES is choices.LOSSES
+    assert set(choices.IMPORTANCES) == set(IMPORTANCES)
     assert "--plan {sensitivity,uniform,latency}" in COMMANDS["verify"].format_help()
     assert "--loss {ce,weighted_ce,ohem,weighted_ohem}" in COMMANDS["train"].format_help()
     assert "--importance {l2,l1,bn-scale,lamp,fpgm}" in COMMANDS["analyze"].format_help()

@@ -18,7 +18,7 @@ from onnx import TensorProto, helper, numpy_helper
 from pruneseg.cli import build_parser
 from pruneseg.cli import main as cli_main
 from pruneseg.cli_args import from_args, to_argv
-from pruneseg.config import CALIBRATION_METHODS
+from pruneseg.choices import CALIBRATION_METHODS
 from pruneseg.dashboard import checks, labels
 from pruneseg.dashboard.views import deploy as deploy_view
 from pruneseg.dashboard.views import target as target_view
@@ -26,7 +26,7 @@ from pruneseg.dashboard.views import timings
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.deploy.onnx_meta import set_metadata
 from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, naming, target_results
 
 HEIGHT, WIDTH = 16, 32
 CHECKPOINT = "/ws/runs/fpn-demo/model_best.pt"
@@ -118,14 +118,14 @@ def ws(tmp_path_factory):
 
 def artefact_rows(workspace):
     return deploy_view.artefact_rows(workspace, listing.list_exports(workspace), listing.list_packages(workspace),
-                                     listing.list_perf_results(workspace))
+                                     target_results.list_perf_results(workspace))
 
 
 # --- names and labels -----------------------------------------------------------------------
 
 def test_names_come_from_the_checkpoint_path():
-    assert layout.checkpoint_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
-    assert layout.checkpoint_name("pruned/my run/iter_2.pt") == "my_run-iter_2"
+    assert naming.checkpoint_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
+    assert naming.checkpoint_name("pruned/my run/iter_2.pt") == "my_run-iter_2"
     assert layout.package_dir("/ws", "fpn-1-model_best", "int8").name == "fpn-1-model_best-int8"
     assert layout.package_dir("/ws", "fpn-1", "int8", "openvino-cpu").name == "fpn-1-int8-openvino-cpu"
     assert layout.upload_path("/ws", "../my drive (1).mp4").name == "my_drive_1_.mp4"
@@ -142,7 +142,7 @@ def test_variant_reads_the_manifest_and_falls_back_on_the_snapshot_name():
 
 
 def test_calibration_methods_and_targets_match_the_deploy_code():
-    from pruneseg.config import COMPILE_TARGETS
+    from pruneseg.choices import COMPILE_TARGETS
     from pruneseg.deploy.compile import TARGETS
     from pruneseg.deploy.quantize import CALIBRATION_METHODS as QUANTIZER_METHODS
 
@@ -201,7 +201,7 @@ def test_video_sources_put_the_drive_first(tmp_path):
     layout.uploads_dir(tmp_path).mkdir()
     (layout.uploads_dir(tmp_path) / "clip.MP4").write_bytes(b"")
     (layout.uploads_dir(tmp_path) / "notes.txt").write_bytes(b"")
-    assert [p.name for p in listing.video_sources(tmp_path)] == ["drive.mp4", "clip.MP4"]
+    assert [p.name for p in target_results.video_sources(tmp_path)] == ["drive.mp4", "clip.MP4"]
 
 
 # --- figures --------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def test_figures_compare_the_newest_result_of_each_variant(ws):
                  write_perf_result(ws, dense, threads=2, fps=180, created=2.5)):
         assert path.is_file()
     try:
-        results = listing.list_perf_results(ws)
+        results = target_results.list_perf_results(ws)
     finally:
         shutil.rmtree(layout.perf_dir(ws))
     assert [r["fps"] for r in results] == [50, 100, 180, 300]

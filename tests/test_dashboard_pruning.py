@@ -12,7 +12,7 @@ from pruneseg.dashboard.views import analysis_summary, planner, pruning_runs, ve
 from pruneseg.dashboard.views import sensitivity as sensitivity_view
 from pruneseg.prune import tradeoff
 from pruneseg.records.analysis import settings_of
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, naming
 
 RATIOS = [round(0.1 * i, 1) for i in range(1, 10)]
 
@@ -337,8 +337,8 @@ def test_every_plan_at_the_slider_shows_its_speed_ups_and_efficiency():
 
 
 def test_file_names(tmp_path):
-    assert layout.checkpoint_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
-    assert layout.checkpoint_name("/w/pruned/a b/iter_2.pt") == "a_b-iter_2"
+    assert naming.checkpoint_name("runs/fpn-1/model_best.pt") == "fpn-1-model_best"
+    assert naming.checkpoint_name("/w/pruned/a b/iter_2.pt") == "a_b-iter_2"
     path = layout.verify_path(tmp_path / "fpn-1-model_best.json", "uniform", 0.3)
     assert path == tmp_path / "fpn-1-model_best.verify-uniform-0.30.json"
 

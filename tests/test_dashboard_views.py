@@ -79,7 +79,7 @@ def test_folder_stamp_changes_when_a_city_gains_an_image(tmp_path):
 
 
 def test_the_training_estimate_scales_the_measured_quick_preset():
-    from pruneseg.dashboard.views.train import training_minutes
+    from pruneseg.dashboard.views.training_estimate import training_minutes
 
     assert training_minutes("fpn", 128, 256, 30, 360) == pytest.approx(30 * 13.4 / 60)  # the measurement itself
     assert training_minutes("fpn", 256, 512, 30, 360) == pytest.approx(4 * 30 * 13.4 / 60)  # 4x the pixels

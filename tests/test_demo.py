@@ -9,13 +9,14 @@ import pytest
 
 from pruneseg import analyze, demo
 from pruneseg.cli import main
-from pruneseg.config import TRAIN_PRESETS, DemoConfig
+from pruneseg.choices import TRAIN_PRESETS
+from pruneseg.config import DemoConfig
 from pruneseg.data.synthcity import generate
 from pruneseg.jobs import JobCancelled
 from pruneseg.records.demo import read_demo
 from pruneseg.records.frontier import read_frontier
 from pruneseg.target.machine import machine_profile, profile_text
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 from conftest import open_page
 from test_pages import empty_workspace  # noqa: F401 (a fixture)
 
@@ -67,7 +68,7 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_vide
     assert len(packages) == 4 and all(packages.values())
     assert {(m["precision"], m["pruned"]) for m in packages.values()} == \
         {("fp32", False), ("int8", False), ("fp32", True), ("int8", True)}
-    assert [r["package"] for r in listing.list_perf_results(ws)] == \
+    assert [r["package"] for r in target_results.list_perf_results(ws)] == \
         [made["dense_fp32"], made["pruned_fp32"], made["pruned_int8"]]
     comparison = json.loads(open(made["latency"]).read())
     assert [row["package"] for row in comparison["packages"]] == \

@@ -56,7 +56,7 @@ def test_channel_distillation_spreads_each_class_map_over_the_positions():
 
 
 def test_the_forms_kinds_are_the_losses():
-    from pruneseg.config import DISTILL_KINDS
+    from pruneseg.choices import DISTILL_KINDS
     from pruneseg.distill import LOSSES
 
     assert set(DISTILL_KINDS) == set(LOSSES)

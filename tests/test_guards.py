@@ -5,8 +5,8 @@ import argparse
 import pytest
 
 from pruneseg.cli import build_parser
-from pruneseg.cli_args import from_args, to_argv
-from pruneseg.config import PruneConfig, VerifyConfig, parse_guard
+from pruneseg.cli_args import from_args, parse_guard, to_argv
+from pruneseg.config import PruneConfig, VerifyConfig
 from pruneseg.data.classes import CLASS_NAMES
 from pruneseg.prune.guards import GUARD_SCALE, check_guards, guard_misses, guarded_costs
 from pruneseg.prune.plans import make_plan, sensitivity_plan

@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT, open_page
 from pruneseg.dashboard import headline
 from pruneseg.target.results import package_info
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, target_results
 from test_dashboard_deploy import make_package
 from test_dashboard_pruning import synthetic_analysis, synthetic_state
 from test_pruning_pages import write_analysis
@@ -69,7 +69,7 @@ def fill_headline_workspace(ws):
 
 def test_the_newest_comparison_against_its_own_dense_fp32_package_gives_the_headline(tmp_path):
     packages = fill_headline_workspace(tmp_path / "ws")
-    comparisons = listing.list_latency_comparisons(tmp_path / "ws")
+    comparisons = target_results.list_latency_comparisons(tmp_path / "ws")
     assert [c["created"] for c in comparisons] == [30.0, 20.0, 10.0]
     found = headline.headline_speedup(packages["fp32"], comparisons)
     assert found["speedup"] == 1.85 and found["baseline"] == str(packages["dense"])  # not the other model's 1.50

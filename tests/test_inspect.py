@@ -20,7 +20,7 @@ from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES, IGNORE_INDEX, NUM_C
 from pruneseg.metrics import class_scores, confusion_matrix, image_metrics, mean_iou
 from pruneseg.records import RecordError
 from pruneseg.records.inspect import FORMAT_VERSION, model_stamp, prediction_key, read_inspect, read_predictions, truth_key
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, naming
 
 HEIGHT, WIDTH = 64, 128  # the tiny dataset's size (conftest.make_dataset)
 
@@ -214,10 +214,10 @@ def test_an_inspection_of_another_dataset_is_named(inspection, tmp_path):
 
 
 def test_the_name_of_an_inspection_is_stable():
-    first = layout.inspect_name(["/ws/runs/a/model_best.pt", "/ws/packages/p"], "/ws/data", "val")
-    assert first == layout.inspect_name(["/ws/runs/a/model_best.pt", "/ws/packages/p"], "/ws/data", "val")
-    assert first != layout.inspect_name(["/ws/packages/p", "/ws/runs/a/model_best.pt"], "/ws/data", "val")
-    assert first.startswith("a-model_best-2m-val-") and layout.name_problem(first) is None
+    first = naming.inspect_name(["/ws/runs/a/model_best.pt", "/ws/packages/p"], "/ws/data", "val")
+    assert first == naming.inspect_name(["/ws/runs/a/model_best.pt", "/ws/packages/p"], "/ws/data", "val")
+    assert first != naming.inspect_name(["/ws/packages/p", "/ws/runs/a/model_best.pt"], "/ws/data", "val")
+    assert first.startswith("a-model_best-2m-val-") and naming.name_problem(first) is None
 
 
 def test_inspect_config_round_trips_through_the_command_line():

@@ -6,7 +6,8 @@ import onnx
 import pytest
 from conftest import ROOT, make_dataset, untrained_fpn_checkpoint
 
-from pruneseg.config import INT8_FORMATS, QuantizeConfig
+from pruneseg.choices import INT8_FORMATS
+from pruneseg.config import QuantizeConfig
 from pruneseg.deploy import quantize
 from pruneseg.deploy.compile import compile_model
 from pruneseg.deploy.int8_format import known_format, pick_format

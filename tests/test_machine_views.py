@@ -6,7 +6,7 @@ from conftest import ROOT
 from test_deploy_pages import TARGET, filled, open_deploy_page, ws  # noqa: F401 (fixtures)
 from pruneseg.dashboard.labels import machines_text, measured_on
 from pruneseg.dashboard.views import timings
-from pruneseg.dashboard.views.train import estimate_text
+from pruneseg.dashboard.views.training_estimate import estimate_text
 from pruneseg.target.machine import machine_profile
 from pruneseg.workspace import layout
 

@@ -20,17 +20,18 @@ from pruneseg.config import FrontierConfig
 from pruneseg.deploy.compile import compile_model
 from pruneseg.dashboard.pareto import ShipRule, pareto_front, ship_pick
 from pruneseg.dashboard.views import frontier as view
+from pruneseg.dashboard.views import frontier_record
 from pruneseg.dashboard.views.report import figures, gather
 from pruneseg.dashboard.views.report_file import report_json
 from pruneseg.jobs import JobCancelled
 from pruneseg.records.frontier import is_stale, read_frontier
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, naming, target_results
 
 CLASSES = ["road", "person", "bike"]
 
 
 def point(name, ms, miou, iou=None, size=1):
-    """A timed frontier row as ``view.points`` gives it."""
+    """A timed frontier row as ``frontier_record.points`` gives it."""
     return {"name": name, "path": f"/p/{name}", "label": name, "ms": ms, "fps": 1000 / ms, "miou": miou, "iou": iou,
             "worst_iou": min(iou) if iou else None, "class_names": CLASSES, "size_bytes": size}
 
@@ -150,7 +151,7 @@ def test_the_job_times_every_package_together_and_lists_the_broken_one(ws):
     assert dense["inspection"] in [row["name"] for row in inspection]
     assert "predicts 6 classes (c0, c1" in other["quality_problem"] and other["iou"] is None
     assert other["miou"] == 0.5  # the manifest's
-    notes = view.notes(record)
+    notes = frontier_record.notes(record)
     assert "1 package(s) could not be timed; they are listed with their problem." in notes
     # its speed-ups are its own comparison's, and the page says how they relate to the headline elsewhere
     assert any(note.startswith("Frontier: every package timed together") and "newest target latency" in note
@@ -170,7 +171,7 @@ def test_a_killed_frontier_keeps_its_packages_and_times_them_when_run_again(ws, 
     record = read_frontier(layout.frontier_path(ws, "all"))
     assert not record["timed"] and len(record["packages"]) == 4
     assert not any("ms" in row for row in record["packages"])
-    assert "The paired timing has not finished" in view.notes(record)[0]
+    assert "The paired timing has not finished" in frontier_record.notes(record)[0]
 
     monkeypatch.setattr(frontier, "time_packages", timing)
     measured, facts = [], frontier.package_facts
@@ -186,10 +187,10 @@ def test_a_package_changed_since_it_was_timed_is_marked_stale(ws):
     record = measure(ws, packages=[str(ws / "packages" / "dense-fp32"), str(ws / "packages" / "pruned-int8")])
     assert [is_stale(row) for row in record["packages"]] == [False, False]
     (ws / "packages" / "pruned-int8" / "model.onnx").write_bytes(b"recompiled")
-    assert [p["stale"] for p in view.points(record)] == [False, True]
-    assert [row["status"] for row in view.table_rows(record)] == ["timed", "changed since it was timed"]
-    assert "Changed since they were timed: pruned-int8. Measure the frontier again." in view.notes(record)
-    stale = [p for p in view.points(record) if p["stale"]]
+    assert [p["stale"] for p in frontier_record.points(record)] == [False, True]
+    assert [row["status"] for row in frontier_record.table_rows(record)] == ["timed", "changed since it was timed"]
+    assert "Changed since they were timed: pruned-int8. Measure the frontier again." in frontier_record.notes(record)
+    stale = [p for p in frontier_record.points(record) if p["stale"]]
     pick, why = ship_pick(stale, ShipRule())
     assert pick["name"] == "pruned-int8" and why.endswith("It changed since it was timed: measure the frontier again "
                                                           "before shipping it.")
@@ -199,9 +200,9 @@ def test_a_single_package_is_timed_alone_and_says_so(ws):
     record = measure(ws, packages=[str(ws / "packages" / "pruned-int8")])
     [row] = record["packages"]
     assert row["ms"] > 0 and row["baseline"] is None and row["speedup"] is None
-    assert "Only one package could be timed: there is nothing to compare it with yet." in view.notes(record)
+    assert "Only one package could be timed: there is nothing to compare it with yet." in frontier_record.notes(record)
     assert "No dense fp32 package of fpn 16x32 was timed: its packages have latencies but no speed-ups." in \
-        view.notes(record)
+        frontier_record.notes(record)
 
 
 def test_packages_of_another_input_size_have_their_own_baseline(tmp_path):
@@ -218,7 +219,8 @@ def test_packages_of_another_input_size_have_their_own_baseline(tmp_path):
     assert rows["large-int8"]["baseline"] == rows["large-fp32"]["path"]
     assert rows["small-fp32"]["baseline"] == rows["small-fp32"]["path"]
     assert [rows[name]["family"] for name in ("small-fp32", "large-fp32")] == ["fpn 16x32", "fpn 32x64"]
-    assert "Input sizes differ (16x32, 32x64): each model is timed and scored at its own size." in view.notes(record)
+    assert ("Input sizes differ (16x32, 32x64): each model is timed and scored at its own size."
+            in frontier_record.notes(record))
 
 
 def test_an_empty_workspace_and_a_bad_out_get_clear_messages(tmp_path, capsys):
@@ -242,14 +244,14 @@ def test_the_config_travels_through_the_command_line():
     argv = to_argv(config)
     assert argv[:5] == ["frontier", "--workspace", "/w", "--package", "/w/packages/a"]
     assert from_args(FrontierConfig, build_parser().parse_args(argv)) == config
-    assert layout.frontier_name([], 2) == "all-t2" and layout.frontier_name(["/a", "/b"], 1).startswith("2p-")
+    assert naming.frontier_name([], 2) == "all-t2" and naming.frontier_name(["/a", "/b"], 1).startswith("2p-")
 
 
 def test_a_broken_frontier_record_is_listed_with_its_problem(tmp_path):
     path = layout.frontier_path(tmp_path, "cut")
     path.parent.mkdir(parents=True)
     path.write_text('{"version": 1, "thr')
-    [row] = listing.list_frontiers(tmp_path)
+    [row] = target_results.list_frontiers(tmp_path)
     assert row["record"] is None and "cut.json: unreadable frontier record" in row["problem"]
 
 
@@ -284,7 +286,7 @@ def test_the_page_draws_the_frontier_the_pick_and_every_package(page_ws):
     assert any("compared only within the same classes" in info.value for info in at.info)
     picked = success.value.split("(")[1].split(")")[0]  # the two are alike, which one is faster varies
     [link] = [element.proto for element in at.get("page_link")]  # the pick's inspection; no pruning run: no report
-    name = layout.inspect_name([str(page_ws / "packages" / picked)], str(page_ws / "datasets" / "synthcity"), "val")
+    name = naming.inspect_name([str(page_ws / "packages" / picked)], str(page_ws / "datasets" / "synthcity"), "val")
     assert (link.page, link.query_string) == ("inspect", f"inspect={name}")
 
     at.radio(key="ship-budget").set_value("latency (ms)").run()

@@ -1,7 +1,7 @@
 """The plan registry's torch-free maths on hand-made analyses: the latency plan's knapsack."""
 import pytest
 
-from pruneseg.config import TARGET_KINDS
+from pruneseg.choices import TARGET_KINDS
 from pruneseg.prune.plans import PLANS, latency_plan, make_plan
 
 

@@ -10,6 +10,7 @@ import torch
 
 import pruneseg.analyze as analyze
 import pruneseg.prune_loop as prune_loop
+import pruneseg.verify as verify
 from pruneseg.checkpoint import load_model, save_checkpoint
 from pruneseg.cli_args import to_argv
 from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, VerifyConfig
@@ -311,7 +312,7 @@ def test_analysis_times_plans_on_the_runtime_and_the_latency_plan_prunes_to_a_sp
     assert point["target"] == 1.3 and point["macs"] < analysis["baseline"]["macs"]
     assert point["runtime"]["fp32"]["ms_spread"]["q25"] <= point["runtime"]["fp32"]["ms"] <= \
         point["runtime"]["fp32"]["ms_spread"]["q75"]
-    verified = analyze.verify(VerifyConfig(analysis=str(out), data=str(data), target=1.3, plan="latency"))
+    verified = verify.main(VerifyConfig(analysis=str(out), data=str(data), target=1.3, plan="latency"))
     assert verified["held_out"] and verified["images"] == 1  # the analysis scored val image 1 of 2
     assert len(verified["dense_iou"]) == 6 and verified["miou_drop"] == pytest.approx(verified["dense_miou"]
                                                                                       - verified["miou"])

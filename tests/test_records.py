@@ -12,7 +12,7 @@ from pruneseg.records.analysis import read_analysis
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import read_epochs, read_run_config
 from pruneseg.target.manifest import Manifest
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 from test_dashboard_deploy import make_deploy, make_package, write_perf_result, write_video
 from test_headline import write_comparison
 from test_pages import PAGES, write_fake_job, write_fake_run
@@ -100,13 +100,13 @@ def test_listings_keep_a_broken_pruning_run_verified_point_and_target_result_bes
     points = listing.read_verified(analysis)
     assert points[0] == good_point and points[1]["file"] == str(bad_point)
     assert f"{bad_point.name}: not a complete" in points[1]["problem"]
-    perf = listing.list_perf_results(tmp_path)
+    perf = target_results.list_perf_results(tmp_path)
     assert [r["file"] for r in perf] == [str(bad_perf), str(good_perf)]  # the broken one has no created: first
     assert f"{bad_perf.name}: unreadable" in perf[0]["problem"] and "problem" not in perf[1]
-    latency = listing.list_latency_comparisons(tmp_path)
+    latency = target_results.list_latency_comparisons(tmp_path)
     assert {r["file"] for r in latency} == {str(good_latency), str(bad_latency)}
     assert [f"{bad_latency.name}: not a complete" in p for p in listing.problems(latency)] == [True]
-    shown = listing.list_videos(tmp_path)
+    shown = target_results.list_videos(tmp_path)
     assert sorted(Path(v["video"]).name for v in shown) == ["bad.mp4", "good.mp4"]
     bad_video = next(v for v in shown if v["record"] is None)
     assert "bad.json: unreadable" in bad_video["problem"]

@@ -20,7 +20,7 @@ from test_pages import PAGES, write_fake_job, write_fake_run
 from test_pruning_pages import write_analysis, write_state
 from pruneseg import jobs
 from pruneseg.config import TrainConfig
-from pruneseg.dashboard import access, checks, uploads, widgets
+from pruneseg.dashboard import access, checks, job_widgets, uploads
 from pruneseg.workspace import layout
 
 # what starts, cancels or resumes a job on some page; viewer mode draws none of them
@@ -41,26 +41,26 @@ def test_viewer_mode_is_on_for_any_value_but_the_off_ones(value, on):
 def test_the_pieces_that_write_refuse_in_viewer_mode(tmp_path, monkeypatch, started):
     monkeypatch.setenv(access.VIEWER_ENV, "1")
     with pytest.raises(access.ViewerModeError, match="Cannot start a job: .*viewer mode"):
-        widgets.launch_job(TrainConfig(out=str(tmp_path / "run")))
+        job_widgets.launch_job(TrainConfig(out=str(tmp_path / "run")))
     with pytest.raises(access.ViewerModeError, match="Cannot upload a video"):
         uploads.save_video(write_video(tmp_path / "clip.mp4", frames=2).read_bytes(), "clip.mp4", tmp_path / "ws")
     failed = jobs.read_job(write_job(tmp_path, "train", ["train"], "failed"))
     with pytest.raises(access.ViewerModeError, match="Cannot resume a job"):
-        widgets.resume_job(failed)
+        job_widgets.resume_job(failed)
     running = jobs.read_job(write_job(tmp_path, "train", ["train"], "running"))
     with pytest.raises(access.ViewerModeError, match="Cannot cancel a job"):
-        widgets.cancel_job(running)
+        job_widgets.cancel_job(running)
     assert not started and not (tmp_path / "ws").exists() and not (running.path / layout.CANCEL_MARK).exists()
     monkeypatch.setenv(access.VIEWER_ENV, "0")
-    widgets.cancel_job(running)  # the operator's dashboard: no refusal
+    job_widgets.cancel_job(running)  # the operator's dashboard: no refusal
     assert (running.path / layout.CANCEL_MARK).exists()
 
 
 def test_the_job_launcher_refuses_inside_a_page_too(monkeypatch, started):
     def page():
         from pruneseg.config import TrainConfig
-        from pruneseg.dashboard import widgets
-        widgets.launch_job(TrainConfig(out="/tmp/never"))
+        from pruneseg.dashboard import job_widgets
+        job_widgets.launch_job(TrainConfig(out="/tmp/never"))
 
     monkeypatch.setenv(access.VIEWER_ENV, "1")
     at = AppTest.from_function(page, default_timeout=APPTEST_TIMEOUT).run()

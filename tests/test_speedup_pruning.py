@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-import pruneseg.analyze as analyze
 import pruneseg.prune_loop as prune_loop
+import pruneseg.verify as verify
 from pruneseg.cli_args import to_argv
 from pruneseg.config import VerifyConfig
 from pruneseg.errors import PruneSegError
@@ -21,7 +21,7 @@ PROBE_KEYS = {"knob", "predicted", "measured", "spread", "seconds", "reduction"}
 def test_verify_searches_the_plan_for_a_speed_up_measured_on_the_runtime(trained, analysis_file, tmp_path):
     _, data = trained
     out = tmp_path / "point.json"
-    point = analyze.verify(VerifyConfig(analysis=str(analysis_file), data=str(data), speedup=1.3, out=str(out)))
+    point = verify.main(VerifyConfig(analysis=str(analysis_file), data=str(data), speedup=1.3, out=str(out)))
     search = point["speedup_search"]
     assert search["asked"] == 1.3 and search["status"] in STATUS_TEXT and search["plan"] == "sensitivity"
     assert search["machine"]["threads"] == 1 and search["machine"]["cores"] >= 1  # the machine that timed it
@@ -39,12 +39,12 @@ def test_bad_speed_ups_are_refused_before_anything_runs(trained, analysis_file, 
     _, data = trained
     for asked, message in ((1.0, "more than 1"), (40.0, "predicted at most")):
         with pytest.raises(PruneSegError, match=message):
-            analyze.verify(VerifyConfig(analysis=str(analysis_file), data=str(data), speedup=asked))
+            verify.main(VerifyConfig(analysis=str(analysis_file), data=str(data), speedup=asked))
         with pytest.raises(PruneSegError, match=message):
             prune_loop.main(prune_config(trained, analysis_file, tmp_path / f"x{asked}", speedup=asked))
         assert not (tmp_path / f"x{asked}" / "state.json").exists()
     with pytest.raises(PruneSegError, match="latency table"):
-        analyze.verify(VerifyConfig(analysis=str(analysis_file), data=str(data), plan="latency", target=1.5))
+        verify.main(VerifyConfig(analysis=str(analysis_file), data=str(data), plan="latency", target=1.5))
     with pytest.raises(PruneSegError, match="final-epochs must be 0"):
         prune_loop.main(prune_config(trained, analysis_file, tmp_path / "f", final_epochs=-1))
     with pytest.raises(PruneSegError, match="distill-kind"):

@@ -12,7 +12,8 @@ import torch
 from pruneseg.checkpoint import CheckpointError, load_checkpoint, load_model
 from pruneseg.cli import parse_args
 from pruneseg.cli_args import from_args, to_argv
-from pruneseg.config import TRAIN_PRESETS, TrainConfig
+from pruneseg.choices import TRAIN_PRESETS
+from pruneseg.config import TrainConfig
 from pruneseg.evaluate import evaluate_checkpoint
 from pruneseg.losses import LOSSES, build_loss
 from pruneseg.train import main, poly_with_warmup

@@ -10,7 +10,8 @@ from pruneseg import train
 from pruneseg.checkpoint import load_checkpoint
 from pruneseg.cli import parse_args
 from pruneseg.cli_args import from_args, to_argv
-from pruneseg.config import TRAIN_PRESETS, TrainConfig
+from pruneseg.choices import TRAIN_PRESETS
+from pruneseg.config import TrainConfig
 from pruneseg.records import read_jsonl
 from pruneseg.records.run import read_epochs, read_run_config
 from pruneseg.target.machine import machine_profile

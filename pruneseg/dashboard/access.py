@@ -1,7 +1,7 @@
 """Who may do what on a shared dashboard: viewer mode and the sign-in rules (Streamlit-free).
 
 **Viewer mode** (``PRUNESEG_VIEWER=1``, set by ``./run.sh dashboard --viewer``): every page draws the
-workspace, nothing writes. The pieces that write (``widgets.launch_job``, ``cancel_job``, ``resume_job``
+workspace, nothing writes. The pieces that write (``job_widgets.launch_job``, ``cancel_job``, ``resume_job``
 and ``uploads.save_video``) call ``refuse_in_viewer`` first, and the pages leave their forms out through
 ``widgets.operator_mode``.
 

@@ -14,7 +14,7 @@ from pruneseg.config import outputs
 from pruneseg.data import DatasetError
 from pruneseg.data.cityscapes import dataset_classes
 from pruneseg.model_catalog import check_input_size, is_model_file
-from pruneseg.workspace import layout
+from pruneseg.workspace import naming
 from pruneseg.workspace.listing import count_images
 
 
@@ -58,7 +58,7 @@ def model_file_problem(model):
 
 def new_folder_problem(name, folder, what="run name"):
     """Why ``name`` cannot name a new folder under ``folder``, or None."""
-    problem = layout.name_problem(name, what)
+    problem = naming.name_problem(name, what)
     if problem:
         return problem
     if (Path(folder) / name).exists():

@@ -3,7 +3,8 @@ latency and video jobs (Streamlit). Each returns ``(config, problems)`` on submi
 """
 import streamlit as st
 
-from pruneseg.config import CALIBRATION_METHODS, COMPILE_TARGETS, CompileConfig, ExportConfig, QuantizeConfig
+from pruneseg.choices import CALIBRATION_METHODS, COMPILE_TARGETS
+from pruneseg.config import CompileConfig, ExportConfig, QuantizeConfig
 from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.dashboard import checks
 from pruneseg.workspace import layout

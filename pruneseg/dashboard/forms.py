@@ -3,7 +3,7 @@ inspection and the frontier here, export to target in ``deploy_forms``.
 
 Each draws its form and, on submit, returns ``(config, problems)``: the ``pruneseg.config``
 dataclass the form asks for and the messages of the checks it failed (the job's own,
-``pruneseg.preflight``, and the form's, ``pruneseg.dashboard.checks``), None where it passed; the page hands both to ``widgets.launch_job``. Without a submit
+``pruneseg.preflight``, and the form's, ``pruneseg.dashboard.checks``), None where it passed; the page hands both to ``job_widgets.launch_job``. Without a submit
 it returns None.
 """
 from dataclasses import replace
@@ -12,18 +12,20 @@ from pathlib import Path
 import streamlit as st
 
 from pruneseg import preflight
-from pruneseg.config import (CPU_BF16_CHOICES, DISTILL_KINDS, LATENCY_TABLE_RATIOS, SPEEDUP_PRECISION_MEANING,
-                             TRAIN_PRESETS, AnalyzeConfig, FrontierConfig, InspectConfig, PruneConfig, TrainConfig)
+from pruneseg.choices import (CPU_BF16_CHOICES, DISTILL_KINDS, LATENCY_TABLE_RATIOS, SPEEDUP_PRECISION_MEANING,
+                              TRAIN_PRESETS)
+from pruneseg.config import AnalyzeConfig, FrontierConfig, InspectConfig, PruneConfig, TrainConfig
 from pruneseg.dashboard import checks, widgets
 from pruneseg.dashboard.labels import dataset_label
-from pruneseg.dashboard.views.sensitivity import RATIO_CHOICES
-from pruneseg.dashboard.views.train import estimate_text, training_minutes
+from pruneseg.dashboard.views.training_estimate import estimate_text, training_minutes
 from pruneseg.model_catalog import (MODEL_FILE_FORM, MODEL_SPECS, batch_sizes_text, is_model_file, model_short_name,
                                     strides_text)
 from pruneseg.records.analysis import read_analysis, settings_of
 from pruneseg.target.machine import machine_profile, native_bf16, profile_text
 from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
-from pruneseg.workspace import layout
+from pruneseg.workspace import layout, naming
+
+RATIO_CHOICES = [round(0.05 * i, 2) for i in range(1, 20)]  # the analysis form's pruning ratios: 0.05 .. 0.95
 
 
 def processes_input():
@@ -112,7 +114,7 @@ def train_form(ws, datasets):
     if own:  # the run records the file by its absolute path, wherever the job starts
         path, _, function = own.rpartition(":")
         model = f"{checks.typed_path(path)}:{function}" if is_model_file(own) else own
-    name = name or layout.default_run_name(model_short_name(model))
+    name = name or naming.default_run_name(model_short_name(model))
     config = replace(defaults, model=model, data=str(Path(root).resolve()) if root else "",
                      out=str(layout.run_dir(ws, name)), height=int(height), width=int(width), epochs=int(epochs),
                      batch_size=int(batch), lr=float(lr), loss=loss, processes=processes, budget_minutes=float(budget),
@@ -164,14 +166,14 @@ def analysis_form(ws, checkpoints, datasets):
         processes = processes_input()
         if not st.form_submit_button("Start the analysis", type="primary", icon=":material/play_arrow:"):
             return None
-    name = name or (layout.checkpoint_name(checkpoint) if checkpoint else "")
+    name = name or (naming.checkpoint_name(checkpoint) if checkpoint else "")
     out = layout.analysis_path(ws, name)
     config = AnalyzeConfig(checkpoint=str(ws / checkpoint) if checkpoint else "", data=str(dataset), out=str(out),
                            images=int(images), ratios=sorted(ratios), bn_batches=int(bn_batches), runtime=runtime,
                            runtime_threads=int(threads), processes=processes,
                            latency_ratios=list(LATENCY_TABLE_RATIOS) if runtime and table else [])
     problems = [None if checkpoint else "Choose a checkpoint: train a model on the Train page first.",
-                checks.dataset_problem(dataset, "val"), name and layout.name_problem(name, "analysis name"),
+                checks.dataset_problem(dataset, "val"), name and naming.name_problem(name, "analysis name"),
                 checks.processes_problem(processes)]
     existing, problem = widgets.load_record(out, read_analysis) if out.exists() else (None, None)
     return config, [*problems, problem or preflight.analyze_problem(config, existing)]
@@ -212,7 +214,7 @@ def prune_form(ws, analysis, analysis_path, plans, plan_default, guards=None):
                          max_epochs=int(max_epochs), plan=plan, lr=float(lr), guards=guards,
                          processes=processes, speedup=speedup[0], speedup_precision=speedup[1], distill=distill[0],
                          distill_kind=distill[1], final_epochs=final_epochs)
-    return config, [layout.name_problem(name), preflight.prune_problem(config, analysis),
+    return config, [naming.name_problem(name), preflight.prune_problem(config, analysis),
                     checks.processes_problem(processes)]
 
 
@@ -262,7 +264,7 @@ def inspect_form(ws, options, datasets, chosen=()):
         if not st.form_submit_button("Inspect", type="primary", icon=":material/troubleshoot:"):
             return None
     config = InspectConfig(models=list(models), data=str(dataset or ""), split=split,
-                           out=str(layout.inspect_path(ws, layout.inspect_name(models, dataset or "", split))))
+                           out=str(layout.inspect_path(ws, naming.inspect_name(models, dataset or "", split))))
     return config, [preflight.inspect_problem(config)]
 
 
@@ -284,5 +286,5 @@ def frontier_form(ws, packages, labels, datasets):
             return None
     config = FrontierConfig(workspace=str(ws), packages=list(chosen), threads=int(threads), rounds=int(rounds),
                             data=str(data or ""),
-                            out=str(layout.frontier_path(ws, layout.frontier_name(chosen, int(threads)))))
+                            out=str(layout.frontier_path(ws, naming.frontier_name(chosen, int(threads)))))
     return config, [None if packages else "No package in this workspace yet: compile one first."]

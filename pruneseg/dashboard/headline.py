@@ -68,7 +68,7 @@ def headline_speedup(package, comparisons):
     """The headline speed-up of the package in folder ``package``.
 
     Args:
-        comparisons: saved latency comparisons, newest first (``listing.list_latency_comparisons``).
+        comparisons: saved latency comparisons, newest first (``target_results.list_latency_comparisons``).
     Returns:
         ``{"speedup", "q25", "q75", "threads", "rounds", "baseline", "file", "machine"}`` from the newest comparison
         that times ``package`` against its dense fp32 package as the baseline; None when none does (the

@@ -3,7 +3,7 @@ and a pruning run's iterations.
 
 Each panel draws what a view of ``pruneseg.dashboard.views`` (``verified_points``, ``speedup``,
 ``pruning_runs``) computes from the records, or the button that launches the job measuring it
-(``widgets.launch_job``, operator mode only).
+(``job_widgets.launch_job``, operator mode only).
 """
 from pathlib import Path
 
@@ -11,7 +11,7 @@ import streamlit as st
 
 from pruneseg import preflight
 from pruneseg.config import VerifyConfig
-from pruneseg.dashboard import widgets
+from pruneseg.dashboard import job_widgets, widgets
 from pruneseg.dashboard.headline import HOW, figure_note
 from pruneseg.dashboard.labels import is_final
 from pruneseg.dashboard.views import planner, pruning_runs, speedup, verified_points
@@ -41,7 +41,7 @@ def verify_panel(analysis, config, point, measured_points, verify_jobs):
         st.caption("The numbers above are read off the curve. Prune the checkpoint to this plan for real and "
                    "measure it (a background job; about as long as one curve point of the analysis).")
         if st.button("Verify", icon=":material/fact_check:", type="primary"):
-            widgets.launch_job(config, [preflight.verify_problem(config, analysis)], param="verify")
+            job_widgets.launch_job(config, [preflight.verify_problem(config, analysis)], param="verify")
     else:
         st.caption("The numbers above are read off the curve; this point was not verified.")
 
@@ -66,16 +66,16 @@ def speedup_panel(analysis, analysis_path, kind, asked, guards, measured_points,
         if st.button(f"Search for {asked:.2f}x", icon=":material/speed:"):
             config = VerifyConfig(analysis=str(analysis_path), data=settings_of(analysis).data, plan=kind,
                                   speedup=asked, guards=guards, out=str(out))
-            widgets.launch_job(config, [preflight.verify_problem(config, analysis)], param="verify")
+            job_widgets.launch_job(config, [preflight.verify_problem(config, analysis)], param="verify")
 
 
 def verify_jobs_panel(analysis, measured_points, verify_jobs):
     """The verify job in the address (what it measures, its panel) and the table of every verified point."""
-    if verify_job := widgets.shown_job(verify_jobs, "verify"):
+    if verify_job := job_widgets.shown_job(verify_jobs, "verify"):
         plan, asked = verify_job.config.get("plan", "sensitivity"), verify_job.config.get("speedup")
         target = planner.target_text(plan, verify_job.config.get("target", 0))
         st.markdown(f"**Verify job** · {plan} plan " + (f"asked {asked:.2f}x, measured" if asked else f"at {target}"))
-        widgets.job_panel(verify_job.path, param="verify")
+        job_widgets.job_panel(verify_job.path, param="verify")
     if verified := verified_points.verified_rows(analysis, measured_points):
         with st.expander(f"Verified points ({len(verified)}): how far to trust the curve", expanded=True,
                          icon=":material/fact_check:"):

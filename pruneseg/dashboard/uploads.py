@@ -15,7 +15,7 @@ from pathlib import Path
 from pruneseg.dashboard import access, checks
 from pruneseg.errors import PruneSegError
 from pruneseg.workspace import layout
-from pruneseg.workspace.listing import VIDEO_TYPES
+from pruneseg.workspace.target_results import VIDEO_TYPES
 
 MB = 2 ** 20
 # Streamlit's own default upload limit: about 3 minutes of 1080p at 10 Mbit/s, more than a demo

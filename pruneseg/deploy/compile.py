@@ -83,7 +83,7 @@ def int8_convolutions(compiled):
     return sum(precision in ("i8", "u8") for precision in convolutions), len(convolutions)
 
 
-TARGETS = {"ort-cpu": compile_ort_cpu, "openvino-cpu": compile_openvino_cpu}  # described in config.COMPILE_TARGETS
+TARGETS = {"ort-cpu": compile_ort_cpu, "openvino-cpu": compile_openvino_cpu}  # described in choices.COMPILE_TARGETS
 
 
 def package_parity(segmenter, model_path, frames=PARITY_FRAMES):

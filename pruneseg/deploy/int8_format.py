@@ -5,7 +5,7 @@ u8s8 kernels (uint8 activations, int8 weights) then run one instruction per four
 it they take another path, slower and able to saturate; ONNX Runtime's docs suggest 7-bit weights
 (``reduce_range``) there, and other formats may run better. So ``quantize --int8-format auto``
 (the default) keeps u8s8 on a CPU with VNNI, and elsewhere makes the model in every format of
-``config.INT8_FORMATS`` (one calibration shared), times each against fp32 in the target runner's
+``choices.INT8_FORMATS`` (one calibration shared), times each against fp32 in the target runner's
 session (paired rounds, one thread, ``target.timing``), scores its argmax agreement with fp32 on the
 parity images, and keeps the fastest whose agreement is within ``AGREEMENT_TOLERANCE`` of the best.
 What was chosen, why, every candidate's figures and the machine go to ``quantize.json`` and from
@@ -14,7 +14,7 @@ there to the package's manifest, where the runner reads them (``target.manifest.
 import numpy as np
 from onnxruntime.quantization import QuantType
 
-from pruneseg.config import INT8_FORMATS
+from pruneseg.choices import INT8_FORMATS
 from pruneseg.deploy.export import INPUT_NAME
 from pruneseg.target.backends import create_session
 from pruneseg.target.machine import has_vnni

@@ -24,8 +24,9 @@ from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, Q
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from pruneseg.checkpoint import load_model
-from pruneseg.config import CALIBRATION_METHODS as METHOD_NAMES
-from pruneseg.config import INT8_FORMATS, QuantizeConfig
+from pruneseg.choices import CALIBRATION_METHODS as METHOD_NAMES
+from pruneseg.choices import INT8_FORMATS
+from pruneseg.config import QuantizeConfig
 from pruneseg.deploy.export import INPUT_NAME, export_checkpoint, model_inputs, pick_samples
 from pruneseg.deploy.int8_format import (AGREEMENT_TOLERANCE, FORMAT_TYPES, format_description, known_format,
                                          measure_formats, pick_format, storage)

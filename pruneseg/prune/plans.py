@@ -13,7 +13,7 @@ With guards, the sensitivity and latency plans prune the groups that hurt a guar
 """
 import numpy as np
 
-from pruneseg.config import TARGET_KINDS
+from pruneseg.choices import TARGET_KINDS
 from pruneseg.prune.guards import guarded_costs
 from pruneseg.records.analysis import settings_of
 
@@ -117,7 +117,7 @@ def latency_plan(analysis, macs_model, target, guards=None):
             for name, index in chosen.items()}
 
 
-# the names, in config.PLAN_KINDS's order, and their target kinds (config.TARGET_KINDS) are torch-free for the CLI
+# the names, in choices.PLAN_KINDS's order, and their target kinds (choices.TARGET_KINDS) are torch-free for the CLI
 PLANS = {"sensitivity": sensitivity_plan, "uniform": uniform_plan, "latency": latency_plan}
 
 

@@ -21,7 +21,7 @@ give it a runtime (``pruneseg.deploy.latency.RuntimeLatency``). Torch-free.
 import math
 import time
 
-from pruneseg.config import SPEEDUP_PRECISIONS
+from pruneseg.choices import SPEEDUP_PRECISIONS
 
 WINDOW = 1.05  # a speed-up within [asked, asked x 1.05] is what was asked
 PROBE_CAP = 6  # whole-model measurements per search at most

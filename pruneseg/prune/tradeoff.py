@@ -146,7 +146,7 @@ def efficiency(point):
 
 def predicted_point(analysis, plan, target, target_kind="macs"):
     """What the curve of ``plan`` predicts for that plan at its own ``target`` (a ``target_kind``: "macs" or
-    "speedup", ``config.TARGET_KINDS``): the computed point of that target, else for a MACs target the
+    "speedup", ``choices.TARGET_KINDS``): the computed point of that target, else for a MACs target the
     curve read at it (``point_at``); None when the curve cannot say."""
     for point in curve(analysis, plan)[1:]:
         if abs(point["target"] - target) < 1e-9:

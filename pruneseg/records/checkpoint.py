@@ -49,7 +49,7 @@ class Checkpoint(TypedDict):
     pruning_history: NotRequired[list]  # the pruning steps replayed on a fresh model before the weights load;
     #                                     default: [], a dense model
     iteration: NotRequired[int]  # the pruning iteration that made it (the final fine-tune: the last one + 1)
-    target: NotRequired[float]  # that iteration's target (pruneseg.config.TARGET_KINDS)
+    target: NotRequired[float]  # that iteration's target (pruneseg.choices.TARGET_KINDS)
     one_shot: NotRequired[dict]  # current.pt: the metrics right after pruning, before fine-tuning
     widths: NotRequired[dict]  # current.pt of an iteration: the channels per group it was pruned to
     speedup_search: NotRequired[dict | None]  # current.pt of an iteration with --speedup: its search

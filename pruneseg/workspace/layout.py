@@ -1,4 +1,4 @@
-"""Every folder and file name of the workspace, and safe names for new runs and artefacts.
+"""Every folder and file name of the workspace (names for new runs and artefacts: ``pruneseg.workspace.naming``).
 
 ::
 
@@ -27,13 +27,12 @@
 
 Stdlib only: pages, jobs and the CLI all import it.
 """
-import hashlib
 import os
 import re
-import time
 from pathlib import Path
 
 from pruneseg.target.manifest import MANIFEST_NAME
+from pruneseg.workspace.naming import checkpoint_name, safe_name, stamp
 
 WORKSPACE_ENV = "PRUNESEG_WORKSPACE"
 BUILTIN_DATASET = "synthcity"
@@ -49,8 +48,6 @@ MANIFEST, PACKAGE_MODEL = MANIFEST_NAME, "model.onnx"
 PACKAGE_IR = "model.xml"  # an OpenVINO package's model; its weights are model.bin beside it
 RESUME_CHECKPOINTS = (LAST_CHECKPOINT, CURRENT_CHECKPOINT)  # kept to resume a job; rarely the one to use
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_NAME_JUNK = re.compile(r"[^A-Za-z0-9._-]+")
 _SNAPSHOT = re.compile(r"^(iter_\d+|current|final)$")  # the pruning loop's checkpoint names
 _SHARD = re.compile(r"\.shard-\d+\.json$")
 
@@ -58,29 +55,6 @@ _SHARD = re.compile(r"\.shard-\d+\.json$")
 def default_workspace():
     """``$PRUNESEG_WORKSPACE``, else ``./workspace``."""
     return Path(os.environ.get(WORKSPACE_ENV, "workspace"))
-
-
-def safe_name(text, fallback="unnamed"):
-    """``text`` with every run of characters other than letters, digits, '.', '_', '-' as one '_'."""
-    return _NAME_JUNK.sub("_", str(text)).strip("._-") or fallback
-
-
-def name_problem(name, what="run name"):
-    """Why ``name`` cannot name a new folder or file of the workspace, or None."""
-    if NAME_PATTERN.match(name):
-        return None
-    return f"{what} {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-
-
-def stamp(now=None):
-    """``20250101-120000``: the time prefix of job ids and result files."""
-    return time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-
-
-def checkpoint_name(checkpoint):
-    """A name for artefacts of a checkpoint: ``runs/fpn-1/model_best.pt`` -> ``fpn-1-model_best``."""
-    path = Path(checkpoint)
-    return safe_name(f"{path.parent.name}-{path.stem}" if path.parent.name else path.stem, "model")
 
 
 def is_snapshot(checkpoint):
@@ -121,11 +95,6 @@ def run_dir(workspace, name):
     return runs_dir(workspace) / name
 
 
-def default_run_name(model, now=None):
-    """``fpn-20250101-120000``."""
-    return f"{model}-{stamp(now)}"
-
-
 # --- analyses and pruning runs -----------------------------------------------------------
 
 def analyses_dir(workspace):
@@ -136,20 +105,22 @@ def analysis_path(workspace, name):
     return analyses_dir(workspace) / f"{name}.json"
 
 
-def verify_path(analysis, plan, target, guards=None):
-    """Where ``verify`` writes its measured point: beside the analysis, named by plan, target and guards
-    (``-guard-bike0.03-person0.02``)."""
-    analysis = Path(analysis)
+def _guards_suffix(guards):
+    """``-guard-bike0.03-person0.02`` for ``{class: limit}`` guards; empty without."""
     guarded = "".join(f"-{name}{limit:g}" for name, limit in sorted((guards or {}).items()))
-    return analysis.with_name(f"{analysis.stem}.verify-{plan}-{target:.2f}{'-guard' + guarded if guarded else ''}.json")
+    return "-guard" + guarded if guarded else ""
+
+
+def verify_path(analysis, plan, target, guards=None):
+    """Where ``verify`` writes its measured point: beside the analysis, named by plan, target and guards."""
+    analysis = Path(analysis)
+    return analysis.with_name(f"{analysis.stem}.verify-{plan}-{target:.2f}{_guards_suffix(guards)}.json")
 
 
 def speedup_verify_path(analysis, plan, speedup, precision="fp32", guards=None):
     """Where ``verify --speedup`` writes its measured point: ``<analysis>.verify-<plan>-x2.00-fp32[-guard...].json``."""
     analysis = Path(analysis)
-    guarded = "".join(f"-{name}{limit:g}" for name, limit in sorted((guards or {}).items()))
-    return analysis.with_name(f"{analysis.stem}.verify-{plan}-x{speedup:.2f}-{precision}"
-                              f"{'-guard' + guarded if guarded else ''}.json")
+    return analysis.with_name(f"{analysis.stem}.verify-{plan}-x{speedup:.2f}-{precision}{_guards_suffix(guards)}.json")
 
 
 def verify_glob(analysis):
@@ -282,15 +253,6 @@ def predictions_path(record):
     return record.with_name(record.stem + PREDICTIONS_SUFFIX)
 
 
-def inspect_name(models, data, split):
-    """A stable name for the inspection of ``models`` (in order) on ``data``/``split``: the first
-    model's name and a hash of everything, so the same choice finds its earlier result."""
-    digest = hashlib.sha256(repr([[str(Path(m)) for m in models], str(Path(data)), split]).encode()).hexdigest()[:8]
-    first = Path(models[0]) if models else Path("none")
-    head = checkpoint_name(first) if first.suffix == ".pt" else safe_name(first.name)
-    return f"{head[:40]}-{len(models)}m-{split}-{digest}"
-
-
 # --- the frontier (which package to ship) ------------------------------------------------------
 
 def frontier_dir(workspace):
@@ -300,15 +262,6 @@ def frontier_dir(workspace):
 def frontier_path(workspace, name):
     """``frontier/<name>.json``: a frontier record (``pruneseg.records.frontier``)."""
     return frontier_dir(workspace) / f"{name}.json"
-
-
-def frontier_name(packages, threads):
-    """``all-t1`` for every package of the workspace, else ``<count>p-<hash>-t1``: the same choice and threads
-    name the same record, so measuring it again resumes it."""
-    if not packages:
-        return f"all-t{threads}"
-    digest = hashlib.sha256(repr(sorted(str(Path(p)) for p in packages)).encode()).hexdigest()[:8]
-    return f"{len(packages)}p-{digest}-t{threads}"
 
 
 # --- jobs -------------------------------------------------------------------------------

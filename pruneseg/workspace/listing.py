@@ -1,4 +1,5 @@
-"""What the workspace holds: datasets, runs, checkpoints, analyses, pruning runs, exports, packages, results.
+"""What the workspace holds: datasets, runs, checkpoints, analyses, pruning runs, exports, packages,
+inspections, demos; what was measured on the target is listed in ``pruneseg.workspace.target_results``.
 
 Every listing reads records through ``pruneseg.records``; a broken one is listed with its
 ``problem`` (a message naming the file) instead of raising, so a page can show it: a row with the
@@ -14,25 +15,23 @@ from pruneseg.jsonio import read_json
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import read_analysis, read_point
 from pruneseg.records.demo import read_demo
-from pruneseg.records.deploy import (read_export, read_latency_comparison, read_manifest, read_perf_result,
-                                     read_quantize, read_video_result)
-from pruneseg.records.frontier import read_frontier
+from pruneseg.records.deploy import read_export, read_manifest, read_quantize
 from pruneseg.records.inspect import read_inspect
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import best_epoch, read_epochs, read_run_config
 from pruneseg.workspace import layout
 
-VIDEO_TYPES = ("mp4", "mov", "m4v", "mkv", "webm", "avi")
 
-
-def _mtime(path):
+def modified_time(path):
+    """``path``'s modification time; 0 when it is gone (a running job replaced it just now)."""
     try:
         return path.stat().st_mtime
-    except OSError:  # a running job replaced it just now
+    except OSError:
         return 0.0
 
 
-def _newest_first(rows, key="modified"):
+def newest_first(rows, key="modified"):
+    """``rows`` sorted by their ``key`` (a time), newest first."""
     return sorted(rows, key=lambda row: row[key], reverse=True)
 
 
@@ -101,8 +100,8 @@ def list_runs(workspace):
         runs.append({"name": path.name, "path": path, "config": config, "problem": problem,
                      "epochs_done": len(epochs), "best": best_epoch(epochs),
                      "best_checkpoint": best_checkpoint if best_checkpoint.exists() else None,
-                     "modified": _mtime(path / layout.RUN_CONFIG)})
-    return _newest_first(runs)
+                     "modified": modified_time(path / layout.RUN_CONFIG)})
+    return newest_first(runs)
 
 
 def list_checkpoints(workspace):
@@ -119,7 +118,7 @@ def list_checkpoints(workspace):
         rows.append({"file": str(path.relative_to(workspace)), "size MB": round(stat.st_size / 1e6, 1),
                      "saved": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stat.st_mtime)),
                      "modified": stat.st_mtime})
-    rows = _newest_first(rows)
+    rows = newest_first(rows)
     for row in rows:
         del row["modified"]
     return rows
@@ -155,7 +154,7 @@ def list_analyses(workspace):
     if not folder.is_dir():
         return []
     paths = [p for p in folder.glob("*.json") if not (layout.is_verify_file(p) or layout.is_shard_file(p))]
-    return sorted(paths, key=_mtime, reverse=True)
+    return sorted(paths, key=modified_time, reverse=True)
 
 
 def load_analysis(path):
@@ -198,7 +197,7 @@ def list_pruning_runs(workspace, analysis_path=None):
             continue
         if wanted is None or Path(state["config"].get("analysis", "")).resolve() == wanted:
             runs.append((state_file.parent, state))
-    return sorted(runs, key=lambda run: _mtime(run[0] / layout.PRUNE_STATE), reverse=True)
+    return sorted(runs, key=lambda run: modified_time(run[0] / layout.PRUNE_STATE), reverse=True)
 
 
 def list_exports(workspace):
@@ -239,66 +238,13 @@ def list_packages(workspace):
         except RecordError as error:
             manifest, problem = None, str(error)
         rows.append({"name": path.name, "path": path, "manifest": manifest, "problem": problem,
-                     "modified": _mtime(manifest_path) if manifest else _mtime(path)})
-    return _newest_first(rows)
+                     "modified": modified_time(manifest_path) if manifest else modified_time(path)})
+    return newest_first(rows)
 
 
 def folder_bytes(path):
     """Bytes of the files directly in ``path`` (a package's size: its model files and manifest)."""
     return sum(p.stat().st_size for p in Path(path).iterdir() if p.is_file())
-
-
-def list_perf_results(workspace):
-    """Throughput results under ``target/perf/``, oldest first, each with its ``file`` added; an unreadable
-    one is ``{"file", "problem"}``."""
-    folder = layout.perf_dir(workspace)
-    results = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        try:
-            results.append(dict(read_perf_result(path), file=str(path)))
-        except RecordError as error:
-            results.append({"file": str(path), "problem": str(error)})
-    return sorted(results, key=lambda r: r.get("created", 0))
-
-
-def list_latency_comparisons(workspace):
-    """Paired latency comparisons under ``target/latency/``, newest first, each with its ``file``; an
-    unreadable one is ``{"file", "problem"}``."""
-    folder = layout.latency_dir(workspace)
-    results = []
-    for path in folder.glob("*.json") if folder.is_dir() else []:
-        try:
-            results.append(dict(read_latency_comparison(path), file=str(path)))
-        except RecordError as error:
-            results.append({"file": str(path), "problem": str(error)})
-    return sorted(results, key=lambda r: r.get("created", 0), reverse=True)
-
-
-def list_videos(workspace):
-    """Finished overlay videos under ``target/videos/``, newest first: ``video`` (the mp4) and its ``record``;
-    one whose summary is unreadable has record None and its ``problem`` (one without a summary is unfinished)."""
-    folder = layout.videos_dir(workspace)
-    videos = []
-    for video in folder.glob("*.mp4") if folder.is_dir() else []:
-        summary = layout.video_summary_path(video)
-        if not summary.exists():
-            continue
-        try:
-            videos.append({"video": str(video), "record": read_video_result(summary), "problem": None})
-        except RecordError as error:
-            videos.append({"video": str(video), "record": None, "problem": str(error)})
-    return sorted(videos, key=lambda v: (v["record"] or {}).get("created", 0), reverse=True)
-
-
-def video_sources(workspace):
-    """Videos to choose from: the built-in drive first (when it exists), then uploads, newest first."""
-    drive = layout.drive_video(workspace)
-    sources = [drive] if drive.is_file() else []
-    folder = layout.uploads_dir(workspace)
-    if folder.is_dir():
-        uploads = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower().lstrip(".") in VIDEO_TYPES]
-        sources += sorted(uploads, key=_mtime, reverse=True)
-    return sources
 
 
 def list_inspections(workspace):
@@ -312,8 +258,9 @@ def list_inspections(workspace):
             record, problem = read_inspect(path), None
         except RecordError as error:
             record, problem = None, str(error)
-        rows.append({"name": path.stem, "path": path, "record": record, "problem": problem, "modified": _mtime(path)})
-    return _newest_first(rows)
+        rows.append({"name": path.stem, "path": path, "record": record, "problem": problem,
+                     "modified": modified_time(path)})
+    return newest_first(rows)
 
 
 def demo_artefacts(workspace):
@@ -330,18 +277,3 @@ def demo_artefacts(workspace):
             if isinstance(value, str) and value:
                 made.setdefault(str(Path(value).resolve()), path.stem)
     return made
-
-
-def list_frontiers(workspace):
-    """Frontier records under ``frontier/``, newest first: name, path, record (None when unreadable), problem."""
-    folder = layout.frontier_dir(workspace)
-    if not folder.is_dir():
-        return []
-    rows = []
-    for path in folder.glob("*.json"):
-        try:
-            record, problem = read_frontier(path), None
-        except RecordError as error:
-            record, problem = None, str(error)
-        rows.append({"name": path.stem, "path": path, "record": record, "problem": problem, "modified": _mtime(path)})
-    return _newest_first(rows)

@@ -1,7 +1,7 @@
 """An analysis file summarised: how far it got (sensitivity cells, latency table, curve points) and which
 images its mIoU is on. Shared by the Sensitivity and Prune pages; no Streamlit, no torch.
 """
-from pruneseg.config import TARGET_KINDS
+from pruneseg.choices import TARGET_KINDS
 from pruneseg.prune.tradeoff import plan_targets
 from pruneseg.records.analysis import settings_of
 

@@ -6,7 +6,7 @@ curves alone (``pruneseg.prune.tradeoff.point_at``), so it redraws in millisecon
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from pruneseg.config import PLAN_KINDS, TARGET_KINDS
+from pruneseg.choices import PLAN_KINDS, TARGET_KINDS
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
 from pruneseg.dashboard.headline import figure_note
 from pruneseg.dashboard.labels import model_label

@@ -8,7 +8,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from pruneseg.config import TARGET_KINDS
+from pruneseg.choices import TARGET_KINDS
 from pruneseg.dashboard.charts import ACCENT_COLOR, DENSE_COLOR, LINE_COLOR, rgb, style_figure
 from pruneseg.dashboard.headline import (checkpoint_packages, figure_note, headline_label, headline_speedup,
                                          headline_value)

@@ -18,7 +18,7 @@ from pruneseg.dashboard.charts import rgb, style_figure
 from pruneseg.dashboard.headline import HOW, checkpoint_packages, figure_note, headline_label, headline_speedup
 from pruneseg.dashboard.labels import measured_on
 from pruneseg.dashboard.pareto import pareto_front
-from pruneseg.dashboard.views import frontier as frontier_view
+from pruneseg.dashboard.views import frontier_record
 from pruneseg.dashboard.views import planner, pruning_runs, timings
 from pruneseg.dashboard.views import speedup as speedup_view
 from pruneseg.data.classes import classes_of
@@ -27,7 +27,7 @@ from pruneseg.records.analysis import read_analysis, settings_of
 from pruneseg.records.deploy import read_quantize
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import read_run_config
-from pruneseg.workspace import layout, listing
+from pruneseg.workspace import layout, listing, target_results
 
 ROLES = ("dense fp32", "dense int8", "pruned fp32", "pruned int8")
 
@@ -78,7 +78,7 @@ def gather(ws, run_dir):
     last = state["iterations"][-1] if state["iterations"] else None
     dense_ckpt, pruned_ckpt = config["checkpoint"], last["checkpoint"] if last else ""
     packages = _packages(ws, dense_ckpt, pruned_ckpt)
-    comparisons = listing.readable(listing.list_latency_comparisons(ws))
+    comparisons = listing.readable(target_results.list_latency_comparisons(ws))
     headlines = {role: found for role, path in packages.items() if role != "dense fp32"
                  and (found := headline_speedup(path, comparisons))}
     comparison = _comparison(comparisons, headlines)
@@ -87,15 +87,16 @@ def gather(ws, run_dir):
     except RecordError:  # a checkpoint outside a run folder, or an already pruned one
         run_config = {}
     quantized = {"dense": _quantized(ws, dense_ckpt), "pruned": _quantized(ws, pruned_ckpt) if last else None}
-    videos = [v for v in listing.readable(listing.list_videos(ws))
+    videos = [v for v in listing.readable(target_results.list_videos(ws))
               if [p.get("path") for p in v["record"].get("packages", [])][-1:] == [packages.get("pruned int8")]]
-    perf = [r for r in listing.readable(listing.list_perf_results(ws)) if r.get("package") in packages.values()]
+    perf = [r for r in listing.readable(target_results.list_perf_results(ws))
+            if r.get("package") in packages.values()]
     return {
         "run": str(run_dir), "state": state, "analysis_path": config["analysis"], "analysis": analysis,
         "packages": packages, "sizes": {role: listing.folder_bytes(path) for role, path in packages.items()},
         "headlines": headlines, "comparison": comparison, "quantized": quantized, "perf": perf, "train_config": run_config,
         "video": videos[0]["video"] if videos else None,
-        "frontier": frontier_view.newest_holding(listing.list_frontiers(ws), packages.values()),
+        "frontier": frontier_record.newest_holding(target_results.list_frontiers(ws), packages.values()),
         "provenance": {"dataset": settings_of(analysis).data, "code": code_version(),
                        "date": time.strftime("%Y-%m-%d %H:%M")},
     }
@@ -234,16 +235,16 @@ def figures(data):
                     f"{figure_note('throughput', workers='N')}."))
     if data.get("frontier"):
         shown = frontier_points(data)
-        out.append(("Which model to ship: every package timed together", frontier_view.frontier_figure(
+        out.append(("Which model to ship: every package timed together", frontier_record.frontier_figure(
             shown, pareto_front(shown), title="mIoU against latency, end to end"),
             "Every package timed together, end to end on the target runner, in alternating rounds; "
-            f"{frontier_view.machine_text(data['frontier'])}; the {figure_note('frontier')}."))
+            f"{frontier_record.machine_text(data['frontier'])}; the {figure_note('frontier')}."))
     return out
 
 
 def frontier_points(data):
     """The frontier's timed packages of this run's classes (another class set does not compare)."""
-    return frontier_view.filtered(frontier_view.points(data["frontier"]), classes_of(data["state"]).names)
+    return frontier_record.filtered(frontier_record.points(data["frontier"]), classes_of(data["state"]).names)
 
 
 def training_precision(train_config):

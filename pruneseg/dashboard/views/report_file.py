@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pruneseg.dashboard.headline import figure_note
 from pruneseg.dashboard.labels import measured_on
-from pruneseg.dashboard.views import frontier as frontier_view
+from pruneseg.dashboard.views import frontier_record
 from pruneseg.dashboard.views import pruning_runs
 from pruneseg.dashboard.views.report import (class_rows, figures, headline_cards, provenance_rows, speedup_machine,
                                              speedups)
@@ -72,5 +72,5 @@ def report_json(data):
                        "speedups": speedups(data),
                        "iterations": pruning_runs.snapshot_rows(data["state"]), "per_class_iou": class_rows(data),
                        "packages": data["packages"],
-                       "frontier": frontier_view.table_rows(data["frontier"]) if data.get("frontier") else None,
+                       "frontier": frontier_record.table_rows(data["frontier"]) if data.get("frontier") else None,
                        "provenance": provenance_rows(data)}, indent=1)

@@ -13,8 +13,6 @@ from pruneseg.records.analysis import settings_of
 
 MIOU = "mIoU"
 
-RATIO_CHOICES = [round(0.05 * i, 2) for i in range(1, 20)]  # 0.05 .. 0.95, the form's choices
-
 
 def robust_ratio(group_drops, tolerance=SEED_TOLERANCE):
     """How far a group can be pruned alone: the largest measured ratio up to which *every*

@@ -3,7 +3,7 @@
 Pure functions of an analysis and its verified points (``pruneseg.workspace.listing.read_verified``);
 no Streamlit, no torch.
 """
-from pruneseg.config import TARGET_KINDS
+from pruneseg.choices import TARGET_KINDS
 from pruneseg.prune.tradeoff import point_speedup, predicted_point, prediction_record, runtime_speedup
 
 
