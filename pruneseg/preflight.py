@@ -124,6 +124,7 @@ def verify_problem(config, analysis):
     """Why ``verify`` cannot measure ``config`` (a ``VerifyConfig``) with ``analysis``, or None."""
     return (_raised(check_plan_data, config.plan, analysis)
             or _raised(check_guards, config.guards, analysis, config.plan)
+            or (config.speedup and _raised(check_speedup, config.speedup, None, config.plan, config.speedup_precision))
             or analysis_changed_problem(analysis, config.analysis, analysis["checkpoint"]))
 
 

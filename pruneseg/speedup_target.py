@@ -13,6 +13,7 @@ change the time, so a probe is not recalibrated; the caller recalibrates and sco
 import copy
 
 from pruneseg.deploy.latency import RuntimeLatency
+from pruneseg.errors import PruneSegError
 from pruneseg.prune.groups import prune_to_widths
 from pruneseg.choices import TARGET_KINDS
 from pruneseg.prune.plans import make_plan, rounded_width
@@ -63,8 +64,11 @@ class PlanKnob:
 
 
 def check_asked(asked, plan_knob, precision):
-    """ValueError unless ``asked`` is a speed-up the plan can be searched for (``speedup_search.check_speedup``)."""
-    check_speedup(asked, plan_knob.largest(), plan_knob.kind, precision)
+    """PruneSegError unless ``asked`` is a speed-up the plan can be searched for (``speedup_search.check_speedup``)."""
+    try:
+        check_speedup(asked, plan_knob.largest(), plan_knob.kind, precision)
+    except ValueError as error:
+        raise PruneSegError(str(error)) from None
 
 
 def search_plan(asked, plan_knob, base, dense, height, width, precision="fp32", threads=1, importance="l2",
