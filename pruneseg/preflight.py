@@ -18,7 +18,7 @@ from pruneseg.prune.plans import check_plan_data
 from pruneseg.prune.speedup_search import check_speedup
 from pruneseg.records import RecordError, file_sha256
 from pruneseg.records.analysis import RESULT_SETTINGS, settings_of
-from pruneseg.records.inspect import read_inspect
+from pruneseg.records.inspection import read_inspect
 from pruneseg.records.pruning import read_state
 from pruneseg.workspace.layout import PRUNE_STATE
 

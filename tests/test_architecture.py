@@ -24,7 +24,7 @@ TORCH_FREE = ("pruneseg.config", "pruneseg.target_configs", "pruneseg.model_cata
               "pruneseg.data.classes", "pruneseg.data.cityscapes", "pruneseg.data.stats", "pruneseg.target",
               "pruneseg.torchrun_env", "pruneseg.preflight")
 JOBS = ("pruneseg.train", "pruneseg.analyze", "pruneseg.prune_loop", "pruneseg.evaluate", "pruneseg.target_jobs",
-        "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.inspect",
+        "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.inspection",
         "pruneseg.demo", "pruneseg.frontier", "pruneseg.cli", "pruneseg.cli_pruning", "pruneseg.cli_deploy",
         "pruneseg.speedup_target", "pruneseg.fine_tune")
 
@@ -107,6 +107,14 @@ def test_only_pages_and_the_dashboard_import_streamlit():
     assert users and all(name.startswith(("app_pages", "pruneseg.dashboard")) or name == "app" for name in users)
     views = [name for name in users if name.startswith("pruneseg.dashboard.views")]
     assert not views, f"views are Streamlit-free: {views}"
+
+
+def test_no_package_module_is_named_after_a_standard_library_module():
+    # a pruneseg/inspect.py shadows ``inspect`` for any script run from its folder; pages keep their
+    # file names, which are their URLs, and are never imported as modules
+    named = sorted(name for name in SOURCES if name.startswith("pruneseg.")
+                   and name.rsplit(".", 1)[-1] in sys.stdlib_module_names)
+    assert not named, named
 
 
 def test_every_page_renders_without_importing_torch(tmp_path):

@@ -14,12 +14,12 @@ from conftest import make_dataset
 from pruneseg.cli import main as cli_main
 from pruneseg.cli_args import from_args, to_argv
 from pruneseg.config import InspectConfig
-from pruneseg.dashboard.views import inspect as view
+from pruneseg.dashboard.views import inspection as view
 from pruneseg.dashboard.views import predictions
 from pruneseg.data.classes import CLASS_COLORS, CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES
 from pruneseg.metrics import class_scores, confusion_matrix, image_metrics, mean_iou
 from pruneseg.records import RecordError
-from pruneseg.records.inspect import FORMAT_VERSION, model_stamp, prediction_key, read_inspect, read_predictions, truth_key
+from pruneseg.records.inspection import FORMAT_VERSION, model_stamp, prediction_key, read_inspect, read_predictions, truth_key
 from pruneseg.workspace import layout, listing
 
 HEIGHT, WIDTH = 64, 128  # the tiny dataset's size (conftest.make_dataset)

@@ -17,7 +17,7 @@ from pruneseg.records.demo import read_demo
 from pruneseg.records.deploy import (read_export, read_latency_comparison, read_manifest, read_perf_result,
                                      read_quantize, read_video_result)
 from pruneseg.records.frontier import read_frontier
-from pruneseg.records.inspect import read_inspect
+from pruneseg.records.inspection import read_inspect
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import best_epoch, read_epochs, read_run_config
 from pruneseg.workspace import layout

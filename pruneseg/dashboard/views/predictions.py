@@ -1,7 +1,7 @@
 """An inspection's stored predictions, read back and drawn: which inspection covers a dataset split, the image as
 the models saw it, and the error and disagreement maps over it.
 
-Pure functions of an inspect record (``pruneseg.records.inspect``) and the class maps stored beside it;
+Pure functions of an inspect record (``pruneseg.records.inspection``) and the class maps stored beside it;
 images are read with PIL and resized with OpenCV exactly as the job did. Shared by the Inspect page's
 gallery and the Dataset page's prediction viewer. No Streamlit, no torch: nothing here runs a model.
 """
