@@ -91,7 +91,7 @@ def add_runtime(analysis, curve_points=None):
 
 
 def synthetic_state(analysis_path, out, iterations=3, step=0.1, plan="sensitivity"):
-    """A pruning loop's ``state.json`` dict as ``pruneseg prune`` writes it."""
+    """A pruning loop's ``pruning.json`` dict as ``pruneseg prune`` writes it."""
     dense = {"miou": 0.7, "iou": [0.7] * 6, "pixel_accuracy": 0.9, "params": 11_000_000, "macs": 6_500_000_000,
              "latency_ms": 80.0}
     records = []
@@ -355,7 +355,7 @@ def test_listing_analyses_verified_points_and_pruning_runs(tmp_path):
     mine, other = layout.pruned_dir(tmp_path) / "mine", layout.pruned_dir(tmp_path) / "other"
     for out, analysis_path in ((mine, path), (other, folder / "b.json")):
         out.mkdir(parents=True)
-        (out / "state.json").write_text(json.dumps(synthetic_state(analysis_path, out)))
+        (out / "pruning.json").write_text(json.dumps(synthetic_state(analysis_path, out)))
     assert [folder for folder, _ in listing.list_pruning_runs(tmp_path, path)] == [mine]
 
 
@@ -469,6 +469,6 @@ def test_an_analysis_says_which_images_its_miou_is_on_beside_the_validation_spli
     assert listing.split_miou(run / "model_best.pt") == 0.5 and listing.split_miou(run / "checkpoint.pt") == 0.4
     out = tmp_path / "pruned" / "p"
     out.mkdir(parents=True)
-    (out / "state.json").write_text(json.dumps(synthetic_state(tmp_path / "a.json", out)))
+    (out / "pruning.json").write_text(json.dumps(synthetic_state(tmp_path / "a.json", out)))
     assert listing.split_miou(out / "iter_2.pt") == pytest.approx(0.69 - 0.05 * 0.2)
     assert listing.split_miou(tmp_path / "elsewhere.pt") is None and listing.split_miou(out / "iter_9.pt") is None

@@ -61,7 +61,7 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_vide
     record = demo.main(config)
     assert list(record["steps"]) == list(demo.STEPS) and all(step["done"] for step in record["steps"].values())
     made = record["artefacts"]
-    state = json.loads((ws / "pruned" / "demo-fpn" / "state.json").read_text())
+    state = json.loads((ws / "pruned" / "demo-fpn" / "pruning.json").read_text())
     assert record["quality"] == demo.quality(state) and record["quality"]["pruned_miou"] == state["iterations"][-1]["miou"]
     packages = {p["name"]: p["manifest"] for p in listing.list_packages(ws)}
     assert len(packages) == 4 and all(packages.values())

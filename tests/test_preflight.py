@@ -15,7 +15,7 @@ PASSED = "the preflight passed: the job went on to load the model"
 CASES = [  # (name, iterations, step, the message's start, or None: accepted)
     ("at-the-bound", 5, 0.19, None),
     ("past-the-bound", 5, 0.2, "iterations x step must be at most 0.95: the last iteration removes"),
-    ("taken", 3, 0.1, "state.json: this folder holds a run with other"),
+    ("taken", 3, 0.1, "pruning.json: this folder holds a run with other"),
 ]
 
 

@@ -21,6 +21,7 @@ from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.plans import rounded_width, sensitivity_plan
 from pruneseg.prune.tradeoff import plan_targets
 from pruneseg.train import main as train
+from pruneseg.workspace import layout, listing
 
 X = torch.randn(1, 3, 64, 128)
 
@@ -201,6 +202,19 @@ def test_iterative_pruning_snapshots_each_iteration_and_resumes(trained, analysi
         assert model(X).shape == (1, 6, 64, 128)
 
 
+def test_a_new_run_writes_pruning_json_and_an_old_run_resumes_in_its_state_json(trained, analysis_file, tmp_path):
+    out = layout.pruning_run_dir(tmp_path, "old")
+    prune_loop.main(prune_config(trained, analysis_file, out, iterations=1))
+    assert (out / "pruning.json").is_file() and not (out / "state.json").exists()
+    (out / "pruning.json").rename(out / "state.json")  # as a run made before pruning.json left it
+    (folder, listed), = listing.list_pruning_runs(tmp_path)
+    assert folder == out and [r["iteration"] for r in listed["iterations"]] == [1]
+    state = prune_loop.main(prune_config(trained, analysis_file, out, iterations=2))
+    assert [r["iteration"] for r in state["iterations"]] == [1, 2]
+    assert json.loads((out / "state.json").read_text())["iterations"] == state["iterations"]
+    assert not (out / "pruning.json").exists()
+
+
 def test_killed_pruning_job_resumes_at_its_epoch(trained, analysis_file, tmp_path):
     out = tmp_path / "prune"
     config = prune_config(trained, analysis_file, out, iterations=1, max_epochs=6, tolerance=-1.0)
@@ -215,7 +229,7 @@ def test_killed_pruning_job_resumes_at_its_epoch(trained, analysis_file, tmp_pat
     assert not (out / "iter_1.pt").exists()
     resumed = subprocess.run(command, capture_output=True, text=True, check=True)
     assert "resuming iteration 1 after epoch" in resumed.stdout
-    state = json.loads((out / "state.json").read_text())
+    state = json.loads((out / "pruning.json").read_text())
     assert state["iterations"][0]["epochs"] == 6
 
 
@@ -291,7 +305,7 @@ def test_pruning_refuses_mismatched_inputs_before_any_work(trained, analysis_fil
         prune_loop.main(prune_config(trained, analysis_file, tmp_path / "c", iterations=5, step=0.3))
     out = tmp_path / "d"
     prune_loop.main(prune_config(trained, analysis_file, out, iterations=1))
-    with pytest.raises(PruneSegError, match="state.json: this folder holds a run with other plan"):
+    with pytest.raises(PruneSegError, match="pruning.json: this folder holds a run with other plan"):
         prune_loop.main(prune_config(trained, analysis_file, out, iterations=1, plan="uniform"))
 
 

@@ -38,7 +38,7 @@ def write_analysis(ws, analysis=None, stem=STEM):
 def write_state(ws, analysis_path, name=f"{STEM}-sensitivity", **kwargs):
     out = layout.pruned_dir(ws.resolve()) / name
     out.mkdir(parents=True)
-    (out / "state.json").write_text(json.dumps(synthetic_state(analysis_path, out, **kwargs)))
+    (out / "pruning.json").write_text(json.dumps(synthetic_state(analysis_path, out, **kwargs)))
     return out
 
 
@@ -277,7 +277,7 @@ def test_prune_page_shows_the_iterations_of_a_pruning_run(workspace):  # noqa: F
 def test_a_broken_pruning_run_and_verified_point_show_their_problem_beside_the_good_ones(workspace):  # noqa: F811
     path = write_analysis(workspace)
     write_state(workspace, path)
-    (write_state(workspace, path, name="broken") / "state.json").write_text('{"config": {"anal')
+    (write_state(workspace, path, name="broken") / "pruning.json").write_text('{"config": {"anal')
     point = {"plan": "sensitivity", "target": 0.3, "widths": {}, "miou": 0.61, "params": 6e6, "macs": 4.55e9,
              "latency_ms": 50.0}
     layout.verify_path(path, "sensitivity", 0.3).write_text(json.dumps(point))
@@ -285,7 +285,7 @@ def test_a_broken_pruning_run_and_verified_point_show_their_problem_beside_the_g
     at = open_page(PRUNE)
     assert not at.exception, at.exception
     warnings = texts(at, "warning")
-    assert "broken/state.json: unreadable pruning state" in warnings
+    assert "broken/pruning.json: unreadable pruning state" in warnings
     assert "verify-sensitivity-0.50.json: not a complete" in warnings
     assert metrics(at)["Iterations done"] == "3 / 5"  # the good run is still shown
     assert any("prediction error" in df.value for df in at.dataframe)  # and the good point
@@ -328,7 +328,7 @@ def test_the_prune_form_refuses_a_folder_of_another_run(workspace, monkeypatch):
     next(t for t in at.text_input if t.label == "Run name").set_value("taken")
     next(b for b in at.button if b.label == "Start pruning").click().run()
     assert not at.exception, at.exception
-    assert "taken/state.json: this folder holds a run with other" in at.error[0].value and "plan" in at.error[0].value
+    assert "taken/pruning.json: this folder holds a run with other" in at.error[0].value and "plan" in at.error[0].value
 
 
 def test_the_sensitivity_heatmap_shows_one_class(workspace):  # noqa: F811

@@ -79,7 +79,7 @@ def test_a_run_asked_for_a_speed_up_shows_every_iteration_asked_and_measured_and
         record.update(asked_speedup=asked, speedup_search=dict(SEARCH, asked=asked))
     state["iterations"].append({**state["iterations"][-1], "iteration": 3, "final": True, "schedule": "cosine",
                                 "epochs": 4, "checkpoint": f"{out}/final.pt", "miou": 0.695})
-    (out / "state.json").write_text(json.dumps(state))
+    (out / "pruning.json").write_text(json.dumps(state))
     at = open_page(PRUNE)
     assert not at.exception, at.exception
     assert metrics(at)["Iterations done"] == "2 / 2 + final fine-tune"

@@ -42,7 +42,7 @@ def test_bad_speed_ups_are_refused_before_anything_runs(trained, analysis_file, 
             analyze.verify(VerifyConfig(analysis=str(analysis_file), data=str(data), speedup=asked))
         with pytest.raises(PruneSegError, match=message):
             prune_loop.main(prune_config(trained, analysis_file, tmp_path / f"x{asked}", speedup=asked))
-        assert not (tmp_path / f"x{asked}" / "state.json").exists()
+        assert not (tmp_path / f"x{asked}" / "pruning.json").exists()
     with pytest.raises(PruneSegError, match="latency table"):
         analyze.verify(VerifyConfig(analysis=str(analysis_file), data=str(data), plan="latency", target=1.5))
     with pytest.raises(PruneSegError, match="final-epochs must be 0"):
@@ -71,7 +71,7 @@ def test_pruning_to_a_speed_up_records_every_probe_and_a_final_row(trained, anal
 
 def finished_iterations(out):
     try:
-        return len(json.loads((out / "state.json").read_text())["iterations"])
+        return len(json.loads((out / "pruning.json").read_text())["iterations"])
     except (OSError, ValueError):
         return 0
 
@@ -91,7 +91,7 @@ def test_a_distilled_prune_killed_in_its_final_fine_tune_resumes_there(trained, 
     assert (out / "iter_1.pt").exists() and not (out / "final.pt").exists()
     resumed = subprocess.run(command, capture_output=True, text=True, check=True)
     assert "resuming the final fine-tune after epoch" in resumed.stdout
-    state = json.loads((out / "state.json").read_text())
+    state = json.loads((out / "pruning.json").read_text())
     assert state["config"]["distill"] and state["config"]["distill_kind"] == "pixel"
     assert [r.get("final", False) for r in state["iterations"]] == [False, True]
     assert state["iterations"][1]["epochs"] == 8 and state["iterations"][1]["fine_tune_steps"] == 16
@@ -111,7 +111,7 @@ def test_a_distilled_prune_with_a_final_fine_tune_runs_under_torchrun(trained, a
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "torch.distributed.run --standalone --nproc-per-node=2" in done.stdout + done.stderr
-    state = json.loads((out / "state.json").read_text())
+    state = json.loads((out / "pruning.json").read_text())
     assert [r.get("final", False) for r in state["iterations"]] == [False, True] and state["config"]["distill"]
     assert state["iterations"][1]["fine_tune_steps"] == 2  # 4 images, global batch 2: 2 steps of 1 image per rank
-    assert sorted(p.name for p in out.iterdir()) == ["final.pt", "iter_1.pt", "state.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["final.pt", "iter_1.pt", "pruning.json"]
