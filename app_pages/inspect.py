@@ -10,7 +10,7 @@ from pruneseg import jobs
 from pruneseg.dashboard import forms, widgets
 from pruneseg.dashboard.views import inspection as view
 from pruneseg.dashboard.views import predictions
-from pruneseg.data.cityscapes import DatasetError
+from pruneseg.data import DatasetError
 from pruneseg.records import RecordError
 from pruneseg.records.inspection import prediction_key, read_inspect, read_predictions, truth_key
 from pruneseg.workspace import layout, listing

@@ -33,7 +33,7 @@ import torch
 from pruneseg import distributed
 from pruneseg.checkpoint import load_model
 from pruneseg.config import PLAN_KINDS, TARGET_KINDS, AnalyzeConfig, VerifyConfig
-from pruneseg.data.cityscapes import check_classes
+from pruneseg.data.samples import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.deploy.latency import timer_for
 from pruneseg.evaluate import evaluate

@@ -25,7 +25,7 @@ import torch
 
 from pruneseg.checkpoint import load_model
 from pruneseg.config import InspectConfig
-from pruneseg.data.cityscapes import dataset_classes, read_sample, scan_split
+from pruneseg.data.samples import dataset_classes, read_sample, scan_split
 from pruneseg.data.classes import classes_of
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, normalize
 from pruneseg.errors import PruneSegError

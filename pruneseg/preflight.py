@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pruneseg.config import DISTILL_KINDS, TARGET_KINDS
 from pruneseg.data import DatasetError
-from pruneseg.data.cityscapes import dataset_classes, read_sample, scan_split
+from pruneseg.data.samples import dataset_classes, read_sample, scan_split
 from pruneseg.errors import PruneSegError
 from pruneseg.prune.guards import check_guards
 from pruneseg.prune.plans import check_plan_data

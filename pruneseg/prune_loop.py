@@ -28,7 +28,7 @@ import torch
 from pruneseg import distributed
 from pruneseg.checkpoint import checkpoint_meta, load_checkpoint, load_model, save_checkpoint
 from pruneseg.config import TARGET_KINDS, PruneConfig, TrainConfig
-from pruneseg.data.cityscapes import check_classes
+from pruneseg.data.samples import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from pruneseg.deploy.latency import timer_for

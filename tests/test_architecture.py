@@ -21,8 +21,8 @@ TORCH_FREE = ("pruneseg.config", "pruneseg.target_configs", "pruneseg.model_cata
               "pruneseg.errors", "pruneseg.jsonio", "pruneseg.jobs",
               "pruneseg.records", "pruneseg.workspace", "pruneseg.dashboard", "pruneseg.prune.plans", "pruneseg.prune.tradeoff",
               "pruneseg.prune.predictors", "pruneseg.prune.speedup_search",
-              "pruneseg.data.classes", "pruneseg.data.cityscapes", "pruneseg.data.stats", "pruneseg.target",
-              "pruneseg.torchrun_env", "pruneseg.preflight")
+              "pruneseg.data.classes", "pruneseg.data.samples", "pruneseg.data.cityscapes", "pruneseg.data.folder",
+              "pruneseg.data.stats", "pruneseg.target", "pruneseg.torchrun_env", "pruneseg.preflight")
 JOBS = ("pruneseg.train", "pruneseg.analyze", "pruneseg.prune_loop", "pruneseg.evaluate", "pruneseg.target_jobs",
         "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.inspection",
         "pruneseg.demo", "pruneseg.frontier", "pruneseg.cli", "pruneseg.cli_pruning", "pruneseg.cli_deploy",

@@ -11,7 +11,7 @@ from PIL import Image
 from pruneseg.checkpoint import load_checkpoint, load_model
 from pruneseg.cli import main as cli_main
 from pruneseg.data import DatasetError
-from pruneseg.data.cityscapes import dataset_classes, read_sample, scan_split
+from pruneseg.data.samples import dataset_classes, read_sample, scan_split
 from pruneseg.data.classes import CITYSCAPES_CLASSES, CLASS_NAMES, IGNORE_INDEX, classes_of
 from pruneseg.evaluate import evaluate_checkpoint
 

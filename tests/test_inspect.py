@@ -68,7 +68,7 @@ def make_inspection(workspace, models=3, images=4, name="demo", data=None):
     model 2 also calls the top band of image 2 ``static``.
     """
     data = data or make_dataset(workspace / "datasets" / "synthcity", train=1, val=images)
-    from pruneseg.data.cityscapes import read_sample, scan_split
+    from pruneseg.data.samples import read_sample, scan_split
     import cv2
 
     path = layout.inspect_path(workspace, name)

@@ -8,8 +8,8 @@ Torch-free.
 import time
 from pathlib import Path
 
-from pruneseg.data import DatasetError, folder
-from pruneseg.data.cityscapes import IMAGE_SUFFIX, dataset_classes
+from pruneseg.data import DatasetError, cityscapes, folder
+from pruneseg.data.samples import dataset_classes
 from pruneseg.jsonio import read_json
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import read_analysis, read_point
@@ -57,7 +57,7 @@ def count_images(root, split):
     """Images of one split by file name alone (fast, unchecked), in either layout."""
     if folder.is_folder_dataset(root):
         return len(folder.image_files(root, split))
-    return sum(1 for _ in (Path(root) / "leftImg8bit" / split).glob(f"*/*{IMAGE_SUFFIX}"))
+    return len(cityscapes.image_files(root, split))
 
 
 def list_datasets(workspace):

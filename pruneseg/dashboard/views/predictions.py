@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from pruneseg.dashboard.charts import rgb
-from pruneseg.data.cityscapes import DatasetError
+from pruneseg.data import DatasetError
 
 # the disagreement map: who is right where two models differ
 FIRST_RIGHT, SECOND_RIGHT, BOTH_WRONG = (245, 133, 24), (76, 120, 168), (228, 26, 28)
