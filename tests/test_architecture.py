@@ -1,7 +1,8 @@
 """The import rules of ARCHITECTURE.md: pages -> dashboard -> jobs -> primitives, the torch-free
 layers stay torch-free, and the target runner needs neither torch nor Streamlit nor the rest of
 the package. Checked on the source (every import, not only those a test happens to run) and, for
-the pages, in a real process."""
+the pages, in a real process. Also: no package module shadows the standard library, and no test
+module imports another."""
 import ast
 import os
 import re
@@ -11,9 +12,10 @@ import sys
 import pytest
 
 from conftest import ROOT, make_dataset
-from test_dashboard_deploy import make_deploy, make_package
-from test_pages import PAGES, write_fake_job, write_fake_run
-from test_pruning_pages import write_analysis, write_state
+from helpers_deploy import make_deploy, make_package
+from helpers_pages import PAGES
+from helpers_pruning import write_analysis, write_state
+from helpers_training import write_fake_job, write_fake_run
 
 HEAVY = ("torch", "torchvision", "torch_pruning", "onnxscript")
 # the modules pages may import (besides streamlit and the standard library), directly or not
@@ -115,6 +117,14 @@ def test_no_package_module_is_named_after_a_standard_library_module():
     named = sorted(name for name in SOURCES if name.startswith("pruneseg.")
                    and name.rsplit(".", 1)[-1] in sys.stdlib_module_names)
     assert not named, named
+
+
+def test_no_test_module_imports_another():
+    # shared fixtures live in conftest.py, shared helpers in tests/helpers_<topic>.py, so that each test
+    # module reads, runs and moves on its own
+    found = {path.name: sorted(m for m in imports_of(path) if m.split(".")[0].startswith("test_"))
+             for path in sorted((ROOT / "tests").glob("*.py"))}
+    assert not {name: modules for name, modules in found.items() if modules}
 
 
 def test_every_page_renders_without_importing_torch(tmp_path):

@@ -17,7 +17,6 @@ from pruneseg.records.frontier import read_frontier
 from pruneseg.target.machine import machine_profile, profile_text
 from pruneseg.workspace import layout, listing
 from conftest import open_page
-from test_pages import empty_workspace  # noqa: F401 (a fixture)
 
 TINY = dict(height=64, width=128, epochs=1, batch_size=2, workers=0, lr=1e-3, loss="weighted_ce")
 

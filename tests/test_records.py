@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 
 from conftest import make_dataset, open_page, write_job
+from helpers_deploy import make_deploy, make_package, write_comparison, write_perf_result, write_video
+from helpers_pages import PAGES
+from helpers_pruning import write_analysis, write_state
+from helpers_training import write_fake_job, write_fake_run
 from pruneseg.records import RecordError, read_jsonl, read_record, write_record
 from pruneseg.records.analysis import read_analysis
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import read_epochs, read_run_config
 from pruneseg.target.manifest import Manifest
 from pruneseg.workspace import layout, listing
-from test_dashboard_deploy import make_deploy, make_package, write_perf_result, write_video
-from test_headline import write_comparison
-from test_pages import PAGES, write_fake_job, write_fake_run
-from test_pruning_pages import write_analysis, write_state
 
 
 @pytest.mark.parametrize("content, message", [
