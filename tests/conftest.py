@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 pytest.register_assert_rewrite("model_checks")  # its asserts report values as a test module's do
 APPTEST_TIMEOUT = 60
 
-# label ids of each reduced class (reference section 1) painted as horizontal bands
+# label ids of each reduced class (``pruneseg.data.classes.LABEL_ID_TO_CLASS``) painted as horizontal bands
 BAND_LABEL_IDS = (23, 11, 7, 24, 26, 33, 21)  # sky, building, road, person, car, bicycle, vegetation
 
 
