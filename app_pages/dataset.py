@@ -10,8 +10,8 @@ from pruneseg.dashboard.labels import dataset_label
 from pruneseg.dashboard.prediction_viewer import prediction_viewer
 from pruneseg.dashboard.views.dataset import folder_stamp, image_size
 from pruneseg.data import DatasetError
-from pruneseg.data.cityscapes import class_pixel_counts, dataset_classes, read_sample, scan_split
-from pruneseg.data.stats import image_class_counts
+from pruneseg.data.samples import dataset_classes, read_sample, scan_split
+from pruneseg.data.stats import class_pixel_counts, image_class_counts
 from pruneseg.workspace import layout, listing
 
 CUSTOM = "__custom__"

@@ -1,4 +1,4 @@
-"""Inspect: where models lose, class by class and image by image (``pruneseg.dashboard.views.inspect``).
+"""Inspect: where models lose, class by class and image by image (``pruneseg.dashboard.views.inspection``).
 
 The page runs no model: ``python -m pruneseg inspect ...`` scores up to three checkpoints or
 packages as a background job and stores the metrics and the predicted class maps; the page
@@ -8,11 +8,11 @@ import streamlit as st
 
 from pruneseg import jobs
 from pruneseg.dashboard import forms, job_widgets, widgets
-from pruneseg.dashboard.views import inspect as view
+from pruneseg.dashboard.views import inspection as view
 from pruneseg.dashboard.views import predictions
-from pruneseg.data.cityscapes import DatasetError
+from pruneseg.data import DatasetError
 from pruneseg.records import RecordError
-from pruneseg.records.inspect import prediction_key, read_inspect, read_predictions, truth_key
+from pruneseg.records.inspection import prediction_key, read_inspect, read_predictions, truth_key
 from pruneseg.workspace import layout, listing
 
 ws = widgets.workspace()

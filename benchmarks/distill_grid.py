@@ -17,6 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+from pruneseg.workspace.layout import prune_state_path  # noqa: E402
+
 SETTINGS = {  # name -> prune flags
     "none": [],
     "pixel tau 1 lambda 1": ["--distill", "--distill-kind", "pixel", "--distill-tau", 1, "--distill-weight", 1],
@@ -52,7 +55,7 @@ def main():
             subprocess.run([sys.executable, "-c", f"import torch, runpy, sys; torch.manual_seed({seed}); "
                             f"sys.argv = ['pruneseg', *sys.argv[1:]]; runpy.run_module('pruneseg', run_name='__main__')",
                             *map(str, argv)], check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)})
-            state = json.loads((folder / "state.json").read_text())
+            state = json.loads(prune_state_path(folder).read_text())
             record = state["iterations"][0]
             runs.append({"dense": state["dense"]["miou"], "one_shot": record["one_shot_miou"], "miou": record["miou"],
                          "macs_reduction": 1 - record["macs"] / state["dense"]["macs"],

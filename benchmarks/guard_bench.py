@@ -17,6 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+from pruneseg.workspace.layout import prune_state_path  # noqa: E402
+
 CLASS_NAMES = ("other", "static", "sky", "person", "vehicle", "bike")
 
 
@@ -49,7 +52,7 @@ def main():
                        "--out", str(folder), "--plan", "sensitivity", "--iterations", str(args.iterations),
                        "--step", str(args.step), "--max-epochs", str(args.epochs), "--tolerance", "-1",
                        "--batch-size", str(args.batch_size), *extra])
-        state = json.loads((folder / "state.json").read_text())
+        state = json.loads(prune_state_path(folder).read_text())
         dense = state["dense"]
         rows = []
         for record in state["iterations"]:

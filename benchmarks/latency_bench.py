@@ -21,6 +21,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+from pruneseg.workspace.layout import prune_state_path  # noqa: E402
+
 PLANS = ("sensitivity", "uniform", "latency")
 
 
@@ -93,7 +96,7 @@ def main():
              "--out", out / plan, "--plan", plan, "--iterations", args.iterations, "--step", step,
              "--max-epochs", args.epochs, "--tolerance", 0.01, "--batch-size", args.batch_size])
         seconds[f"prune {plan}"] = time.time() - started
-        state = json.loads((out / plan / "state.json").read_text())
+        state = json.loads(prune_state_path(out / plan).read_text())
         record = chosen_iteration(state)
         if record is None:
             rows.append({"plan": plan, "iteration": None})
@@ -145,7 +148,7 @@ def main():
           "| ORT int8 speed-up [IQR] |")
     print("|---|---|---|---|---|---|---|")
     for plan in plans:
-        state = json.loads((out / plan / "state.json").read_text())
+        state = json.loads(prune_state_path(out / plan).read_text())
         for record in state["iterations"]:
             runtime = record.get("runtime") or {}
             cells = [f"{runtime[p]['speedup']:.2f}x [{runtime[p]['speedup_spread']['q25']:.2f}, "

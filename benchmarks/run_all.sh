@@ -129,7 +129,7 @@ step lraspp_openvino "$W/bench/openvino-lraspp/results.json" env OMP_NUM_THREADS
     --out "$W/bench/openvino-lraspp" --threads $THREADS
 
 # per-class guards at equal MACs, and the inspect job on dense, pruned and pruned int8
-step guards "$W/bench/guards/guarded/state.json" \
+step guards "$W/bench/guards/guarded/pruning.json" \
     "$PY" benchmarks/guard_bench.py --checkpoint "$W/runs/fpn-quick/model_best.pt" \
     --analysis "$W/bench/fpn/analysis.json" --data "$D" --out "$W/bench/guards" --step 0.5 --epochs 2
 inspect_bench() {  # dense, fpn_latency's pruned sensitivity checkpoint and its int8 package

@@ -19,7 +19,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # run from a checkout without i
 
 from pruneseg.dashboard.views import planner  # noqa: E402
 from pruneseg.prune.tradeoff import CURVE_TARGETS, point_at  # noqa: E402
-from test_dashboard_pruning import synthetic_analysis, synthetic_state  # noqa: E402
+from helpers_pruning import synthetic_analysis, synthetic_state  # noqa: E402
 
 
 def redraw(analysis, kind, target, states, verified):

@@ -30,6 +30,7 @@ from latency_bench import deploy, run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 from pruneseg.target.machine import machine_profile, profile_text  # noqa: E402
+from pruneseg.workspace.layout import prune_state_path  # noqa: E402
 
 POINT, CLASS_POINTS = 0.01, 0.02  # the goals: mIoU within one point of dense, every class within two
 
@@ -45,7 +46,7 @@ def prune(args, analysis, out, extra):
     started = time.time()
     run(["prune", "--checkpoint", args.checkpoint, "--data", args.data, "--analysis", analysis, "--out", out,
          "--plan", "sensitivity", "--batch-size", args.batch_size, *extra])
-    return json.loads((out / "state.json").read_text()), time.time() - started
+    return json.loads(prune_state_path(out).read_text()), time.time() - started
 
 
 def main():

@@ -34,7 +34,7 @@ from pruneseg import distributed
 from pruneseg.checkpoint import load_model
 from pruneseg.choices import PLAN_KINDS, TARGET_KINDS
 from pruneseg.config import AnalyzeConfig
-from pruneseg.data.cityscapes import check_classes
+from pruneseg.data.samples import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.deploy.latency import timer_for
 from pruneseg.evaluate import evaluate

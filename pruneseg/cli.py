@@ -128,7 +128,7 @@ def cmd_report(args):
 
 
 def cmd_inspect(args):
-    from pruneseg.inspect import main
+    from pruneseg.inspection import main
 
     record = main(from_args(InspectConfig, args))
     summary = {"out": args.out, "images": len(record["images"]), "seconds": record["seconds"],

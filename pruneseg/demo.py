@@ -198,7 +198,7 @@ def main(config: DemoConfig):
         step["done"] = True
         write_record(out, record)
     record["ended"] = time.time()
-    state_path = Path(made["pruning_run"]) / layout.PRUNE_STATE
+    state_path = layout.prune_state_path(made["pruning_run"])
     if state_path.exists():  # the prune step wrote it (a step run by hand, as in tests, may not)
         record["quality"] = quality(read_state(state_path))
     write_record(out, record)

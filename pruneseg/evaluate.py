@@ -5,7 +5,7 @@ from torch.utils.data import DataLoader
 
 from pruneseg import distributed
 from pruneseg.checkpoint import load_model
-from pruneseg.data.cityscapes import check_classes, scan_split
+from pruneseg.data.samples import check_classes, scan_split
 from pruneseg.data.classes import classes_of
 from pruneseg.data.dataset import SegmentationDataset
 from pruneseg.data.transforms import EvalTransform

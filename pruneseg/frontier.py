@@ -5,9 +5,9 @@ Two phases, written to ``--out`` (``pruneseg.records.frontier``) as they go:
 
 1. Facts, package by package, the record saved after each: the manifest's model, precision and
    runtime; the package's size on disk; parameters and MACs of the checkpoint it was made from;
-   the pruning run's plan and iteration (the ``state.json`` beside a snapshot); mIoU and per-class
+   the pruning run's plan and iteration (the ``pruning.json`` beside a snapshot); mIoU and per-class
    IoU from ``quantize.json`` where it holds them, else measured by an inspection of the
-   validation split (``pruneseg.inspect``) of the package itself. A package that cannot run
+   validation split (``pruneseg.inspection``) of the package itself. A package that cannot run
    (broken, runtime not installed) keeps its row with its ``problem``. A killed job run again
    reuses every finished row whose package files are unchanged (their stamp).
 2. One paired timing of every runnable package, as the target runner runs them (``Segmenter``:
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pruneseg import inspect as inspect_job
+from pruneseg import inspection as inspect_job
 from pruneseg.checkpoint import load_model
 from pruneseg.config import FrontierConfig, InspectConfig
 from pruneseg.errors import PruneSegError
@@ -35,7 +35,7 @@ from pruneseg.progress import Progress
 from pruneseg.records import RecordError, write_record
 from pruneseg.records.deploy import read_quantize
 from pruneseg.records.frontier import FORMAT_VERSION, package_stamp, read_frontier
-from pruneseg.records.inspect import model_stamp, read_inspect
+from pruneseg.records.inspection import model_stamp, read_inspect
 from pruneseg.records.pruning import read_state
 from pruneseg.target.machine import machine_profile
 from pruneseg.target.manifest import DEFAULT_BACKEND, TargetError, load_package, runtime_name
@@ -84,10 +84,10 @@ def finished_rows(config, data):
 
 def origin(source, pruned):
     """``{"plan", "iteration"}`` of the checkpoint a package was made from: a pruning snapshot's from the
-    pruning run's ``state.json`` beside it; a dense model is iteration 0 of no plan."""
-    if source and (Path(source).parent / layout.PRUNE_STATE).is_file():
+    pruning run's ``pruning.json`` beside it; a dense model is iteration 0 of no plan."""
+    if source and layout.prune_state_path(Path(source).parent).is_file():
         try:
-            state = read_state(Path(source).parent / layout.PRUNE_STATE)
+            state = read_state(layout.prune_state_path(Path(source).parent))
         except RecordError:
             state = {"iterations": []}
         for record in state["iterations"]:

@@ -11,16 +11,16 @@ from pathlib import Path
 
 from pruneseg.choices import DISTILL_KINDS, TARGET_KINDS
 from pruneseg.data import DatasetError
-from pruneseg.data.cityscapes import dataset_classes, read_sample, scan_split
+from pruneseg.data.samples import dataset_classes, read_sample, scan_split
 from pruneseg.errors import PruneSegError
 from pruneseg.prune.guards import check_guards
 from pruneseg.prune.plans import check_plan_data
 from pruneseg.prune.speedup_search import check_speedup
 from pruneseg.records import RecordError, file_sha256
 from pruneseg.records.analysis import RESULT_SETTINGS, settings_of
-from pruneseg.records.inspect import read_inspect
+from pruneseg.records.inspection import read_inspect
 from pruneseg.records.pruning import read_state
-from pruneseg.workspace.layout import PRUNE_STATE
+from pruneseg.workspace.layout import prune_state_path
 
 # the largest share of the dense MACs a pruning run's last iteration may remove: the plans keep at least
 # ``round_to`` channels per group and the analysis sweeps ratios up to 0.9, so a target beyond this is
@@ -99,7 +99,7 @@ def distill_problem(kind, weight, tau):
 def _run_folder_problem(config):
     """Why ``config.out`` cannot take this run: another run's folder, a run that ended, or not a run; or None."""
     out = Path(config.out)
-    state_file = out / PRUNE_STATE
+    state_file = prune_state_path(out)
     if not state_file.exists():
         if out.exists() and any(out.iterdir()):
             return f"{out} exists and is not a pruning run: choose another run name (--out)"

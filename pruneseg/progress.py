@@ -10,7 +10,7 @@ from pruneseg.jobs import is_main_process, update_state
 
 
 class Progress:
-    """Count finished units of work; ``state.json`` gets done, total, rate and ETA twice a second."""
+    """Count finished units of work; the job's ``state.json`` gets done, total, rate and ETA twice a second."""
 
     def __init__(self, total, desc, unit="it"):
         self.desc = desc

@@ -3,7 +3,7 @@
 Iteration k prunes to the plan that removes ``k * step`` of the *dense* model's MACs (not
 compounding; for the latency plan: that is ``1 + k * step`` times faster), then fine-tunes until
 validation mIoU is within ``tolerance`` of the dense model and every guarded class's IoU within its
-own limit (``guards``), or ``max_epochs`` are spent. ``OUT/state.json`` records the dense metrics and every finished
+own limit (``guards``), or ``max_epochs`` are spent. ``OUT/pruning.json`` records the dense metrics and every finished
 iteration; ``OUT/current.pt`` holds the model being fine-tuned after every epoch, so a killed
 job resumes at the epoch it stopped in; ``OUT/iter_<k>.pt`` is the snapshot of iteration k.
 Asked for a speed-up (``speedup``), iteration k searches the plan for a model *measured*
@@ -29,7 +29,7 @@ from pruneseg import distributed
 from pruneseg.checkpoint import checkpoint_meta, load_checkpoint, load_model, save_checkpoint
 from pruneseg.choices import TARGET_KINDS
 from pruneseg.config import PruneConfig, TrainConfig
-from pruneseg.data.cityscapes import check_classes
+from pruneseg.data.samples import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from pruneseg.deploy.latency import timer_for
@@ -53,7 +53,7 @@ from pruneseg.speedup_target import PlanKnob, check_asked, search_plan
 from pruneseg.target.machine import machine_profile
 from pruneseg.train import build_loaders, build_optimizer
 from pruneseg.train_plan import train_precision, use_cpu_bf16
-from pruneseg.workspace.layout import CURRENT_CHECKPOINT, FINAL_SNAPSHOT, PRUNE_STATE, snapshot_name
+from pruneseg.workspace.layout import CURRENT_CHECKPOINT, FINAL_SNAPSHOT, prune_state_path, snapshot_name
 
 TRAIN_FIELDS = {item.name for item in fields(TrainConfig)}
 RESUMED = ("epoch", "metrics", "seconds", "steps")  # where fine-tuning stood, as current.pt saves it
@@ -74,7 +74,8 @@ def main(config: PruneConfig):
     dense, checkpoint = load_model(config.checkpoint, device)
     classes = check_classes(config.data, classes_of(checkpoint), config.checkpoint)
     height, width = checkpoint["input_size"]
-    state = read_state(out / PRUNE_STATE) if (out / PRUNE_STATE).exists() else None  # None: dense not measured yet
+    state_path = prune_state_path(out)  # a run made before pruning.json resumes in its state.json
+    state = read_state(state_path) if state_path.exists() else None  # None: dense not measured yet
     settings = settings_of(analysis)
     round_to, importance = settings.round_to, settings.importance
     # fine-tune with the dense run's recipe (loss, class weights, augmentation) as its checkpoint records it, in
@@ -111,7 +112,7 @@ def main(config: PruneConfig):
             if timer:
                 state["dense"]["runtime"] = timer.measure(dense)
             if writer:
-                write_record(out / PRUNE_STATE, state)
+                write_record(state_path, state)
         goal = state["dense"]["miou"] - config.tolerance
         _check_dense_knows(config.guards, state["dense"], classes.names)
 
@@ -138,7 +139,7 @@ def main(config: PruneConfig):
                 record["runtime"] = timer.measure(model)
             state["iterations"].append(record)
             if writer:
-                write_record(out / PRUNE_STATE, state)
+                write_record(state_path, state)
                 (out / CURRENT_CHECKPOINT).unlink(missing_ok=True)
             distributed.barrier()  # the next step starts from this snapshot on every rank
 

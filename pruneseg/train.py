@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, DistributedSampler, Subset
 from pruneseg import distributed, train_probe
 from pruneseg.checkpoint import checkpoint_meta, load_checkpoint, save_checkpoint
 from pruneseg.config import TrainConfig
-from pruneseg.data.cityscapes import dataset_classes, scan_split
+from pruneseg.data.samples import dataset_classes, scan_split
 from pruneseg.data.dataset import SegmentationDataset
 from pruneseg.data.transforms import EvalTransform, TrainTransform
 from pruneseg.evaluate import evaluate

@@ -8,7 +8,7 @@ from pruneseg import distributed
 from pruneseg.checkpoint import load_model
 from pruneseg.choices import TARGET_KINDS
 from pruneseg.config import VerifyConfig
-from pruneseg.data.cityscapes import check_classes
+from pruneseg.data.samples import check_classes
 from pruneseg.data.classes import classes_of
 from pruneseg.deploy.latency import timer_for
 from pruneseg.evaluate import evaluate

@@ -1,6 +1,10 @@
 """Shared test fixtures: a tiny dataset in the Cityscapes layout written in milliseconds, hand-made
-job folders, a recorder of started jobs, and opening a dashboard page through AppTest."""
+job folders, a recorder of started jobs, opening a dashboard page through AppTest, the dashboard's
+workspaces (empty, with the dataset, with deployed models), and a tiny FPN trained and analysed once
+per module. Plain helpers shared by several test modules are in ``helpers_<topic>.py``; no test
+module imports another (``test_architecture``)."""
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 pytest.register_assert_rewrite("model_checks")  # its asserts report values as a test module's do
 APPTEST_TIMEOUT = 60
 
-# label ids of each reduced class (reference section 1) painted as horizontal bands
+# label ids of each reduced class (``pruneseg.data.classes.LABEL_ID_TO_CLASS``) painted as horizontal bands
 BAND_LABEL_IDS = (23, 11, 7, 24, 26, 33, 21)  # sky, building, road, person, car, bicycle, vegetation
 
 
@@ -122,6 +126,69 @@ def open_page(page):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT).run()
     assert not at.exception, at.exception
     return at.switch_page(page).run()
+
+
+@pytest.fixture
+def empty_workspace(tmp_path, monkeypatch):
+    """``tmp_path/ws``, empty: the dashboard's workspace (``PRUNESEG_WORKSPACE``), run from the checkout."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    monkeypatch.setenv("PRUNESEG_WORKSPACE", str(workspace))
+    monkeypatch.chdir(ROOT)
+    return workspace
+
+
+@pytest.fixture
+def workspace(empty_workspace):
+    """``empty_workspace`` holding the tiny dataset as the built-in one."""
+    make_dataset(empty_workspace / "datasets" / "synthcity")
+    return empty_workspace
+
+
+@pytest.fixture(scope="module")
+def filled_deploy_workspace(tmp_path_factory):
+    """A one-image dataset and ``helpers_deploy.fill_deploy_workspace``'s exports, packages and results, once
+    per module."""
+    from helpers_deploy import fill_deploy_workspace
+
+    workspace = tmp_path_factory.mktemp("filled").resolve()
+    make_dataset(workspace / "datasets" / "synthcity", train=1, val=1)
+    return fill_deploy_workspace(workspace)
+
+
+@pytest.fixture
+def deploy_ws(filled_deploy_workspace, tmp_path, monkeypatch):
+    """A private copy of ``filled_deploy_workspace`` as the dashboard's workspace (pages and forms write into it)."""
+    workspace = tmp_path / "ws"
+    shutil.copytree(filled_deploy_workspace, workspace)
+    monkeypatch.setenv("PRUNESEG_WORKSPACE", str(workspace))
+    monkeypatch.chdir(ROOT)
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def trained_fpn(tmp_path_factory):
+    """(checkpoint, dataset root): an FPN trained for 2 epochs on the tiny dataset at 64x128."""
+    from pruneseg.train import main as train
+
+    root = tmp_path_factory.mktemp("prune")
+    data = make_dataset(root / "data", train=4, val=2)
+    train(TrainConfig(data=str(data), out=str(root / "run"), height=64, width=128, epochs=2,
+                      batch_size=2, workers=0))
+    return root / "run" / "model_best.pt", data
+
+
+@pytest.fixture(scope="module")
+def fpn_analysis(trained_fpn, tmp_path_factory):
+    """The sensitivity analysis file of ``trained_fpn`` (2 images, ratios 0.25, 0.5, 0.75, no runtime timing)."""
+    from pruneseg.analyze import main as analyze
+    from pruneseg.config import AnalyzeConfig
+
+    checkpoint, data = trained_fpn
+    out = tmp_path_factory.mktemp("analysis") / "analysis.json"
+    analyze(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data), out=str(out), images=2,
+                          ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
+    return out
 
 
 def untrained_fpn_checkpoint(root):

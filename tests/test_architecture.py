@@ -1,7 +1,8 @@
 """The import rules of ARCHITECTURE.md: pages -> dashboard -> jobs -> primitives, the torch-free
 layers stay torch-free, and the target runner needs neither torch nor Streamlit nor the rest of
 the package. Checked on the source (every import, not only those a test happens to run) and, for
-the pages, in a real process."""
+the pages, in a real process. Also: no package module shadows the standard library, and no test
+module imports another."""
 import ast
 import os
 import re
@@ -11,9 +12,10 @@ import sys
 import pytest
 
 from conftest import ROOT, make_dataset
-from test_dashboard_deploy import make_deploy, make_package
-from test_pages import PAGES, write_fake_job, write_fake_run
-from test_pruning_pages import write_analysis, write_state
+from helpers_deploy import make_deploy, make_package
+from helpers_pages import PAGES
+from helpers_pruning import write_analysis, write_state
+from helpers_training import write_fake_job, write_fake_run
 
 HEAVY = ("torch", "torchvision", "torch_pruning", "onnxscript")
 # the modules pages may import (besides streamlit and the standard library), directly or not
@@ -21,10 +23,10 @@ TORCH_FREE = ("pruneseg.config", "pruneseg.choices", "pruneseg.target_configs", 
               "pruneseg.errors", "pruneseg.jsonio", "pruneseg.jobs",
               "pruneseg.records", "pruneseg.workspace", "pruneseg.dashboard", "pruneseg.prune.plans", "pruneseg.prune.tradeoff",
               "pruneseg.prune.predictors", "pruneseg.prune.speedup_search",
-              "pruneseg.data.classes", "pruneseg.data.cityscapes", "pruneseg.data.stats", "pruneseg.target",
-              "pruneseg.torchrun_env", "pruneseg.preflight")
+              "pruneseg.data.classes", "pruneseg.data.samples", "pruneseg.data.cityscapes", "pruneseg.data.folder",
+              "pruneseg.data.stats", "pruneseg.target", "pruneseg.torchrun_env", "pruneseg.preflight")
 JOBS = ("pruneseg.train", "pruneseg.analyze", "pruneseg.prune_loop", "pruneseg.evaluate", "pruneseg.target_jobs",
-        "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.inspect",
+        "pruneseg.deploy.export", "pruneseg.deploy.quantize", "pruneseg.deploy.compile", "pruneseg.inspection",
         "pruneseg.demo", "pruneseg.frontier", "pruneseg.cli", "pruneseg.cli_pruning", "pruneseg.cli_deploy",
         "pruneseg.speedup_target", "pruneseg.fine_tune", "pruneseg.verify")
 
@@ -111,14 +113,32 @@ def test_only_pages_and_the_dashboard_import_streamlit():
 
 # the one view named after a page that others use, on purpose: the report command writes the Report page's file
 PAGE_VIEW_USERS = {"pruneseg.dashboard.views.report": {"pruneseg.cli", "pruneseg.dashboard.views.report_file"}}
+PAGE_VIEW_NAMES = {"inspect": "inspection"}  # a page whose view is named otherwise (no module named inspect)
 
 
 @pytest.mark.parametrize("page", sorted(m for m in SOURCES if m.startswith("app_pages.")))
 def test_a_view_named_after_a_page_is_that_pages_alone(page):
-    view = "pruneseg.dashboard.views." + page.split(".")[1]
+    name = page.split(".")[1]
+    view = "pruneseg.dashboard.views." + PAGE_VIEW_NAMES.get(name, name)
     users = {name for name, imports in IMPORTS.items() if view in imports and name != view}
     allowed = {page} | PAGE_VIEW_USERS.get(view, set())
     assert users <= allowed, f"{view} is {page}'s alone; a shared view is named for what it holds: {users - allowed}"
+
+
+def test_no_package_module_is_named_after_a_standard_library_module():
+    # a pruneseg/inspect.py shadows ``inspect`` for any script run from its folder; pages keep their
+    # file names, which are their URLs, and are never imported as modules
+    named = sorted(name for name in SOURCES if name.startswith("pruneseg.")
+                   and name.rsplit(".", 1)[-1] in sys.stdlib_module_names)
+    assert not named, named
+
+
+def test_no_test_module_imports_another():
+    # shared fixtures live in conftest.py, shared helpers in tests/helpers_<topic>.py, so that each test
+    # module reads, runs and moves on its own
+    found = {path.name: sorted(m for m in imports_of(path) if m.split(".")[0].startswith("test_"))
+             for path in sorted((ROOT / "tests").glob("*.py"))}
+    assert not {name: modules for name, modules in found.items() if modules}
 
 
 def test_every_page_renders_without_importing_torch(tmp_path):

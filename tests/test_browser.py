@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 
 from conftest import make_dataset, write_job
-from test_pages import write_fake_job, write_fake_run
-from test_deploy_pages import fill_deploy_workspace
-from test_headline import RUN, fill_headline_workspace
-from test_inspect import make_inspection
-from test_sharing import WRITING_BUTTONS
+from helpers_deploy import HEADLINE_RUN, fill_deploy_workspace, fill_headline_workspace
+from helpers_inspect import make_inspection
+from helpers_pages import WRITING_BUTTONS
+from helpers_training import write_fake_job, write_fake_run
 
 from pruneseg import frontier
 from pruneseg.config import FrontierConfig
@@ -266,7 +265,7 @@ def test_the_report_file_opens_offline_with_every_chart_and_its_labels(tmp_path)
 
     workspace = tmp_path / "ws"
     fill_headline_workspace(workspace)  # paired latency and throughput too
-    data = gather(workspace, workspace.resolve() / "pruned" / RUN)
+    data = gather(workspace, workspace.resolve() / "pruned" / HEADLINE_RUN)
     report = tmp_path / "report.html"
     report.write_text(report_html(data))
     blocked = []

@@ -5,7 +5,7 @@ from pruneseg.data.classes import (CLASS_COLORS, CLASS_NAMES, IGNORE_INDEX, NUM_
                                    label_ids_to_classes)
 from pruneseg.metrics import ConfusionMatrix
 
-# reference section 1, written out independently of the module's table
+# the seed project's 6-class table, written out independently of ``LABEL_ID_TO_CLASS``
 EXPECTED = {0: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 22], 1: [11, 12, 13, 14, 15, 16, 17, 18], 2: [23],
             3: [24, 25], 4: [26, 27, 28], 5: [32, 33]}
 

@@ -1,20 +1,17 @@
 """The Quantize & Compile and Target views, their checks and listings, and the ``target`` job commands,
 on hand-made tiny models.
 
-The fixtures build a one-layer ONNX "segmenter" (a 1x1 convolution to 6 classes at 16x32) with
-PruneSeg metadata in milliseconds, then compile it with the real compiler: no torch, no training.
-``make_deploy``, ``make_package`` and ``write_perf_result`` are reused by the page tests.
+The models are ``helpers_deploy``'s one-layer ONNX "segmenter" (a 1x1 convolution to 6 classes at 16x32)
+with PruneSeg metadata, made in milliseconds and compiled with the real compiler: no torch, no training.
 """
 import json
 import shutil
 import time
 
-import imageio_ffmpeg
-import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
+from helpers_deploy import SOURCE_CHECKPOINT, make_deploy, make_package, tiny_onnx, write_perf_result, write_video
 from pruneseg.cli import build_parser
 from pruneseg.cli import main as cli_main
 from pruneseg.cli_args import from_args, to_argv
@@ -23,87 +20,8 @@ from pruneseg.dashboard import checks, labels
 from pruneseg.dashboard.views import deploy as deploy_view
 from pruneseg.dashboard.views import target as target_view
 from pruneseg.dashboard.views import timings
-from pruneseg.data.classes import CLASS_NAMES
-from pruneseg.deploy.onnx_meta import set_metadata
 from pruneseg.target_configs import CompareConfig, LatencyConfig, PerfConfig, VideoConfig
 from pruneseg.workspace import layout, listing, naming, target_results
-
-HEIGHT, WIDTH = 16, 32
-CHECKPOINT = "/ws/runs/fpn-demo/model_best.pt"
-
-
-def tiny_onnx(path, precision="fp32", pruned=False, checkpoint=CHECKPOINT, height=HEIGHT, width=WIDTH):
-    """A 1x1-conv model (1, 3, H, W) -> logits (1, 6, H, W) carrying the metadata ``export`` writes."""
-    weight = np.random.default_rng(0).standard_normal((len(CLASS_NAMES), 3, 1, 1)).astype(np.float32)
-    graph = helper.make_graph(
-        [helper.make_node("Conv", ["input", "weight"], ["logits"], name="classifier")], "tiny",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, height, width])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, len(CLASS_NAMES), height, width])],
-        [numpy_helper.from_array(weight, "weight")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=9)
-    set_metadata(model, {"model_name": "fpn", "num_classes": len(CLASS_NAMES), "class_names": list(CLASS_NAMES),
-                         "input_size": [height, width], "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225],
-                         "source_checkpoint": checkpoint, "checkpoint_miou": 0.5, "precision": precision,
-                         "pruned": pruned})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(path))
-    return path
-
-
-def make_deploy(workspace, name="fpn-demo-model_best", checkpoint=CHECKPOINT, quantized=True):
-    """``deploy/<name>/`` as ``export`` (and ``quantize``) leave it, with made-up scores."""
-    folder = layout.deploy_dir(workspace) / name
-    fp32 = tiny_onnx(folder / layout.FP32_MODEL, checkpoint=checkpoint)
-    (folder / "export.json").write_text(json.dumps({
-        "model": str(fp32), "checkpoint": checkpoint, "exporter": "dynamo", "size_bytes": fp32.stat().st_size,
-        "parity": {"images": 2, "max_abs_diff": 1e-5, "argmax_agreement": 0.999, "source": "val images"}}))
-    if quantized:
-        int8 = tiny_onnx(folder / layout.INT8_MODEL, "int8", checkpoint=checkpoint)
-        (folder / "quantize.json").write_text(json.dumps({
-            "checkpoint": checkpoint, "fp32": {"model": str(fp32), "miou": 0.61, "latency_ms": 5.0},
-            "int8": {"model": str(int8), "miou": 0.6, "latency_ms": 2.0}, "miou_change": -0.01, "size_ratio": 3.9,
-            "speedup": 2.5, "parity": {"int8_vs_fp32": {"images": 2, "argmax_agreement": 0.97}}}))
-    return folder
-
-
-def make_package(workspace, name, precision="fp32", pruned=False, checkpoint=CHECKPOINT, target="ort-cpu"):
-    """A package compiled by the real ``target`` compiler from a tiny model."""
-    from pruneseg.deploy.compile import compile_model
-
-    source = tiny_onnx(workspace / "sources" / f"{name}.onnx", precision, pruned, checkpoint)
-    out = layout.packages_dir(workspace) / name
-    manifest = compile_model(source, target, out)
-    if precision == "int8":  # the tiny model has no quantization ops: say what the test wants it to be
-        (out / layout.MANIFEST).write_text(json.dumps(dict(manifest, precision="int8", int8_miou=0.48)))
-    return out
-
-
-def write_perf_result(workspace, package, threads=1, fps=100.0, latency=8.0, created=None):
-    """A throughput result as ``target perf`` writes it."""
-    manifest = json.loads((package / layout.MANIFEST).read_text())
-    created = time.time() if created is None else created
-    record = {"package": str(package), "model": "fpn", "threads": threads, "seconds": 1.0, "frames": int(fps),
-              "fps": fps, "created": created,
-              "package_info": {k: manifest.get(k) for k in ("model_name", "precision", "pruned", "source_checkpoint",
-                                                            "backend")}}
-    if threads == 1:
-        record["latency_ms"] = {"mean": latency, "p50": latency, "p99": latency * 1.5, "preprocess_mean": 1.0,
-                                "run_mean": latency - 2, "argmax_mean": 1.0}
-    path = layout.perf_result_path(workspace, package, threads, created)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record))
-    return path
-
-
-def write_video(path, frames=3, height=24, width=40):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=10, codec="libx264", pix_fmt_out="yuv420p",
-                                         macro_block_size=1, ffmpeg_log_level="error")
-    writer.send(None)
-    for value in range(frames):
-        writer.send(np.full((height, width, 3), 40 * value, np.uint8))
-    writer.close()
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +55,7 @@ def test_variant_reads_the_manifest_and_falls_back_on_the_snapshot_name():
     assert labels.variant({"precision": "int8", "pruned": True}) == "pruned int8"
     assert labels.variant({"precision": "fp32", "pruned": False, "source_checkpoint": "/p/iter_3.pt"}) == "dense fp32"
     assert labels.variant({"precision": "fp32", "source_checkpoint": "/ws/pruned/p/iter_3.pt"}) == "pruned fp32"
-    label = labels.package_label({"precision": "fp32", "model_name": "unet", "source_checkpoint": CHECKPOINT})
+    label = labels.package_label({"precision": "fp32", "model_name": "unet", "source_checkpoint": SOURCE_CHECKPOINT})
     assert label == "dense fp32 · unet · fpn-demo/model_best · ONNX Runtime"
 
 

@@ -2,9 +2,9 @@
 import json
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
+from helpers_pruning import RATIOS, synthetic_analysis, synthetic_state
 from pruneseg import preflight
 from pruneseg.config import AnalyzeConfig
 from pruneseg.data.classes import CLASS_NAMES
@@ -13,99 +13,6 @@ from pruneseg.dashboard.views import sensitivity as sensitivity_view
 from pruneseg.prune import tradeoff
 from pruneseg.records.analysis import settings_of
 from pruneseg.workspace import layout, listing, naming
-
-RATIOS = [round(0.1 * i, 1) for i in range(1, 10)]
-
-
-def synthetic_analysis(groups=20, ratios=RATIOS, seed=0, curve_points=None, runtime=False):
-    """An analysis file's dict as ``pruneseg analyze`` writes it, made up in microseconds.
-
-    Group ``g<i>`` loses ``fragility_i * ratio**2`` mIoU, most of it (3.5x) on class ``i % 6``, the
-    others 0.5x each; the curves get cheaper and worse with the target, the uniform plan worse than
-    the sensitivity plan. ``curve_points``: keep only the first so many points of each curve (an
-    analysis still running). ``runtime``: with ONNX Runtime speed-ups (fp32 ``1 / (1 - 0.9 x
-    reduction)``, int8 2.5 times that), a latency table and the latency plan's curve.
-    """
-    rng = np.random.default_rng(seed)
-    base = {"miou": 0.7, "iou": [0.7] * 6, "pixel_accuracy": 0.9, "params": 11_000_000, "macs": 6_500_000_000,
-            "latency_ms": 80.0}
-    names = [f"layer{i // 4 + 1}.{i % 4}.conv{1 + i % 2}" for i in range(groups)]
-    channels = [64 * 2 ** min(i // 5, 3) for i in range(groups)]
-    fragility = [float(f) for f in rng.uniform(0.005, 0.8, groups)]
-    analysis = {
-        "version": 2, "key": "synthetic", "checkpoint": "/nowhere/runs/fpn-demo/model_best.pt", "checkpoint_sha256": "0" * 64,
-        "model_name": "fpn", "input_size": [256, 512],
-        "settings": {"checkpoint": "/nowhere/runs/fpn-demo/model_best.pt", "data": "/nowhere/data", "out": "",
-                     "images": 32, "ratios": list(ratios), "bn_batches": 4, "batch_size": 8, "round_to": 16,
-                     "collapse": 0.5},
-        "baseline": base,
-        "groups": [{"name": n, "modules": [n, n.replace("conv", "bn")], "channels": c, "macs_share": 1.0 / groups}
-                   for n, c in zip(names, channels)],
-        "cells": {}, "curves": {}}
-    for index, (name, frag) in enumerate(zip(names, fragility)):
-        cells = {}
-        for ratio in ratios:
-            drop = frag * ratio ** 2
-            miou = base["miou"] - drop
-            iou = [0.7 - (3.5 if c == index % 6 else 0.5) * drop for c in range(6)]
-            cells[str(float(ratio))] = {"miou": miou, "iou": iou, "collapsed": miou < 0.5 * base["miou"]}
-        analysis["cells"][name] = cells
-    for kind, penalty in (("sensitivity", 0.3), ("uniform", 0.6)):
-        points = []
-        for target in tradeoff.CURVE_TARGETS[:curve_points]:
-            widths = {n: max(8, int(c * (1 - target) ** 0.5) // 8 * 8) for n, c in zip(names, channels)}
-            points.append({"target": target, "widths": widths, "params": base["params"] * (1 - target) ** 1.5,
-                           "macs": base["macs"] * (1 - target), "latency_ms": base["latency_ms"] * (1 - 0.8 * target),
-                           "miou": base["miou"] - penalty * target ** 2,
-                           "iou": [base["miou"] - penalty * target ** 2 * (1 + 0.2 * c) for c in range(6)]})
-        analysis["curves"][kind] = points
-    if runtime:
-        add_runtime(analysis, curve_points)
-    return analysis
-
-
-def runtime_record(reduction):
-    fp32 = 1 / (1 - 0.9 * reduction)
-    return {"runtime": "onnxruntime", "threads": 1, "input_size": [256, 512], "rounds": 7,
-            "fp32": {"ms": 40.0 / fp32, "speedup": fp32, "dense_ms": 40.0},
-            "int8": {"ms": 40.0 / fp32 / 2.5, "speedup": 2.5 * fp32, "dense_int8_ms": 16.0}}
-
-
-def add_runtime(analysis, curve_points=None):
-    """ONNX Runtime measurements on a ``synthetic_analysis``: baseline, curve points, latency table, latency plan."""
-    base = analysis["baseline"]
-    base["runtime"] = runtime_record(0.0)
-    analysis["settings"]["latency_ratios"] = [0.25, 0.5, 0.75]
-    for points in analysis["curves"].values():
-        for point in points:
-            point["runtime"] = runtime_record(1 - point["macs"] / base["macs"])
-    analysis["latency"] = {g["name"]: {str(r): {"saved_ms": 40.0 * g["macs_share"] * r} for r in (0.25, 0.5, 0.75)}
-                           for g in analysis["groups"]}
-    points = []
-    for speedup in tradeoff.SPEEDUP_TARGETS[:curve_points]:
-        reduction = min(0.9, (1 - 1 / speedup) / 0.9)
-        points.append({"target": speedup, "widths": {}, "params": base["params"] * (1 - reduction),
-                       "macs": base["macs"] * (1 - reduction), "latency_ms": 80.0 * (1 - 0.8 * reduction),
-                       "miou": base["miou"] - 0.2 * reduction ** 2, "runtime": runtime_record(reduction)})
-    analysis["curves"]["latency"] = points
-
-
-def synthetic_state(analysis_path, out, iterations=3, step=0.1, plan="sensitivity"):
-    """A pruning loop's ``state.json`` dict as ``pruneseg prune`` writes it."""
-    dense = {"miou": 0.7, "iou": [0.7] * 6, "pixel_accuracy": 0.9, "params": 11_000_000, "macs": 6_500_000_000,
-             "latency_ms": 80.0}
-    records = []
-    for k in range(1, iterations + 1):
-        target = round(step * k, 4)
-        records.append({"iteration": k, "target": target, "one_shot_miou": 0.7 - 0.4 * target,
-                        "miou": 0.69 - 0.05 * target, "iou": [0.6] * 6, "pixel_accuracy": 0.85, "epochs": 2 * k,
-                        "recovered": k < 3, "checkpoint": f"{out}/iter_{k}.pt", "widths": {},
-                        "params": dense["params"] * (1 - target) ** 1.5, "macs": dense["macs"] * (1 - target),
-                        "latency_ms": dense["latency_ms"] * (1 - 0.7 * target)})
-    config = {"checkpoint": "/nowhere/runs/fpn-demo/model_best.pt", "data": "/nowhere/data",
-              "analysis": str(analysis_path), "out": str(out), "iterations": 5, "step": step, "tolerance": 0.02,
-              "max_epochs": 20, "plan": plan, "lr": 1e-4, "batch_size": 0, "workers": 2, "round_to": 8}
-    return {"config": config, "dense": dense, "iterations": records}
 
 
 @pytest.fixture
@@ -355,7 +262,7 @@ def test_listing_analyses_verified_points_and_pruning_runs(tmp_path):
     mine, other = layout.pruned_dir(tmp_path) / "mine", layout.pruned_dir(tmp_path) / "other"
     for out, analysis_path in ((mine, path), (other, folder / "b.json")):
         out.mkdir(parents=True)
-        (out / "state.json").write_text(json.dumps(synthetic_state(analysis_path, out)))
+        (out / "pruning.json").write_text(json.dumps(synthetic_state(analysis_path, out)))
     assert [folder for folder, _ in listing.list_pruning_runs(tmp_path, path)] == [mine]
 
 
@@ -469,6 +376,6 @@ def test_an_analysis_says_which_images_its_miou_is_on_beside_the_validation_spli
     assert listing.split_miou(run / "model_best.pt") == 0.5 and listing.split_miou(run / "checkpoint.pt") == 0.4
     out = tmp_path / "pruned" / "p"
     out.mkdir(parents=True)
-    (out / "state.json").write_text(json.dumps(synthetic_state(tmp_path / "a.json", out)))
+    (out / "pruning.json").write_text(json.dumps(synthetic_state(tmp_path / "a.json", out)))
     assert listing.split_miou(out / "iter_2.pt") == pytest.approx(0.69 - 0.05 * 0.2)
     assert listing.split_miou(tmp_path / "elsewhere.pt") is None and listing.split_miou(out / "iter_9.pt") is None

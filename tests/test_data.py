@@ -7,7 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from pruneseg.data.cityscapes import DatasetError, read_sample, scan_split
+from pruneseg.data import DatasetError
+from pruneseg.data.samples import read_sample, scan_split
 from pruneseg.data.dataset import SegmentationDataset
 from pruneseg.data.classes import IGNORE_INDEX
 from pruneseg.data.stats import split_stats

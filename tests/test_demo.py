@@ -18,7 +18,6 @@ from pruneseg.records.frontier import read_frontier
 from pruneseg.target.machine import machine_profile, profile_text
 from pruneseg.workspace import layout, listing, target_results
 from conftest import open_page
-from test_pages import empty_workspace  # noqa: F401 (a fixture)
 
 TINY = dict(height=64, width=128, epochs=1, batch_size=2, workers=0, lr=1e-3, loss="weighted_ce")
 
@@ -62,7 +61,7 @@ def test_a_killed_demo_resumes_at_its_step_and_ends_with_packages_results_a_vide
     record = demo.main(config)
     assert list(record["steps"]) == list(demo.STEPS) and all(step["done"] for step in record["steps"].values())
     made = record["artefacts"]
-    state = json.loads((ws / "pruned" / "demo-fpn" / "state.json").read_text())
+    state = json.loads((ws / "pruned" / "demo-fpn" / "pruning.json").read_text())
     assert record["quality"] == demo.quality(state) and record["quality"]["pruned_miou"] == state["iterations"][-1]["miou"]
     packages = {p["name"]: p["manifest"] for p in listing.list_packages(ws)}
     assert len(packages) == 4 and all(packages.values())

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, make_dataset, open_page
+from helpers_pages import submit
+from helpers_training import write_fake_job, write_fake_run
 from pruneseg import cli, distributed, jobs
 from pruneseg.cli_args import from_args, to_argv
 from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig
@@ -23,7 +25,6 @@ from pruneseg.dashboard.labels import devices_text
 from pruneseg.records.analysis import RESULT_SETTINGS, merge_results
 from pruneseg.workspace import layout
 from pruneseg.workspace.listing import list_analyses
-from test_pages import empty_workspace, submit, workspace, write_fake_job, write_fake_run  # noqa: F401 (fixtures)
 
 FEW_TARGETS = "0.5"  # curve points of the torchrun analysis (tests/pruneseg_few_targets.py)
 

@@ -11,7 +11,7 @@ from PIL import Image
 from pruneseg.checkpoint import load_checkpoint, load_model
 from pruneseg.cli import main as cli_main
 from pruneseg.data import DatasetError
-from pruneseg.data.cityscapes import dataset_classes, read_sample, scan_split
+from pruneseg.data.samples import dataset_classes, read_sample, scan_split
 from pruneseg.data.classes import CITYSCAPES_CLASSES, CLASS_NAMES, IGNORE_INDEX, classes_of
 from pruneseg.evaluate import evaluate_checkpoint
 
@@ -143,7 +143,7 @@ def test_analysis_and_pruning_record_three_classes(pipeline):
     analysis = json.loads(pipeline["analysis"].read_text())
     assert analysis["class_names"] == NAMES and len(analysis["baseline"]["iou"]) == 3
     assert all(len(cell["iou"]) == 3 for cells in analysis["cells"].values() for cell in cells.values())
-    state = json.loads((pipeline["pruned"] / "state.json").read_text())
+    state = json.loads((pipeline["pruned"] / "pruning.json").read_text())
     assert state["class_names"] == NAMES and len(state["dense"]["iou"]) == 3
     assert [len(i["iou"]) for i in state["iterations"]] == [3]
     snapshot = load_checkpoint(pipeline["pruned"] / "iter_1.pt")

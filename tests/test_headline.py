@@ -5,66 +5,9 @@ import json
 import pytest
 
 from conftest import ROOT, open_page
+from helpers_deploy import fill_headline_workspace
 from pruneseg.dashboard import headline
-from pruneseg.target.results import package_info
 from pruneseg.workspace import layout, target_results
-from test_dashboard_deploy import make_package
-from test_dashboard_pruning import synthetic_analysis, synthetic_state
-from test_pruning_pages import write_analysis
-
-RUN = "fpn-demo-model_best-sensitivity"
-
-
-def write_comparison(ws, packages, speedups, created):
-    """A ``target latency`` result timing ``packages`` (the baseline first) with the given speed-ups."""
-    rows = []
-    for package, speedup in zip(packages, [1.0, *speedups]):
-        manifest = json.loads((package / layout.MANIFEST).read_text())
-        rows.append({"package": str(package), "model": "fpn", "ms": 20.0 / speedup,
-                     "ms_spread": {"median": 20.0 / speedup, "q25": 19.0 / speedup, "q75": 21.0 / speedup},
-                     "speedup": speedup, "speedup_spread": {"median": speedup, "q25": speedup - 0.05,
-                                                            "q75": speedup + 0.05},
-                     "package_info": package_info(manifest)})
-    path = layout.latency_result_path(ws, packages[0], created)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"threads": 1, "rounds": 7, "runs": 5, "packages": rows, "created": created}))
-    return path
-
-
-def perf(ws, package, fps, threads=1):
-    manifest = json.loads((package / layout.MANIFEST).read_text())
-    path = layout.perf_result_path(ws, package, threads, 1.0 + fps)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"package": str(package), "threads": threads, "seconds": 1.0, "frames": int(fps),
-                                "fps": fps, "created": 1.0 + fps, "package_info": package_info(manifest)}))
-
-
-def fill_headline_workspace(ws):
-    """A pruning run of the dense ``runs/fpn-demo/model_best.pt`` with its dense fp32 and last snapshot's fp32 and
-    int8 packages, two paired comparisons (the newer: 1.85x and 3.08x), throughput tests that say otherwise
-    (2.02x and 3.35x), and a dense fp32 package of another checkpoint timed against the snapshot (1.50x)."""
-    ws = ws.resolve()
-    analysis = write_analysis(ws, synthetic_analysis(runtime=True))
-    dense = ws / "runs" / "fpn-demo" / "model_best.pt"
-    out = layout.pruning_run_dir(ws, RUN)
-    out.mkdir(parents=True)
-    state = synthetic_state(analysis, out)
-    state["config"]["checkpoint"] = str(dense)
-    for record, speedup in zip([state["dense"], *state["iterations"]], (1.0, 1.3, 1.6, 1.89)):  # the loop's own timing
-        record["runtime"] = {"threads": 1, "fp32": {"ms": 36.0 / speedup, "speedup": speedup,
-                                                    "speedup_spread": {"q25": speedup - 0.02, "q75": speedup + 0.02}}}
-    (out / layout.PRUNE_STATE).write_text(json.dumps(state))
-    snapshot = state["iterations"][-1]["checkpoint"]
-    packages = {"dense": make_package(ws, "dense-fp32", checkpoint=str(dense)),
-                "other": make_package(ws, "other-fp32", checkpoint=str(ws / "runs" / "other" / "m.pt")),
-                "fp32": make_package(ws, "iter_3-fp32", pruned=True, checkpoint=snapshot),
-                "int8": make_package(ws, "iter_3-int8", "int8", pruned=True, checkpoint=snapshot)}
-    write_comparison(ws, [packages["dense"], packages["fp32"], packages["int8"]], [1.70, 2.90], created=10.0)
-    write_comparison(ws, [packages["dense"], packages["fp32"], packages["int8"]], [1.85, 3.08], created=20.0)
-    write_comparison(ws, [packages["other"], packages["fp32"]], [1.50], created=30.0)  # not its dense model
-    for key, fps in (("dense", 50.0), ("fp32", 101.0), ("int8", 167.5)):
-        perf(ws, packages[key], fps)
-    return packages
 
 
 def test_the_newest_comparison_against_its_own_dense_fp32_package_gives_the_headline(tmp_path):

@@ -4,25 +4,21 @@ import json
 import pytest
 
 from conftest import open_page, write_job
-from test_dashboard_deploy import make_package
-from test_inspect import make_inspection
-from test_pages import empty_workspace, texts  # noqa: F401 (fixtures)
+from helpers_deploy import make_package, tiny_onnx
+from helpers_inspect import make_inspection
+from helpers_pages import figures, texts
 from pruneseg.workspace import layout
 
 INSPECT, DATASET = "app_pages/inspect.py", "app_pages/dataset.py"
 
 
 @pytest.fixture
-def ws(empty_workspace):  # noqa: F811
+def ws(empty_workspace):
     make_inspection(empty_workspace)
     return empty_workspace
 
 
-def figures(at):
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def test_inspect_page_on_an_empty_workspace(empty_workspace):  # noqa: F811
+def test_inspect_page_on_an_empty_workspace(empty_workspace):
     at = open_page(INSPECT)
     assert not at.exception, at.exception
     assert "Train" in texts(at, "info") and "No inspection yet" in texts(at, "caption")
@@ -106,7 +102,6 @@ def test_the_dataset_page_names_an_inspection_of_another_split(ws):
 
 def test_the_form_refuses_packages_that_do_not_fit(ws, started):
     from pruneseg.deploy.compile import compile_model
-    from test_dashboard_deploy import tiny_onnx
 
     small = make_package(ws, "small-fp32")
     larger = layout.packages_dir(ws) / "larger-fp32"

@@ -3,7 +3,7 @@ latency (with the runner's warning) and the Train form's estimate."""
 import json
 
 from conftest import ROOT
-from test_deploy_pages import TARGET, filled, open_deploy_page, ws  # noqa: F401 (fixtures)
+from helpers_pages import TARGET, open_deploy_page
 from pruneseg.dashboard.labels import machines_text, measured_on
 from pruneseg.dashboard.views import timings
 from pruneseg.dashboard.views.training_estimate import estimate_text
@@ -41,11 +41,12 @@ def comparison(ws, machine, warnings=()):
     return record
 
 
-def test_target_results_and_paired_latency_name_their_machine_and_warn(ws):  # noqa: F811
-    perf = sorted(layout.perf_dir(ws).glob("*.json"))[0]
+def test_target_results_and_paired_latency_name_their_machine_and_warn(deploy_ws):
+    perf = sorted(layout.perf_dir(deploy_ws).glob("*.json"))[0]
     result = json.loads(perf.read_text())
     perf.write_text(json.dumps(dict(result, machine=AVX2, warnings=["int8 tuned with VNNI, run without"])))
-    record = comparison(ws, AVX2, ["fpn-p-iter_2-int8: this int8 package was quantized (u8s8) on a CPU with VNNI"])
+    record = comparison(deploy_ws, AVX2,
+                        ["fpn-p-iter_2-int8: this int8 package was quantized (u8s8) on a CPU with VNNI"])
     assert "measured on AMD EPYC 7B12" in timings.comparison_figure(record).layout.title.text
     at = open_deploy_page(TARGET)
     table = next(df.value for df in at.dataframe if "FPS" in df.value)

@@ -9,7 +9,7 @@ class TestFPN(ModelChecks):
     name = "fpn"
 
     def test_parameter_count_matches_reference(self):
-        # ResNet18 without fc (11.18 M) plus a 6-wide decoder: "about 11.2 M" (reference section 2)
+        # ResNet18 without fc (11.18 M) plus a 6-wide decoder: the seed's "about 11.2 M"
         assert count_parameters(build_model("fpn")) == 11_234_898
 
     def test_decoder_is_as_wide_as_the_classes(self):

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 from conftest import make_dataset, open_page, untrained_fpn_checkpoint
-from test_dashboard_deploy import make_package, write_perf_result
-from test_target import TORCH_FREE, run_python, write_video
+from helpers_deploy import make_package, write_perf_result
+from helpers_target import TORCH_FREE_RUNNER, run_python, write_noise_video
 
 from pruneseg import frontier
 from pruneseg.config import FrontierConfig, QuantizeConfig
@@ -83,7 +83,7 @@ def test_the_runner_segments_alike_on_both_runtimes(packages):
 
 def test_latency_pairs_onnx_runtime_and_openvino_packages(packages):
     order = [("fp32", "ort-cpu"), ("int8", "ort-cpu"), ("fp32", "openvino-cpu"), ("int8", "openvino-cpu")]
-    result = run_python(TORCH_FREE, "latency", *(str(packages[key]) for key in order), "--rounds", "2", "--json")
+    result = run_python(TORCH_FREE_RUNNER, "latency", *(str(packages[key]) for key in order), "--rounds", "2", "--json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)["packages"]
     assert [row["model"] for row in rows] == ["fpn fp32 · ONNX Runtime", "fpn int8 · ONNX Runtime",
@@ -92,7 +92,7 @@ def test_latency_pairs_onnx_runtime_and_openvino_packages(packages):
 
 
 def test_video_side_by_side_of_both_runtimes(packages, tmp_path):
-    source = write_video(tmp_path / "in.mp4", frames=2)
+    source = write_noise_video(tmp_path / "in.mp4", frames=2)
     summary = render_side_by_side(packages["int8", "ort-cpu"], packages["int8", "openvino-cpu"], source,
                                   tmp_path / "out.mp4")
     assert summary["frames"] == 2 and summary["size"] == [160, 48] and len(summary["fps"]) == 2

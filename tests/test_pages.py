@@ -6,62 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, make_dataset, make_folder_dataset, open_page, write_job
+from conftest import ROOT, make_folder_dataset, open_page, write_job
+from helpers_deploy import fill_deploy_workspace
+from helpers_pages import PAGES, submit, texts
+from helpers_pruning import write_analysis, write_state
+from helpers_training import write_fake_job, write_fake_run
 from pruneseg import jobs
 from pruneseg.model_catalog import MODEL_SPECS
-
-PAGES = ("app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/sensitivity.py",
-         "app_pages/prune.py", "app_pages/deploy.py", "app_pages/target.py", "app_pages/frontier.py",
-         "app_pages/inspect.py", "app_pages/report.py")
-
-
-def write_fake_run(workspace, name="fpn-demo", epochs_done=3, epochs=3):
-    """A finished-looking run folder, written by hand as ``pruneseg.train`` would."""
-    run = workspace / "runs" / name
-    run.mkdir(parents=True)
-    config = {"model": "fpn", "data": str(workspace / "datasets" / "synthcity"), "out": str(run),
-              "height": 64, "width": 128, "epochs": epochs, "batch_size": 2, "lr": 1e-4}
-    (run / "config.json").write_text(json.dumps(config))
-    steps = [{"epoch": e, "step": s, "iteration": 2 * e + s, "loss": 2.0 / (1 + 2 * e + s), "lr": 1e-4}
-             for e in range(epochs_done) for s in range(2)]
-    (run / "steps.jsonl").write_text("".join(json.dumps(r) + "\n" for r in steps))
-    records = [{"epoch": e, "train_loss": 1.0 / (e + 1), "seconds": 1.5, "miou": 0.2 + 0.1 * e,
-                "pixel_accuracy": 0.6 + 0.05 * e, "iou": [0.5, 0.4, 0.9, None, 0.1 * e, 0.05]}
-               for e in range(epochs_done)]
-    (run / "epochs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    (run / "model_best.pt").write_bytes(b"not a real checkpoint")
-    return run
-
-
-def write_fake_job(workspace, run, status="done", error="", pid=None):
-    """A train job folder for ``run`` as ``pruneseg.jobs`` leaves it, for process ``pid`` (none by default)."""
-    argv = ["train", "--model", "fpn", "--data", "x", "--out", str(run), "--epochs", "3"]
-    return write_job(workspace, "train", argv, status, outputs={"out": str(run)}, pid=pid, error=error,
-                     progress={"desc": "train fpn", "done": 6, "total": 6},
-                     log="epoch 1/3: loss 1.0\nTraceback: boom\n")
-
-
-@pytest.fixture
-def empty_workspace(tmp_path, monkeypatch):
-    workspace = tmp_path / "ws"
-    workspace.mkdir()
-    monkeypatch.setenv("PRUNESEG_WORKSPACE", str(workspace))
-    monkeypatch.chdir(ROOT)
-    return workspace
-
-
-@pytest.fixture
-def workspace(empty_workspace):
-    make_dataset(empty_workspace / "datasets" / "synthcity")
-    return empty_workspace
-
-
-def submit(at):
-    next(b for b in at.button if b.label == "Start training").click().run()
-
-
-def texts(at, *kinds):
-    return " ".join(str(element.value) for kind in kinds for element in getattr(at, kind))
 
 
 def test_every_page_file_is_routed_and_no_pages_folder_exists():
@@ -100,9 +51,6 @@ def test_home_lists_dataset_run_checkpoint_and_job(workspace):
 
 
 def test_home_lists_pruning_runs_and_packages_with_links(workspace):
-    from test_deploy_pages import fill_deploy_workspace
-    from test_pruning_pages import write_analysis, write_state
-
     write_state(workspace, write_analysis(workspace))
     fill_deploy_workspace(workspace)
     at = open_page("app_pages/home.py")
@@ -229,8 +177,6 @@ def test_run_started_outside_the_dashboard_is_listed(workspace):
 
 
 def test_runs_the_demo_made_are_labelled_as_the_demos(workspace):
-    from test_pruning_pages import write_analysis, write_state
-
     run = write_fake_run(workspace, name="demo-fpn")
     analysis = write_analysis(workspace)
     pruned = write_state(workspace, analysis)

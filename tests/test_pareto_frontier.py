@@ -1,7 +1,7 @@
 """Which package to ship: the Pareto front and the ship rule on hand-made points, the frontier job on tiny
 packages (resumed, stale, broken, other classes, bad input) and the Frontier page.
 
-The packages are the one-layer ONNX models of ``test_dashboard_deploy`` (16x32, compiled by the real
+The packages are the one-layer ONNX models of ``helpers_deploy`` (16x32, compiled by the real
 compiler), so the job runs in seconds; the OpenVINO half of the job is in ``test_openvino.py``.
 """
 import json
@@ -9,8 +9,8 @@ import os
 
 import pytest
 from conftest import make_dataset, open_page
-from test_dashboard_deploy import make_package, tiny_onnx
-from test_pruning_pages import write_analysis, write_state
+from helpers_deploy import make_package, tiny_onnx
+from helpers_pruning import write_analysis, write_state
 
 from pruneseg import frontier
 from pruneseg.cli import build_parser

@@ -1,8 +1,8 @@
 """Speed-up predictors scored against known speed-ups."""
 import pytest
 
+from helpers_pruning import synthetic_analysis
 from pruneseg.prune.predictors import best_predictor, build_predictor, predictor_errors, predictor_record
-from test_dashboard_pruning import synthetic_analysis
 
 
 def analysis_with(speedup_of, int8=1.0, table_saves=None):

@@ -4,18 +4,18 @@ import pytest
 
 import pruneseg.prune_loop as prune_loop
 from conftest import open_page
+from helpers_pages import PRUNE
+from helpers_pruning import write_analysis, write_state
 from pruneseg.config import PruneConfig
 from pruneseg.errors import PruneSegError
 from pruneseg.records.analysis import read_analysis, settings_of
 from pruneseg.workspace import layout
-from test_pages import empty_workspace, workspace  # noqa: F401 (fixtures)
-from test_pruning_pages import PRUNE, write_analysis, write_state
 
 PASSED = "the preflight passed: the job went on to load the model"
 CASES = [  # (name, iterations, step, the message's start, or None: accepted)
     ("at-the-bound", 5, 0.19, None),
     ("past-the-bound", 5, 0.2, "iterations x step must be at most 0.95: the last iteration removes"),
-    ("taken", 3, 0.1, "state.json: this folder holds a run with other"),
+    ("taken", 3, 0.1, "pruning.json: this folder holds a run with other"),
 ]
 
 
@@ -51,7 +51,7 @@ def job_answer(ws, path, name, iterations, step, monkeypatch):
     return None
 
 
-def test_the_prune_form_and_the_job_accept_and_refuse_the_same_runs(workspace, started, monkeypatch):  # noqa: F811
+def test_the_prune_form_and_the_job_accept_and_refuse_the_same_runs(workspace, started, monkeypatch):
     path = write_analysis(workspace)
     write_state(workspace, path, name="taken", plan="uniform")
     at = open_page(PRUNE)
@@ -62,7 +62,7 @@ def test_the_prune_form_and_the_job_accept_and_refuse_the_same_runs(workspace, s
         assert (job is None) if message is None else (message in job), (name, job)
 
 
-def test_the_job_refuses_a_guard_on_an_unknown_class_as_the_form_would(workspace, monkeypatch):  # noqa: F811
+def test_the_job_refuses_a_guard_on_an_unknown_class_as_the_form_would(workspace, monkeypatch):
     from pruneseg import preflight
 
     path = write_analysis(workspace)

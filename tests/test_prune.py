@@ -8,12 +8,13 @@ import time
 import pytest
 import torch
 
+from helpers_pruning import prune_config
 import pruneseg.analyze as analyze
 import pruneseg.prune_loop as prune_loop
 import pruneseg.verify as verify
 from pruneseg.checkpoint import load_model, save_checkpoint
 from pruneseg.cli_args import to_argv
-from pruneseg.config import AnalyzeConfig, PruneConfig, TrainConfig, VerifyConfig
+from pruneseg.config import AnalyzeConfig, VerifyConfig
 from pruneseg.errors import PruneSegError
 from pruneseg.preflight import prune_problem
 from pruneseg.models import build_model, count_macs
@@ -21,30 +22,9 @@ from pruneseg.prune.groups import group_widths, list_groups, prune_by_ratios, pr
 from pruneseg.prune.macs import MacsModel
 from pruneseg.prune.plans import rounded_width, sensitivity_plan
 from pruneseg.prune.tradeoff import plan_targets
-from pruneseg.train import main as train
+from pruneseg.workspace import layout, listing
 
 X = torch.randn(1, 3, 64, 128)
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A 2-epoch FPN on the tiny dataset at 64x128, and its dataset."""
-    from conftest import make_dataset
-
-    root = tmp_path_factory.mktemp("prune")
-    data = make_dataset(root / "data", train=4, val=2)
-    train(TrainConfig(data=str(data), out=str(root / "run"), height=64, width=128, epochs=2,
-                      batch_size=2, workers=0))
-    return root / "run" / "model_best.pt", data
-
-
-@pytest.fixture(scope="module")
-def analysis_file(trained, tmp_path_factory):
-    checkpoint, data = trained
-    out = tmp_path_factory.mktemp("analysis") / "analysis.json"
-    analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data), out=str(out), images=2,
-                                   ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
-    return out
 
 
 @pytest.mark.parametrize("name", ["fpn", "unet"])
@@ -124,8 +104,8 @@ def test_sensitivity_plan_prunes_insensitive_groups_more():
     assert kept[robust] < kept[fragile]
 
 
-def test_analysis_covers_every_cell_and_curve(analysis_file):
-    analysis = json.loads(analysis_file.read_text())
+def test_analysis_covers_every_cell_and_curve(fpn_analysis):
+    analysis = json.loads(fpn_analysis.read_text())
     assert set(analysis["cells"]) == {g["name"] for g in analysis["groups"]}
     assert all(set(c) == {"0.25", "0.5", "0.75"} for c in analysis["cells"].values())
     assert all(len(cell["iou"]) == 6 for c in analysis["cells"].values() for cell in c.values())  # per class too
@@ -136,9 +116,9 @@ def test_analysis_covers_every_cell_and_curve(analysis_file):
         assert all(len(p["iou"]) == 6 for p in curve)
 
 
-def test_analysis_resumes_without_redoing_finished_cells(trained, analysis_file, tmp_path, monkeypatch):
-    checkpoint, data = trained
-    analysis = json.loads(analysis_file.read_text())
+def test_analysis_resumes_without_redoing_finished_cells(trained_fpn, fpn_analysis, tmp_path, monkeypatch):
+    checkpoint, data = trained_fpn
+    analysis = json.loads(fpn_analysis.read_text())
     group = analysis["groups"][0]["name"]
     kept = dict(analysis["cells"][group])
     del analysis["cells"][group]["0.75"]  # as if killed before the last cell of this group
@@ -155,8 +135,8 @@ def test_analysis_resumes_without_redoing_finished_cells(trained, analysis_file,
     assert len(resumed["curves"]["uniform"]) == len(plan_targets("macs"))
 
 
-def test_collapsed_groups_stop_early(trained, tmp_path, monkeypatch):
-    checkpoint, data = trained
+def test_collapsed_groups_stop_early(trained_fpn, tmp_path, monkeypatch):
+    checkpoint, data = trained_fpn
     calls = []
     real = analyze.prune_by_ratios
     monkeypatch.setattr(analyze, "prune_by_ratios", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
@@ -169,29 +149,21 @@ def test_collapsed_groups_stop_early(trained, tmp_path, monkeypatch):
     assert all(c["0.5"]["collapsed"] for c in analysis["cells"].values())
 
 
-def test_an_analysis_file_with_other_settings_is_refused(trained, analysis_file):
-    checkpoint, data = trained
+def test_an_analysis_file_with_other_settings_is_refused(trained_fpn, fpn_analysis):
+    checkpoint, data = trained_fpn
     with pytest.raises(PruneSegError, match=r"analysis.json: holds an analysis with other settings \(images\)"):
-        analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data), out=str(analysis_file),
+        analyze.main(AnalyzeConfig(runtime=False, checkpoint=str(checkpoint), data=str(data), out=str(fpn_analysis),
                                        images=3, ratios=[0.25, 0.5, 0.75], bn_batches=1, batch_size=2))
 
 
-def prune_config(trained, analysis_file, out, **overrides):
-    checkpoint, data = trained
-    values = dict(checkpoint=str(checkpoint), data=str(data), analysis=str(analysis_file), out=str(out),
-                  iterations=2, step=0.3, max_epochs=1, batch_size=2, workers=0)
-    values.update(overrides)
-    return PruneConfig(**values)
-
-
-def test_iterative_pruning_snapshots_each_iteration_and_resumes(trained, analysis_file, tmp_path, monkeypatch):
+def test_iterative_pruning_snapshots_each_iteration_and_resumes(trained_fpn, fpn_analysis, tmp_path, monkeypatch):
     out = tmp_path / "prune"
-    state = prune_loop.main(prune_config(trained, analysis_file, out, iterations=1))
+    state = prune_loop.main(prune_config(trained_fpn, fpn_analysis, out, iterations=1))
     assert [r["iteration"] for r in state["iterations"]] == [1]
     calls = []
     real = prune_loop.prune_to_widths
     monkeypatch.setattr(prune_loop, "prune_to_widths", lambda *a, **k: calls.append(1) or real(*a, **k))
-    state = prune_loop.main(prune_config(trained, analysis_file, out, iterations=2))
+    state = prune_loop.main(prune_config(trained_fpn, fpn_analysis, out, iterations=2))
     assert len(calls) == 1  # iteration 1 was not redone
     first, second = state["iterations"]
     assert state["dense"]["macs"] > first["macs"] > second["macs"]
@@ -202,9 +174,22 @@ def test_iterative_pruning_snapshots_each_iteration_and_resumes(trained, analysi
         assert model(X).shape == (1, 6, 64, 128)
 
 
-def test_killed_pruning_job_resumes_at_its_epoch(trained, analysis_file, tmp_path):
+def test_a_new_run_writes_pruning_json_and_an_old_run_resumes_in_its_state_json(trained_fpn, fpn_analysis, tmp_path):
+    out = layout.pruning_run_dir(tmp_path, "old")
+    prune_loop.main(prune_config(trained_fpn, fpn_analysis, out, iterations=1))
+    assert (out / "pruning.json").is_file() and not (out / "state.json").exists()
+    (out / "pruning.json").rename(out / "state.json")  # as a run made before pruning.json left it
+    (folder, listed), = listing.list_pruning_runs(tmp_path)
+    assert folder == out and [r["iteration"] for r in listed["iterations"]] == [1]
+    state = prune_loop.main(prune_config(trained_fpn, fpn_analysis, out, iterations=2))
+    assert [r["iteration"] for r in state["iterations"]] == [1, 2]
+    assert json.loads((out / "state.json").read_text())["iterations"] == state["iterations"]
+    assert not (out / "pruning.json").exists()
+
+
+def test_killed_pruning_job_resumes_at_its_epoch(trained_fpn, fpn_analysis, tmp_path):
     out = tmp_path / "prune"
-    config = prune_config(trained, analysis_file, out, iterations=1, max_epochs=6, tolerance=-1.0)
+    config = prune_config(trained_fpn, fpn_analysis, out, iterations=1, max_epochs=6, tolerance=-1.0)
     command = [sys.executable, "-m", "pruneseg", *to_argv(config)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -216,12 +201,12 @@ def test_killed_pruning_job_resumes_at_its_epoch(trained, analysis_file, tmp_pat
     assert not (out / "iter_1.pt").exists()
     resumed = subprocess.run(command, capture_output=True, text=True, check=True)
     assert "resuming iteration 1 after epoch" in resumed.stdout
-    state = json.loads((out / "state.json").read_text())
+    state = json.loads((out / "pruning.json").read_text())
     assert state["iterations"][0]["epochs"] == 6
 
 
-def test_cli_info_for_dense_and_pruned(trained, tmp_path):
-    checkpoint, _ = trained
+def test_cli_info_for_dense_and_pruned(trained_fpn, tmp_path):
+    checkpoint, _ = trained_fpn
     model, meta = load_model(checkpoint)
     history = prune_by_ratios(model, {"layer4.0.conv1": 0.5})
     pruned = tmp_path / "pruned.pt"
@@ -238,14 +223,14 @@ def test_cli_info_for_dense_and_pruned(trained, tmp_path):
     assert small["parameters"] < dense["parameters"] and small["macs"] < dense["macs"]
 
 
-def test_verify_measures_the_point_the_curve_predicted(trained, analysis_file, tmp_path):
-    _, data = trained
+def test_verify_measures_the_point_the_curve_predicted(trained_fpn, fpn_analysis, tmp_path):
+    _, data = trained_fpn
     out = tmp_path / "point.json"
-    done = subprocess.run([sys.executable, "-m", "pruneseg", "verify", "--analysis", str(analysis_file), "--data",
+    done = subprocess.run([sys.executable, "-m", "pruneseg", "verify", "--analysis", str(fpn_analysis), "--data",
                            str(data), "--target", "0.3", "--out", str(out)], check=True, capture_output=True,
                           text=True)
     point = json.loads(out.read_text())
-    analysis = json.loads(analysis_file.read_text())
+    analysis = json.loads(fpn_analysis.read_text())
     predicted = next(p for p in analysis["curves"]["sensitivity"] if p["target"] == 0.3)
     assert point["widths"] == predicted["widths"] and point["macs"] == predicted["macs"]
     assert point["miou"] == pytest.approx(predicted["miou"], abs=1e-6)
@@ -259,13 +244,13 @@ def test_verify_measures_the_point_the_curve_predicted(trained, analysis_file, t
     assert f"drop {point['miou_drop']:.4f}" in done.stdout and "the curve predicted a drop of" in done.stdout
 
 
-def test_an_already_pruned_checkpoint_prunes_further(trained, tmp_path):
-    checkpoint, data = trained
-    first = prune_loop.main(prune_config(trained, _analysis_of(checkpoint, data, tmp_path / "a1.json"),
+def test_an_already_pruned_checkpoint_prunes_further(trained_fpn, tmp_path):
+    checkpoint, data = trained_fpn
+    first = prune_loop.main(prune_config(trained_fpn, _analysis_of(checkpoint, data, tmp_path / "a1.json"),
                                         tmp_path / "first", iterations=1, step=0.3))
     snapshot = first["iterations"][0]["checkpoint"]
     analysis = _analysis_of(snapshot, data, tmp_path / "a2.json")
-    second = prune_loop.main(prune_config(trained, analysis, tmp_path / "second", checkpoint=str(snapshot),
+    second = prune_loop.main(prune_config(trained_fpn, analysis, tmp_path / "second", checkpoint=str(snapshot),
                                          iterations=1, step=0.3))
     assert second["iterations"][0]["macs"] < first["iterations"][0]["macs"]
     model, saved = load_model(second["iterations"][0]["checkpoint"])  # both histories replay
@@ -280,25 +265,25 @@ def _analysis_of(checkpoint, data, out):
     return out
 
 
-def test_pruning_refuses_mismatched_inputs_before_any_work(trained, analysis_file, tmp_path):
-    checkpoint, _ = trained
+def test_pruning_refuses_mismatched_inputs_before_any_work(trained_fpn, fpn_analysis, tmp_path):
+    checkpoint, _ = trained_fpn
     changed = tmp_path / "changed.pt"
     changed.write_bytes(checkpoint.read_bytes() + b"\0")
     with pytest.raises(PruneSegError, match="analyses another checkpoint"):
-        prune_loop.main(prune_config(trained, analysis_file, tmp_path / "a", checkpoint=str(changed)))
+        prune_loop.main(prune_config(trained_fpn, fpn_analysis, tmp_path / "a", checkpoint=str(changed)))
     with pytest.raises(PruneSegError, match="unknown plan 'greedy'"):
-        prune_loop.main(prune_config(trained, analysis_file, tmp_path / "b", plan="greedy"))
+        prune_loop.main(prune_config(trained_fpn, fpn_analysis, tmp_path / "b", plan="greedy"))
     with pytest.raises(PruneSegError, match="iterations x step must be at most 0.95"):
-        prune_loop.main(prune_config(trained, analysis_file, tmp_path / "c", iterations=5, step=0.3))
+        prune_loop.main(prune_config(trained_fpn, fpn_analysis, tmp_path / "c", iterations=5, step=0.3))
     out = tmp_path / "d"
-    prune_loop.main(prune_config(trained, analysis_file, out, iterations=1))
-    with pytest.raises(PruneSegError, match="state.json: this folder holds a run with other plan"):
-        prune_loop.main(prune_config(trained, analysis_file, out, iterations=1, plan="uniform"))
+    prune_loop.main(prune_config(trained_fpn, fpn_analysis, out, iterations=1))
+    with pytest.raises(PruneSegError, match="pruning.json: this folder holds a run with other plan"):
+        prune_loop.main(prune_config(trained_fpn, fpn_analysis, out, iterations=1, plan="uniform"))
 
 
-def test_analysis_times_plans_on_the_runtime_and_the_latency_plan_prunes_to_a_speed_up(trained, tmp_path,
+def test_analysis_times_plans_on_the_runtime_and_the_latency_plan_prunes_to_a_speed_up(trained_fpn, tmp_path,
                                                                                         monkeypatch):
-    checkpoint, data = trained
+    checkpoint, data = trained_fpn
     monkeypatch.setattr(analyze, "plan_targets", lambda kind, stride=1: [0.3] if kind == "macs" else [1.3])
     out = tmp_path / "runtime.json"
     analysis = analyze.main(AnalyzeConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), images=1,
@@ -318,13 +303,13 @@ def test_analysis_times_plans_on_the_runtime_and_the_latency_plan_prunes_to_a_sp
                                                                                       - verified["miou"])
     assert verified["predicted"]["speedup"] == pytest.approx(point["runtime"]["fp32"]["speedup"])
     assert verified["widths"] == point["widths"] and verified["runtime"]["int8"]["speedup"] > 0
-    state = prune_loop.main(prune_config(trained, out, tmp_path / "latency-run", plan="latency", iterations=1,
+    state = prune_loop.main(prune_config(trained_fpn, out, tmp_path / "latency-run", plan="latency", iterations=1,
                                          step=0.3))
     assert state["iterations"][0]["target"] == 1.3 and state["dense"]["runtime"]["fp32"]["dense_ms"] > 0
     assert state["iterations"][0]["runtime"]["fp32"]["speedup"] > 0
 
 
-def test_a_guarded_iteration_fine_tunes_until_the_guard_holds(trained, analysis_file, tmp_path, monkeypatch):
+def test_a_guarded_iteration_fine_tunes_until_the_guard_holds(trained_fpn, fpn_analysis, tmp_path, monkeypatch):
     """The class IoU after each evaluation is scripted: dense 0.9, one-shot 0.5, then 0.6 and 0.95."""
     scripted = iter([0.9, 0.5, 0.6, 0.95, 0.9, 0.5, 0.6])
     real = prune_loop.evaluate
@@ -336,30 +321,30 @@ def test_a_guarded_iteration_fine_tunes_until_the_guard_holds(trained, analysis_
 
     monkeypatch.setattr(prune_loop, "evaluate", evaluate)
     guarded = dict(iterations=1, max_epochs=3, tolerance=1.0, guards={"other": 0.02})  # the mIoU goal always holds
-    state = prune_loop.main(prune_config(trained, analysis_file, tmp_path / "a", **guarded))
+    state = prune_loop.main(prune_config(trained_fpn, fpn_analysis, tmp_path / "a", **guarded))
     first = state["iterations"][0]
     assert state["config"]["guards"] == {"other": 0.02}
     assert first["epochs"] == 2 and first["recovered"] and first["missed_guards"] == []
-    state = prune_loop.main(prune_config(trained, analysis_file, tmp_path / "b", **{**guarded, "max_epochs": 1}))
+    state = prune_loop.main(prune_config(trained_fpn, fpn_analysis, tmp_path / "b", **{**guarded, "max_epochs": 1}))
     first = state["iterations"][0]
     assert first["epochs"] == 1 and not first["recovered"] and first["missed_guards"] == ["other"]
     with pytest.raises(PruneSegError, match="other guards"):  # a resumed run keeps its guards
-        prune_loop.main(prune_config(trained, analysis_file, tmp_path / "b", **{**guarded, "guards": {}}))
+        prune_loop.main(prune_config(trained_fpn, fpn_analysis, tmp_path / "b", **{**guarded, "guards": {}}))
 
 
-def test_a_run_saved_before_guards_resumes_without_them(trained, analysis_file, tmp_path):
-    config = prune_config(trained, analysis_file, tmp_path / "old")
+def test_a_run_saved_before_guards_resumes_without_them(trained_fpn, fpn_analysis, tmp_path):
+    config = prune_config(trained_fpn, fpn_analysis, tmp_path / "old")
     saved = {key: value for key, value in vars(config).items() if key != "guards"}
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "state.json").write_text(json.dumps({"config": saved, "dense": {}, "iterations": []}))
-    assert prune_problem(config, json.loads(analysis_file.read_text())) is None
-    assert "other guards" in prune_problem(replace(config, guards={"bike": 0.1}), json.loads(analysis_file.read_text()))
+    assert prune_problem(config, json.loads(fpn_analysis.read_text())) is None
+    assert "other guards" in prune_problem(replace(config, guards={"bike": 0.1}), json.loads(fpn_analysis.read_text()))
 
 
-def test_verify_with_guards_measures_the_guarded_plan(trained, analysis_file, tmp_path):
-    _, data = trained
+def test_verify_with_guards_measures_the_guarded_plan(trained_fpn, fpn_analysis, tmp_path):
+    _, data = trained_fpn
     out = tmp_path / "point.json"
-    done = subprocess.run([sys.executable, "-m", "pruneseg", "verify", "--analysis", str(analysis_file), "--data",
+    done = subprocess.run([sys.executable, "-m", "pruneseg", "verify", "--analysis", str(fpn_analysis), "--data",
                            str(data), "--target", "0.3", "--guard", "bike=0.0", "--out", str(out)],
                           capture_output=True, text=True, check=True)
     point = json.loads(out.read_text())

@@ -8,62 +8,23 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import APPTEST_TIMEOUT, ROOT, make_dataset, open_page, write_job
+from helpers_pages import PRUNE, SENSITIVITY, arg, figures, metrics, texts
+from helpers_pruning import STEM, synthetic_analysis, write_analysis, write_state
 from pruneseg import jobs
 from pruneseg.dashboard.views import analysis_summary
 from pruneseg.dashboard.views import sensitivity as sensitivity_view
-from pruneseg.records import file_sha256
 from pruneseg.workspace import layout
-from test_dashboard_pruning import synthetic_analysis, synthetic_state
-from test_pages import empty_workspace, texts, workspace  # noqa: F401 (fixtures)
-
-SENSITIVITY, PRUNE = "app_pages/sensitivity.py", "app_pages/prune.py"
-STEM = "fpn-demo-model_best"
-
-
-def write_analysis(ws, analysis=None, stem=STEM):
-    """An analysis of ``runs/fpn-demo/model_best.pt`` on the built-in dataset, under ``analyses/``."""
-    ws = ws.resolve()
-    checkpoint = ws / "runs" / "fpn-demo" / "model_best.pt"
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    checkpoint.write_bytes(b"not a real checkpoint")
-    analysis = analysis or synthetic_analysis()
-    path = layout.analyses_dir(ws) / f"{stem}.json"
-    analysis["checkpoint"], analysis["checkpoint_sha256"] = str(checkpoint), file_sha256(checkpoint)
-    analysis["settings"].update(checkpoint=str(checkpoint), data=str(ws / "datasets" / "synthcity"), out=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(analysis))
-    return path
-
-
-def write_state(ws, analysis_path, name=f"{STEM}-sensitivity", **kwargs):
-    out = layout.pruned_dir(ws.resolve()) / name
-    out.mkdir(parents=True)
-    (out / "state.json").write_text(json.dumps(synthetic_state(analysis_path, out, **kwargs)))
-    return out
-
-
-def metrics(at):
-    return {m.label: m.value for m in at.metric}
-
-
-def figures(at):
-    """The plotly figures on the page, as dicts."""
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def arg(argv, flag):
-    return argv[argv.index(flag) + 1]
 
 
 @pytest.mark.parametrize("page", [SENSITIVITY, PRUNE])
-def test_pages_on_an_empty_workspace(empty_workspace, page):  # noqa: F811
+def test_pages_on_an_empty_workspace(empty_workspace, page):
     at = open_page(page)
     assert not at.exception, at.exception
     assert at.title
     assert "Train" in texts(at, "info") if page == SENSITIVITY else "Sensitivity" in texts(at, "info")
 
 
-def test_sensitivity_page_draws_the_heatmap_table_and_a_group_curve(workspace):  # noqa: F811
+def test_sensitivity_page_draws_the_heatmap_table_and_a_group_curve(workspace):
     analysis = synthetic_analysis()
     analysis["seconds"] = {"cells": 90.0, "curves": 60.0}
     write_analysis(workspace, analysis)
@@ -85,7 +46,7 @@ def test_sensitivity_page_draws_the_heatmap_table_and_a_group_curve(workspace): 
     assert heatmap["data"][0]["type"] == "heatmap" and heatmap["data"][0]["y"] == list(table["group"])
 
 
-def test_sensitivity_page_follows_a_running_analysis(workspace):  # noqa: F811
+def test_sensitivity_page_follows_a_running_analysis(workspace):
     partial = synthetic_analysis(groups=4, curve_points=0)
     for name in list(partial["cells"])[2:]:
         partial["cells"][name] = {}  # two groups still to measure
@@ -107,7 +68,7 @@ def test_sensitivity_page_follows_a_running_analysis(workspace):  # noqa: F811
         process.wait()
 
 
-def test_submitting_the_analysis_form_starts_an_analyze_job(workspace, started):  # noqa: F811
+def test_submitting_the_analysis_form_starts_an_analyze_job(workspace, started):
     checkpoint = workspace / "runs" / "fpn-demo" / "model_best.pt"
     checkpoint.parent.mkdir(parents=True)
     checkpoint.write_bytes(b"weights")
@@ -127,7 +88,7 @@ def test_submitting_the_analysis_form_starts_an_analyze_job(workspace, started):
     assert argv[argv.index("--ratios") + 1:argv.index("--ratios") + 3] == ["0.25", "0.5"]
 
 
-def test_the_analysis_form_refuses_to_mix_settings_into_an_existing_file(workspace, monkeypatch):  # noqa: F811
+def test_the_analysis_form_refuses_to_mix_settings_into_an_existing_file(workspace, monkeypatch):
     write_analysis(workspace)  # 32 images per cell
     monkeypatch.setattr(jobs, "start_job", lambda *a: pytest.fail("must not start"))
     at = open_page(SENSITIVITY)
@@ -137,7 +98,7 @@ def test_the_analysis_form_refuses_to_mix_settings_into_an_existing_file(workspa
     assert "other settings (images)" in at.error[0].value
 
 
-def test_prune_slider_and_plan_redraw_the_cards(workspace):  # noqa: F811
+def test_prune_slider_and_plan_redraw_the_cards(workspace):
     write_analysis(workspace)
     at = open_page(PRUNE)
     assert not at.exception, at.exception
@@ -156,7 +117,7 @@ def test_prune_slider_and_plan_redraw_the_cards(workspace):  # noqa: F811
     assert widths["layout"]["title"]["text"].startswith("Channels kept per group at 60%")
 
 
-def test_the_slider_and_plan_survive_a_visit_to_another_page(workspace):  # noqa: F811
+def test_the_slider_and_plan_survive_a_visit_to_another_page(workspace):
     write_analysis(workspace)
     at = open_page(PRUNE)
     at.slider[0].set_value(60).run()
@@ -177,7 +138,7 @@ def open_at(page, params):
     return at.switch_page(page).run()
 
 
-def test_a_reload_restores_the_slider_target_kind_plan_and_verify_job_from_the_address(workspace):  # noqa: F811
+def test_a_reload_restores_the_slider_target_kind_plan_and_verify_job_from_the_address(workspace):
     path = write_analysis(workspace, synthetic_analysis(runtime=True))
     at = open_page(PRUNE)
     at.segmented_control(key="mode").set_value("speedup").run()
@@ -202,7 +163,7 @@ def test_a_reload_restores_the_slider_target_kind_plan_and_verify_job_from_the_a
     assert odd.segmented_control(key="mode").value == "macs" and odd.slider(key="target").value == 90
 
 
-def test_verify_button_starts_a_verify_job_and_its_result_shows(workspace, started):  # noqa: F811
+def test_verify_button_starts_a_verify_job_and_its_result_shows(workspace, started):
     path = write_analysis(workspace)
     at = open_page(PRUNE)
     at.slider[0].set_value(35).run()
@@ -225,7 +186,7 @@ def test_verify_button_starts_a_verify_job_and_its_result_shows(workspace, start
     assert not [b for b in at.button if b.label == "Verify"]
 
 
-def test_every_verified_point_shows_its_dense_baseline_and_the_predictions_error(workspace):  # noqa: F811
+def test_every_verified_point_shows_its_dense_baseline_and_the_predictions_error(workspace):
     path = write_analysis(workspace)
     point = {"plan": "sensitivity", "target": 0.3, "widths": {}, "miou": 0.61, "params": 6e6, "macs": 4.55e9,
              "latency_ms": 50.0, "images": 8, "held_out": True, "dense_miou": 0.66, "miou_drop": 0.05,
@@ -242,7 +203,7 @@ def test_every_verified_point_shows_its_dense_baseline_and_the_predictions_error
     assert comparison.loc["dense mIoU (same images)", "predicted"] == 0.7
 
 
-def test_asking_for_a_2x_faster_model_reads_the_runtime_curve_and_verifies_that_plan(workspace, started):  # noqa: F811
+def test_asking_for_a_2x_faster_model_reads_the_runtime_curve_and_verifies_that_plan(workspace, started):
     path = write_analysis(workspace, synthetic_analysis(runtime=True))
     at = open_page(PRUNE)
     at.segmented_control(key="mode").set_value("speedup").run()
@@ -256,7 +217,7 @@ def test_asking_for_a_2x_faster_model_reads_the_runtime_curve_and_verifies_that_
     assert kind == "verify" and argv[argv.index("--plan") + 1] == "sensitivity" and 0 < target < 1  # its MACs share
 
 
-def test_prune_page_shows_the_iterations_of_a_pruning_run(workspace):  # noqa: F811
+def test_prune_page_shows_the_iterations_of_a_pruning_run(workspace):
     path = write_analysis(workspace)
     out = write_state(workspace, path)
     at = open_page(PRUNE)
@@ -274,10 +235,10 @@ def test_prune_page_shows_the_iterations_of_a_pruning_run(workspace):  # noqa: F
     assert snapshots.iloc[0]["one-shot mIoU"] == "—" and snapshots.iloc[1]["speed-up fp32 (headline)"] == "—"
 
 
-def test_a_broken_pruning_run_and_verified_point_show_their_problem_beside_the_good_ones(workspace):  # noqa: F811
+def test_a_broken_pruning_run_and_verified_point_show_their_problem_beside_the_good_ones(workspace):
     path = write_analysis(workspace)
     write_state(workspace, path)
-    (write_state(workspace, path, name="broken") / "state.json").write_text('{"config": {"anal')
+    (write_state(workspace, path, name="broken") / "pruning.json").write_text('{"config": {"anal')
     point = {"plan": "sensitivity", "target": 0.3, "widths": {}, "miou": 0.61, "params": 6e6, "macs": 4.55e9,
              "latency_ms": 50.0}
     layout.verify_path(path, "sensitivity", 0.3).write_text(json.dumps(point))
@@ -285,13 +246,13 @@ def test_a_broken_pruning_run_and_verified_point_show_their_problem_beside_the_g
     at = open_page(PRUNE)
     assert not at.exception, at.exception
     warnings = texts(at, "warning")
-    assert "broken/state.json: unreadable pruning state" in warnings
+    assert "broken/pruning.json: unreadable pruning state" in warnings
     assert "verify-sensitivity-0.50.json: not a complete" in warnings
     assert metrics(at)["Iterations done"] == "3 / 5"  # the good run is still shown
     assert any("prediction error" in df.value for df in at.dataframe)  # and the good point
 
 
-def test_two_pruning_runs_compare_side_by_side(workspace):  # noqa: F811
+def test_two_pruning_runs_compare_side_by_side(workspace):
     path = write_analysis(workspace)
     write_state(workspace, path)
     write_state(workspace, path, name="uniform-run", plan="uniform", step=0.2)
@@ -303,7 +264,7 @@ def test_two_pruning_runs_compare_side_by_side(workspace):  # noqa: F811
     assert uniform["x"][0] == 0 and uniform["x"][-1] == pytest.approx(0.6)  # dense, then 3 x 0.2 of the MACs
 
 
-def test_submitting_the_prune_form_starts_a_prune_job(workspace, started):  # noqa: F811
+def test_submitting_the_prune_form_starts_a_prune_job(workspace, started):
     path = write_analysis(workspace)
     at = open_page(PRUNE)
     next(t for t in at.text_input if t.label == "Run name").set_value("mine")
@@ -320,7 +281,7 @@ def test_submitting_the_prune_form_starts_a_prune_job(workspace, started):  # no
     assert arg(argv, "--max-epochs") == "3" and arg(argv, "--plan") == "uniform"
 
 
-def test_the_prune_form_refuses_a_folder_of_another_run(workspace, monkeypatch):  # noqa: F811
+def test_the_prune_form_refuses_a_folder_of_another_run(workspace, monkeypatch):
     path = write_analysis(workspace)
     write_state(workspace, path, name="taken", plan="uniform")
     monkeypatch.setattr(jobs, "start_job", lambda *a: pytest.fail("must not start"))
@@ -328,10 +289,10 @@ def test_the_prune_form_refuses_a_folder_of_another_run(workspace, monkeypatch):
     next(t for t in at.text_input if t.label == "Run name").set_value("taken")
     next(b for b in at.button if b.label == "Start pruning").click().run()
     assert not at.exception, at.exception
-    assert "taken/state.json: this folder holds a run with other" in at.error[0].value and "plan" in at.error[0].value
+    assert "taken/pruning.json: this folder holds a run with other" in at.error[0].value and "plan" in at.error[0].value
 
 
-def test_the_sensitivity_heatmap_shows_one_class(workspace):  # noqa: F811
+def test_the_sensitivity_heatmap_shows_one_class(workspace):
     write_analysis(workspace)
     at = open_page(SENSITIVITY)
     next(s for s in at.selectbox if s.label == "Drop of").set_value("person").run()
@@ -342,7 +303,7 @@ def test_the_sensitivity_heatmap_shows_one_class(workspace):  # noqa: F811
     assert "person" in set(at.dataframe[0].value["most fragile class"])
 
 
-def test_guards_show_on_the_slider_and_go_to_verify_and_prune(workspace, started):  # noqa: F811
+def test_guards_show_on_the_slider_and_go_to_verify_and_prune(workspace, started):
     path = write_analysis(workspace)
     at = open_page(PRUNE)
     next(m for m in at.multiselect if m.label == "Guarded classes").set_value(["person", "bike"]).run()
@@ -362,7 +323,7 @@ def test_guards_show_on_the_slider_and_go_to_verify_and_prune(workspace, started
     assert kind == "prune" and "person=0.02" in argv and "bike=0.03" in argv
 
 
-def test_guards_are_off_for_an_analysis_without_per_class_iou(workspace):  # noqa: F811
+def test_guards_are_off_for_an_analysis_without_per_class_iou(workspace):
     analysis = synthetic_analysis()
     for cells in analysis["cells"].values():
         for cell in cells.values():

@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 
 from conftest import make_dataset, open_page, write_job
+from helpers_deploy import make_deploy, make_package, write_comparison, write_perf_result, write_video
+from helpers_pages import PAGES
+from helpers_pruning import write_analysis, write_state
+from helpers_training import write_fake_job, write_fake_run
 from pruneseg.records import RecordError, read_jsonl, read_record, write_record
 from pruneseg.records.analysis import read_analysis
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import read_epochs, read_run_config
 from pruneseg.target.manifest import Manifest
 from pruneseg.workspace import layout, listing, target_results
-from test_dashboard_deploy import make_deploy, make_package, write_perf_result, write_video
-from test_headline import write_comparison
-from test_pages import PAGES, write_fake_job, write_fake_run
-from test_pruning_pages import write_analysis, write_state
 
 
 @pytest.mark.parametrize("content, message", [
@@ -62,19 +62,32 @@ def test_listings_keep_broken_artefacts_with_their_problem(tmp_path):
     with pytest.raises(RecordError):
         read_run_config(run / "config.json")
     analysis = write_analysis(tmp_path)
-    state = write_state(tmp_path, analysis) / "state.json"
+    state = write_state(tmp_path, analysis) / "pruning.json"
     state.write_text("{}")
     (folder, broken), = listing.list_pruning_runs(tmp_path)  # an unreadable run is listed, not raised
-    assert folder == state.parent and "state.json: not a complete pruning state" in broken["problem"]
+    assert folder == state.parent and "pruning.json: not a complete pruning state" in broken["problem"]
     with pytest.raises(RecordError, match="config, dense, iterations missing"):
         read_state(state)
+
+
+def test_the_pruning_state_is_pruning_json_or_an_old_runs_state_json(tmp_path):
+    new, old, both = (layout.pruning_run_dir(tmp_path, name) for name in ("new", "old", "both"))
+    for run in (new, old, both):
+        run.mkdir(parents=True)
+    (old / "state.json").write_text("{}")
+    (both / "state.json").write_text("{}")
+    (both / "pruning.json").write_text("{}")
+    assert layout.prune_state_path(new) == new / "pruning.json"  # where a new run writes
+    assert layout.prune_state_path(old) == old / "state.json"
+    assert layout.prune_state_path(both) == both / "pruning.json"
+    assert {folder.name for folder, _ in listing.list_pruning_runs(tmp_path)} == {"old", "both"}
 
 
 def test_listings_keep_a_broken_pruning_run_verified_point_and_target_result_beside_a_good_one(tmp_path):
     analysis = write_analysis(tmp_path)
     good_run = write_state(tmp_path, analysis)
     bad_run = write_state(tmp_path, analysis, name="bad")
-    (bad_run / "state.json").write_text('{"config": {"analysis": "a.json"}, "den')
+    (bad_run / "pruning.json").write_text('{"config": {"analysis": "a.json"}, "den')
     good_point = {"plan": "uniform", "target": 0.3, "miou": 0.6, "params": 1, "macs": 1, "latency_ms": 1}
     layout.verify_path(analysis, "uniform", 0.3).write_text(json.dumps(good_point))
     bad_point = layout.verify_path(analysis, "uniform", 0.5)
@@ -96,7 +109,7 @@ def test_listings_keep_a_broken_pruning_run_verified_point_and_target_result_bes
 
     runs = {folder.name: state for folder, state in listing.list_pruning_runs(tmp_path, analysis)}
     assert runs[good_run.name]["iterations"] and "problem" not in runs[good_run.name]
-    assert "bad/state.json: unreadable pruning state" in runs["bad"]["problem"]
+    assert "bad/pruning.json: unreadable pruning state" in runs["bad"]["problem"]
     points = listing.read_verified(analysis)
     assert points[0] == good_point and points[1]["file"] == str(bad_point)
     assert f"{bad_point.name}: not a complete" in points[1]["problem"]
@@ -171,6 +184,6 @@ def test_every_page_renders_a_damaged_workspace(damaged, tmp_path, monkeypatch, 
     if page.endswith("deploy.py"):
         assert "unreadable" in shown and "export.json" in shown
     if page.endswith(("home.py", "report.py")):  # the pruning run is listed with its problem
-        assert "state.json: unreadable pruning state" in shown
+        assert "pruning.json: unreadable pruning state" in shown
     if page.endswith("target.py"):
         assert "unreadable throughput result" in shown and "unreadable latency comparison" in shown

@@ -13,20 +13,16 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import APPTEST_TIMEOUT, ROOT, make_dataset, open_page, write_job
-from test_dashboard_deploy import write_video
-from test_deploy_pages import fill_deploy_workspace
-from test_inspect import make_inspection
-from test_pages import PAGES, write_fake_job, write_fake_run
-from test_pruning_pages import write_analysis, write_state
+from helpers_deploy import fill_deploy_workspace, write_video
+from helpers_inspect import make_inspection
+from helpers_pages import PAGES, WRITING_BUTTONS
+from helpers_pruning import write_analysis, write_state
+from helpers_training import write_fake_job, write_fake_run
 from pruneseg import jobs
 from pruneseg.config import TrainConfig
 from pruneseg.dashboard import access, checks, job_widgets, uploads
 from pruneseg.workspace import layout
 
-# what starts, cancels or resumes a job on some page; viewer mode draws none of them
-WRITING_BUTTONS = {"Start training", "Start the analysis", "Start pruning", "Export", "Quantize", "Compile",
-                   "Run throughput test", "Compare latency", "Render video", "Inspect", "Verify", "Run the demo",
-                   "Resume the demo", "Cancel", "Resume"}
 READING_BUTTONS = ("Refresh", "Count pixels")  # reread the workspace, nothing more
 
 

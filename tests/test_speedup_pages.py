@@ -5,11 +5,10 @@ import json
 import pytest
 
 from conftest import open_page
+from helpers_pages import PRUNE, arg, metrics, texts
+from helpers_pruning import synthetic_analysis, synthetic_state, write_analysis
 from pruneseg.dashboard.views import pruning_runs, speedup
 from pruneseg.workspace import layout
-from test_dashboard_pruning import synthetic_analysis, synthetic_state
-from test_pages import empty_workspace, texts, workspace  # noqa: F401 (fixtures)
-from test_pruning_pages import PRUNE, arg, metrics, write_analysis
 
 SEARCH = {"asked": 2.0, "window": 1.05, "status": "met", "reason": "within 5% above the asked speed-up", "chosen": 1,
           "plan": "sensitivity", "precision": "fp32", "predictor": "macs_power", "target": 0.52, "widths": {},
@@ -36,7 +35,7 @@ def ask_for(at, speedup):
     return at
 
 
-def test_the_prune_page_says_the_speed_up_asked_and_measured(workspace):  # noqa: F811
+def test_the_prune_page_says_the_speed_up_asked_and_measured(workspace):
     path = write_analysis(workspace, synthetic_analysis(runtime=True))
     write_speedup_point(path)
     at = ask_for(open_page(PRUNE), 2.0)
@@ -46,7 +45,7 @@ def test_the_prune_page_says_the_speed_up_asked_and_measured(workspace):  # noqa
     assert not [b for b in at.button if b.label.startswith("Search for")]  # measured already
 
 
-def test_asking_for_a_speed_up_not_measured_yet_launches_the_search(workspace, started):  # noqa: F811
+def test_asking_for_a_speed_up_not_measured_yet_launches_the_search(workspace, started):
     path = write_analysis(workspace, synthetic_analysis(runtime=True))
     at = ask_for(open_page(PRUNE), 1.8)
     next(b for b in at.button if b.label == "Search for 1.80x").click().run()
@@ -55,7 +54,7 @@ def test_asking_for_a_speed_up_not_measured_yet_launches_the_search(workspace, s
     assert arg(argv, "--out") == str(layout.speedup_verify_path(path, "sensitivity", 1.8))
 
 
-def test_the_predictors_show_their_measured_errors(workspace):  # noqa: F811
+def test_the_predictors_show_their_measured_errors(workspace):
     analysis = synthetic_analysis(runtime=True)
     write_analysis(workspace, analysis)
     at = open_page(PRUNE)
@@ -68,7 +67,7 @@ def test_the_predictors_show_their_measured_errors(workspace):  # noqa: F811
     assert rows["macs_power"]["error fp32 (x)"] < 0.1 and "fp32" in rows["macs_power"]["used by the search"]
 
 
-def test_a_run_asked_for_a_speed_up_shows_every_iteration_asked_and_measured_and_its_final_row(workspace):  # noqa: F811
+def test_a_run_asked_for_a_speed_up_shows_every_iteration_asked_and_measured_and_its_final_row(workspace):
     path = write_analysis(workspace)
     out = layout.pruned_dir(workspace.resolve()) / "fast"
     out.mkdir(parents=True)
@@ -79,7 +78,7 @@ def test_a_run_asked_for_a_speed_up_shows_every_iteration_asked_and_measured_and
         record.update(asked_speedup=asked, speedup_search=dict(SEARCH, asked=asked))
     state["iterations"].append({**state["iterations"][-1], "iteration": 3, "final": True, "schedule": "cosine",
                                 "epochs": 4, "checkpoint": f"{out}/final.pt", "miou": 0.695})
-    (out / "state.json").write_text(json.dumps(state))
+    (out / "pruning.json").write_text(json.dumps(state))
     at = open_page(PRUNE)
     assert not at.exception, at.exception
     assert metrics(at)["Iterations done"] == "2 / 2 + final fine-tune"
@@ -91,7 +90,7 @@ def test_a_run_asked_for_a_speed_up_shows_every_iteration_asked_and_measured_and
     assert "distilled from the dense checkpoint (channel-wise" in caption and "final fine-tune of 4 epochs" in caption
 
 
-def test_the_prune_form_asks_for_a_speed_up_distillation_and_a_final_fine_tune(workspace, started):  # noqa: F811
+def test_the_prune_form_asks_for_a_speed_up_distillation_and_a_final_fine_tune(workspace, started):
     write_analysis(workspace)
     at = open_page(PRUNE)
     next(n for n in at.number_input if n.label == "Speed-up asked").set_value(2.0)
@@ -104,7 +103,7 @@ def test_the_prune_form_asks_for_a_speed_up_distillation_and_a_final_fine_tune(w
     assert arg(argv, "--distill-kind") == "channel" and arg(argv, "--final-epochs") == "4"
 
 
-def test_the_prune_form_refuses_a_speed_up_of_one_or_less(workspace, started):  # noqa: F811
+def test_the_prune_form_refuses_a_speed_up_of_one_or_less(workspace, started):
     write_analysis(workspace)
     at = open_page(PRUNE)
     next(n for n in at.number_input if n.label == "Speed-up asked").set_value(0.9)

@@ -1,13 +1,12 @@
 """The target runner: torch-free imports, throughput test, video demo and clear errors on bad input."""
 import json
 import shutil
-import subprocess
-import sys
 
 import imageio_ffmpeg
 import numpy as np
 import pytest
 from conftest import make_dataset, untrained_fpn_checkpoint
+from helpers_target import TORCH_FREE_RUNNER, run_python, write_noise_video
 
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, EvalTransform
 from pruneseg.deploy.compile import compile_model
@@ -28,43 +27,14 @@ def package(tmp_path_factory):
     return root / "package"
 
 
-def write_video(path, frames=5, height=48, width=80):
-    odd = height % 2 or width % 2  # yuv420p needs even sizes; 4:4:4 does not
-    writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=10, codec="libx264",
-                                         pix_fmt_out="yuv444p" if odd else "yuv420p", macro_block_size=1,
-                                         ffmpeg_log_level="error")
-    writer.send(None)
-    rng = np.random.default_rng(0)
-    for _ in range(frames):
-        writer.send(rng.integers(0, 256, (height, width, 3), np.uint8))
-    writer.close()
-    return path
-
-
 def read_video(path):
     reader = imageio_ffmpeg.read_frames(str(path))
     meta = next(reader)
     return meta, sum(1 for _ in reader)
 
 
-def run_python(code, *args):
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
-
-
-TORCH_FREE = """
-import runpy, sys
-import pruneseg.target.runner, pruneseg.target.video
-sys.argv = ["pruneseg.target", *sys.argv[1:]]
-try:
-    runpy.run_module("pruneseg.target", run_name="__main__")
-finally:
-    assert "torch" not in sys.modules, "the target runner imported torch"
-    assert not [m for m in sys.modules if m.startswith("pruneseg.") and m.split(".")[1] not in ("errors", "target")]
-"""
-
-
 def test_perf_command_is_torch_free_and_reports_latency_with_one_thread(package):
-    result = run_python(TORCH_FREE, "perf", str(package), "--threads", "1", "--seconds", "0.5", "--json")
+    result = run_python(TORCH_FREE_RUNNER, "perf", str(package), "--threads", "1", "--seconds", "0.5", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["fps"] > 0 and report["frames"] >= 1 and report["threads"] == 1
@@ -73,7 +43,7 @@ def test_perf_command_is_torch_free_and_reports_latency_with_one_thread(package)
 
 
 def test_latency_command_is_torch_free_and_pairs_every_package_with_the_first(package):
-    result = run_python(TORCH_FREE, "latency", str(package), str(package), "--rounds", "3", "--json")
+    result = run_python(TORCH_FREE_RUNNER, "latency", str(package), str(package), "--rounds", "3", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     baseline, other = report["packages"]
@@ -84,8 +54,8 @@ def test_latency_command_is_torch_free_and_pairs_every_package_with_the_first(pa
 
 
 def test_video_command_is_torch_free(package, tmp_path):
-    source = write_video(tmp_path / "in.mp4", frames=3)
-    result = run_python(TORCH_FREE, "video", str(package), str(source), "--out", str(tmp_path / "out.mp4"))
+    source = write_noise_video(tmp_path / "in.mp4", frames=3)
+    result = run_python(TORCH_FREE_RUNNER, "video", str(package), str(source), "--out", str(tmp_path / "out.mp4"))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["frames"] == 3 and read_video(tmp_path / "out.mp4")[1] == 3
 
@@ -110,7 +80,7 @@ def test_argmax_matches_numpy_with_ties():
 
 
 def test_video_is_blended_h264_of_the_right_size(package, tmp_path):
-    source = write_video(tmp_path / "in.mp4", frames=5)
+    source = write_noise_video(tmp_path / "in.mp4", frames=5)
     summary = render_video(package, source, tmp_path / "out.mp4")
     meta, frames = read_video(tmp_path / "out.mp4")
     assert frames == summary["frames"] == 5
@@ -119,7 +89,7 @@ def test_video_is_blended_h264_of_the_right_size(package, tmp_path):
 
 
 def test_side_by_side_puts_two_packages_next_to_each_other(package, tmp_path):
-    source = write_video(tmp_path / "in.mp4", frames=3, height=47, width=81)  # odd: padded to even
+    source = write_noise_video(tmp_path / "in.mp4", frames=3, height=47, width=81)  # odd: padded to even
     summary = render_side_by_side(package, package, source, tmp_path / "sbs.mp4", max_frames=2)
     meta, frames = read_video(tmp_path / "sbs.mp4")
     assert frames == 2 and summary["size"] == [162, 47] and meta["size"] == (162, 48)
@@ -133,7 +103,7 @@ def test_bad_videos_are_named(package, tmp_path):
     text.write_text("not a video")
     with pytest.raises(TargetError, match="notes.txt: not a readable video"):
         render_video(package, text, tmp_path / "out.mp4")
-    empty = write_video(tmp_path / "empty.mp4", frames=0)
+    empty = write_noise_video(tmp_path / "empty.mp4", frames=0)
     with pytest.raises(TargetError, match="empty.mp4: video has no frames"):
         render_video(package, empty, tmp_path / "out.mp4")
     assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "out.mp4.part").exists()
@@ -179,8 +149,8 @@ def test_bad_packages_are_named(package, tmp_path):
 def test_command_line_errors_are_one_line(package, tmp_path):
     corrupt = broken_copy(package, tmp_path, "corrupt")
     (corrupt / "model.onnx").write_bytes(b"junk")
-    source = write_video(tmp_path / "in.mp4", frames=1)
-    result = run_python(TORCH_FREE, "video", str(corrupt), str(source), "--out", str(tmp_path / "o.mp4"))
+    source = write_noise_video(tmp_path / "in.mp4", frames=1)
+    result = run_python(TORCH_FREE_RUNNER, "video", str(corrupt), str(source), "--out", str(tmp_path / "o.mp4"))
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 and len(lines) == 1, result.stderr
     assert lines[0].startswith(f"error: {corrupt / 'model.onnx'}: not a loadable ONNX model")

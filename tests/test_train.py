@@ -197,7 +197,7 @@ def test_pruning_fine_tunes_with_the_dense_runs_recorded_loss(tiny_dataset, tmp_
     assert snapshot["config"]["loss"] == "weighted_ohem"
     assert load_checkpoint(dense)["train_precision"] == "bf16"
     assert precisions == [False] and snapshot["train_precision"] == "fp32" and snapshot["config"]["cpu_bf16"] == "auto"
-    state = json.loads((tmp_path / "recorded" / "state.json").read_text())
+    state = json.loads((tmp_path / "recorded" / "pruning.json").read_text())
     assert state["iterations"][0]["machine"]["isa"] == ["AVX2", "FMA"] == state["dense"]["machine"]["isa"]
     prune("told", loss="ce")  # unless told otherwise
     assert used[-1].loss == "ce"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pruneseg.config import outputs
 from pruneseg.data import DatasetError
-from pruneseg.data.cityscapes import dataset_classes
+from pruneseg.data.samples import dataset_classes
 from pruneseg.model_catalog import check_input_size, is_model_file
 from pruneseg.workspace import naming
 from pruneseg.workspace.listing import count_images

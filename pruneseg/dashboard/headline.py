@@ -48,7 +48,7 @@ def dense_checkpoint(info):
     if not source or not is_pruned(info):
         return source
     try:
-        return read_state(Path(source).parent / layout.PRUNE_STATE)["config"]["checkpoint"]
+        return read_state(layout.prune_state_path(Path(source).parent))["config"]["checkpoint"]
     except RecordError:
         return None
 

@@ -7,7 +7,7 @@ from pruneseg.dashboard.views import predictions
 from pruneseg.data import DatasetError
 from pruneseg.data.classes import classes_of
 from pruneseg.records import RecordError
-from pruneseg.records.inspect import prediction_key, read_predictions, truth_key
+from pruneseg.records.inspection import prediction_key, read_predictions, truth_key
 from pruneseg.workspace import layout, listing
 
 

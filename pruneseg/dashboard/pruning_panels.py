@@ -102,10 +102,10 @@ def run_details(workspace, out, packages, comparisons):
     Args:
         packages: rows of ``list_packages``; comparisons: ``list_latency_comparisons`` (newest first).
     """
-    state, problem = widgets.load_record(out / layout.PRUNE_STATE, read_state)
+    state, problem = widgets.load_record(layout.prune_state_path(out), read_state)
     if state is None:
         st.info("No iteration yet: the job is measuring the dense model on the validation split."
-                if not (out / layout.PRUNE_STATE).exists() else problem, icon=":material/hourglass_top:")
+                if not layout.prune_state_path(out).exists() else problem, icon=":material/hourglass_top:")
         return
     widgets.cards(pruning_runs.run_cards(state, packages, comparisons))
     st.plotly_chart(pruning_runs.iteration_figure(state), width="stretch", key=f"iterations-{out.name}")

@@ -1,6 +1,6 @@
-"""Datasets: the reader of both layouts (``cityscapes``: Cityscapes, and the generic folder layout of
-``folder``), class sets (``classes``), per-class statistics (``stats``), the PyTorch dataset and its
-transforms (``dataset``, ``transforms``) and the built-in synthcity generator."""
+"""Datasets: a split's samples in either layout (``samples``), the two layouts (``cityscapes``, and the
+generic folder layout of ``folder``), class sets (``classes``), per-class statistics (``stats``), the
+PyTorch dataset and its transforms (``dataset``, ``transforms``) and the built-in synthcity generator."""
 from pruneseg.errors import PruneSegError
 
 

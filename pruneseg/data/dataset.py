@@ -1,7 +1,7 @@
 """The torch Dataset over scanned samples (kept apart so reading data needs no torch)."""
 from torch.utils.data import Dataset
 
-from pruneseg.data.cityscapes import read_sample
+from pruneseg.data.samples import read_sample
 
 
 class SegmentationDataset(Dataset):

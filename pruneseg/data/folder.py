@@ -21,6 +21,7 @@ CLASSES_FILE = "classes.json"
 IMAGE_TYPES = (".png", ".jpg", ".jpeg")
 UNLISTED = -1  # the lookup entry of a mask value that no class and no ignore lists
 MASK_VALUES = 256  # masks are 8-bit
+LAYOUT = f"images/<split>/*{'|*'.join(IMAGE_TYPES)} and masks/<split>/<image stem>.png"
 
 
 def is_folder_dataset(root):
@@ -83,9 +84,14 @@ def _claim(path, what, values, index, lookup, owner):
         lookup[value] = index
 
 
+def image_dir(root, split):
+    """The folder of one split's images."""
+    return Path(root) / "images" / split
+
+
 def image_files(root, split):
     """The image files of one split, sorted (an empty list when the folder is missing)."""
-    folder = Path(root) / "images" / split
+    folder = image_dir(root, split)
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_TYPES and p.is_file())

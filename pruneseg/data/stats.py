@@ -1,7 +1,13 @@
 """Per-class pixel statistics of a split."""
 import numpy as np
 
-from pruneseg.data.cityscapes import class_pixel_counts, dataset_classes, read_sample, scan_split
+from pruneseg.data.samples import dataset_classes, read_sample, scan_split
+
+
+def class_pixel_counts(classes, count):
+    """Pixels per class of one class mask: int64 array of ``count`` + 1 (the last counts ignored pixels)."""
+    counts = np.bincount(classes.reshape(-1), minlength=256)
+    return np.append(counts[:count], counts.sum() - counts[:count].sum())
 
 
 def image_class_counts(samples, count, progress=None):

@@ -19,7 +19,7 @@ import torch
 
 from pruneseg.checkpoint import load_model
 from pruneseg.config import ExportConfig
-from pruneseg.data.cityscapes import check_classes, read_sample, scan_split
+from pruneseg.data.samples import check_classes, read_sample, scan_split
 from pruneseg.data.classes import classes_of
 from pruneseg.data.transforms import EvalTransform
 from pruneseg.deploy.onnx_meta import write_metadata

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from pruneseg.data.cityscapes import scan_split
+from pruneseg.data.samples import scan_split
 from pruneseg.data.dataset import SegmentationDataset
 from pruneseg.data.transforms import EvalTransform
 from pruneseg.models import count_macs, count_parameters

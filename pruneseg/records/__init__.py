@@ -13,11 +13,11 @@ record                    file                                          definiti
 training run              ``runs/<run>/config.json``, ``*.jsonl``      ``records.run``
 analysis                  ``analyses/<name>.json``                     ``records.analysis``
 verified point            ``analyses/<name>.verify-*.json``            ``records.analysis``
-pruning state             ``pruned/<run>/state.json``                  ``records.pruning``
+pruning state             ``pruned/<run>/pruning.json``                ``records.pruning``
 export, quantization      ``deploy/<name>/export.json``, ``quantize.json``  ``records.deploy``
 package manifest          ``packages/<name>/manifest.json``            ``pruneseg.target.manifest``
 perf and video results    ``target/perf/*.json``, ``target/videos/*.json``  ``pruneseg.target.results``
-inspection                ``inspect/<name>.json`` (+ ``.predictions.npz``)   ``records.inspect``
+inspection                ``inspect/<name>.json`` (+ ``.predictions.npz``)   ``records.inspection``
 frontier                  ``frontier/<name>.json``                     ``records.frontier``
 demo                      ``demos/<name>.json``                        ``records.demo``
 latency comparison        ``target/latency/*.json``                    ``pruneseg.target.results``

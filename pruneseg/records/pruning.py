@@ -1,4 +1,4 @@
-"""The iterative pruning loop's ``state.json`` (written by ``pruneseg.prune_loop``)."""
+"""The iterative pruning loop's ``pruning.json`` (written by ``pruneseg.prune_loop``; ``state.json`` in older runs)."""
 from typing import NotRequired, TypedDict
 
 from pruneseg.records import read_record
@@ -34,7 +34,7 @@ class Iteration(TypedDict):
 
 
 class PruningState(TypedDict):
-    """``pruned/<run>/state.json``: the run's settings, the dense model measured, every iteration."""
+    """``pruned/<run>/pruning.json``: the run's settings, the dense model measured, every iteration."""
 
     config: dict  # the PruneConfig (with its speed-up asked, distillation and final fine-tune settings)
     dense: dict  # metrics, params, macs, latency_ms of the dense model, and the machine profile it was timed on

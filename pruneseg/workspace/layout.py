@@ -11,7 +11,7 @@
       analyses/<name>.verify-<plan>-<target>.json   a verified point of it
       analyses/<name>.verify-<plan>-x<speed-up>-<precision>.json   one searched for a speed-up (verify --speedup)
       analyses/<name>.shard-<rank>.json   what rank <rank> of a torchrun analysis finished (merged, then deleted)
-      pruned/<run>/                    a pruning run: state.json, current.pt, iter_<k>.pt, final.pt
+      pruned/<run>/                    a pruning run: pruning.json, current.pt, iter_<k>.pt, final.pt
       deploy/<name>/                   export and quantize of a checkpoint: model_fp32.onnx,
                                        export.json, model_int8.onnx, quantize.json
       packages/<name>/                 a compiled package: manifest.json + model
@@ -41,7 +41,8 @@ DRIVE_VIDEO = Path("video") / "drive.mp4"
 
 RUN_CONFIG, STEPS_LOG, EPOCHS_LOG = "config.json", "steps.jsonl", "epochs.jsonl"
 LAST_CHECKPOINT, BEST_CHECKPOINT = "checkpoint.pt", "model_best.pt"
-PRUNE_STATE, CURRENT_CHECKPOINT = "state.json", "current.pt"
+PRUNE_STATE, CURRENT_CHECKPOINT = "pruning.json", "current.pt"
+OLD_PRUNE_STATE = "state.json"  # the pruning state's name before pruning.json (JOB_STATE's too); old runs keep it
 FP32_MODEL, INT8_MODEL = "model_fp32.onnx", "model_int8.onnx"
 EXPORT_RECORD, QUANTIZE_RECORD = "export.json", "quantize.json"
 MANIFEST, PACKAGE_MODEL = MANIFEST_NAME, "model.onnx"
@@ -153,6 +154,13 @@ def pruned_dir(workspace):
 
 def pruning_run_dir(workspace, name):
     return pruned_dir(workspace) / name
+
+
+def prune_state_path(run_dir):
+    """The pruning state of ``run_dir``: ``pruning.json``, or ``state.json`` in a run made before, where only it
+    exists (such a run is listed, read and resumed in its own file)."""
+    path, old = Path(run_dir) / PRUNE_STATE, Path(run_dir) / OLD_PRUNE_STATE
+    return old if old.is_file() and not path.exists() else path
 
 
 # --- deployment -------------------------------------------------------------------------

@@ -9,14 +9,14 @@ Torch-free.
 import time
 from pathlib import Path
 
-from pruneseg.data import DatasetError, folder
-from pruneseg.data.cityscapes import IMAGE_SUFFIX, dataset_classes
+from pruneseg.data import DatasetError, cityscapes, folder
+from pruneseg.data.samples import dataset_classes
 from pruneseg.jsonio import read_json
 from pruneseg.records import RecordError
 from pruneseg.records.analysis import read_analysis, read_point
 from pruneseg.records.demo import read_demo
 from pruneseg.records.deploy import read_export, read_manifest, read_quantize
-from pruneseg.records.inspect import read_inspect
+from pruneseg.records.inspection import read_inspect
 from pruneseg.records.pruning import read_state
 from pruneseg.records.run import best_epoch, read_epochs, read_run_config
 from pruneseg.workspace import layout
@@ -56,7 +56,7 @@ def count_images(root, split):
     """Images of one split by file name alone (fast, unchecked), in either layout."""
     if folder.is_folder_dataset(root):
         return len(folder.image_files(root, split))
-    return sum(1 for _ in (Path(root) / "leftImg8bit" / split).glob(f"*/*{IMAGE_SUFFIX}"))
+    return len(cityscapes.image_files(root, split))
 
 
 def list_datasets(workspace):
@@ -139,9 +139,9 @@ def split_miou(checkpoint):
         epochs = read_epochs(path.parent / layout.EPOCHS_LOG)
         chosen = best_epoch(epochs) if path.name == layout.BEST_CHECKPOINT else (epochs or [None])[-1]
         return chosen["miou"] if chosen else None
-    if layout.is_snapshot(path) and (path.parent / layout.PRUNE_STATE).exists():
+    if layout.is_snapshot(path) and layout.prune_state_path(path.parent).exists():
         try:
-            iterations = read_state(path.parent / layout.PRUNE_STATE)["iterations"]
+            iterations = read_state(layout.prune_state_path(path.parent))["iterations"]
         except RecordError:
             return None
         return next((r["miou"] for r in iterations if Path(r["checkpoint"]) == path), None)
@@ -181,15 +181,17 @@ def read_verified(analysis_path):
 def list_pruning_runs(workspace, analysis_path=None):
     """``(folder, state)`` of each pruning run under ``pruned/`` (of one analysis, if given), newest first.
 
-    A run whose ``state.json`` is unreadable is ``(folder, {"problem": message})``, listed whatever the
-    analysis (its record no longer says which).
+    A run whose pruning state (``layout.prune_state_path``) is unreadable is ``(folder, {"problem": message})``,
+    listed whatever the analysis (its record no longer says which).
     """
     folder = layout.pruned_dir(workspace)
     if not folder.is_dir():
         return []
     wanted = Path(analysis_path).resolve() if analysis_path else None
     runs = []
-    for state_file in folder.glob(f"*/{layout.PRUNE_STATE}"):
+    for state_file in (layout.prune_state_path(run) for run in folder.iterdir()):
+        if not state_file.is_file():
+            continue
         try:
             state = read_state(state_file)
         except RecordError as error:
@@ -197,7 +199,7 @@ def list_pruning_runs(workspace, analysis_path=None):
             continue
         if wanted is None or Path(state["config"].get("analysis", "")).resolve() == wanted:
             runs.append((state_file.parent, state))
-    return sorted(runs, key=lambda run: modified_time(run[0] / layout.PRUNE_STATE), reverse=True)
+    return sorted(runs, key=lambda run: modified_time(layout.prune_state_path(run[0])), reverse=True)
 
 
 def list_exports(workspace):

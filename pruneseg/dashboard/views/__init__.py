@@ -1,1 +1,2 @@
-"""One view module per page: what the page computes and draws, as pure functions tested without Streamlit."""
+"""What pages compute and draw, as pure functions tested without Streamlit: a module named after a page
+is that page's alone; what several pages (or the report) draw is in a module named for what it holds."""

@@ -1,7 +1,7 @@
 """An inspection's stored predictions, read back and drawn: which inspection covers a dataset split, the image as
 the models saw it, and the error and disagreement maps over it.
 
-Pure functions of an inspect record (``pruneseg.records.inspect``) and the class maps stored beside it;
+Pure functions of an inspect record (``pruneseg.records.inspection``) and the class maps stored beside it;
 images are read with PIL and resized with OpenCV exactly as the job did. Shared by the Inspect page's
 gallery and the Dataset page's prediction viewer. No Streamlit, no torch: nothing here runs a model.
 """
@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from pruneseg.dashboard.charts import rgb
-from pruneseg.data.cityscapes import DatasetError
+from pruneseg.data import DatasetError
 
 # the disagreement map: who is right where two models differ
 FIRST_RIGHT, SECOND_RIGHT, BOTH_WRONG = (245, 133, 24), (76, 120, 168), (228, 26, 28)

@@ -72,7 +72,7 @@ def gather(ws, run_dir):
     Raises:
         RecordError naming the file when the run's state or its analysis is unreadable.
     """
-    state = read_state(Path(run_dir) / layout.PRUNE_STATE)
+    state = read_state(layout.prune_state_path(run_dir))
     config = state["config"]
     analysis = read_analysis(config["analysis"])
     last = state["iterations"][-1] if state["iterations"] else None

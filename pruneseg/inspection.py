@@ -7,7 +7,7 @@ predictions compare pixel for pixel. Everything is checked before the first imag
 the two outputs are written atomically once all is computed, so a failed or cancelled job leaves
 nothing behind:
 
-- ``OUT`` (``pruneseg.records.inspect``): per model the confusion matrix, per-class IoU,
+- ``OUT`` (``pruneseg.records.inspection``): per model the confusion matrix, per-class IoU,
   precision and recall; per image the true pixels per class and each model's per-class IoU;
 - ``OUT`` with ``.predictions.npz`` (``layout.predictions_path``): the ground truth and each
   model's predicted classes per image at the input size (uint8), which the page's gallery reads
@@ -25,7 +25,7 @@ import torch
 
 from pruneseg.checkpoint import load_model
 from pruneseg.config import InspectConfig
-from pruneseg.data.cityscapes import dataset_classes, read_sample, scan_split
+from pruneseg.data.samples import dataset_classes, read_sample, scan_split
 from pruneseg.data.classes import classes_of
 from pruneseg.data.transforms import IMAGENET_MEAN, IMAGENET_STD, normalize
 from pruneseg.errors import PruneSegError
@@ -34,7 +34,7 @@ from pruneseg.models import default_device
 from pruneseg.progress import Progress
 from pruneseg.preflight import inspect_problem, require
 from pruneseg.records import write_record
-from pruneseg.records.inspect import FORMAT_VERSION, model_stamp, prediction_key, truth_key
+from pruneseg.records.inspection import FORMAT_VERSION, model_stamp, prediction_key, truth_key
 from pruneseg.target.manifest import MANIFEST_NAME, runtime_name
 from pruneseg.target.runner import Segmenter
 from pruneseg.workspace.layout import predictions_path

@@ -1,4 +1,4 @@
-"""The inspect job's record (``inspect/<name>.json``) and its predictions (written by ``pruneseg.inspect``).
+"""The inspect job's record (``inspect/<name>.json``) and its predictions (written by ``pruneseg.inspection``).
 
 The record holds everything the Inspect page tables and charts show, so the page never
 recomputes: per model its confusion matrix and per-class scores, per image the true pixels per

@@ -1,7 +1,7 @@
 """What the Inspect page shows: the models to choose, per-class scores side by side, confusion matrices,
 per-image tables, and the gallery's panels (their maps drawn by ``views/predictions.py``).
 
-Pure functions of an inspect record (``pruneseg.records.inspect``); no Streamlit, no torch: nothing here
+Pure functions of an inspect record (``pruneseg.records.inspection``); no Streamlit, no torch: nothing here
 runs a model.
 """
 from pathlib import Path
@@ -16,7 +16,7 @@ from pruneseg.dashboard.labels import checkpoint_label, package_row_label
 from pruneseg.dashboard.views.predictions import colorize, disagreement_map, disagreement_share, error_map
 from pruneseg.data.classes import classes_of
 from pruneseg.metrics import mean_iou
-from pruneseg.records.inspect import model_stamp
+from pruneseg.records.inspection import model_stamp
 
 MAX_MODELS = 3
 MODEL_COLORS = ("#4C78A8", "#F58518", "#54A24B")
