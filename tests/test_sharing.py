@@ -161,12 +161,8 @@ AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret":
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
+def app(empty_workspace, monkeypatch):
     """The router on an empty workspace, with Authlib taken as installed (st.login needs it)."""
-    workspace = tmp_path / "ws"
-    workspace.mkdir()
-    monkeypatch.setenv("PRUNESEG_WORKSPACE", str(workspace))
-    monkeypatch.chdir(ROOT)
     monkeypatch.setattr(access, "authlib_problem", lambda: None)
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT)
 
