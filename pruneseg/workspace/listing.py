@@ -249,20 +249,25 @@ def folder_bytes(path):
     return sum(p.stat().st_size for p in Path(path).iterdir() if p.is_file())
 
 
-def list_inspections(workspace):
-    """Inspect records under ``inspect/``, newest first: name, path, record (None when unreadable), problem."""
-    folder = layout.inspect_dir(workspace)
+def named_records(folder, reader):
+    """The ``*.json`` records ``reader`` reads in ``folder``, newest first: name, path, record (None when
+    unreadable), problem, modified."""
     if not folder.is_dir():
         return []
     rows = []
     for path in folder.glob("*.json"):
         try:
-            record, problem = read_inspect(path), None
+            record, problem = reader(path), None
         except RecordError as error:
             record, problem = None, str(error)
         rows.append({"name": path.stem, "path": path, "record": record, "problem": problem,
                      "modified": modified_time(path)})
     return newest_first(rows)
+
+
+def list_inspections(workspace):
+    """Inspect records under ``inspect/`` (``named_records``)."""
+    return named_records(layout.inspect_dir(workspace), read_inspect)
 
 
 def demo_artefacts(workspace):

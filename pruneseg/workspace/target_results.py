@@ -9,7 +9,7 @@ from pruneseg.records import RecordError
 from pruneseg.records.deploy import read_latency_comparison, read_perf_result, read_video_result
 from pruneseg.records.frontier import read_frontier
 from pruneseg.workspace import layout
-from pruneseg.workspace.listing import modified_time, newest_first
+from pruneseg.workspace.listing import modified_time, named_records
 
 VIDEO_TYPES = ("mp4", "mov", "m4v", "mkv", "webm", "avi")
 
@@ -68,16 +68,5 @@ def video_sources(workspace):
 
 
 def list_frontiers(workspace):
-    """Frontier records under ``frontier/``, newest first: name, path, record (None when unreadable), problem."""
-    folder = layout.frontier_dir(workspace)
-    if not folder.is_dir():
-        return []
-    rows = []
-    for path in folder.glob("*.json"):
-        try:
-            record, problem = read_frontier(path), None
-        except RecordError as error:
-            record, problem = None, str(error)
-        rows.append({"name": path.stem, "path": path, "record": record, "problem": problem,
-                     "modified": modified_time(path)})
-    return newest_first(rows)
+    """Frontier records under ``frontier/`` (``listing.named_records``)."""
+    return named_records(layout.frontier_dir(workspace), read_frontier)
