@@ -1,11 +1,12 @@
 """The README's screenshots, taken from the real dashboard in a real browser, so they stay true.
 
-    python assets/screenshots.py --workspace WORKSPACE [--out assets]
+    python assets/screenshots.py --workspace WORKSPACE [--out assets] [--page frontier ...]
 
 Serves the dashboard on WORKSPACE (one where the demo ran: ``python -m pruneseg demo``), opens
 the Prune page (its slider and trade-off curves), the Target page (the overlay video), the
 Frontier page and the Report page in Debian's chromium (Playwright), and saves ``prune.png``,
-``target.png``, ``frontier.png`` and ``report.png`` in ``--out``. Everything shown is what that workspace measured: on the built-in
+``target.png``, ``frontier.png`` and ``report.png`` in ``--out`` (only the ``--page``s named, when
+given: BENCHMARKS.md's frontier chart is ``--page frontier --out assets/bench`` on run_all.sh's workspace). Everything shown is what that workspace measured: on the built-in
 data, synthetic.
 """
 import argparse
@@ -51,6 +52,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workspace", required=True)
     parser.add_argument("--out", default=str(ROOT / "assets"))
+    parser.add_argument("--page", action="append", choices=sorted(SHOTS), help="a page to shoot (default: all)")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -59,7 +61,8 @@ def main():
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
-            for path, (name, focus) in SHOTS.items():
+            for path in args.page or SHOTS:
+                name, focus = SHOTS[path]
                 page.goto(f"{url}/{path}")
                 page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
                 page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",

@@ -153,15 +153,19 @@ def cmd_frontier(args):
 
     record = main(from_args(FrontierConfig, args))
     print(f"{len(record['packages'])} package(s), {machine_text(record)}; {args.out}")
-    print(f"  {'package':40s} {'ms':>8s} {'FPS':>7s} {'speed-up':>8s} {'mIoU':>6s}  worst class")
-    for row in table_rows(record):
+    rows = table_rows(record)
+    wide = max([len(row["model"] or "") for row in rows] + [5])  # a model's name in full: torchvision's are long
+    print(f"  {'package':28s} {'model':{wide}s} {'variant':12s} {'runtime':12s} {'ms':>8s} {'FPS':>7s} {'speed-up':>8s} "
+          f"{'mIoU':>6s}  worst class")
+    for row in rows:
+        named = f"  {row['package'][:28]:28s} "
         if row["latency ms"] is None:
-            print(f"  {row['package'][:40]:40s} {row['status']}")
+            print(f"{named}{row['status']}")
             continue
         speedup = "-" if row["speed-up"] is None else f"{row['speed-up']:.2f}x"
         miou = "-" if row["mIoU"] is None else f"{row['mIoU']:.3f}"
-        print(f"  {row['package'][:40]:40s} {row['latency ms']:8.2f} {row['FPS']:7.1f} {speedup:>8s} {miou:>6s}  "
-              f"{row['worst class'] or '-'}")
+        print(f"{named}{row['model']:{wide}s} {row['variant']:12s} {row['runtime'][:12]:12s} {row['latency ms']:8.2f} "
+              f"{row['FPS']:7.1f} {speedup:>8s} {miou:>6s}  {row['worst class'] or '-'}")
     for note in notes(record):
         print(f"note: {note}")
 

@@ -223,6 +223,15 @@ def test_packages_of_another_input_size_have_their_own_baseline(tmp_path):
             in frontier_record.notes(record))
 
 
+def test_the_command_prints_each_package_with_its_model_variant_and_runtime(ws, capsys):
+    cli_main(["frontier", "--workspace", str(ws), "--rounds", "2", "--out", str(layout.frontier_path(ws, "all"))])
+    lines = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[2:]
+             if not line.startswith("note:")}
+    assert lines["pruned-int8"][1:6] == ["fpn", "16x32", "pruned", "int8", "ONNX"]  # same-named packages told apart
+    assert lines["dense-fp32"][1:5] == ["fpn", "16x32", "dense", "fp32"] and lines["dense-fp32"][-4] == "1.00x"
+    assert "manifest missing" in " ".join(lines["broken"])
+
+
 def test_an_empty_workspace_and_a_bad_out_get_clear_messages(tmp_path, capsys):
     with pytest.raises(frontier.FrontierError, match="packages: no package in this workspace; compile one first"):
         measure(tmp_path)
