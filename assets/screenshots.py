@@ -5,9 +5,9 @@
 Serves the dashboard on WORKSPACE (one where the demo ran: ``python -m pruneseg demo``), opens
 the Prune page (its slider and trade-off curves), the Target page (the overlay video), the
 Frontier page and the Report page in Debian's chromium (Playwright), and saves ``prune.png``,
-``target.png``, ``frontier.png`` and ``report.png`` in ``--out`` (only the ``--page``s named, when
-given: BENCHMARKS.md's frontier chart is ``--page frontier --out assets/bench`` on run_all.sh's workspace). Everything shown is what that workspace measured: on the built-in
-data, synthetic.
+``target.png``, ``frontier.png`` and ``report.png`` in ``--out``; with ``--page``, only the pages
+named (BENCHMARKS.md's frontier chart: ``--page frontier --out assets/bench`` on run_all.sh's
+workspace). Everything shown is what that workspace measured: on the built-in data, synthetic.
 """
 import argparse
 import os
