@@ -106,6 +106,9 @@ step unet_speedup "$W/bench/unet-speedup/results.json" \
     "$PY" benchmarks/speedup_bench.py --checkpoint "$W/runs/unet-64x128/model_best.pt" --data "$D" \
     --analysis "$W/bench/unet/analysis.json" --out "$W/bench/unet-speedup" --speedup 3.0 --iterations 3 \
     --epochs 2 --final-epochs 4 --distill-step 0.6 --distill-epochs 2 --threads $THREADS
+step unet_openvino "$W/bench/openvino-unet/results.json" \
+    "$PY" benchmarks/openvino_bench.py --checkpoint "$W/runs/unet-64x128/model_best.pt" --data "$D" \
+    --out "$W/bench/openvino-unet" --threads $THREADS
 
 # torchvision's LR-ASPP MobileNetV3 through the whole flow, with one torch thread (beside other work on
 # these 2 cores, its training steps took 0.43 s with one thread and 1.9-3.9 s with two)
