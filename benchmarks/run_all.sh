@@ -109,6 +109,10 @@ step unet_speedup "$W/bench/unet-speedup/results.json" \
 step unet_openvino "$W/bench/openvino-unet/results.json" \
     "$PY" benchmarks/openvino_bench.py --checkpoint "$W/runs/unet-64x128/model_best.pt" --data "$D" \
     --out "$W/bench/openvino-unet" --threads $THREADS
+# distillation against none on UNet, three seeds each (one run each disagreed in sign between runs; ~15 minutes)
+step distill_unet "$W/bench/distill-unet/results.json" \
+    "$PY" benchmarks/distill_grid.py --checkpoint "$W/runs/unet-64x128/model_best.pt" --analysis "$W/bench/unet/analysis.json" \
+    --data "$D" --out "$W/bench/distill-unet" --step 0.6 --epochs 2 --seeds 0 1 2 --settings none "channel tau 1 lambda 3"
 
 # torchvision's LR-ASPP MobileNetV3 through the whole flow, with one torch thread (beside other work on
 # these 2 cores, its training steps took 0.43 s with one thread and 1.9-3.9 s with two)
