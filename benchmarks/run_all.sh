@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the headline figures of BENCHMARKS.md and README.md from a fresh workspace.
 #
-#     benchmarks/run_all.sh [WORKSPACE]          (default: bench-workspace; about 5.5 hours on 2 cores)
+#     benchmarks/run_all.sh [WORKSPACE]          (default: bench-workspace; about 6 hours on 2 cores)
 #     STEPS="unet_train unet_latency" benchmarks/run_all.sh [WORKSPACE]     (only the steps named)
 #
 # Every step is one of the commands quoted in BENCHMARKS.md; its output goes to
