@@ -164,7 +164,7 @@ def cmd_frontier(args):
             continue
         speedup = "-" if row["speed-up"] is None else f"{row['speed-up']:.2f}x"
         miou = "-" if row["mIoU"] is None else f"{row['mIoU']:.3f}"
-        print(f"{named}{row['model']:{wide}s} {row['variant']:12s} {row['runtime'][:12]:12s} {row['latency ms']:8.2f} "
+        print(f"{named}{row['model']:{wide}s} {row['variant']:12s} {row['runtime']:12s} {row['latency ms']:8.2f} "
               f"{row['FPS']:7.1f} {speedup:>8s} {miou:>6s}  {row['worst class'] or '-'}")
     for note in notes(record):
         print(f"note: {note}")
